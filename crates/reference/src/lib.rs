@@ -1,0 +1,20 @@
+//! The reference implementation: both clarimed contracts, exactly as they stand in
+//! `contracts/`, deployed and run on the real Clarity VM (clarity-vm 2.3.0, Clarity 2,
+//! epoch 2.5, testnet).
+//!
+//! This is the yardstick the native engine is measured against: the scenario tests run
+//! on it, and the conformance tests compare the native modules with it call by call
+//! and byte by byte ([`ReferenceVm::dump_state`] gives the state in the VM's own
+//! storage layout). [`keys`] makes the secp256k1 keys and signatures that
+//! `create-record` and `update-record` check.
+
+pub mod keys;
+mod store;
+mod vm;
+
+pub use vm::{CallResult, HarnessError, ReferenceVm, CONSENT_CONTRACT, CONTRACT_SOURCES, RECORDS_CONTRACT};
+
+/// Clarity values and principals, re-exported so users of the harness need not
+/// depend on clarity-vm themselves.
+pub use clarity::vm::types::{PrincipalData, QualifiedContractIdentifier, StandardPrincipalData};
+pub use clarity::vm::Value;

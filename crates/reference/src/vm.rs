@@ -1,0 +1,232 @@
+//! Both contracts deployed on clarity-vm, called as any principal.
+
+use clarity::types::StacksEpochId;
+use clarity::vm::analysis::{run_analysis, AnalysisDatabase};
+use clarity::vm::ast::{build_ast_with_rules, ASTRules};
+use clarity::vm::contexts::OwnedEnvironment;
+use clarity::vm::costs::LimitedCostTracker;
+use clarity::vm::database::StoreType;
+use clarity::vm::events::StacksTransactionEvent;
+use clarity::vm::types::{PrincipalData, QualifiedContractIdentifier, StandardPrincipalData};
+use clarity::vm::{ClarityVersion, ContractContext, SymbolicExpression, Value};
+
+use crate::store::HarnessStore;
+
+pub const CONSENT_CONTRACT: &str = "patient-consent";
+pub const RECORDS_CONTRACT: &str = "record-management";
+
+/// The contracts in deployment order, compiled in from `contracts/`.
+pub const CONTRACT_SOURCES: [(&str, &str); 2] = [
+    (CONSENT_CONTRACT, include_str!("../../../contracts/patient-consent.clar")),
+    (RECORDS_CONTRACT, include_str!("../../../contracts/record-management.clar")),
+];
+
+const EPOCH: StacksEpochId = StacksEpochId::Epoch25;
+const VERSION: ClarityVersion = ClarityVersion::Clarity2;
+const TESTNET_CHAIN_ID: u32 = 0x8000_0000;
+/// The chain starts here; contracts are deployed at this height.
+const GENESIS_HEIGHT: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HarnessError {
+    #[error("deploying {contract}: {message}")]
+    Deploy { contract: String, message: String },
+    #[error("{contract}.{function}: {message}")]
+    Call {
+        contract: String,
+        function: String,
+        message: String,
+    },
+    #[error("reference store: {0}")]
+    Store(String),
+}
+
+/// What one call did: its result, the values it printed, and whether its writes
+/// were kept (a public function's `ok`; never for a read-only call).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallResult {
+    pub value: Value,
+    pub events: Vec<Value>,
+    pub committed: bool,
+}
+
+/// The Clarity VM with both contracts deployed by one principal.
+pub struct ReferenceVm {
+    store: HarnessStore,
+    deployer: StandardPrincipalData,
+}
+
+impl ReferenceVm {
+    /// A fresh chain at block height 1 with both contracts deployed by `deployer`.
+    pub fn new(deployer: StandardPrincipalData) -> Result<ReferenceVm, HarnessError> {
+        let store = HarnessStore::new(GENESIS_HEIGHT).map_err(store_error)?;
+        let mut vm = ReferenceVm { store, deployer };
+        vm.set_epoch()?;
+        for (name, source) in CONTRACT_SOURCES {
+            vm.deploy(name, source)?;
+        }
+        Ok(vm)
+    }
+
+    pub fn deployer(&self) -> &StandardPrincipalData {
+        &self.deployer
+    }
+
+    pub fn contract_id(&self, name: &str) -> QualifiedContractIdentifier {
+        QualifiedContractIdentifier::new(self.deployer.clone(), name.into())
+    }
+
+    pub fn block_height(&self) -> u32 {
+        self.store.block_height()
+    }
+
+    /// Advances `block-height` by `blocks`.
+    pub fn mine(&mut self, blocks: u32) {
+        let height = self.store.block_height().saturating_add(blocks);
+        self.store.set_block_height(height);
+    }
+
+    /// Runs a public function as `sender` (who is both `tx-sender` and
+    /// `contract-caller`). A returned `err` rolls back its writes and events, as on
+    /// chain; a runtime error is a [`HarnessError::Call`].
+    pub fn call_public(
+        &mut self,
+        sender: &PrincipalData,
+        contract: &str,
+        function: &str,
+        args: &[Value],
+    ) -> Result<CallResult, HarnessError> {
+        self.call(sender, contract, function, args, false)
+    }
+
+    /// Runs a read-only function as `sender`; it can write nothing.
+    pub fn call_read_only(
+        &mut self,
+        sender: &PrincipalData,
+        contract: &str,
+        function: &str,
+        args: &[Value],
+    ) -> Result<Value, HarnessError> {
+        self.call(sender, contract, function, args, true)
+            .map(|result| result.value)
+    }
+
+    /// Every data-map entry and data var of both contracts, as the VM stores them
+    /// (`vm::{contract}::0::{map}::{key hex}` or `vm::{contract}::1::{var}`, with the
+    /// hex of the serialized `(some value)`, or `09` where `map-delete` left `none`),
+    /// sorted by key.
+    pub fn dump_state(&self) -> Result<Vec<(String, String)>, HarnessError> {
+        let mut rows = Vec::new();
+        for (name, _) in CONTRACT_SOURCES {
+            let contract = self.contract_id(name);
+            for store_type in [StoreType::DataMap, StoreType::Variable] {
+                let prefix = format!("vm::{}::{}::", contract, store_type as u8);
+                rows.extend(self.rows_with_prefix(&prefix)?);
+            }
+        }
+        rows.sort();
+        Ok(rows)
+    }
+
+    fn rows_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>, HarnessError> {
+        let mut statement = self
+            .store
+            .connection()
+            .prepare("SELECT key, value FROM data_table WHERE substr(key, 1, ?1) = ?2")
+            .map_err(store_error)?;
+        let rows = statement
+            .query_map(rusqlite::params![prefix.len() as i64, prefix], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .map_err(store_error)?;
+        rows.collect::<Result<_, _>>().map_err(store_error)
+    }
+
+    fn set_epoch(&mut self) -> Result<(), HarnessError> {
+        let mut db = self.store.as_clarity_db();
+        db.begin();
+        db.set_clarity_epoch_version(EPOCH).map_err(store_error)?;
+        db.commit().map_err(store_error)
+    }
+
+    /// Deploys as a node does: parse, analyse against the contracts already on
+    /// chain, initialize, then save the analysis for later `contract-call?`s.
+    fn deploy(&mut self, name: &str, source: &str) -> Result<(), HarnessError> {
+        let id = self.contract_id(name);
+        let fail = |message: String| HarnessError::Deploy {
+            contract: name.to_string(),
+            message,
+        };
+        let mut ast = build_ast_with_rules(&id, source, &mut (), VERSION, EPOCH, ASTRules::PrecheckSize)
+            .map_err(|e| fail(format!("parse error: {e}")))?;
+        let analysis = run_analysis(
+            &id,
+            &ast.expressions,
+            &mut self.store.as_analysis_db(),
+            false,
+            LimitedCostTracker::new_free(),
+            EPOCH,
+            VERSION,
+        )
+        .map_err(|(e, _)| fail(format!("analysis error: {e}")))?;
+        {
+            let mut env = self.environment();
+            env.initialize_contract_from_ast(id.clone(), VERSION, &mut ast, &analysis, source, None)
+                .map_err(|e| fail(format!("initialization error: {e}")))?;
+        }
+        let mut analysis_db: AnalysisDatabase = self.store.as_analysis_db();
+        analysis_db
+            .execute(|db| db.insert_contract(&id, &analysis))
+            .map_err(|e| fail(format!("saving analysis: {e}")))
+    }
+
+    fn environment(&mut self) -> OwnedEnvironment<'_> {
+        OwnedEnvironment::new_free(false, TESTNET_CHAIN_ID, self.store.as_clarity_db(), EPOCH)
+    }
+
+    fn call(
+        &mut self,
+        sender: &PrincipalData,
+        contract: &str,
+        function: &str,
+        args: &[Value],
+        read_only: bool,
+    ) -> Result<CallResult, HarnessError> {
+        let id = self.contract_id(contract);
+        let args: Vec<SymbolicExpression> = args
+            .iter()
+            .cloned()
+            .map(SymbolicExpression::atom_value)
+            .collect();
+        let mut env = self.environment();
+        let context = ContractContext::new(QualifiedContractIdentifier::transient(), VERSION);
+        let (value, _, events) = env
+            .execute_in_env(sender.clone(), None, Some(context), |exec| {
+                exec.execute_contract(&id, function, &args, read_only)
+            })
+            .map_err(|e: clarity::vm::errors::Error| HarnessError::Call {
+                contract: contract.to_string(),
+                function: function.to_string(),
+                message: e.to_string(),
+            })?;
+        let committed = !read_only && matches!(&value, Value::Response(r) if r.committed);
+        let events = events
+            .into_iter()
+            .filter_map(|event| match event {
+                StacksTransactionEvent::SmartContractEvent(data) if data.key.1 == "print" => {
+                    Some(data.value)
+                }
+                _ => None,
+            })
+            .collect();
+        Ok(CallResult {
+            value,
+            events,
+            committed,
+        })
+    }
+}
+
+fn store_error(e: impl std::fmt::Display) -> HarnessError {
+    HarnessError::Store(e.to_string())
+}
