@@ -5,11 +5,14 @@
 //! This is the yardstick the native engine is measured against: the scenario tests run
 //! on it, and the conformance tests compare the native modules with it call by call
 //! and byte by byte ([`ReferenceVm::dump_state`] gives the state in the VM's own
-//! storage layout). [`keys`] makes the secp256k1 keys and signatures that
+//! storage layout). [`journey`] is the seed's patient journey as data, run by the
+//! demo and the scenario tests; [`values`] builds and prints Clarity values; [`keys`] makes the secp256k1 keys and signatures that
 //! `create-record` and `update-record` check.
 
+pub mod journey;
 pub mod keys;
 mod store;
+pub mod values;
 mod vm;
 
 pub use vm::{CallResult, HarnessError, ReferenceVm, CONSENT_CONTRACT, CONTRACT_SOURCES, RECORDS_CONTRACT};
