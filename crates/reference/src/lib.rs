@@ -8,6 +8,23 @@
 //! storage layout). [`journey`] is the seed's patient journey as data, run by the
 //! demo and the scenario tests; [`values`] builds and prints Clarity values; [`keys`] makes the secp256k1 keys and signatures that
 //! `create-record` and `update-record` check.
+//!
+//! ```
+//! use clarimed_reference::{keys::Key, values::*, ReferenceVm, CONSENT_CONTRACT};
+//!
+//! let owner = Key::from_seed(b"owner");
+//! let patient = Key::from_seed(b"patient");
+//! let mut vm = ReferenceVm::new(owner.principal())?;
+//! let result = vm.call_public(&patient.principal().into(), CONSENT_CONTRACT, "register-patient",
+//!     &[ascii("PAT-1"), uint(19_800_412), none(), none()])?;
+//! assert!(result.committed); // (ok true), with one print event
+//! assert_eq!(result.events.len(), 1);
+//! vm.mine(432);
+//! assert_eq!(vm.block_height(), 433);
+//! let state = vm.dump_state()?;
+//! assert!(state.iter().any(|(key, _)| key.ends_with("::1::total-patients")));
+//! # Ok::<(), clarimed_reference::HarnessError>(())
+//! ```
 
 pub mod journey;
 pub mod keys;
