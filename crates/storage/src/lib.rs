@@ -1,0 +1,55 @@
+//! clarimed's storage: a small key-value [`Store`] trait, two backends behind it, and
+//! nested transactions on top.
+//!
+//! - [`MemoryStore`]: an ordered map, for tests and benchmarks.
+//! - [`SqliteStore`]: one SQLite table in WAL mode; a write is durable once it returns.
+//! - [`Transactional`]: wraps any store with begin / commit / roll back to any depth.
+//!   Writes stay in memory layers until the outermost commit, which reaches the
+//!   backend as one atomic [`Batch`]. The engine uses a layer per contract call (kept
+//!   on `ok`, dropped on `err`) and chooses whether the outermost commit covers one
+//!   call or a block of calls.
+//!
+//! Keys and values are bytes; the typed maps of the state machines sit above this.
+
+mod batch;
+mod memory;
+mod sqlite;
+mod transactional;
+
+pub use batch::Batch;
+pub use memory::MemoryStore;
+pub use sqlite::SqliteStore;
+pub use transactional::Transactional;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("no transaction is open")]
+    NoTransaction,
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A key-value store with ordered keys.
+pub trait Store {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+
+    /// Every entry whose key starts with `prefix`, in key order.
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+
+    /// Applies every put and delete of `batch`, all or none.
+    fn write(&mut self, batch: Batch) -> Result<()>;
+
+    fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+        let mut batch = Batch::default();
+        batch.put(key, value);
+        self.write(batch)
+    }
+
+    fn delete(&mut self, key: &[u8]) -> Result<()> {
+        let mut batch = Batch::default();
+        batch.delete(key);
+        self.write(batch)
+    }
+}

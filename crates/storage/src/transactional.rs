@@ -1,0 +1,101 @@
+//! Nested transactions over any store.
+
+use crate::{Batch, Result, Store, StoreError};
+
+/// A store with a stack of open transactions. Reads see the innermost layer first;
+/// writes go to the innermost layer, or straight to the backend when no transaction
+/// is open. Committing the outermost layer writes it to the backend as one batch.
+pub struct Transactional<S> {
+    backend: S,
+    layers: Vec<Batch>,
+}
+
+impl<S: Store> Transactional<S> {
+    pub fn new(backend: S) -> Transactional<S> {
+        Transactional {
+            backend,
+            layers: Vec::new(),
+        }
+    }
+
+    /// How many transactions are open.
+    pub fn depth(&self) -> usize {
+        self.layers.len()
+    }
+
+    pub fn begin(&mut self) {
+        self.layers.push(Batch::default());
+    }
+
+    /// Keeps the innermost transaction's writes: in the enclosing one, or in the
+    /// backend when it was the outermost.
+    pub fn commit(&mut self) -> Result<()> {
+        let layer = self.layers.pop().ok_or(StoreError::NoTransaction)?;
+        match self.layers.last_mut() {
+            Some(outer) => outer.absorb(layer),
+            None if layer.is_empty() => {}
+            None => self.backend.write(layer)?,
+        }
+        Ok(())
+    }
+
+    /// Drops the innermost transaction's writes.
+    pub fn roll_back(&mut self) -> Result<()> {
+        self.layers.pop().map(drop).ok_or(StoreError::NoTransaction)
+    }
+
+    pub fn backend(&self) -> &S {
+        &self.backend
+    }
+
+    /// The backend; fails while a transaction is open, as its writes would be lost.
+    pub fn into_backend(self) -> std::result::Result<S, Transactional<S>> {
+        if self.layers.is_empty() {
+            Ok(self.backend)
+        } else {
+            Err(self)
+        }
+    }
+}
+
+impl<S: Store> Store for Transactional<S> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        for layer in self.layers.iter().rev() {
+            if let Some(value) = layer.writes.get(key) {
+                return Ok(value.clone());
+            }
+        }
+        self.backend.get(key)
+    }
+
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut merged: std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>> = self
+            .backend
+            .scan_prefix(prefix)?
+            .into_iter()
+            .map(|(key, value)| (key, Some(value)))
+            .collect();
+        for layer in &self.layers {
+            for (key, value) in layer.writes.range(prefix.to_vec()..) {
+                if !key.starts_with(prefix) {
+                    break;
+                }
+                merged.insert(key.clone(), value.clone());
+            }
+        }
+        Ok(merged
+            .into_iter()
+            .filter_map(|(key, value)| value.map(|value| (key, value)))
+            .collect())
+    }
+
+    fn write(&mut self, batch: Batch) -> Result<()> {
+        match self.layers.last_mut() {
+            Some(layer) => {
+                layer.absorb(batch);
+                Ok(())
+            }
+            None => self.backend.write(batch),
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! What every store promises, checked on each backend, and the nested transactions.
+
+use clarimed_storage::{Batch, MemoryStore, SqliteStore, Store, StoreError, Transactional};
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+fn backends() -> Vec<(&'static str, Box<dyn Store>)> {
+    vec![
+        ("memory", Box::new(MemoryStore::new())),
+        ("sqlite", Box::new(SqliteStore::in_memory().unwrap())),
+        ("transactional memory", Box::new(Transactional::new(MemoryStore::new()))),
+    ]
+}
+
+#[test]
+fn a_put_is_read_back_and_a_delete_removes_it() {
+    for (name, mut store) in backends() {
+        store.put(b"k", b"v1").unwrap();
+        store.put(b"k", b"v2").unwrap();
+        assert_eq!(store.get(b"k").unwrap(), Some(b"v2".to_vec()), "{name}");
+        store.delete(b"k").unwrap();
+        assert_eq!(store.get(b"k").unwrap(), None, "{name}");
+        store.delete(b"never there").unwrap();
+    }
+}
+
+#[test]
+fn a_prefix_scan_returns_exactly_the_prefixed_keys_in_order() {
+    for (name, mut store) in backends() {
+        for key in [&b"b/2"[..], b"a/1", b"b/1", b"b", b"c/1", &[b'b', b'/', 0xff][..]] {
+            store.put(key, key).unwrap();
+        }
+        let keys: Vec<Vec<u8>> = store.scan_prefix(b"b/").unwrap().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, [b"b/1".to_vec(), b"b/2".to_vec(), vec![b'b', b'/', 0xff]], "{name}");
+    }
+}
+
+#[test]
+fn a_batch_applies_its_puts_and_deletes_together() {
+    for (name, mut store) in backends() {
+        store.put(b"gone", b"x").unwrap();
+        let mut batch = Batch::default();
+        batch.put(b"new", b"y");
+        batch.delete(b"gone");
+        store.write(batch).unwrap();
+        assert_eq!(store.get(b"new").unwrap(), Some(b"y".to_vec()), "{name}");
+        assert_eq!(store.get(b"gone").unwrap(), None, "{name}");
+    }
+}
+
+#[test]
+fn a_rolled_back_transaction_leaves_no_trace() {
+    let mut store = Transactional::new(MemoryStore::new());
+    store.put(b"kept", b"1").unwrap();
+    store.begin();
+    store.put(b"kept", b"2").unwrap();
+    store.put(b"new", b"3").unwrap();
+    store.delete(b"kept").unwrap();
+    assert_eq!(store.get(b"kept").unwrap(), None);
+    store.roll_back().unwrap();
+    assert_eq!(store.get(b"kept").unwrap(), Some(b"1".to_vec()));
+    assert_eq!(store.get(b"new").unwrap(), None);
+}
+
+#[test]
+fn an_inner_commit_is_lost_when_the_outer_transaction_rolls_back() {
+    let mut store = Transactional::new(MemoryStore::new());
+    store.begin();
+    store.begin();
+    store.put(b"k", b"inner").unwrap();
+    store.commit().unwrap();
+    assert_eq!(store.get(b"k").unwrap(), Some(b"inner".to_vec()));
+    store.roll_back().unwrap();
+    assert_eq!(store.get(b"k").unwrap(), None);
+}
+
+#[test]
+fn only_the_outermost_commit_reaches_the_backend() {
+    let mut store = Transactional::new(MemoryStore::new());
+    store.begin();
+    store.begin();
+    store.put(b"k", b"v").unwrap();
+    store.commit().unwrap();
+    assert_eq!(store.backend().get(b"k").unwrap(), None);
+    store.commit().unwrap();
+    assert_eq!(store.backend().get(b"k").unwrap(), Some(b"v".to_vec()));
+}
+
+#[test]
+fn a_scan_inside_a_transaction_sees_its_writes_and_deletes() {
+    let mut store = Transactional::new(MemoryStore::new());
+    store.put(b"p/1", b"a").unwrap();
+    store.put(b"p/2", b"b").unwrap();
+    store.begin();
+    store.delete(b"p/1").unwrap();
+    store.put(b"p/3", b"c").unwrap();
+    store.put(b"q/1", b"d").unwrap();
+    let scanned = store.scan_prefix(b"p/").unwrap();
+    assert_eq!(scanned, [(b"p/2".to_vec(), b"b".to_vec()), (b"p/3".to_vec(), b"c".to_vec())]);
+}
+
+#[test]
+fn committing_or_rolling_back_with_no_transaction_open_is_an_error() {
+    let mut store = Transactional::new(MemoryStore::new());
+    assert!(matches!(store.commit(), Err(StoreError::NoTransaction)));
+    assert!(matches!(store.roll_back(), Err(StoreError::NoTransaction)));
+}
+
+#[test]
+fn a_sqlite_commit_survives_reopening_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    {
+        let mut store = Transactional::new(SqliteStore::open(&path).unwrap());
+        store.begin();
+        store.put(b"committed", b"yes").unwrap();
+        store.commit().unwrap();
+        store.begin();
+        store.put(b"uncommitted", b"no").unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.get(b"committed").unwrap(), Some(b"yes".to_vec()));
+    assert_eq!(store.get(b"uncommitted").unwrap(), None);
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Put(u8, u8),
+    Delete(u8),
+    Begin,
+    Commit,
+    RollBack,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..8u8, any::<u8>()).prop_map(|(k, v)| Op::Put(k, v)),
+        2 => (0..8u8).prop_map(Op::Delete),
+        1 => Just(Op::Begin),
+        1 => Just(Op::Commit),
+        1 => Just(Op::RollBack),
+    ]
+}
+
+proptest! {
+    /// The model: a stack of whole-map snapshots, one per open transaction.
+    #[test]
+    fn nested_transactions_behave_like_a_stack_of_snapshots(ops in prop::collection::vec(op(), 0..60)) {
+        let mut store = Transactional::new(SqliteStore::in_memory().unwrap());
+        let mut model: Vec<BTreeMap<u8, u8>> = vec![BTreeMap::new()];
+        for op in ops {
+            match op {
+                Op::Put(k, v) => { store.put(&[k], &[v]).unwrap(); model.last_mut().unwrap().insert(k, v); }
+                Op::Delete(k) => { store.delete(&[k]).unwrap(); model.last_mut().unwrap().remove(&k); }
+                Op::Begin => { store.begin(); let top = model.last().unwrap().clone(); model.push(top); }
+                Op::Commit if model.len() > 1 => { store.commit().unwrap(); let top = model.pop().unwrap(); *model.last_mut().unwrap() = top; }
+                Op::RollBack if model.len() > 1 => { store.roll_back().unwrap(); model.pop(); }
+                Op::Commit | Op::RollBack => {}
+            }
+            let expected: Vec<(Vec<u8>, Vec<u8>)> = model.last().unwrap().iter().map(|(k, v)| (vec![*k], vec![*v])).collect();
+            prop_assert_eq!(store.scan_prefix(b"").unwrap(), expected);
+            prop_assert_eq!(store.depth(), model.len() - 1);
+        }
+        while store.depth() > 0 { store.commit().unwrap(); let top = model.pop().unwrap(); *model.last_mut().unwrap() = top; }
+        let backend: Vec<(Vec<u8>, Vec<u8>)> = store.backend().scan_prefix(b"").unwrap();
+        let expected: Vec<(Vec<u8>, Vec<u8>)> = model[0].iter().map(|(k, v)| (vec![*k], vec![*v])).collect();
+        prop_assert_eq!(backend, expected);
+    }
+}
