@@ -9,31 +9,44 @@
 //!   on `ok`, dropped on `err`) and chooses whether the outermost commit covers one
 //!   call or a block of calls.
 //!
-//! Keys and values are bytes; the typed maps of the state machines sit above this.
+//! Keys and values are bytes. Above them, [`clarity`] gives typed data maps and vars
+//! ([`clarity::Map`], [`clarity::Item`]) stored under the Clarity VM's own key layout
+//! in Clarity's consensus serialization: the state machines use those and never
+//! touch bytes.
+//!
+//! The SQLite backend is behind the `sqlite` feature (on by default), so the pure
+//! state machines can depend on this crate without SQLite.
 
 mod batch;
+pub mod clarity;
 mod memory;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 mod transactional;
 
 pub use batch::Batch;
 pub use memory::MemoryStore;
+#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use transactional::Transactional;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    #[cfg(feature = "sqlite")]
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("no transaction is open")]
     NoTransaction,
 }
 
+use std::borrow::Cow;
+
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// A key-value store with ordered keys.
 pub trait Store {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// The value under `key`: borrowed where the backend holds it in memory.
+    fn get(&self, key: &[u8]) -> Result<Option<Cow<'_, [u8]>>>;
 
     /// Every entry whose key starts with `prefix`, in key order.
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;

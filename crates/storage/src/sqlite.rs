@@ -1,5 +1,6 @@
 //! A SQLite store: one table of (key, value) blobs, in WAL mode.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension};
@@ -47,11 +48,12 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 }
 
 impl Store for SqliteStore {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+    fn get(&self, key: &[u8]) -> Result<Option<Cow<'_, [u8]>>> {
         let mut statement = self
             .connection
             .prepare_cached("SELECT value FROM kv WHERE key = ?1")?;
-        Ok(statement.query_row([key], |row| row.get(0)).optional()?)
+        let value: Option<Vec<u8>> = statement.query_row([key], |row| row.get(0)).optional()?;
+        Ok(value.map(Cow::Owned))
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {

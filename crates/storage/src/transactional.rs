@@ -1,5 +1,7 @@
 //! Nested transactions over any store.
 
+use std::borrow::Cow;
+
 use crate::{Batch, Result, Store, StoreError};
 
 /// A store with a stack of open transactions. Reads see the innermost layer first;
@@ -59,10 +61,10 @@ impl<S: Store> Transactional<S> {
 }
 
 impl<S: Store> Store for Transactional<S> {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+    fn get(&self, key: &[u8]) -> Result<Option<Cow<'_, [u8]>>> {
         for layer in self.layers.iter().rev() {
             if let Some(value) = layer.writes.get(key) {
-                return Ok(value.clone());
+                return Ok(value.as_deref().map(Cow::Borrowed));
             }
         }
         self.backend.get(key)

@@ -17,9 +17,9 @@ fn a_put_is_read_back_and_a_delete_removes_it() {
     for (name, mut store) in backends() {
         store.put(b"k", b"v1").unwrap();
         store.put(b"k", b"v2").unwrap();
-        assert_eq!(store.get(b"k").unwrap(), Some(b"v2".to_vec()), "{name}");
+        assert_eq!(store.get(b"k").unwrap().as_deref(), Some(&b"v2"[..]), "{name}");
         store.delete(b"k").unwrap();
-        assert_eq!(store.get(b"k").unwrap(), None, "{name}");
+        assert_eq!(store.get(b"k").unwrap().as_deref(), None, "{name}");
         store.delete(b"never there").unwrap();
     }
 }
@@ -43,8 +43,8 @@ fn a_batch_applies_its_puts_and_deletes_together() {
         batch.put(b"new", b"y");
         batch.delete(b"gone");
         store.write(batch).unwrap();
-        assert_eq!(store.get(b"new").unwrap(), Some(b"y".to_vec()), "{name}");
-        assert_eq!(store.get(b"gone").unwrap(), None, "{name}");
+        assert_eq!(store.get(b"new").unwrap().as_deref(), Some(&b"y"[..]), "{name}");
+        assert_eq!(store.get(b"gone").unwrap().as_deref(), None, "{name}");
     }
 }
 
@@ -56,10 +56,10 @@ fn a_rolled_back_transaction_leaves_no_trace() {
     store.put(b"kept", b"2").unwrap();
     store.put(b"new", b"3").unwrap();
     store.delete(b"kept").unwrap();
-    assert_eq!(store.get(b"kept").unwrap(), None);
+    assert_eq!(store.get(b"kept").unwrap().as_deref(), None);
     store.roll_back().unwrap();
-    assert_eq!(store.get(b"kept").unwrap(), Some(b"1".to_vec()));
-    assert_eq!(store.get(b"new").unwrap(), None);
+    assert_eq!(store.get(b"kept").unwrap().as_deref(), Some(&b"1"[..]));
+    assert_eq!(store.get(b"new").unwrap().as_deref(), None);
 }
 
 #[test]
@@ -69,9 +69,9 @@ fn an_inner_commit_is_lost_when_the_outer_transaction_rolls_back() {
     store.begin();
     store.put(b"k", b"inner").unwrap();
     store.commit().unwrap();
-    assert_eq!(store.get(b"k").unwrap(), Some(b"inner".to_vec()));
+    assert_eq!(store.get(b"k").unwrap().as_deref(), Some(&b"inner"[..]));
     store.roll_back().unwrap();
-    assert_eq!(store.get(b"k").unwrap(), None);
+    assert_eq!(store.get(b"k").unwrap().as_deref(), None);
 }
 
 #[test]
@@ -81,9 +81,9 @@ fn only_the_outermost_commit_reaches_the_backend() {
     store.begin();
     store.put(b"k", b"v").unwrap();
     store.commit().unwrap();
-    assert_eq!(store.backend().get(b"k").unwrap(), None);
+    assert_eq!(store.backend().get(b"k").unwrap().as_deref(), None);
     store.commit().unwrap();
-    assert_eq!(store.backend().get(b"k").unwrap(), Some(b"v".to_vec()));
+    assert_eq!(store.backend().get(b"k").unwrap().as_deref(), Some(&b"v"[..]));
 }
 
 #[test]
@@ -119,8 +119,8 @@ fn a_sqlite_commit_survives_reopening_the_file() {
         store.put(b"uncommitted", b"no").unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.get(b"committed").unwrap(), Some(b"yes".to_vec()));
-    assert_eq!(store.get(b"uncommitted").unwrap(), None);
+    assert_eq!(store.get(b"committed").unwrap().as_deref(), Some(&b"yes"[..]));
+    assert_eq!(store.get(b"uncommitted").unwrap().as_deref(), None);
 }
 
 #[derive(Debug, Clone)]

@@ -1,0 +1,13 @@
+//! Clarity values in plain Rust: the consensus serialization (what
+//! `to-consensus-buff?` gives and what the VM stores), and typed maps and vars laid
+//! out in the store exactly as the Clarity VM lays out a contract's data.
+
+mod codec;
+mod principal;
+mod tuple;
+mod typed;
+
+pub use codec::{prefix, Buff, ClarityType, DecodeError, Reader};
+pub use principal::Principal;
+pub use tuple::names_are_sorted;
+pub use typed::{hex, ContractId, Item, Map, StateError};

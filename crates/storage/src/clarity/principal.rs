@@ -1,0 +1,65 @@
+//! Clarity principals: a standard principal (an address: version byte and hash160),
+//! or a contract principal (an address and a contract name).
+
+use super::codec::{prefix, ClarityType, DecodeError, Reader};
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Principal {
+    pub version: u8,
+    pub hash160: [u8; 20],
+    /// `Some` for a contract principal.
+    pub contract_name: Option<Box<str>>,
+}
+
+impl Principal {
+    pub fn standard(version: u8, hash160: [u8; 20]) -> Principal {
+        Principal {
+            version,
+            hash160,
+            contract_name: None,
+        }
+    }
+}
+
+impl ClarityType for Principal {
+    fn encode(&self, out: &mut Vec<u8>) {
+        match &self.contract_name {
+            None => out.push(prefix::STANDARD_PRINCIPAL),
+            Some(_) => out.push(prefix::CONTRACT_PRINCIPAL),
+        }
+        out.push(self.version);
+        out.extend_from_slice(&self.hash160);
+        if let Some(name) = &self.contract_name {
+            out.push(u8::try_from(name.len()).expect("contract names are at most 128 bytes"));
+            out.extend_from_slice(name.as_bytes());
+        }
+    }
+
+    fn decode(input: &mut Reader<'_>) -> Result<Principal, DecodeError> {
+        let kind = input.byte()?;
+        let version = input.byte()?;
+        let hash160 = input.take(20)?.try_into().expect("20 bytes");
+        let contract_name = match kind {
+            prefix::STANDARD_PRINCIPAL => None,
+            prefix::CONTRACT_PRINCIPAL => {
+                let length = input.byte()? as usize;
+                let name = input.take(length)?;
+                if !name.is_ascii() {
+                    return Err(DecodeError::NotAscii);
+                }
+                Some(String::from_utf8(name.to_vec()).expect("ASCII").into_boxed_str())
+            }
+            found => {
+                return Err(DecodeError::UnexpectedPrefix {
+                    expected: prefix::STANDARD_PRINCIPAL,
+                    found,
+                })
+            }
+        };
+        Ok(Principal {
+            version,
+            hash160,
+            contract_name,
+        })
+    }
+}
