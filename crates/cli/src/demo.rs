@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clarimed_reference::journey::{patient_journey, Cast, Outcome, Step};
+use clarimed_conformance::journey::{patient_journey, Cast, Outcome, Step};
 use clarimed_reference::values::to_literal;
 use clarimed_reference::ReferenceVm;
 

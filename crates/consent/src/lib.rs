@@ -1,9 +1,22 @@
-//! `patient-consent` in plain Rust: no clarity-vm, no SQLite.
+//! `patient-consent` as a pure Rust state machine: no clarity-vm, no SQLite.
 //!
-//! For now this crate holds the contract's code tables ([`codes`]): error codes, data
-//! types and audit actions, with the numbers the Clarity contract uses. The native
-//! state machine, the reference tests and the conformance tests all read these one
-//! tables, so a code can only change in one place.
+//! [`PatientConsent`] implements every public and read-only function of
+//! `contracts/patient-consent.clar` with the same checks in the same order, the same
+//! error codes ([`codes`]), the same audit entries and the same print events
+//! ([`ConsentEvent`]). Its state is typed data maps and vars over any
+//! [`clarimed_storage::Store`], laid out exactly as the Clarity VM lays out the
+//! contract's data. The engine (`clarimed-engine`) runs each call in a transaction
+//! and keeps its writes only when it returns `Ok`, as Clarity does on `(ok …)`.
 
 pub mod code_enum;
 pub mod codes;
+mod context;
+mod contract;
+mod events;
+pub mod state;
+
+pub use context::{CallError, Context, Outcome};
+pub use contract::PatientConsent;
+pub use events::ConsentEvent;
+
+pub use clarimed_storage::clarity::Principal;

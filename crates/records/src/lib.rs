@@ -1,8 +1,20 @@
-//! `record-management` in plain Rust: no clarity-vm, no SQLite.
+//! `record-management` as a pure Rust state machine: no clarity-vm, no SQLite.
 //!
-//! For now this crate holds the contract's code tables ([`codes`]): error codes,
-//! record types and the consent data type each needs, access levels, record status
-//! and access-log actions, with the numbers the Clarity contract uses. The native
-//! state machine, the reference tests and the conformance tests all read these.
+//! [`RecordManagement`] implements every public and read-only function of
+//! `contracts/record-management.clar` with the same checks in the same order, the
+//! same error codes ([`codes`]), the same access-log entries and the same print
+//! events ([`RecordsEvent`]), over typed maps and vars in the Clarity VM's layout.
+//!
+//! It sees `patient-consent` only through [`ConsentView`], the read-only functions
+//! the Clarity contract reaches with `contract-call?`, and checks signatures through
+//! [`Crypto`] (`principal-of?` and `secp256k1-verify`); the engine supplies both.
 
 pub mod codes;
+mod contract;
+mod events;
+pub mod state;
+mod view;
+
+pub use contract::{Content, RecordManagement, Signed};
+pub use events::RecordsEvent;
+pub use view::{ConsentView, Crypto};

@@ -5,9 +5,8 @@
 //! This is the yardstick the native engine is measured against: the scenario tests run
 //! on it, and the conformance tests compare the native modules with it call by call
 //! and byte by byte ([`ReferenceVm::dump_state`] gives the state in the VM's own
-//! storage layout). [`journey`] is the seed's patient journey as data, run by the
-//! demo and the scenario tests; [`values`] builds and prints Clarity values; [`keys`] makes the secp256k1 keys and signatures that
-//! `create-record` and `update-record` check.
+//! storage layout). [`values`] builds and prints Clarity values; [`keys`] makes the
+//! secp256k1 keys and signatures that `create-record` and `update-record` check.
 //!
 //! ```
 //! use clarimed_reference::{keys::Key, values::*, ReferenceVm, CONSENT_CONTRACT};
@@ -26,13 +25,12 @@
 //! # Ok::<(), clarimed_reference::HarnessError>(())
 //! ```
 
-pub mod journey;
 pub mod keys;
 mod store;
 pub mod values;
 mod vm;
 
-pub use vm::{CallResult, HarnessError, ReferenceVm, CONSENT_CONTRACT, CONTRACT_SOURCES, RECORDS_CONTRACT};
+pub use vm::{CallResult, FunctionSignature, HarnessError, ReferenceVm, CONSENT_CONTRACT, CONTRACT_SOURCES, RECORDS_CONTRACT};
 
 /// Clarity values and principals, re-exported so users of the harness need not
 /// depend on clarity-vm themselves.

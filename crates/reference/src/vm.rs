@@ -7,7 +7,7 @@ use clarity::vm::contexts::OwnedEnvironment;
 use clarity::vm::costs::LimitedCostTracker;
 use clarity::vm::database::StoreType;
 use clarity::vm::events::StacksTransactionEvent;
-use clarity::vm::types::{PrincipalData, QualifiedContractIdentifier, StandardPrincipalData};
+use clarity::vm::types::{FunctionType, PrincipalData, QualifiedContractIdentifier, StandardPrincipalData, TypeSignature};
 use clarity::vm::{ClarityVersion, ContractContext, SymbolicExpression, Value};
 
 use crate::store::HarnessStore;
@@ -48,6 +48,14 @@ pub struct CallResult {
     pub value: Value,
     pub events: Vec<Value>,
     pub committed: bool,
+}
+
+/// A contract function's name, kind and argument types.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionSignature {
+    pub name: String,
+    pub read_only: bool,
+    pub args: Vec<(String, TypeSignature)>,
 }
 
 /// The Clarity VM with both contracts deployed by one principal.
@@ -126,6 +134,31 @@ impl ReferenceVm {
         }
         rows.sort();
         Ok(rows)
+    }
+
+    /// Every public and read-only function of a deployed contract, as the VM's
+    /// analysis typed it: `(name, read-only?, [(argument, type)])`, sorted by name.
+    pub fn function_signatures(&mut self, contract: &str) -> Result<Vec<FunctionSignature>, HarnessError> {
+        let id = self.contract_id(contract);
+        let analysis = self
+            .store
+            .as_analysis_db()
+            .execute(|db| db.load_contract(&id, &EPOCH))
+            .map_err(store_error)?
+            .ok_or_else(|| HarnessError::Store(format!("{id} is not deployed")))?;
+        let kinds = [(false, &analysis.public_function_types), (true, &analysis.read_only_function_types)];
+        let mut signatures = Vec::new();
+        for (read_only, functions) in kinds {
+            for (name, function) in functions {
+                let FunctionType::Fixed(fixed) = function else {
+                    return Err(HarnessError::Store(format!("{name} has no fixed signature")));
+                };
+                let args = fixed.args.iter().map(|arg| (arg.name.to_string(), arg.signature.clone())).collect();
+                signatures.push(FunctionSignature { name: name.to_string(), read_only, args });
+            }
+        }
+        signatures.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(signatures)
     }
 
     fn rows_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>, HarnessError> {

@@ -9,5 +9,5 @@ mod typed;
 
 pub use codec::{prefix, Buff, ClarityType, DecodeError, Reader};
 pub use principal::Principal;
-pub use tuple::names_are_sorted;
+pub use tuple::{names_are_sorted, TupleBuilder};
 pub use typed::{hex, ContractId, Item, Map, StateError};

@@ -99,6 +99,36 @@ macro_rules! clarity_tuple {
     };
 }
 
+/// A tuple assembled field by field, for values whose shape is only known at run
+/// time (print events); fields are sorted by name when encoded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TupleBuilder {
+    fields: Vec<(&'static str, Vec<u8>)>,
+}
+
+impl TupleBuilder {
+    pub fn new() -> TupleBuilder {
+        TupleBuilder::default()
+    }
+
+    pub fn field(mut self, name: &'static str, value: &impl super::ClarityType) -> TupleBuilder {
+        self.fields.push((name, value.to_bytes()));
+        self
+    }
+
+    pub fn encode(mut self) -> Vec<u8> {
+        self.fields.sort_by(|a, b| a.0.cmp(b.0));
+        let mut out = vec![super::prefix::TUPLE];
+        out.extend_from_slice(&(self.fields.len() as u32).to_be_bytes());
+        for (name, value) in self.fields {
+            out.push(name.len() as u8);
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(&value);
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::names_are_sorted;

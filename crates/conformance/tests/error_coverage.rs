@@ -1,5 +1,6 @@
-//! Every error code of both contracts is raised by at least one named test: a test
-//! `fn uNNN_…` in `consent_errors.rs` or `records_errors.rs` (which assert the code).
+//! Every error code of both contracts is raised by at least one named scenario: a
+//! `fn uNNN_…` in `consent_errors.rs` or `records_errors.rs` (which assert the code on
+//! every engine).
 
 use clarimed_consent::codes::ConsentError;
 use clarimed_records::codes::RecordsError;
@@ -9,7 +10,7 @@ const RECORDS_TESTS: &str = include_str!("records_errors.rs");
 
 fn codes_without_a_test(source: &str, codes: impl Iterator<Item = u128>) -> Vec<u128> {
     codes
-        .filter(|code| !source.contains(&format!("#[test]\nfn u{code}_")))
+        .filter(|code| !source.contains(&format!("scenario! {{\n    fn u{code}_")))
         .collect()
 }
 

@@ -1,14 +1,49 @@
-//! A chain with both contracts and a cast of named principals, for the scenario tests.
+//! A chain with both contracts and a cast of named principals, for the scenario tests,
+//! and `scenario!`, which runs one test body on every engine.
 
 #![allow(dead_code)] // each test file uses a different part of this
 
-use clarimed_reference::journey::{create_record_args, update_record_args, Content};
+pub use clarimed_conformance::{Chain, Deploy};
+pub use clarimed_engine::{Engine, MemoryStore, SqliteStore};
+pub use clarimed_reference::ReferenceVm;
+
+use clarimed_conformance::journey::{create_record_args, update_record_args, Content};
 use clarimed_reference::keys::Key;
 use clarimed_reference::values::{ascii, none, principal, uint};
-use clarimed_reference::{CallResult, PrincipalData, ReferenceVm, Value, CONSENT_CONTRACT, RECORDS_CONTRACT};
+use clarimed_reference::{CallResult, PrincipalData, Value, CONSENT_CONTRACT, RECORDS_CONTRACT};
 
-pub struct World {
-    pub vm: ReferenceVm,
+/// One test body, run on the Clarity VM and on the native engine over memory and
+/// over SQLite: `fn name() { … World::<C>::new() … }` becomes the tests
+/// `name::clarity_vm`, `name::native_memory` and `name::native_sqlite`.
+#[macro_export]
+macro_rules! scenario {
+    ($(#[$meta:meta])* fn $name:ident() $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            use super::*;
+
+            fn run<C: Deploy>() $body
+
+            #[test]
+            fn clarity_vm() {
+                run::<ReferenceVm>()
+            }
+
+            #[test]
+            fn native_memory() {
+                run::<Engine<MemoryStore>>()
+            }
+
+            #[test]
+            fn native_sqlite() {
+                run::<Engine<SqliteStore>>()
+            }
+        }
+    };
+}
+
+pub struct World<C> {
+    pub chain: C,
     pub owner: Key,
     pub patient: Key,
     pub provider: Key,
@@ -36,10 +71,19 @@ pub fn ok(value: Value) -> Value {
     Value::okay(value).unwrap()
 }
 
+/// The same Clarity value (compared by serialization, as across engines).
+#[track_caller]
+pub fn assert_same(actual: &Value, expected: &Value) {
+    assert!(
+        clarimed_conformance::serialized(actual) == clarimed_conformance::serialized(expected),
+        "got {actual}, expected {expected}"
+    );
+}
+
 /// The call failed with `(err code)`, kept nothing and printed nothing.
 #[track_caller]
 pub fn assert_err(result: &CallResult, code: u128) {
-    assert_eq!(result.value, Value::error(uint(code)).unwrap(), "result");
+    assert_same(&result.value, &Value::error(uint(code)).unwrap());
     assert!(!result.committed, "an err must not commit");
     assert!(result.events.is_empty(), "an err must print nothing");
 }
@@ -47,7 +91,7 @@ pub fn assert_err(result: &CallResult, code: u128) {
 /// The call returned `(ok value)`, committed, and printed one event.
 #[track_caller]
 pub fn assert_ok(result: &CallResult, value: Value) {
-    assert_eq!(result.value, ok(value), "result");
+    assert_same(&result.value, &ok(value));
     assert!(result.committed, "an ok must commit");
     assert_eq!(result.events.len(), 1, "an ok prints one event");
 }
@@ -59,13 +103,12 @@ pub const READ: u128 = 0;
 pub const WRITE: u128 = 1;
 pub const ADMIN: u128 = 2;
 
-impl World {
+impl<C: Deploy> World<C> {
     /// Both contracts deployed by `owner`, at block height 1.
-    pub fn new() -> World {
+    pub fn new() -> World<C> {
         let owner = Key::from_seed(b"world owner");
-        let vm = ReferenceVm::new(owner.principal()).expect("both contracts deploy");
         World {
-            vm,
+            chain: C::deploy(&owner),
             owner,
             patient: Key::from_seed(b"world patient"),
             provider: Key::from_seed(b"world provider"),
@@ -75,7 +118,7 @@ impl World {
     }
 
     /// A registered patient whose primary physician is the provider.
-    pub fn with_patient() -> World {
+    pub fn with_patient() -> World<C> {
         let mut world = World::new();
         let physician = p(&world.provider);
         let patient = world.patient.clone();
@@ -86,7 +129,7 @@ impl World {
     }
 
     /// The provider holds MEDICAL-HISTORY consent and a grant at `level`.
-    pub fn with_provider(level: u128) -> World {
+    pub fn with_provider(level: u128) -> World<C> {
         let mut world = World::with_patient();
         world.give_consent(MEDICAL_HISTORY);
         world.give_grant(level);
@@ -95,7 +138,7 @@ impl World {
 
     /// As `with_provider(WRITE)`, and the provider has created DIAGNOSIS record u1
     /// at confidentiality u1.
-    pub fn with_record() -> World {
+    pub fn with_record() -> World<C> {
         let mut world = World::with_provider(WRITE);
         let result = world.create_record_by(&world.provider.clone(), DIAGNOSIS, "Diagnosis", "first", 1);
         assert_ok(&result, uint(1));
@@ -136,21 +179,29 @@ impl World {
     }
 
     pub fn consent(&mut self, sender: &Key, function: &str, args: Vec<Value>) -> CallResult {
-        self.vm.call_public(&who(sender), CONSENT_CONTRACT, function, &args).expect("no runtime error")
+        self.chain.call_public(&who(sender), CONSENT_CONTRACT, function, &args).expect("no runtime error")
     }
 
     pub fn records(&mut self, sender: &Key, function: &str, args: Vec<Value>) -> CallResult {
-        self.vm.call_public(&who(sender), RECORDS_CONTRACT, function, &args).expect("no runtime error")
+        self.chain.call_public(&who(sender), RECORDS_CONTRACT, function, &args).expect("no runtime error")
     }
 
     pub fn read_consent(&mut self, function: &str, args: Vec<Value>) -> Value {
         let sender = who(&self.stranger);
-        self.vm.call_read_only(&sender, CONSENT_CONTRACT, function, &args).expect("no runtime error")
+        self.chain.call_read_only(&sender, CONSENT_CONTRACT, function, &args).expect("no runtime error")
     }
 
     pub fn read_records(&mut self, function: &str, args: Vec<Value>) -> Value {
         let sender = who(&self.stranger);
-        self.vm.call_read_only(&sender, RECORDS_CONTRACT, function, &args).expect("no runtime error")
+        self.chain.call_read_only(&sender, RECORDS_CONTRACT, function, &args).expect("no runtime error")
+    }
+
+    pub fn mine(&mut self, blocks: u32) {
+        self.chain.mine(blocks).expect("blocks mine");
+    }
+
+    pub fn block_height(&self) -> u128 {
+        u128::from(self.chain.block_height())
     }
 
     pub fn check_access(&mut self, record_id: u128, accessor: &Key, action: u128) -> Value {

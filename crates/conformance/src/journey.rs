@@ -1,71 +1,15 @@
 //! The seed's patient journey as data: each step a contract call (or mined blocks)
 //! with the result it must give. `clarimed demo` prints it; the scenario tests assert
-//! it; any [`Chain`] (the reference VM now, the native engine later) can run it.
+//! it; any [`Chain`], the reference VM or the native engine, can run it.
 
-use clarity::vm::types::PrincipalData;
-use clarity::vm::Value;
+use clarimed_reference::{PrincipalData, Value};
 use sha2::{Digest, Sha256};
 
-use crate::keys::Key;
-use crate::values::{ascii, buff, none, principal, some, to_literal, tuple, uint};
-use crate::vm::{CallResult, HarnessError, ReferenceVm, CONSENT_CONTRACT, RECORDS_CONTRACT};
+use clarimed_reference::keys::Key;
+use clarimed_reference::values::{ascii, buff, none, principal, some, to_literal, tuple, uint};
+use clarimed_reference::{CONSENT_CONTRACT, RECORDS_CONTRACT};
 
-/// Something that runs both contracts: calls as any principal, and mined blocks.
-pub trait Chain {
-    type Error: std::fmt::Display;
-
-    fn call_public(
-        &mut self,
-        sender: &PrincipalData,
-        contract: &str,
-        function: &str,
-        args: &[Value],
-    ) -> Result<CallResult, Self::Error>;
-
-    fn call_read_only(
-        &mut self,
-        sender: &PrincipalData,
-        contract: &str,
-        function: &str,
-        args: &[Value],
-    ) -> Result<Value, Self::Error>;
-
-    fn mine(&mut self, blocks: u32);
-
-    fn block_height(&self) -> u32;
-}
-
-impl Chain for ReferenceVm {
-    type Error = HarnessError;
-
-    fn call_public(
-        &mut self,
-        sender: &PrincipalData,
-        contract: &str,
-        function: &str,
-        args: &[Value],
-    ) -> Result<CallResult, HarnessError> {
-        ReferenceVm::call_public(self, sender, contract, function, args)
-    }
-
-    fn call_read_only(
-        &mut self,
-        sender: &PrincipalData,
-        contract: &str,
-        function: &str,
-        args: &[Value],
-    ) -> Result<Value, HarnessError> {
-        ReferenceVm::call_read_only(self, sender, contract, function, args)
-    }
-
-    fn mine(&mut self, blocks: u32) {
-        ReferenceVm::mine(self, blocks)
-    }
-
-    fn block_height(&self) -> u32 {
-        ReferenceVm::block_height(self)
-    }
-}
+use crate::chain::{serialized, Chain};
 
 /// The people in the journey, each with a secp256k1 key.
 pub struct Cast {
@@ -115,7 +59,7 @@ pub enum Expect {
 impl Expect {
     pub fn matches(&self, value: &Value) -> bool {
         match (self, value) {
-            (Expect::Value(expected), actual) => expected == actual,
+            (Expect::Value(expected), actual) => serialized(expected) == serialized(actual),
             (Expect::Ok, Value::Response(response)) => response.committed,
             (Expect::Err(code), Value::Response(response)) => {
                 !response.committed && *response.data == Value::UInt(*code)
@@ -219,7 +163,7 @@ impl Step {
                 })
             }
             Step::Mine { blocks, .. } => {
-                chain.mine(*blocks);
+                chain.mine(*blocks)?;
                 Ok(Outcome::Mined {
                     height: chain.block_height(),
                 })

@@ -1,0 +1,13 @@
+//! The native engine and the Clarity VM side by side.
+//!
+//! [`Chain`] is what both offer: public and read-only calls as any principal, with
+//! Clarity values, and mined blocks. The reference VM ([`clarimed_reference::ReferenceVm`])
+//! and the native engine ([`clarimed_engine::Engine`], over memory or SQLite) implement
+//! it, so one scenario runs on each and their results, events and state dumps can be
+//! compared byte for byte. [`journey`] is the seed's patient journey as data, run by
+//! `clarimed demo` and by the scenario tests.
+
+mod chain;
+pub mod journey;
+
+pub use chain::{serialized, Chain, Deploy};

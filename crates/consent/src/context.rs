@@ -1,0 +1,44 @@
+//! What a contract call runs with, and how it can fail.
+
+use clarimed_storage::clarity::{Principal, StateError};
+
+/// The call's `tx-sender`, `contract-caller` and `block-height`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    pub sender: Principal,
+    pub caller: Principal,
+    pub block_height: u128,
+}
+
+impl Context {
+    /// A direct call: the sender is also the caller.
+    pub fn new(sender: Principal, block_height: u128) -> Context {
+        Context {
+            caller: sender.clone(),
+            sender,
+            block_height,
+        }
+    }
+}
+
+/// A call's failure: the contract's `(err code)`, or the state could not be read or
+/// written (a broken or corrupt store, which no Clarity call can cause).
+#[derive(Debug, thiserror::Error)]
+pub enum CallError<E> {
+    #[error("contract error {0}")]
+    Contract(E),
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+impl<E> CallError<E> {
+    /// The contract error, if that is what this is.
+    pub fn contract_error(&self) -> Option<&E> {
+        match self {
+            CallError::Contract(error) => Some(error),
+            CallError::State(_) => None,
+        }
+    }
+}
+
+pub type Outcome<T, E = crate::codes::ConsentError> = Result<T, CallError<E>>;

@@ -1,0 +1,223 @@
+//! The engine: both contracts deployed in one store, calls run as transactions.
+
+use std::path::Path;
+
+use clarimed_consent::{CallError, Context, Outcome, PatientConsent};
+use clarimed_records::{ConsentView, RecordManagement};
+use clarimed_storage::clarity::{hex, ClarityType, ContractId, Principal, StateError};
+use clarimed_storage::{MemoryStore, SqliteStore, Store, Transactional};
+
+use crate::convert::principal_to_string;
+use crate::error::EngineError;
+use crate::signatures::{CONSENT_CONTRACT, RECORDS_CONTRACT};
+
+/// The chain's first block, where both contracts are deployed (as in the reference).
+pub const GENESIS_HEIGHT: u32 = 1;
+
+/// The engine's own bookkeeping, beside the contracts' data (never under `vm::`).
+const DEPLOYER_KEY: &[u8] = b"clarimed::deployer";
+const BLOCK_HEIGHT_KEY: &[u8] = b"clarimed::block-height";
+
+/// Default SQLite state file of the command line.
+pub const DEFAULT_DB_PATH: &str = "clarimed.db";
+
+/// Both contracts over one store.
+///
+/// Every public call runs in a transaction of its own: kept on `Ok`, dropped on
+/// `Err`, as Clarity keeps a call's writes on `(ok …)` and drops them on `(err …)`.
+/// Outside a block each kept call is written to the backend at once (for SQLite, a
+/// durable commit); inside [`Engine::begin_block`] .. [`Engine::commit_block`] the
+/// calls are written together at the block's commit.
+pub struct Engine<S: Store> {
+    pub(crate) store: Transactional<S>,
+    pub(crate) consent: PatientConsent,
+    pub(crate) records: RecordManagement,
+    deployer: Principal,
+    block_height: u32,
+    block_open: bool,
+}
+
+impl Engine<MemoryStore> {
+    /// A fresh in-memory chain with both contracts deployed by `deployer`.
+    pub fn in_memory(deployer: &Principal) -> Result<Engine<MemoryStore>, EngineError> {
+        Engine::with_store(MemoryStore::new(), Some(deployer))
+    }
+}
+
+impl Engine<SqliteStore> {
+    /// Opens the SQLite state at `path`; a new file gets both contracts deployed by
+    /// `deployer`.
+    pub fn open_or_create(path: impl AsRef<Path>, deployer: &Principal) -> Result<Engine<SqliteStore>, EngineError> {
+        Engine::with_store(SqliteStore::open(path)?, Some(deployer))
+    }
+
+    /// Opens an existing SQLite state; fails with [`EngineError::NotDeployed`] when
+    /// it holds no contracts.
+    pub fn open(path: impl AsRef<Path>) -> Result<Engine<SqliteStore>, EngineError> {
+        Engine::with_store(SqliteStore::open(path)?, None)
+    }
+}
+
+impl<S: Store> Engine<S> {
+    /// The engine over `store`: the state it holds, or, when it holds none and a
+    /// deployer is given, both contracts freshly deployed by the deployer.
+    pub fn with_store(store: S, deployer: Option<&Principal>) -> Result<Engine<S>, EngineError> {
+        let mut store = Transactional::new(store);
+        let (deployer, block_height) = match store.get(DEPLOYER_KEY)? {
+            Some(bytes) => {
+                let deployer = Principal::from_bytes(&bytes).map_err(|error| StateError::Corrupt {
+                    key: String::from_utf8_lossy(DEPLOYER_KEY).into_owned(),
+                    error,
+                })?;
+                (deployer, read_block_height(&store)?)
+            }
+            None => {
+                let deployer = deployer.ok_or(EngineError::NotDeployed)?;
+                deploy(&mut store, deployer)?;
+                (deployer.clone(), GENESIS_HEIGHT)
+            }
+        };
+        let [consent_id, records_id] = contract_ids(&deployer);
+        Ok(Engine {
+            store,
+            consent: PatientConsent::new(&consent_id),
+            records: RecordManagement::new(&records_id),
+            deployer,
+            block_height,
+            block_open: false,
+        })
+    }
+
+    /// Who deployed both contracts (their first owner).
+    pub fn deployer(&self) -> &Principal {
+        &self.deployer
+    }
+
+    pub fn block_height(&self) -> u32 {
+        self.block_height
+    }
+
+    /// A direct call by `sender` at the current block height.
+    pub fn context(&self, sender: &Principal) -> Context {
+        Context::new(sender.clone(), u128::from(self.block_height))
+    }
+
+    /// Advances `block-height` by `blocks`.
+    pub fn mine(&mut self, blocks: u32) -> Result<(), EngineError> {
+        self.block_height = self.block_height.saturating_add(blocks);
+        self.store.put(BLOCK_HEIGHT_KEY, &self.block_height.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// From here until [`Engine::commit_block`], kept calls reach the backend
+    /// together (one SQLite commit).
+    pub fn begin_block(&mut self) -> Result<(), EngineError> {
+        if self.block_open {
+            return Err(EngineError::BlockAlreadyOpen);
+        }
+        self.store.begin();
+        self.block_open = true;
+        Ok(())
+    }
+
+    pub fn commit_block(&mut self) -> Result<(), EngineError> {
+        if !self.block_open {
+            return Err(EngineError::NoBlockOpen);
+        }
+        self.block_open = false;
+        self.store.commit()?;
+        Ok(())
+    }
+
+    /// Drops every call of the open block.
+    pub fn abort_block(&mut self) -> Result<(), EngineError> {
+        if !self.block_open {
+            return Err(EngineError::NoBlockOpen);
+        }
+        self.block_open = false;
+        self.store.roll_back()?;
+        self.block_height = read_block_height(&self.store)?;
+        Ok(())
+    }
+
+    /// Every data-map entry and data var of both contracts as the Clarity VM stores
+    /// them (key, hex of the value), sorted by key: comparable byte for byte with
+    /// the reference harness's dump.
+    pub fn dump_state(&self) -> Result<Vec<(String, String)>, EngineError> {
+        let mut rows = Vec::new();
+        for contract in contract_ids(&self.deployer) {
+            for (key, value) in self.store.scan_prefix(contract.key_prefix().as_bytes())? {
+                let key = String::from_utf8(key).map_err(|e| EngineError::Conversion(e.to_string()))?;
+                rows.push((key, hex(&value)));
+            }
+        }
+        rows.sort();
+        Ok(rows)
+    }
+
+    /// The store, to read it directly (e.g. to scan it).
+    pub fn store(&self) -> &Transactional<S> {
+        &self.store
+    }
+
+    /// Runs one public call as a transaction: its writes are kept when it returns
+    /// `Ok` and dropped otherwise.
+    pub(crate) fn transact<T, E>(
+        &mut self,
+        call: impl FnOnce(&mut Transactional<S>, &PatientConsent, &RecordManagement) -> Outcome<T, E>,
+    ) -> Outcome<T, E> {
+        self.store.begin();
+        let result = call(&mut self.store, &self.consent, &self.records);
+        let finished = match result {
+            Ok(_) => self.store.commit(),
+            Err(_) => self.store.roll_back(),
+        };
+        finished.map_err(|e| CallError::State(e.into()))?;
+        result
+    }
+}
+
+/// How `record-management` sees `patient-consent`: its read-only functions.
+pub(crate) struct ConsentReader<'a>(pub &'a PatientConsent);
+
+impl<S: Store> ConsentView<S> for ConsentReader<'_> {
+    fn is_registered(&self, store: &S, patient: &Principal) -> Result<bool, StateError> {
+        Ok(self.0.get_patient(store, patient)?.is_some())
+    }
+
+    fn has_consent(&self, store: &S, block_height: u128, patient: &Principal, provider: &Principal, data_type: u128) -> Result<bool, StateError> {
+        self.0.has_consent(store, block_height, patient, provider, data_type)
+    }
+
+    fn has_emergency_access(&self, store: &S, block_height: u128, patient: &Principal, provider: &Principal) -> Result<bool, StateError> {
+        self.0.has_emergency_access(store, block_height, patient, provider)
+    }
+}
+
+fn contract_ids(deployer: &Principal) -> [ContractId; 2] {
+    let address = principal_to_string(deployer);
+    [
+        ContractId::new(format!("{address}.{CONSENT_CONTRACT}")),
+        ContractId::new(format!("{address}.{RECORDS_CONTRACT}")),
+    ]
+}
+
+fn read_block_height(store: &impl Store) -> Result<u32, EngineError> {
+    let bytes = store.get(BLOCK_HEIGHT_KEY)?.ok_or(EngineError::NotDeployed)?;
+    let bytes: [u8; 4] = bytes.as_ref().try_into().map_err(|_| {
+        EngineError::Conversion(format!("block height of {} bytes", bytes.len()))
+    })?;
+    Ok(u32::from_be_bytes(bytes))
+}
+
+/// Deploys both contracts, and the engine's bookkeeping, in one write.
+fn deploy<S: Store>(store: &mut Transactional<S>, deployer: &Principal) -> Result<(), EngineError> {
+    let [consent_id, records_id] = contract_ids(deployer);
+    store.begin();
+    PatientConsent::new(&consent_id).deploy(store, deployer)?;
+    RecordManagement::new(&records_id).deploy(store, deployer)?;
+    store.put(DEPLOYER_KEY, &deployer.to_bytes())?;
+    store.put(BLOCK_HEIGHT_KEY, &GENESIS_HEIGHT.to_be_bytes())?;
+    store.commit()?;
+    Ok(())
+}
