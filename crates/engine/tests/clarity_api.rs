@@ -1,0 +1,132 @@
+//! The Clarity-valued API: bad calls are typed errors that change nothing, and the
+//! signature table is the contracts' own.
+
+use clarimed_engine::clarity::{TypeSignature, Value};
+use clarimed_engine::signatures::{functions, CONSENT_CONTRACT, RECORDS_CONTRACT};
+use clarimed_engine::{parse_principal, Engine, EngineError, MemoryStore, Principal};
+use clarimed_reference::keys::Key;
+use clarimed_reference::ReferenceVm;
+
+fn owner() -> Key {
+    Key::from_seed(b"api owner")
+}
+
+fn engine() -> (Engine<MemoryStore>, Principal) {
+    let owner = clarimed_engine::principal_to_native(&owner().principal().into());
+    (Engine::in_memory(&owner).unwrap(), owner)
+}
+
+fn ascii(text: &str) -> Value {
+    Value::string_ascii_from_bytes(text.as_bytes().to_vec()).unwrap()
+}
+
+/// The call fails with `matches` and the state is as it was.
+fn assert_refused(args: &[Value], function: &str, matches: impl Fn(&EngineError) -> bool) {
+    let (mut engine, owner) = engine();
+    let before = engine.dump_state().unwrap();
+    let ctx = engine.context(&owner);
+    let error = engine.call(&ctx, CONSENT_CONTRACT, function, args).expect_err("a bad call");
+    assert!(matches(&error), "{error}");
+    assert_eq!(engine.dump_state().unwrap(), before);
+}
+
+#[test]
+fn an_unknown_contract_is_a_typed_error() {
+    let (mut engine, owner) = engine();
+    let ctx = engine.context(&owner);
+    let error = engine.call(&ctx, "no-such-contract", "get-stats", &[]).unwrap_err();
+    assert!(matches!(error, EngineError::UnknownContract(ref name) if name == "no-such-contract"), "{error}");
+}
+
+#[test]
+fn an_unknown_function_is_a_typed_error() {
+    assert_refused(&[], "steal-records", |e| matches!(e, EngineError::UnknownFunction { .. }));
+}
+
+#[test]
+fn wrong_arity_is_a_typed_error() {
+    assert_refused(&[Value::UInt(1)], "register-patient", |e| matches!(e, EngineError::Arity { expected: 4, found: 1, .. }));
+}
+
+#[test]
+fn an_argument_of_the_wrong_type_is_a_typed_error() {
+    let args = [Value::UInt(1), Value::UInt(19_800_101), Value::none(), Value::none()];
+    assert_refused(&args, "register-patient", |e| matches!(e, EngineError::ArgumentType { argument, .. } if argument == "patient-id"));
+}
+
+#[test]
+fn a_string_longer_than_its_type_is_a_typed_error() {
+    let args = [ascii(&"x".repeat(65)), Value::UInt(19_800_101), Value::none(), Value::none()];
+    assert_refused(&args, "register-patient", |e| matches!(e, EngineError::ArgumentType { .. }));
+}
+
+#[test]
+fn a_list_longer_than_its_type_is_a_typed_error() {
+    let provider = Value::Principal(Key::from_seed(b"p").principal().into());
+    let nine = Value::cons_list_unsanitized((0..9).map(Value::UInt).collect()).unwrap();
+    let args = [provider, nine, Value::none(), ascii("care")];
+    assert_refused(&args, "grant-consent-batch", |e| matches!(e, EngineError::ArgumentType { argument, .. } if argument == "data-types"));
+}
+
+#[test]
+fn a_public_function_cannot_be_called_read_only() {
+    let (engine, owner) = engine();
+    let ctx = engine.context(&owner);
+    let error = engine.read(&ctx, CONSENT_CONTRACT, "set-paused", &[Value::Bool(true)]).unwrap_err();
+    assert!(matches!(error, EngineError::NotReadOnly { .. }), "{error}");
+}
+
+#[test]
+fn a_malformed_principal_is_a_typed_error() {
+    for bad in ["", "ST", "not-a-principal", "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGN"] {
+        assert!(matches!(parse_principal(bad), Err(EngineError::InvalidPrincipal(_))), "{bad}");
+    }
+}
+
+/// The smallest value of a type: enough to reach every dispatch arm.
+fn sample(ty: &TypeSignature, principal: &Value) -> Value {
+    match ty {
+        TypeSignature::UIntType => Value::UInt(0),
+        TypeSignature::BoolType => Value::Bool(false),
+        TypeSignature::PrincipalType => principal.clone(),
+        TypeSignature::OptionalType(_) => Value::none(),
+        TypeSignature::SequenceType(clarity::vm::types::SequenceSubtype::BufferType(_)) => Value::buff_from(vec![]).unwrap(),
+        TypeSignature::SequenceType(clarity::vm::types::SequenceSubtype::StringType(_)) => ascii(""),
+        TypeSignature::SequenceType(clarity::vm::types::SequenceSubtype::ListType(_)) => Value::cons_list_unsanitized(vec![]).unwrap(),
+        other => panic!("no sample for {other}"),
+    }
+}
+
+#[test]
+fn every_function_in_the_signature_table_is_dispatched() {
+    let (mut engine, owner) = engine();
+    let principal = Value::Principal(clarimed_engine::principal_to_clarity(&owner));
+    let ctx = engine.context(&owner);
+    for contract in [CONSENT_CONTRACT, RECORDS_CONTRACT] {
+        for function in functions(contract).unwrap() {
+            let args: Vec<Value> = function.args.iter().map(|(_, ty)| sample(ty, &principal)).collect();
+            let result = engine.call(&ctx, contract, function.name, &args);
+            assert!(result.is_ok(), "{contract}.{}: {:?}", function.name, result.err());
+        }
+    }
+}
+
+#[test]
+fn the_signature_table_matches_the_clarity_vms_analysis_of_the_contracts() {
+    let mut vm = ReferenceVm::new(owner().principal()).unwrap();
+    for contract in [CONSENT_CONTRACT, RECORDS_CONTRACT] {
+        let deployed: Vec<(String, bool, Vec<(String, TypeSignature)>)> = vm
+            .function_signatures(contract)
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.name, f.read_only, f.args))
+            .collect();
+        let mut table: Vec<(String, bool, Vec<(String, TypeSignature)>)> = functions(contract)
+            .unwrap()
+            .iter()
+            .map(|f| (f.name.to_string(), f.read_only, f.args.iter().map(|(n, t)| (n.to_string(), t.clone())).collect()))
+            .collect();
+        table.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(table, deployed, "{contract}");
+    }
+}

@@ -1,0 +1,61 @@
+//! The SQLite state file: created and deployed on first use, and kept across opens.
+
+use clarimed_engine::consent_codes::DataType;
+use clarimed_engine::{principal_to_native, Engine, EngineError, Principal, SqliteStore};
+use clarimed_reference::keys::Key;
+
+fn principal(seed: &[u8]) -> Principal {
+    principal_to_native(&Key::from_seed(seed).principal().into())
+}
+
+#[test]
+fn a_new_file_gets_both_contracts_deployed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clarimed.db");
+    let owner = principal(b"owner");
+    let engine = Engine::open_or_create(&path, &owner).unwrap();
+    assert!(path.exists());
+    assert_eq!(engine.deployer(), &owner);
+    assert_eq!(engine.block_height(), 1);
+    let vars: Vec<String> = engine.dump_state().unwrap().into_iter().map(|(key, _)| key).collect();
+    assert!(vars.iter().any(|key| key.ends_with("patient-consent::1::contract-owner")));
+    assert!(vars.iter().any(|key| key.ends_with("record-management::1::contract-owner")));
+}
+
+#[test]
+fn reopening_keeps_the_state_the_deployer_and_the_block_height() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clarimed.db");
+    let (owner, patient, provider) = (principal(b"owner"), principal(b"patient"), principal(b"provider"));
+    let before = {
+        let mut engine = Engine::open_or_create(&path, &owner).unwrap();
+        let ctx = engine.context(&patient);
+        engine.consent().register_patient(&ctx, "PAT-1", 19_800_101, None, None).unwrap();
+        engine.consent().grant_consent(&ctx, &provider, DataType::LabResults, None, "labs").unwrap();
+        engine.mine(25).unwrap();
+        engine.dump_state().unwrap()
+    };
+    let engine = Engine::open_or_create(&path, &principal(b"someone else")).unwrap();
+    assert_eq!(engine.deployer(), &owner, "an existing state keeps its deployer");
+    assert_eq!(engine.block_height(), 26);
+    assert_eq!(engine.dump_state().unwrap(), before);
+}
+
+#[test]
+fn opening_a_file_without_contracts_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let result = Engine::open(dir.path().join("empty.db"));
+    assert!(matches!(result, Err(EngineError::NotDeployed)));
+}
+
+#[test]
+fn the_memory_and_sqlite_engines_keep_the_same_state() {
+    let owner = principal(b"owner");
+    let patient = principal(b"patient");
+    let mut memory = Engine::in_memory(&owner).unwrap();
+    let mut sqlite = Engine::with_store(SqliteStore::in_memory().unwrap(), Some(&owner)).unwrap();
+    let ctx = memory.context(&patient);
+    memory.consent().register_patient(&ctx, "PAT-1", 19_800_101, None, None).unwrap();
+    sqlite.consent().register_patient(&ctx, "PAT-1", 19_800_101, None, None).unwrap();
+    assert_eq!(memory.dump_state().unwrap(), sqlite.dump_state().unwrap());
+}
