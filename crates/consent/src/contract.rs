@@ -3,7 +3,7 @@
 //! A public function may write before it fails: the caller runs it in a transaction
 //! and drops its writes on `Err`, as Clarity drops them on `(err …)`.
 
-use clarimed_storage::clarity::{ContractId, Item, Map, Principal, StateError};
+use clarimed_storage::clarity::{CachedView, ContractId, Item, Map, Principal, StateError};
 use clarimed_storage::Store;
 
 use crate::codes::{AuditAction, ConsentError, DataType, BLOCKS_PER_YEAR, DEFAULT_EMERGENCY_TIMEOUT, MAX_EMERGENCY_TIMEOUT, MIN_EMERGENCY_TIMEOUT};
@@ -43,11 +43,19 @@ pub struct PatientConsent {
     emergency_responders: Map<Principal, bool>,
     audit_log: Map<AuditKey, AuditEntry>,
     audit_count: Map<Principal, u128>,
+    /// What `has-consent` and `has-emergency-access` read, cached: the permission
+    /// check's hot path.
+    consent_terms: CachedView<ConsentKey, ConsentTerms>,
+    emergency_terms: CachedView<PatientProvider, EmergencyTerms>,
 }
 
 impl PatientConsent {
     pub fn new(contract: &ContractId) -> PatientConsent {
+        let consents = Map::new(contract, "consents");
+        let emergency_access = Map::new(contract, "emergency-access");
         PatientConsent {
+            consent_terms: CachedView::of(&consents),
+            emergency_terms: CachedView::of(&emergency_access),
             contract_owner: Item::new(contract, "contract-owner"),
             paused: Item::new(contract, "paused"),
             emergency_timeout: Item::new(contract, "emergency-timeout"),
@@ -57,8 +65,8 @@ impl PatientConsent {
             total_emergency_overrides: Item::new(contract, "total-emergency-overrides"),
             patients: Map::new(contract, "patients"),
             preferences: Map::new(contract, "preferences"),
-            consents: Map::new(contract, "consents"),
-            emergency_access: Map::new(contract, "emergency-access"),
+            consents,
+            emergency_access,
             emergency_responders: Map::new(contract, "emergency-responders"),
             audit_log: Map::new(contract, "audit-log"),
             audit_count: Map::new(contract, "audit-count"),
@@ -402,7 +410,8 @@ impl PatientConsent {
 
     /// An entry exists and its expiry is none or above `block-height`.
     pub fn has_consent(&self, store: &impl Store, block_height: u128, patient: &Principal, provider: &Principal, data_type: u128) -> Result<bool, StateError> {
-        Ok(match self.get_consent(store, patient, provider, data_type)? {
+        let key = ConsentKey { data_type, patient: patient.clone(), provider: provider.clone() };
+        Ok(match self.consent_terms.get(store, &key)? {
             Some(consent) => consent.expires_at.map_or(true, |expiry| expiry > block_height),
             None => false,
         })
@@ -410,8 +419,10 @@ impl PatientConsent {
 
     /// An entry exists and `block-height` is below its expiry.
     pub fn has_emergency_access(&self, store: &impl Store, block_height: u128, patient: &Principal, provider: &Principal) -> Result<bool, StateError> {
+        let key = PatientProvider { patient: patient.clone(), provider: provider.clone() };
         Ok(self
-            .get_emergency_access(store, patient, provider)?
+            .emergency_terms
+            .get(store, &key)?
             .is_some_and(|access| block_height < access.expires_at))
     }
 

@@ -1,7 +1,7 @@
 //! The contract's data: the values of its maps, named and typed as in the contract.
 
 use clarimed_storage::clarity::Principal;
-use clarimed_storage::clarity_tuple;
+use clarimed_storage::{clarity_tuple, clarity_view};
 
 clarity_tuple! {
     /// `patients` value.
@@ -54,6 +54,13 @@ clarity_tuple! {
     }
 }
 
+clarity_view! {
+    /// What `has-consent` reads of a `consents` value.
+    pub struct ConsentTerms {
+        "expires-at" => expires_at: Option<u128>,
+    }
+}
+
 clarity_tuple! {
     /// `emergency-access` key.
     pub struct PatientProvider {
@@ -68,6 +75,13 @@ clarity_tuple! {
         "expires-at" => expires_at: u128,
         "granted-at" => granted_at: u128,
         "reason" => reason: String,
+    }
+}
+
+clarity_view! {
+    /// What `has-emergency-access` reads of an `emergency-access` value.
+    pub struct EmergencyTerms {
+        "expires-at" => expires_at: u128,
     }
 }
 

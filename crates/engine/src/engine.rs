@@ -4,7 +4,7 @@ use std::path::Path;
 
 use clarimed_consent::{CallError, Context, Outcome, PatientConsent};
 use clarimed_records::{ConsentView, RecordManagement};
-use clarimed_storage::clarity::{hex, ClarityType, ContractId, Principal, StateError};
+use clarimed_storage::clarity::{hex, vm_key, ClarityType, ContractId, Principal, StateError};
 use clarimed_storage::{MemoryStore, SqliteStore, Store, Transactional};
 
 use crate::convert::principal_to_string;
@@ -147,7 +147,7 @@ impl<S: Store> Engine<S> {
         let mut rows = Vec::new();
         for contract in contract_ids(&self.deployer) {
             for (key, value) in self.store.scan_prefix(contract.key_prefix().as_bytes())? {
-                let key = String::from_utf8(key).map_err(|e| EngineError::Conversion(e.to_string()))?;
+                let key = vm_key(&key).ok_or_else(|| EngineError::Conversion(format!("a key outside the VM layout: {key:?}")))?;
                 rows.push((key, hex(&value)));
             }
         }

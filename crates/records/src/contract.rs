@@ -4,7 +4,7 @@
 //! and drops its writes on `Err`, as Clarity drops them on `(err …)`.
 
 use clarimed_consent::{CallError, Context};
-use clarimed_storage::clarity::{Buff, ClarityType, ContractId, Item, Map, Principal, StateError};
+use clarimed_storage::clarity::{Buff, CachedView, ClarityType, ContractId, Item, Map, Principal, StateError};
 use clarimed_storage::Store;
 use sha2::{Digest, Sha256};
 
@@ -77,23 +77,30 @@ pub struct RecordManagement {
     provider_access: Map<PatientProvider, Grant>,
     access_log: Map<u128, LogEntry>,
     record_access_count: Map<u128, u128>,
+    /// What `check-access` reads of records and grants, cached: its hot path.
+    record_access: CachedView<u128, RecordAccess>,
+    grant_terms: CachedView<PatientProvider, GrantTerms>,
 }
 
 impl RecordManagement {
     pub fn new(contract: &ContractId) -> RecordManagement {
+        let records = Map::new(contract, "records");
+        let provider_access = Map::new(contract, "provider-access");
         RecordManagement {
+            record_access: CachedView::of(&records),
+            grant_terms: CachedView::of(&provider_access),
             contract_owner: Item::new(contract, "contract-owner"),
             paused: Item::new(contract, "paused"),
             retention_period: Item::new(contract, "retention-period"),
             next_record_id: Item::new(contract, "next-record-id"),
             next_log_id: Item::new(contract, "next-log-id"),
             total_provider_grants: Item::new(contract, "total-provider-grants"),
-            records: Map::new(contract, "records"),
+            records,
             record_versions: Map::new(contract, "record-versions"),
             hash_index: Map::new(contract, "hash-index"),
             patient_record_count: Map::new(contract, "patient-record-count"),
             patient_records: Map::new(contract, "patient-records"),
-            provider_access: Map::new(contract, "provider-access"),
+            provider_access,
             access_log: Map::new(contract, "access-log"),
             record_access_count: Map::new(contract, "record-access-count"),
         }
@@ -120,10 +127,10 @@ impl RecordManagement {
     }
 
     /// A grant whose expiry is none or above `block-height`.
-    fn live_grant(&self, store: &impl Store, ctx: &Context, patient: &Principal, provider: &Principal) -> Result<Option<Grant>, StateError> {
+    fn live_grant(&self, store: &impl Store, ctx: &Context, patient: &Principal, provider: &Principal) -> Result<Option<GrantTerms>, StateError> {
         let key = PatientProvider { patient: patient.clone(), provider: provider.clone() };
         Ok(self
-            .provider_access
+            .grant_terms
             .get(store, &key)?
             .filter(|grant| grant.expires_at.map_or(true, |expiry| expiry > ctx.block_height)))
     }
@@ -177,7 +184,7 @@ impl RecordManagement {
         action: u128,
     ) -> Outcome<u128> {
         ensure(action <= WRITE, RecordsError::InvalidInput)?;
-        let Some(record) = self.records.get(store, &record_id)? else {
+        let Some(record) = self.record_access.get(store, &record_id)? else {
             return fail(RecordsError::RecordNotFound);
         };
         if *accessor == record.patient {

@@ -2,7 +2,7 @@
 //! contract, and the messages its signatures cover.
 
 use clarimed_storage::clarity::{Buff, Principal};
-use clarimed_storage::clarity_tuple;
+use clarimed_storage::{clarity_tuple, clarity_view};
 
 pub use clarimed_consent::state::PatientProvider;
 
@@ -22,6 +22,17 @@ clarity_tuple! {
         "title" => title: String,
         "updated-at" => updated_at: u128,
         "version" => version: u128,
+    }
+}
+
+clarity_view! {
+    /// What `check-access` reads of a `records` value.
+    pub struct RecordAccess {
+        "confidentiality-level" => confidentiality_level: u128,
+        "created-by" => created_by: Principal,
+        "patient" => patient: Principal,
+        "record-type" => record_type: u128,
+        "status" => status: u128,
     }
 }
 
@@ -60,6 +71,14 @@ clarity_tuple! {
         "expires-at" => expires_at: Option<u128>,
         "granted-at" => granted_at: u128,
         "granted-by" => granted_by: Principal,
+    }
+}
+
+clarity_view! {
+    /// What `check-access` reads of a `provider-access` value.
+    pub struct GrantTerms {
+        "access-level" => access_level: u128,
+        "expires-at" => expires_at: Option<u128>,
     }
 }
 

@@ -7,7 +7,9 @@
 //!   Writes stay in memory layers until the outermost commit, which reaches the
 //!   backend as one atomic [`Batch`]. The engine uses a layer per contract call (kept
 //!   on `ok`, dropped on `err`) and chooses whether the outermost commit covers one
-//!   call or a block of calls.
+//!   call or a block of calls. It names each committed state it reaches
+//!   ([`Store::committed_version`]), so decoded values can be cached safely
+//!   ([`clarity::CachedView`]).
 //!
 //! Keys and values are bytes. Above them, [`clarity`] gives typed data maps and vars
 //! ([`clarity::Map`], [`clarity::Item`]) stored under the Clarity VM's own key layout
@@ -65,4 +67,18 @@ pub trait Store {
         batch.delete(key);
         self.write(batch)
     }
+
+    /// Names the committed state a read sees: it changes whenever that state does.
+    /// `None` when a read may see writes that are not committed (a transaction is
+    /// open) or the store cannot tell; caches of decoded values key on this.
+    fn committed_version(&self) -> Option<StateVersion> {
+        None
+    }
+}
+
+/// Which store, and how many writes it has committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateVersion {
+    pub store: u64,
+    pub writes: u64,
 }

@@ -1,14 +1,15 @@
-//! An in-memory store: an ordered map.
+//! An in-memory store: a hash map, for O(1) reads at any size.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
-use std::ops::Bound;
+use std::collections::HashMap;
+
+use rustc_hash::FxBuildHasher;
 
 use crate::{Batch, Result, Store};
 
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
-    entries: BTreeMap<Vec<u8>, Vec<u8>>,
+    entries: HashMap<Vec<u8>, Vec<u8>, FxBuildHasher>,
 }
 
 impl MemoryStore {
@@ -30,13 +31,16 @@ impl Store for MemoryStore {
         Ok(self.entries.get(key).map(|value| Cow::Borrowed(value.as_slice())))
     }
 
+    /// Sorts what it finds: scans serve dumps and exports, not the hot path.
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        Ok(self
+        let mut found: Vec<(Vec<u8>, Vec<u8>)> = self
             .entries
-            .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
-            .take_while(|(key, _)| key.starts_with(prefix))
+            .iter()
+            .filter(|(key, _)| key.starts_with(prefix))
             .map(|(key, value)| (key.clone(), value.clone()))
-            .collect())
+            .collect();
+        found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok(found)
     }
 
     fn write(&mut self, batch: Batch) -> Result<()> {

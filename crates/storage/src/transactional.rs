@@ -1,8 +1,12 @@
 //! Nested transactions over any store.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::{Batch, Result, Store, StoreError};
+use crate::{Batch, Result, StateVersion, Store, StoreError};
+
+/// Tells stores apart in [`StateVersion`]s.
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A store with a stack of open transactions. Reads see the innermost layer first;
 /// writes go to the innermost layer, or straight to the backend when no transaction
@@ -10,6 +14,8 @@ use crate::{Batch, Result, Store, StoreError};
 pub struct Transactional<S> {
     backend: S,
     layers: Vec<Batch>,
+    id: u64,
+    writes: u64,
 }
 
 impl<S: Store> Transactional<S> {
@@ -17,7 +23,14 @@ impl<S: Store> Transactional<S> {
         Transactional {
             backend,
             layers: Vec::new(),
+            id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+            writes: 0,
         }
+    }
+
+    fn write_backend(&mut self, batch: Batch) -> Result<()> {
+        self.writes += 1;
+        self.backend.write(batch)
     }
 
     /// How many transactions are open.
@@ -36,7 +49,7 @@ impl<S: Store> Transactional<S> {
         match self.layers.last_mut() {
             Some(outer) => outer.absorb(layer),
             None if layer.is_empty() => {}
-            None => self.backend.write(layer)?,
+            None => self.write_backend(layer)?,
         }
         Ok(())
     }
@@ -97,7 +110,14 @@ impl<S: Store> Store for Transactional<S> {
                 layer.absorb(batch);
                 Ok(())
             }
-            None => self.backend.write(batch),
+            None => self.write_backend(batch),
         }
+    }
+
+    fn committed_version(&self) -> Option<StateVersion> {
+        self.layers.is_empty().then_some(StateVersion {
+            store: self.id,
+            writes: self.writes,
+        })
     }
 }

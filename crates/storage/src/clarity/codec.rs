@@ -23,6 +23,12 @@ pub trait ClarityType: Sized {
     }
 }
 
+/// Some fields of a stored tuple, decoded from the whole tuple's bytes (see
+/// `clarity_view!`).
+pub trait ClarityView: Sized {
+    fn decode_view(input: &mut Reader<'_>) -> Result<Self, DecodeError>;
+}
+
 /// The type prefix bytes.
 pub mod prefix {
     pub const UINT: u8 = 0x01;
@@ -93,6 +99,48 @@ impl<'a> Reader<'a> {
     pub fn u32(&mut self) -> Result<u32, DecodeError> {
         let bytes = self.take(4)?;
         Ok(u32::from_be_bytes(bytes.try_into().expect("4 bytes")))
+    }
+
+    /// Skips one value of any type.
+    pub fn skip_value(&mut self) -> Result<(), DecodeError> {
+        match self.byte()? {
+            0x00 | prefix::UINT => {
+                self.take(16)?;
+            }
+            prefix::BUFFER | prefix::STRING_ASCII | 0x0e => {
+                let length = self.u32()? as usize;
+                self.take(length)?;
+            }
+            prefix::TRUE | prefix::FALSE | prefix::NONE => {}
+            prefix::STANDARD_PRINCIPAL => {
+                self.take(21)?;
+            }
+            prefix::CONTRACT_PRINCIPAL => {
+                self.take(21)?;
+                let length = self.byte()? as usize;
+                self.take(length)?;
+            }
+            prefix::OK | prefix::ERR | prefix::SOME => self.skip_value()?,
+            prefix::LIST => {
+                for _ in 0..self.u32()? {
+                    self.skip_value()?;
+                }
+            }
+            prefix::TUPLE => {
+                for _ in 0..self.u32()? {
+                    let length = self.byte()? as usize;
+                    self.take(length)?;
+                    self.skip_value()?;
+                }
+            }
+            found => {
+                return Err(DecodeError::UnexpectedPrefix {
+                    expected: prefix::TUPLE,
+                    found,
+                })
+            }
+        }
+        Ok(())
     }
 
     /// Fails unless every byte was read.
@@ -248,6 +296,7 @@ impl<T: ClarityType, E: ClarityType> ClarityType for Result<T, E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clarity::Principal;
 
     #[test]
     fn uint_is_prefix_one_and_sixteen_big_endian_bytes() {
@@ -273,6 +322,18 @@ mod tests {
             assert!(String::from_bytes(&bytes[..cut]).is_err());
         }
         assert_eq!(u128::from_bytes(&[0x01; 18]), Err(DecodeError::TrailingBytes(1)));
+    }
+
+    #[test]
+    fn skipping_a_value_consumes_exactly_its_bytes() {
+        let mut bytes = vec![Some(String::from("abc"))].to_bytes();
+        bytes.extend(Ok::<u128, bool>(7).to_bytes());
+        bytes.extend(Principal::standard(26, [1; 20]).to_bytes());
+        let mut reader = Reader::new(&bytes);
+        reader.skip_value().unwrap();
+        reader.skip_value().unwrap();
+        reader.skip_value().unwrap();
+        assert_eq!(reader.finish(), Ok(()));
     }
 
     #[test]

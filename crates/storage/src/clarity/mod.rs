@@ -7,7 +7,7 @@ mod principal;
 mod tuple;
 mod typed;
 
-pub use codec::{prefix, Buff, ClarityType, DecodeError, Reader};
+pub use codec::{prefix, Buff, ClarityType, ClarityView, DecodeError, Reader};
 pub use principal::Principal;
 pub use tuple::{names_are_sorted, TupleBuilder};
-pub use typed::{hex, ContractId, Item, Map, StateError};
+pub use typed::{hex, vm_key, CachedView, ContractId, Item, Map, StateError};

@@ -3,7 +3,7 @@
 
 use super::codec::{prefix, ClarityType, DecodeError, Reader};
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Principal {
     pub version: u8,
     pub hash160: [u8; 20],
@@ -17,6 +17,21 @@ impl Principal {
             version,
             hash160,
             contract_name: None,
+        }
+    }
+}
+
+/// Hashes the address as three words rather than byte by byte: principals key the
+/// permission check's caches.
+impl std::hash::Hash for Principal {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let h = &self.hash160;
+        state.write_u64(u64::from_le_bytes(h[0..8].try_into().expect("8 bytes")));
+        state.write_u64(u64::from_le_bytes(h[8..16].try_into().expect("8 bytes")));
+        let tail = u32::from_le_bytes(h[16..20].try_into().expect("4 bytes"));
+        state.write_u64(u64::from(tail) << 8 | u64::from(self.version));
+        if let Some(name) = &self.contract_name {
+            state.write(name.as_bytes());
         }
     }
 }

@@ -49,7 +49,7 @@ macro_rules! clarity_tuple {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         pub struct $name {
             $($(#[$fmeta])* pub $field: $ty,)+
         }
@@ -93,6 +93,60 @@ macro_rules! clarity_tuple {
                     }
                     let $field = <$ty as $crate::clarity::ClarityType>::decode(input)?;
                 )+
+                Ok($name { $($field),+ })
+            }
+        }
+    };
+}
+
+/// Declares a view of a tuple: a struct of some of its fields that decodes from the
+/// whole tuple's bytes, skipping the other fields without decoding them and stopping
+/// after the last field it wants. List the
+/// fields sorted by Clarity name, as in `clarity_tuple!`. A view only decodes.
+#[macro_export]
+macro_rules! clarity_view {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $($(#[$fmeta:meta])* $clarity:literal => $field:ident : $ty:ty,)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name {
+            $($(#[$fmeta])* pub $field: $ty,)+
+        }
+
+        impl $name {
+            pub const FIELD_NAMES: &'static [&'static str] = &[$($clarity),+];
+        }
+
+        const _: () = assert!(
+            $crate::clarity::names_are_sorted($name::FIELD_NAMES),
+            concat!("the fields of ", stringify!($name), " must be listed sorted by Clarity name")
+        );
+
+        impl $crate::clarity::ClarityView for $name {
+            fn decode_view(input: &mut $crate::clarity::Reader<'_>) -> Result<Self, $crate::clarity::DecodeError> {
+                input.expect_prefix($crate::clarity::prefix::TUPLE)?;
+                let mut remaining = input.u32()?;
+                $(
+                    let $field = loop {
+                        if remaining == 0 {
+                            return Err($crate::clarity::DecodeError::UnexpectedField {
+                                expected: $clarity,
+                                found: String::new(),
+                            });
+                        }
+                        remaining -= 1;
+                        let length = input.byte()? as usize;
+                        if input.take(length)? == $clarity.as_bytes() {
+                            break <$ty as $crate::clarity::ClarityType>::decode(input)?;
+                        }
+                        input.skip_value()?;
+                    };
+                )+
+                let _ = remaining; // fields past the last wanted one are left unread
                 Ok($name { $($field),+ })
             }
         }

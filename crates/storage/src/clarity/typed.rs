@@ -1,15 +1,24 @@
 //! Typed data maps and data vars, stored as the Clarity VM stores a contract's data.
 //!
-//! A map entry lives under `vm::{contract}::0::{map}::{hex of the serialized key}` and
-//! holds the serialization of `(some value)`; deleting it leaves `none` (`09`) in
-//! place, as `map-delete` does. A data var lives under `vm::{contract}::1::{var}` and
-//! holds the serialization of its value. (The VM keeps values as hex text; here they
-//! are the raw bytes, and a state dump hex-encodes them.)
+//! A map entry lives under `vm::{contract}::0::{map}::{serialized key}` and holds the
+//! serialization of `(some value)`; deleting it leaves `none` (`09`) in place, as
+//! `map-delete` does. A data var lives under `vm::{contract}::1::{var}` and holds the
+//! serialization of its value.
+//!
+//! The VM writes the serialized key and value as hex text; here they are kept as
+//! the raw bytes (half the size, and no hex on the read path), and [`vm_key`] and
+//! [`hex`] give the VM's text form back, so a state dump matches the VM's byte for
+//! byte.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::marker::PhantomData;
 
-use super::codec::{prefix, ClarityType, DecodeError, Reader};
-use crate::{Store, StoreError};
+use rustc_hash::FxBuildHasher;
+
+use super::codec::{prefix, ClarityType, ClarityView, DecodeError, Reader};
+use crate::{StateVersion, Store, StoreError};
 
 /// A deployed contract's identifier, `{deployer address}.{contract name}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -57,6 +66,28 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// A store key as the VM writes it: a map entry's serialized key as hex text, a data
+/// var's key as it is. `None` for a key outside the `vm::` layout.
+pub fn vm_key(storage_key: &[u8]) -> Option<String> {
+    let text = |bytes: &[u8]| std::str::from_utf8(bytes).ok().map(str::to_string);
+    let rest = storage_key.strip_prefix(b"vm::")?;
+    let contract_end = find(rest, b"::")?;
+    let kind_and_name = &rest[contract_end + 2..];
+    if let Some(map_and_key) = kind_and_name.strip_prefix(b"0::") {
+        // Map names have no `:`, so the first `::` ends the name.
+        let name_end = find(map_and_key, b"::")?;
+        let head = &storage_key[..storage_key.len() - map_and_key.len() + name_end + 2];
+        let serialized_key = &map_and_key[name_end + 2..];
+        Some(format!("{}{}", text(head)?, hex(serialized_key)))
+    } else {
+        text(storage_key)
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|window| window == needle)
+}
+
 fn corrupt(key: &[u8], error: DecodeError) -> StateError {
     StateError::Corrupt {
         key: String::from_utf8_lossy(key).into_owned(),
@@ -80,10 +111,10 @@ impl<K: ClarityType, V: ClarityType> Map<K, V> {
 
     /// The store key of `key`'s entry.
     pub fn storage_key(&self, key: &K) -> Vec<u8> {
-        let mut out = String::with_capacity(self.prefix.len() + 160);
-        out.push_str(&self.prefix);
-        out.push_str(&hex(&key.to_bytes()));
-        out.into_bytes()
+        let mut out = Vec::with_capacity(self.prefix.len() + 96);
+        out.extend_from_slice(self.prefix.as_bytes());
+        key.encode(&mut out);
+        out
     }
 
     pub fn get(&self, store: &impl Store, key: &K) -> Result<Option<V>, StateError> {
@@ -92,17 +123,6 @@ impl<K: ClarityType, V: ClarityType> Map<K, V> {
             return Ok(None);
         };
         Option::<V>::from_bytes(&bytes).map_err(|e| corrupt(&storage_key, e))
-    }
-
-    /// Reads the entry as another type with the same encoding, e.g. a view that
-    /// decodes only some fields.
-    pub fn get_as<W: ClarityType>(&self, store: &impl Store, key: &K) -> Result<Option<W>, StateError> {
-        let storage_key = self.storage_key(key);
-        let Some(bytes) = store.get(&storage_key)? else {
-            return Ok(None);
-        };
-        let mut reader = Reader::new(&bytes);
-        Option::<W>::decode(&mut reader).map_err(|e| corrupt(&storage_key, e))
     }
 
     pub fn contains(&self, store: &impl Store, key: &K) -> Result<bool, StateError> {
@@ -131,6 +151,77 @@ impl<K: ClarityType, V: ClarityType> Map<K, V> {
     }
 }
 
+/// A cache of one view of a map's entries, for the reads on the hot path.
+///
+/// It holds views of the committed state only: a read inside a transaction goes to
+/// the store, and any committed write to the store empties the cache (reads that
+/// follow refill it). Absent entries are cached too.
+pub struct CachedView<K, W> {
+    prefix: String,
+    cache: RefCell<ViewCache<K, W>>,
+}
+
+struct ViewCache<K, W> {
+    version: Option<StateVersion>,
+    entries: HashMap<K, Option<W>, FxBuildHasher>,
+}
+
+/// A bound on a cache's entries; past it the cache starts over.
+const MAX_CACHED_VIEWS: usize = 1 << 20;
+
+impl<K: ClarityType + Hash + Eq + Clone, W: ClarityView + Clone> CachedView<K, W> {
+    /// A cache of `W`s of `map`'s entries.
+    pub fn of<V>(map: &Map<K, V>) -> CachedView<K, W> {
+        CachedView {
+            prefix: map.prefix.clone(),
+            cache: RefCell::new(ViewCache {
+                version: None,
+                entries: HashMap::default(),
+            }),
+        }
+    }
+
+    pub fn get(&self, store: &impl Store, key: &K) -> Result<Option<W>, StateError> {
+        let Some(version) = store.committed_version() else {
+            return self.read(store, key);
+        };
+        {
+            let mut cache = self.cache.borrow_mut();
+            if cache.version != Some(version) || cache.entries.len() >= MAX_CACHED_VIEWS {
+                cache.entries.clear();
+                cache.version = Some(version);
+            }
+            if let Some(view) = cache.entries.get(key) {
+                return Ok(view.clone());
+            }
+        }
+        let view = self.read(store, key)?;
+        self.cache.borrow_mut().entries.insert(key.clone(), view.clone());
+        Ok(view)
+    }
+
+    fn read(&self, store: &impl Store, key: &K) -> Result<Option<W>, StateError> {
+        let mut storage_key = Vec::with_capacity(self.prefix.len() + 96);
+        storage_key.extend_from_slice(self.prefix.as_bytes());
+        key.encode(&mut storage_key);
+        let Some(bytes) = store.get(&storage_key)? else {
+            return Ok(None);
+        };
+        decode_view(&bytes).map_err(|e| corrupt(&storage_key, e))
+    }
+}
+
+/// A stored `(some tuple)` or `none` as a view of the tuple; the view stops at its
+/// last field and the rest is not read.
+fn decode_view<W: ClarityView>(bytes: &[u8]) -> Result<Option<W>, DecodeError> {
+    let mut reader = Reader::new(bytes);
+    match reader.byte()? {
+        prefix::NONE => Ok(None),
+        prefix::SOME => Ok(Some(W::decode_view(&mut reader)?)),
+        found => Err(DecodeError::UnexpectedPrefix { expected: prefix::SOME, found }),
+    }
+}
+
 /// A contract's data var.
 pub struct Item<T> {
     key: String,
@@ -156,5 +247,100 @@ impl<T: ClarityType> Item<T> {
     pub fn set(&self, store: &mut impl Store, value: &T) -> Result<(), StateError> {
         store.put(self.key.as_bytes(), &value.to_bytes())?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_is_lower_case_two_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+        assert_eq!(hex(&[]), "");
+    }
+
+    #[test]
+    fn a_map_key_is_the_vm_layout_with_the_serialized_key() {
+        let map: Map<u128, bool> = Map::new(&ContractId::new("ST1.c"), "m");
+        let mut expected = b"vm::ST1.c::0::m::".to_vec();
+        expected.extend(5u128.to_bytes());
+        assert_eq!(map.storage_key(&5), expected);
+    }
+
+    #[test]
+    fn the_vm_key_of_a_map_entry_has_its_serialized_key_in_hex() {
+        let map: Map<String, bool> = Map::new(&ContractId::new("ST1.c-d"), "hash-index");
+        let key = map.storage_key(&"a::b".to_string());
+        let expected = format!("vm::ST1.c-d::0::hash-index::{}", hex(&"a::b".to_string().to_bytes()));
+        assert_eq!(vm_key(&key), Some(expected));
+    }
+
+    #[test]
+    fn the_vm_key_of_a_data_var_is_unchanged() {
+        let var: Item<bool> = Item::new(&ContractId::new("ST1.c"), "paused");
+        assert_eq!(vm_key(var.key.as_bytes()), Some("vm::ST1.c::1::paused".to_string()));
+        assert_eq!(vm_key(b"clarimed::block-height"), None);
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+    use crate::{clarity_view, MemoryStore, Transactional};
+
+    clarity_view! {
+        pub struct Level {
+            "level" => level: u128,
+        }
+    }
+
+    crate::clarity_tuple! {
+        pub struct Grant {
+            "level" => level: u128,
+            "note" => note: String,
+        }
+    }
+
+    fn fixture() -> (Transactional<MemoryStore>, Map<u128, Grant>, CachedView<u128, Level>) {
+        let map = Map::new(&ContractId::new("ST1.c"), "grants");
+        let view = CachedView::of(&map);
+        (Transactional::new(MemoryStore::new()), map, view)
+    }
+
+    fn grant(level: u128) -> Grant {
+        Grant { level, note: "n".into() }
+    }
+
+    #[test]
+    fn a_cached_view_sees_each_committed_write() {
+        let (mut store, map, view) = fixture();
+        assert_eq!(view.get(&store, &1).unwrap(), None);
+        map.set(&mut store, &1, &grant(2)).unwrap();
+        assert_eq!(view.get(&store, &1).unwrap(), Some(Level { level: 2 }));
+        map.delete(&mut store, &1).unwrap();
+        assert_eq!(view.get(&store, &1).unwrap(), None);
+    }
+
+    #[test]
+    fn inside_a_transaction_a_cached_view_reads_through_and_a_roll_back_leaves_it_right() {
+        let (mut store, map, view) = fixture();
+        map.set(&mut store, &1, &grant(1)).unwrap();
+        assert_eq!(view.get(&store, &1).unwrap(), Some(Level { level: 1 }));
+        store.begin();
+        map.set(&mut store, &1, &grant(3)).unwrap();
+        assert_eq!(view.get(&store, &1).unwrap(), Some(Level { level: 3 }));
+        store.roll_back().unwrap();
+        assert_eq!(view.get(&store, &1).unwrap(), Some(Level { level: 1 }));
+    }
+
+    #[test]
+    fn a_cached_view_is_not_fooled_by_another_store() {
+        let (mut first, map, view) = fixture();
+        let mut second = Transactional::new(MemoryStore::new());
+        map.set(&mut first, &1, &grant(1)).unwrap();
+        map.set(&mut second, &1, &grant(2)).unwrap();
+        assert_eq!(view.get(&first, &1).unwrap(), Some(Level { level: 1 }));
+        assert_eq!(view.get(&second, &1).unwrap(), Some(Level { level: 2 }));
     }
 }
