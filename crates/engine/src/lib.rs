@@ -31,6 +31,25 @@
 //! assert!(engine.consent().get_patient(&patient)?.is_some());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! The typed API:
+//!
+//! ```
+//! use clarimed_engine::{consent_codes::DataType, records_codes::{Action, RecordsError}, parse_principal, CallError, Engine};
+//!
+//! let owner = parse_principal("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM")?;
+//! let patient = parse_principal("ST1SJ3DTE5DN7X54YDH5D64R3BCB6A2AG2ZQ8YPD5")?;
+//! let provider = parse_principal("ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG")?;
+//! let mut engine = Engine::in_memory(&owner)?;
+//! let ctx = engine.context(&patient); // tx-sender, contract-caller, block-height
+//! engine.consent().register_patient(&ctx, "PAT-1", 19_800_412, None, None)?;
+//! let (granted, _event) = engine.consent().grant_consent(&ctx, &provider, DataType::LabResults, None, "labs")?;
+//! assert!(granted);
+//! let as_provider = engine.context(&provider);
+//! let refused = engine.records().check_access(&as_provider, 1, &provider, Action::Read);
+//! assert!(matches!(refused, Err(CallError::Contract(RecordsError::RecordNotFound))));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod clarity_api;
 mod convert;
