@@ -5,9 +5,13 @@
 //! and the native engine ([`clarimed_engine::Engine`], over memory or SQLite) implement
 //! it, so one scenario runs on each and their results, events and state dumps can be
 //! compared byte for byte. [`journey`] is the seed's patient journey as data, run by
-//! `clarimed demo` and by the scenario tests.
+//! `clarimed demo` and by the scenario tests. [`ops`] generates random operations on
+//! both contracts and [`differential`] runs them on both engines at once, comparing
+//! every step: the property tests and `clarimed conform` use them.
 
 mod chain;
+pub mod differential;
 pub mod journey;
+pub mod ops;
 
 pub use chain::{serialized, Chain, Deploy};

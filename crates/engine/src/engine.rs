@@ -155,6 +155,43 @@ impl<S: Store> Engine<S> {
         Ok(rows)
     }
 
+    /// Replaces both contracts' state with `rows` as [`Engine::dump_state`] (or the
+    /// reference harness's dump) gives them, and sets the block height: the state of
+    /// another engine, taken over. All or nothing.
+    pub fn import_state(&mut self, rows: &[(String, String)], block_height: u32) -> Result<(), EngineError> {
+        let prefixes: Vec<String> = contract_ids(&self.deployer).iter().map(ContractId::key_prefix).collect();
+        let mut writes = Vec::with_capacity(rows.len());
+        for (key, value) in rows {
+            if !prefixes.iter().any(|prefix| key.starts_with(prefix.as_str())) {
+                return Err(EngineError::Conversion(format!("{key} is not a key of this engine's contracts")));
+            }
+            let storage_key = storage_key(key).ok_or_else(|| EngineError::Conversion(format!("malformed key {key}")))?;
+            let value = unhex(value).ok_or_else(|| EngineError::Conversion(format!("malformed value under {key}")))?;
+            writes.push((storage_key, value));
+        }
+        self.store.begin();
+        let result = (|| {
+            for prefix in &prefixes {
+                for (key, _) in self.store.scan_prefix(prefix.as_bytes())? {
+                    self.store.delete(&key)?;
+                }
+            }
+            for (key, value) in &writes {
+                self.store.put(key, value)?;
+            }
+            self.store.put(BLOCK_HEIGHT_KEY, &block_height.to_be_bytes())
+        })();
+        match result {
+            Ok(()) => self.store.commit()?,
+            Err(error) => {
+                self.store.roll_back()?;
+                return Err(error.into());
+            }
+        }
+        self.block_height = block_height;
+        Ok(())
+    }
+
     /// The store, to read it directly (e.g. to scan it).
     pub fn store(&self) -> &Transactional<S> {
         &self.store
@@ -200,6 +237,28 @@ fn contract_ids(deployer: &Principal) -> [ContractId; 2] {
         ContractId::new(format!("{address}.{CONSENT_CONTRACT}")),
         ContractId::new(format!("{address}.{RECORDS_CONTRACT}")),
     ]
+}
+
+/// The store key of a VM key: a map entry's hex key back to its serialized bytes.
+fn storage_key(vm_key: &str) -> Option<Vec<u8>> {
+    let (contract, rest) = vm_key.strip_prefix("vm::")?.split_once("::")?;
+    match rest.split_once("::")? {
+        ("0", map_and_key) => {
+            let (map, hex_key) = map_and_key.split_once("::")?;
+            let mut key = format!("vm::{contract}::0::{map}::").into_bytes();
+            key.extend(unhex(hex_key)?);
+            Some(key)
+        }
+        ("1", _) => Some(vm_key.as_bytes().to_vec()),
+        _ => None,
+    }
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
 fn read_block_height(store: &impl Store) -> Result<u32, EngineError> {

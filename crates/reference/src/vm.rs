@@ -119,6 +119,20 @@ impl ReferenceVm {
             .map(|result| result.value)
     }
 
+    /// Evaluates a read-only Clarity expression in `contract`'s context, e.g. a tuple
+    /// of several read-only calls answered in one evaluation. It can write nothing.
+    pub fn eval_read_only(&mut self, contract: &str, expression: &str) -> Result<Value, HarnessError> {
+        let id = self.contract_id(contract);
+        let mut env = self.environment();
+        env.eval_read_only_with_rules(&id, expression, ASTRules::PrecheckSize)
+            .map(|(value, _, _)| value)
+            .map_err(|e| HarnessError::Call {
+                contract: contract.to_string(),
+                function: "(read-only expression)".to_string(),
+                message: e.to_string(),
+            })
+    }
+
     /// Every data-map entry and data var of both contracts, as the VM stores them
     /// (`vm::{contract}::0::{map}::{key hex}` or `vm::{contract}::1::{var}`, with the
     /// hex of the serialized `(some value)`, or `09` where `map-delete` left `none`),
@@ -159,6 +173,31 @@ impl ReferenceVm {
         }
         signatures.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(signatures)
+    }
+
+    /// Replaces every map entry and data var of both contracts with `rows` (as a
+    /// dump gives them, from this harness or the native engine) and sets the block
+    /// height: another engine's state, taken over.
+    pub fn load_state(&mut self, rows: &[(String, String)], block_height: u32) -> Result<(), HarnessError> {
+        let connection = self.store.connection();
+        let transaction = connection.unchecked_transaction().map_err(store_error)?;
+        for (name, _) in CONTRACT_SOURCES {
+            let contract = self.contract_id(name);
+            for store_type in [StoreType::DataMap, StoreType::Variable] {
+                let prefix = format!("vm::{}::{}::", contract, store_type as u8);
+                transaction
+                    .execute("DELETE FROM data_table WHERE substr(key, 1, ?1) = ?2", rusqlite::params![prefix.len() as i64, prefix])
+                    .map_err(store_error)?;
+            }
+        }
+        for (key, value) in rows {
+            transaction
+                .execute("INSERT INTO data_table (key, value) VALUES (?1, ?2)", rusqlite::params![key, value])
+                .map_err(store_error)?;
+        }
+        transaction.commit().map_err(store_error)?;
+        self.store.set_block_height(block_height);
+        Ok(())
     }
 
     fn rows_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>, HarnessError> {
