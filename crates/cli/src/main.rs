@@ -1,13 +1,15 @@
-//! `clarimed`: the project's command line.
+//! `clarimed`: both contracts from a terminal, against a local SQLite state.
 //!
-//! `clarimed demo` walks the seed's patient journey on the reference Clarity VM,
-//! printing each step's Clarity call, its result and the events it printed.
-//! `clarimed conform` runs random operation sequences on the Clarity VM and the
-//! native engine side by side and reports any divergence.
+//! Exit status: 0 for success (a call's `ok`), 1 for a contract's `err`, 2 for bad
+//! usage or a state that cannot be used; bad input changes nothing.
 
+mod commands;
 mod conform;
 mod demo;
+mod literal;
+mod state;
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -15,25 +17,111 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "clarimed", version, about = "Clarity-compatible engine for the patient-consent and record-management contracts")]
 struct Cli {
+    /// The SQLite state file [default: clarimed.db].
+    #[arg(long, global = true, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Print results as JSON.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Walk the patient journey (register, consent, records, emergency, expiry,
-    /// archive, purge) on the Clarity VM, printing each call and its result.
+    /// Create the state and deploy both contracts natively.
+    Init {
+        /// The principal that deploys (and owns) both contracts.
+        #[arg(long, default_value = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM")]
+        deployer: String,
+        /// Replace an existing state.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run a public function at the current block.
+    Call {
+        /// patient-consent or record-management.
+        contract: String,
+        function: String,
+        /// Arguments as Clarity literals: u5, 'ST1…, "text", none, (some u10), 0x00ff, (list u1 u2), true, { a: u1 }.
+        args: Vec<String>,
+        /// Who calls (tx-sender and contract-caller).
+        #[arg(long)]
+        sender: String,
+    },
+    /// Run a read-only function.
+    Read {
+        contract: String,
+        function: String,
+        args: Vec<String>,
+        /// Who asks (the deployer if not given).
+        #[arg(long)]
+        sender: Option<String>,
+    },
+    /// Advance the block height.
+    Mine {
+        #[arg(default_value_t = 1)]
+        blocks: u32,
+    },
+    /// Block height, counters and the state's path.
+    Status,
+    /// A patient's consent audit trail and the access log of their records.
+    Audit { patient: String },
+    /// Testnet keys and record signatures.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Walk the patient journey on the native engine, printing each call and result.
     Demo,
+    /// The state: in the Clarity VM's key layout (kv) or as readable JSON.
+    Export {
+        #[arg(long, value_enum, default_value_t = commands::ExportFormat::Kv)]
+        format: commands::ExportFormat,
+    },
     /// Run random sequences of every public function of both contracts on the
     /// Clarity VM and on the native engine, comparing every step; exit 1 on any
     /// divergence.
     Conform(conform::Options),
 }
 
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// A new testnet key: private key, compressed public key and ST… principal.
+    New,
+    /// The 65-byte signature over (sha256 (unwrap-panic (to-consensus-buff? TUPLE)))
+    /// that secp256k1-verify accepts.
+    Sign {
+        /// The private key as hex.
+        #[arg(long)]
+        key: String,
+        /// The signed value, a Clarity literal such as { patient: 'ST1…, record-type: u2, … }.
+        #[arg(long)]
+        message: String,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Demo => demo::run(&mut std::io::stdout()),
-        Command::Conform(options) => conform::run(&options),
+    let given_db = cli.db.as_deref();
+    let db = given_db.unwrap_or(Path::new(clarimed_engine::DEFAULT_DB_PATH));
+    let json = cli.json;
+    let result = match cli.command {
+        Command::Init { deployer, force } => commands::init(db, &deployer, force, json),
+        Command::Call { contract, function, args, sender } => commands::call(db, &contract, &function, &args, &sender, json),
+        Command::Read { contract, function, args, sender } => commands::read(db, &contract, &function, &args, sender.as_deref(), json),
+        Command::Mine { blocks } => commands::mine(db, blocks, json),
+        Command::Status => commands::status(db, json),
+        Command::Audit { patient } => commands::audit(db, &patient, json),
+        Command::Key(KeyCommand::New) => commands::key_new(json),
+        Command::Key(KeyCommand::Sign { key, message }) => commands::key_sign(&key, &message, json),
+        Command::Demo => demo::run(given_db, &mut std::io::stdout()),
+        Command::Export { format } => commands::export(db, format),
+        Command::Conform(options) => return conform::run(&options),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("clarimed: {message}");
+            ExitCode::from(2)
+        }
     }
 }

@@ -51,10 +51,11 @@ impl Engine<SqliteStore> {
         Engine::with_store(SqliteStore::open(path)?, Some(deployer))
     }
 
-    /// Opens an existing SQLite state; fails with [`EngineError::NotDeployed`] when
-    /// it holds no contracts.
+    /// Opens an existing SQLite state; creates nothing and changes nothing when the
+    /// file is missing, is not a state, or holds no contracts
+    /// ([`EngineError::NotDeployed`]).
     pub fn open(path: impl AsRef<Path>) -> Result<Engine<SqliteStore>, EngineError> {
-        Engine::with_store(SqliteStore::open(path)?, None)
+        Engine::with_store(SqliteStore::open_existing(path)?, None)
     }
 }
 

@@ -115,6 +115,10 @@ impl<S: Store> ConsentCalls<'_, S> {
         self.engine.consent.get_audit_count(&self.engine.store, patient)
     }
 
+    pub fn get_stats(&self) -> Result<clarimed_consent::state::Stats, StateError> {
+        self.engine.consent.get_stats(&self.engine.store)
+    }
+
     pub fn has_consent(&self, ctx: &Context, patient: &Principal, provider: &Principal, data_type: DataType) -> Result<bool, StateError> {
         self.engine.consent.has_consent(&self.engine.store, ctx.block_height, patient, provider, data_type.code())
     }
@@ -210,6 +214,10 @@ impl<S: Store> RecordsCalls<'_, S> {
 
     pub fn get_record_count(&self, patient: &Principal) -> Result<u128, StateError> {
         self.engine.records.get_record_count(&self.engine.store, patient)
+    }
+
+    pub fn get_stats(&self) -> Result<clarimed_records::state::Stats, StateError> {
+        self.engine.records.get_stats(&self.engine.store)
     }
 
     pub fn get_patient_record_id(&self, patient: &Principal, index: u128) -> Result<Option<u128>, StateError> {

@@ -42,10 +42,32 @@ fn reopening_keeps_the_state_the_deployer_and_the_block_height() {
 }
 
 #[test]
-fn opening_a_file_without_contracts_is_an_error() {
+fn opening_a_missing_file_is_an_error_and_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let result = Engine::open(dir.path().join("empty.db"));
-    assert!(matches!(result, Err(EngineError::NotDeployed)));
+    let path = dir.path().join("missing.db");
+    assert!(Engine::open(&path).is_err());
+    assert!(!path.exists());
+}
+
+#[test]
+fn opening_a_store_without_contracts_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.db");
+    drop(SqliteStore::open(&path).unwrap());
+    assert!(matches!(Engine::open(&path), Err(EngineError::NotDeployed)));
+}
+
+#[test]
+fn opening_a_sqlite_file_that_is_not_a_state_leaves_it_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.db");
+    {
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other.execute_batch("CREATE TABLE patients (name TEXT); INSERT INTO patients VALUES ('x');").unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    assert!(Engine::open(&path).is_err());
+    assert_eq!(std::fs::read(&path).unwrap(), before);
 }
 
 #[test]

@@ -39,6 +39,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("no transaction is open")]
     NoTransaction,
+    #[error("{0} is not a clarimed state")]
+    NotAStore(String),
 }
 
 use std::borrow::Cow;

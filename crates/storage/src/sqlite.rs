@@ -3,9 +3,11 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use std::time::Duration;
 
-use crate::{Batch, Result, Store};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+
+use crate::{Batch, Result, Store, StoreError};
 
 pub struct SqliteStore {
     connection: Connection,
@@ -15,6 +17,24 @@ impl SqliteStore {
     /// Opens the database at `path`, creating it if it does not exist.
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
         SqliteStore::with_connection(Connection::open(path)?)
+    }
+
+    /// Opens the store at `path`, which must exist and be one: nothing is created,
+    /// and a file that is not a store is left untouched. Waits at most a second for
+    /// another process's lock.
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        let path = path.as_ref();
+        let connection = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        connection.busy_timeout(Duration::from_secs(1))?;
+        let is_store: bool = connection.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kv')",
+            [],
+            |row| row.get(0),
+        )?;
+        if !is_store {
+            return Err(StoreError::NotAStore(path.display().to_string()));
+        }
+        SqliteStore::with_connection(connection)
     }
 
     /// A private database that lives as long as the store.

@@ -1,0 +1,90 @@
+//! Clarity literals from the command line, parsed with clarity-vm's own parser:
+//! `u5`, `-3`, `'ST1…`, `"text"`, `0x00ff`, `none`, `true`, `(some u10)`,
+//! `(list u1 u2)`, `{ a: u1, b: true }`. Only literals: nothing is evaluated.
+
+use clarity::types::StacksEpochId;
+use clarity::vm::ast::{build_ast_with_rules, ASTRules};
+use clarity::vm::representations::SymbolicExpressionType;
+use clarity::vm::types::{QualifiedContractIdentifier, TupleData};
+use clarity::vm::{ClarityName, ClarityVersion, SymbolicExpression, Value};
+
+/// Parses one literal; the error says what is wrong with it.
+pub fn parse(text: &str) -> Result<Value, String> {
+    let ast = build_ast_with_rules(
+        &QualifiedContractIdentifier::transient(),
+        text,
+        &mut (),
+        ClarityVersion::Clarity2,
+        StacksEpochId::Epoch25,
+        ASTRules::PrecheckSize,
+    )
+    .map_err(|e| format!("`{text}` does not parse: {e}"))?;
+    match ast.expressions.as_slice() {
+        [expression] => value(expression).map_err(|e| format!("`{text}` is not a Clarity literal: {e}")),
+        [] => Err("an empty argument is not a Clarity literal".to_string()),
+        _ => Err(format!("`{text}` is more than one value (quote it as one argument)")),
+    }
+}
+
+fn value(expression: &SymbolicExpression) -> Result<Value, String> {
+    match &expression.expr {
+        SymbolicExpressionType::LiteralValue(value) | SymbolicExpressionType::AtomValue(value) => Ok(value.clone()),
+        SymbolicExpressionType::Atom(name) => match name.as_str() {
+            "none" => Ok(Value::none()),
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            other => Err(format!("`{other}` is a name, not a value")),
+        },
+        SymbolicExpressionType::List(items) => {
+            let (head, rest) = items.split_first().ok_or("`()` is not a value")?;
+            let form = head.match_atom().map(|name| name.as_str()).ok_or("a list must start with some, ok, err, list or tuple")?;
+            match (form, rest) {
+                ("some", [inner]) => Value::some(value(inner)?).map_err(|e| e.to_string()),
+                ("ok", [inner]) => Value::okay(value(inner)?).map_err(|e| e.to_string()),
+                ("err", [inner]) => Value::error(value(inner)?).map_err(|e| e.to_string()),
+                ("list", items) => {
+                    let items = items.iter().map(value).collect::<Result<Vec<_>, _>>()?;
+                    Value::cons_list_unsanitized(items).map_err(|e| format!("list items of different types: {e}"))
+                }
+                ("tuple", fields) => tuple(fields),
+                (other, _) => Err(format!("`({other} …)` is not a literal form")),
+            }
+        }
+        _ => Err("not a literal".to_string()),
+    }
+}
+
+fn tuple(fields: &[SymbolicExpression]) -> Result<Value, String> {
+    let fields = fields
+        .iter()
+        .map(|field| match field.match_list() {
+            Some([name, inner]) => {
+                let name = name.match_atom().ok_or("a tuple field needs a name")?;
+                Ok((ClarityName::from(name.as_str()), value(inner)?))
+            }
+            _ => Err("a tuple field is `name: value`".to_string()),
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    TupleData::from_data(fields).map(Value::Tuple).map_err(|e| format!("a bad tuple: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+    use clarity::vm::Value;
+
+    #[test]
+    fn every_literal_form_parses() {
+        for text in ["u5", "-3", "'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM", "\"text\"", "0x00ff", "none", "true", "(some u10)", "(list u1 u2)", "{ a: u1, b: (some \"x\") }", "(tuple (a u1))"] {
+            assert!(parse(text).is_ok(), "{text}: {:?}", parse(text));
+        }
+        assert_eq!(parse("(some u10)").unwrap(), Value::some(Value::UInt(10)).unwrap());
+    }
+
+    #[test]
+    fn what_is_not_a_literal_is_refused_with_a_reason() {
+        for text in ["(+ u1 u2)", "u1 u2", "", "(some", "x", "(list u1 true)", "'ST1NOTAPRINCIPAL"] {
+            assert!(parse(text).is_err(), "{text} should be refused");
+        }
+    }
+}

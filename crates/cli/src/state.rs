@@ -1,0 +1,28 @@
+//! Opening the state file, with one-line reasons when it cannot be used.
+
+use std::path::Path;
+
+use clarimed_engine::{Engine, EngineError, SqliteStore};
+
+/// The engine over the existing state at `path`.
+pub fn open(path: &Path) -> Result<Engine<SqliteStore>, String> {
+    if !path.exists() {
+        return Err(format!("no state at {} (create one with `clarimed init`)", path.display()));
+    }
+    Engine::open(path).map_err(|error| explain(path, &error))
+}
+
+/// Why the state at `path` could not be used, in a line.
+pub fn explain(path: &Path, error: &EngineError) -> String {
+    let text = error.to_string();
+    let lower = text.to_lowercase();
+    if lower.contains("locked") || lower.contains("busy") {
+        format!("the state {} is locked by another process", path.display())
+    } else if lower.contains("not a database") || lower.contains("not a clarimed state") || lower.contains("malformed") {
+        format!("{} is not a clarimed state (corrupt, or another kind of file)", path.display())
+    } else if matches!(error, EngineError::NotDeployed) {
+        format!("{} holds no deployed contracts (run `clarimed init --force`)", path.display())
+    } else {
+        text
+    }
+}
