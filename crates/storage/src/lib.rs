@@ -70,11 +70,19 @@ pub trait Store {
         self.write(batch)
     }
 
-    /// Names the committed state a read sees: it changes whenever that state does.
-    /// `None` when a read may see writes that are not committed (a transaction is
-    /// open) or the store cannot tell; caches of decoded values key on this.
-    fn committed_version(&self) -> Option<StateVersion> {
+    /// Names the committed state a read of `key` sees: it changes whenever that
+    /// state does. `None` when the read may see a write that is not committed (an
+    /// open transaction wrote `key`) or the store cannot tell; caches of decoded
+    /// values key on this.
+    fn committed_version(&self, key: &[u8]) -> Option<StateVersion> {
+        let _ = key;
         None
+    }
+
+    /// Whether reads are slow enough to be worth caching in memory (a database on
+    /// disk, not a map in memory).
+    fn slow_reads(&self) -> bool {
+        false
     }
 }
 

@@ -37,6 +37,13 @@ impl SqliteStore {
         SqliteStore::with_connection(connection)
     }
 
+    /// Moves everything committed from the write-ahead log into the main file, so the
+    /// file's size is the state's.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// A private database that lives as long as the store.
     pub fn in_memory() -> Result<SqliteStore> {
         SqliteStore::with_connection(Connection::open_in_memory()?)
@@ -68,6 +75,10 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 }
 
 impl Store for SqliteStore {
+    fn slow_reads(&self) -> bool {
+        true
+    }
+
     fn get(&self, key: &[u8]) -> Result<Option<Cow<'_, [u8]>>> {
         let mut statement = self
             .connection

@@ -1,7 +1,11 @@
 //! Nested transactions over any store.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use rustc_hash::FxBuildHasher;
 
 use crate::{Batch, Result, StateVersion, Store, StoreError};
 
@@ -11,12 +15,19 @@ static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 /// A store with a stack of open transactions. Reads see the innermost layer first;
 /// writes go to the innermost layer, or straight to the backend when no transaction
 /// is open. Committing the outermost layer writes it to the backend as one batch.
+///
+/// Over a backend with slow reads, the backend's values are also cached, written
+/// through on every backend write, so the cache always holds the committed value.
 pub struct Transactional<S> {
     backend: S,
     layers: Vec<Batch>,
     id: u64,
     writes: u64,
+    read_cache: RefCell<HashMap<Vec<u8>, Option<Vec<u8>>, FxBuildHasher>>,
 }
+
+/// A bound on the read cache's entries; past it the cache starts over.
+const MAX_CACHED_READS: usize = 1 << 20;
 
 impl<S: Store> Transactional<S> {
     pub fn new(backend: S) -> Transactional<S> {
@@ -25,12 +36,43 @@ impl<S: Store> Transactional<S> {
             layers: Vec::new(),
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             writes: 0,
+            read_cache: RefCell::default(),
         }
     }
 
     fn write_backend(&mut self, batch: Batch) -> Result<()> {
         self.writes += 1;
-        self.backend.write(batch)
+        if self.backend.slow_reads() {
+            let mut cache = self.read_cache.borrow_mut();
+            if cache.len() + batch.len() > MAX_CACHED_READS {
+                cache.clear();
+            }
+            for (key, value) in batch.iter() {
+                cache.insert(key.to_vec(), value.map(<[u8]>::to_vec));
+            }
+        }
+        let written = self.backend.write(batch);
+        if written.is_err() {
+            // What the backend holds is no longer known.
+            self.read_cache.borrow_mut().clear();
+        }
+        written
+    }
+
+    fn get_backend(&self, key: &[u8]) -> Result<Option<Cow<'_, [u8]>>> {
+        if !self.backend.slow_reads() {
+            return self.backend.get(key);
+        }
+        if let Some(value) = self.read_cache.borrow().get(key) {
+            return Ok(value.clone().map(Cow::Owned));
+        }
+        let value = self.backend.get(key)?.map(Cow::into_owned);
+        let mut cache = self.read_cache.borrow_mut();
+        if cache.len() >= MAX_CACHED_READS {
+            cache.clear();
+        }
+        cache.insert(key.to_vec(), value.clone());
+        Ok(value.map(Cow::Owned))
     }
 
     /// How many transactions are open.
@@ -80,7 +122,7 @@ impl<S: Store> Store for Transactional<S> {
                 return Ok(value.as_deref().map(Cow::Borrowed));
             }
         }
-        self.backend.get(key)
+        self.get_backend(key)
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
@@ -114,8 +156,9 @@ impl<S: Store> Store for Transactional<S> {
         }
     }
 
-    fn committed_version(&self) -> Option<StateVersion> {
-        self.layers.is_empty().then_some(StateVersion {
+    fn committed_version(&self, key: &[u8]) -> Option<StateVersion> {
+        let uncommitted = self.layers.iter().any(|layer| layer.writes.contains_key(key));
+        (!uncommitted).then_some(StateVersion {
             store: self.id,
             writes: self.writes,
         })

@@ -153,9 +153,9 @@ impl<K: ClarityType, V: ClarityType> Map<K, V> {
 
 /// A cache of one view of a map's entries, for the reads on the hot path.
 ///
-/// It holds views of the committed state only: a read inside a transaction goes to
-/// the store, and any committed write to the store empties the cache (reads that
-/// follow refill it). Absent entries are cached too.
+/// It holds views of the committed state only: a read of an entry an open
+/// transaction has written goes to the store, and any committed write to the store
+/// empties the cache (reads that follow refill it). Absent entries are cached too.
 pub struct CachedView<K, W> {
     prefix: String,
     cache: RefCell<ViewCache<K, W>>,
@@ -182,8 +182,9 @@ impl<K: ClarityType + Hash + Eq + Clone, W: ClarityView + Clone> CachedView<K, W
     }
 
     pub fn get(&self, store: &impl Store, key: &K) -> Result<Option<W>, StateError> {
-        let Some(version) = store.committed_version() else {
-            return self.read(store, key);
+        let storage_key = self.storage_key(key);
+        let Some(version) = store.committed_version(&storage_key) else {
+            return self.read(store, &storage_key);
         };
         {
             let mut cache = self.cache.borrow_mut();
@@ -195,19 +196,23 @@ impl<K: ClarityType + Hash + Eq + Clone, W: ClarityView + Clone> CachedView<K, W
                 return Ok(view.clone());
             }
         }
-        let view = self.read(store, key)?;
+        let view = self.read(store, &storage_key)?;
         self.cache.borrow_mut().entries.insert(key.clone(), view.clone());
         Ok(view)
     }
 
-    fn read(&self, store: &impl Store, key: &K) -> Result<Option<W>, StateError> {
+    fn storage_key(&self, key: &K) -> Vec<u8> {
         let mut storage_key = Vec::with_capacity(self.prefix.len() + 96);
         storage_key.extend_from_slice(self.prefix.as_bytes());
         key.encode(&mut storage_key);
-        let Some(bytes) = store.get(&storage_key)? else {
+        storage_key
+    }
+
+    fn read(&self, store: &impl Store, storage_key: &[u8]) -> Result<Option<W>, StateError> {
+        let Some(bytes) = store.get(storage_key)? else {
             return Ok(None);
         };
-        decode_view(&bytes).map_err(|e| corrupt(&storage_key, e))
+        decode_view(&bytes).map_err(|e| corrupt(storage_key, e))
     }
 }
 
