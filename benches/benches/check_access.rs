@@ -1,46 +1,104 @@
-//! `check-access`, the per-access permission check, answered by the native engine
-//! (in memory and on a SQLite file) and by the Clarity VM, for the same record and
-//! accessor on the same state: a provider with a live WRITE grant and consent, reading.
+//! The per-access permission check and whole transactions, answered by the native
+//! engine (in memory and on a SQLite file) and by the Clarity VM, on the same state.
 //!
 //! `cargo bench -p clarimed-benches --bench check_access`
+//!
+//! Groups: `check-access` (a provider with a live WRITE grant and consent, reading),
+//! `check-access-patient`, `check-access-emergency` (a responder under an override),
+//! `check-access-refused` (a stranger), `check-access-write` (the provider, writing),
+//! and `get-record` and `grant-consent` as whole transactions (check, log, commit).
+//! Each group ends by printing each native median and its speed-up over clarity-vm.
 
-use clarimed_benches::{deployed, print_ratios, Cast};
-use clarimed_engine::records_codes::Action;
+use clarimed_benches::{deployed, print_ratios, set_up, Cast};
 use clarimed_engine::{principal_to_native, Engine, MemoryStore, SqliteStore};
-use clarimed_reference::values::{principal, uint};
-use clarimed_reference::{ReferenceVm, RECORDS_CONTRACT};
+use clarimed_reference::keys::Key;
+use clarimed_reference::values::{ascii, none, principal, uint};
+use clarimed_reference::{PrincipalData, ReferenceVm, Value, CONSENT_CONTRACT, RECORDS_CONTRACT};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
-const GROUP: &str = "check-access";
+const NATIVE: [&str; 2] = ["native-memory", "native-sqlite"];
 
-fn check_access(c: &mut Criterion) {
-    let cast = Cast::new();
-    let provider = principal_to_native(&cast.provider.principal().into());
-    let mut group = c.benchmark_group(GROUP);
-
-    let mut memory: Engine<MemoryStore> = deployed(&cast);
-    let ctx = memory.context(&provider);
-    group.bench_function("native-memory", |b| {
-        b.iter(|| memory.records().check_access(&ctx, black_box(1), black_box(&provider), Action::Read))
-    });
-
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let owner = principal_to_native(&cast.owner.principal().into());
-    let mut sqlite: Engine<SqliteStore> = Engine::open_or_create(dir.path().join("bench.db"), &owner).expect("a SQLite state");
-    clarimed_benches::set_up(&mut sqlite, &cast);
-    group.bench_function("native-sqlite", |b| {
-        b.iter(|| sqlite.records().check_access(&ctx, black_box(1), black_box(&provider), Action::Read))
-    });
-
-    let mut vm: ReferenceVm = deployed(&cast);
-    let sender = cast.provider.principal().into();
-    let args = [uint(1), principal(cast.provider.principal()), uint(0)];
-    group.bench_function("clarity-vm", |b| {
-        b.iter(|| vm.call_read_only(&sender, RECORDS_CONTRACT, "check-access", black_box(&args)))
-    });
-    group.finish();
-    print_ratios(GROUP, &["native-memory", "native-sqlite"]);
+struct Engines {
+    cast: Cast,
+    memory: Engine<MemoryStore>,
+    sqlite: Engine<SqliteStore>,
+    vm: ReferenceVm,
+    _dir: tempfile::TempDir,
 }
 
-criterion_group!(benches, check_access);
-criterion_main!(benches);
+impl Engines {
+    fn new() -> Engines {
+        let cast = Cast::new();
+        let memory = deployed(&cast);
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let owner = principal_to_native(&cast.owner.principal().into());
+        let mut sqlite = Engine::open_or_create(dir.path().join("bench.db"), &owner).expect("a SQLite state");
+        set_up(&mut sqlite, &cast);
+        let vm = deployed(&cast);
+        Engines { cast, memory, sqlite, vm, _dir: dir }
+    }
+}
+
+/// `check-access` on record u1 by `accessor` for `action`, on every engine.
+fn check_group(c: &mut Criterion, engines: &mut Engines, group: &str, accessor: &Key, action: u128) {
+    let native = principal_to_native(&accessor.principal().into());
+    let action_code = clarimed_engine::records_codes::Action::from_code(action).expect("read or write");
+    let mut g = c.benchmark_group(group);
+    let ctx = engines.memory.context(&native);
+    g.bench_function("native-memory", |b| b.iter(|| engines.memory.records().check_access(&ctx, black_box(1), black_box(&native), action_code)));
+    g.bench_function("native-sqlite", |b| b.iter(|| engines.sqlite.records().check_access(&ctx, black_box(1), black_box(&native), action_code)));
+    let sender: PrincipalData = accessor.principal().into();
+    let args = [uint(1), principal(accessor.principal()), uint(action)];
+    g.bench_function("clarity-vm", |b| b.iter(|| engines.vm.call_read_only(&sender, RECORDS_CONTRACT, "check-access", black_box(&args))));
+    g.finish();
+    print_ratios(group, &NATIVE);
+}
+
+/// A public call as a whole transaction on every engine; on SQLite both with a
+/// durable commit per call and with one commit per block of 100 calls.
+fn transaction_group(c: &mut Criterion, engines: &mut Engines, group: &str, sender: &Key, contract: &str, function: &str, args: Vec<Value>) {
+    use clarimed_conformance::Chain;
+    let who: PrincipalData = sender.principal().into();
+    let mut g = c.benchmark_group(group);
+    g.bench_function("native-memory", |b| b.iter(|| engines.memory.call_public(&who, contract, function, black_box(&args))));
+    g.bench_function("native-sqlite", |b| b.iter(|| engines.sqlite.call_public(&who, contract, function, black_box(&args))));
+    g.bench_function("native-sqlite-block-100", |b| {
+        b.iter_custom(|iterations| {
+            let started = std::time::Instant::now();
+            for i in 0..iterations {
+                if i % 100 == 0 {
+                    engines.sqlite.begin_block().expect("a block");
+                }
+                let _ = engines.sqlite.call_public(&who, contract, function, black_box(&args));
+                if i % 100 == 99 || i + 1 == iterations {
+                    engines.sqlite.commit_block().expect("a commit");
+                }
+            }
+            started.elapsed()
+        })
+    });
+    g.bench_function("clarity-vm", |b| b.iter(|| engines.vm.call_public(&who, contract, function, black_box(&args))));
+    g.finish();
+    print_ratios(group, &["native-memory", "native-sqlite", "native-sqlite-block-100"]);
+}
+
+fn benches(c: &mut Criterion) {
+    let mut engines = Engines::new();
+    let (patient, provider, responder, stranger) = (
+        engines.cast.patient.clone(),
+        engines.cast.provider.clone(),
+        engines.cast.responder.clone(),
+        engines.cast.stranger.clone(),
+    );
+    check_group(c, &mut engines, "check-access", &provider, 0);
+    check_group(c, &mut engines, "check-access-patient", &patient, 0);
+    check_group(c, &mut engines, "check-access-emergency", &responder, 0);
+    check_group(c, &mut engines, "check-access-refused", &stranger, 0);
+    check_group(c, &mut engines, "check-access-write", &provider, 1);
+    transaction_group(c, &mut engines, "get-record", &provider, RECORDS_CONTRACT, "get-record", vec![uint(1)]);
+    let consent = vec![principal(provider.principal()), uint(1), none(), ascii("care")];
+    transaction_group(c, &mut engines, "grant-consent", &patient, CONSENT_CONTRACT, "grant-consent", consent);
+}
+
+criterion_group!(all, benches);
+criterion_main!(all);

@@ -14,6 +14,7 @@ pub struct Cast {
     pub owner: Key,
     pub patient: Key,
     pub provider: Key,
+    pub responder: Key,
     pub stranger: Key,
 }
 
@@ -23,6 +24,7 @@ impl Cast {
             owner: Key::from_seed(b"bench owner"),
             patient: Key::from_seed(b"bench patient"),
             provider: Key::from_seed(b"bench provider"),
+            responder: Key::from_seed(b"bench responder"),
             stranger: Key::from_seed(b"bench stranger"),
         }
     }
@@ -45,7 +47,8 @@ fn ok<C: Chain>(chain: &mut C, sender: &Key, contract: &str, function: &str, arg
 }
 
 /// A registered patient whose provider holds a live WRITE grant and MEDICAL-HISTORY
-/// consent, and record u1: a DIAGNOSIS the provider created, at confidentiality u1.
+/// consent, record u1 (a DIAGNOSIS the provider created, at confidentiality u1), and
+/// an emergency responder with a live override for the patient.
 pub fn set_up<C: Chain>(chain: &mut C, cast: &Cast) {
     let dr = principal(cast.provider.principal());
     let patient = principal(cast.patient.principal());
@@ -54,6 +57,10 @@ pub fn set_up<C: Chain>(chain: &mut C, cast: &Cast) {
     ok(chain, &cast.patient, RECORDS_CONTRACT, "grant-provider-access", vec![patient, dr, uint(1), none(), Value::Bool(true)]);
     let args = create_record_args(&cast.provider, &who(&cast.patient), 2, "Diagnosis", &Content::of("bench record"), None, 1);
     ok(chain, &cast.provider, RECORDS_CONTRACT, "create-record", args);
+    let responder = principal(cast.responder.principal());
+    ok(chain, &cast.owner, CONSENT_CONTRACT, "set-emergency-responder", vec![responder, Value::Bool(true)]);
+    let patient = principal(cast.patient.principal());
+    ok(chain, &cast.responder, CONSENT_CONTRACT, "emergency-override", vec![patient, ascii("bench")]);
 }
 
 /// A chain of kind `C` in the benchmark state.

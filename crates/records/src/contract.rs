@@ -4,7 +4,7 @@
 //! and drops its writes on `Err`, as Clarity drops them on `(err …)`.
 
 use clarimed_consent::{CallError, Context};
-use clarimed_storage::clarity::{Buff, CachedView, ClarityType, ContractId, Item, Map, Principal, StateError};
+use clarimed_storage::clarity::{Buff, CachedView, ClarityType, ContractId, Item, Map, Memo, Principal, StateError};
 use clarimed_storage::Store;
 use sha2::{Digest, Sha256};
 
@@ -80,6 +80,9 @@ pub struct RecordManagement {
     /// What `check-access` reads of records and grants, cached: its hot path.
     record_access: CachedView<u128, RecordAccess>,
     grant_terms: CachedView<PatientProvider, GrantTerms>,
+    /// `check-access` answers by (record, accessor, action, block height), for the
+    /// committed state they were computed from.
+    checks: Memo<(u128, Principal, u128, u128), Result<u128, RecordsError>>,
 }
 
 impl RecordManagement {
@@ -89,6 +92,7 @@ impl RecordManagement {
         RecordManagement {
             record_access: CachedView::of(&records),
             grant_terms: CachedView::of(&provider_access),
+            checks: Memo::new(),
             contract_owner: Item::new(contract, "contract-owner"),
             paused: Item::new(contract, "paused"),
             retention_period: Item::new(contract, "retention-period"),
@@ -499,7 +503,15 @@ impl RecordManagement {
 
     /// The permission check: the level the access is granted under, or why not.
     pub fn check_access<S: Store>(&self, store: &S, consent: &impl ConsentView<S>, ctx: &Context, record_id: u128, accessor: &Principal, action: u128) -> Outcome<u128> {
-        self.record_access_level(store, consent, ctx, record_id, accessor, action)
+        let key = (record_id, accessor.clone(), action, ctx.block_height);
+        let decision = self.checks.get_or_try_insert(store, key, || {
+            match self.record_access_level(store, consent, ctx, record_id, accessor, action) {
+                Ok(level) => Ok(Ok(level)),
+                Err(CallError::Contract(error)) => Ok(Err(error)),
+                Err(CallError::State(error)) => Err(error),
+            }
+        })?;
+        decision.map_err(CallError::Contract)
     }
 
     pub fn get_record_info(&self, store: &impl Store, record_id: u128) -> Result<Option<Record>, StateError> {

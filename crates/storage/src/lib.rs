@@ -70,13 +70,22 @@ pub trait Store {
         self.write(batch)
     }
 
-    /// Names the committed state a read of `key` sees: it changes whenever that
-    /// state does. `None` when the read may see a write that is not committed (an
-    /// open transaction wrote `key`) or the store cannot tell; caches of decoded
-    /// values key on this.
-    fn committed_version(&self, key: &[u8]) -> Option<StateVersion> {
-        let _ = key;
+    /// Names the committed state: it changes whenever that state does. `None` when
+    /// the store cannot tell. Caches of decoded values key on this.
+    fn committed_version(&self) -> Option<StateVersion> {
         None
+    }
+
+    /// Whether a transaction is open (so a read may see uncommitted writes).
+    fn in_transaction(&self) -> bool {
+        false
+    }
+
+    /// Whether an open transaction has written `key`: a read of it then sees
+    /// something other than the committed state.
+    fn written_in_transaction(&self, key: &[u8]) -> bool {
+        let _ = key;
+        false
     }
 
     /// Whether reads are slow enough to be worth caching in memory (a database on

@@ -156,11 +156,18 @@ impl<S: Store> Store for Transactional<S> {
         }
     }
 
-    fn committed_version(&self, key: &[u8]) -> Option<StateVersion> {
-        let uncommitted = self.layers.iter().any(|layer| layer.writes.contains_key(key));
-        (!uncommitted).then_some(StateVersion {
+    fn committed_version(&self) -> Option<StateVersion> {
+        Some(StateVersion {
             store: self.id,
             writes: self.writes,
         })
+    }
+
+    fn in_transaction(&self) -> bool {
+        !self.layers.is_empty()
+    }
+
+    fn written_in_transaction(&self, key: &[u8]) -> bool {
+        self.layers.iter().any(|layer| layer.writes.contains_key(key))
     }
 }

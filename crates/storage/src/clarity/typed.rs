@@ -182,10 +182,18 @@ impl<K: ClarityType + Hash + Eq + Clone, W: ClarityView + Clone> CachedView<K, W
     }
 
     pub fn get(&self, store: &impl Store, key: &K) -> Result<Option<W>, StateError> {
-        let storage_key = self.storage_key(key);
-        let Some(version) = store.committed_version(&storage_key) else {
-            return self.read(store, &storage_key);
+        let Some(version) = store.committed_version() else {
+            return self.read(store, &self.storage_key(key));
         };
+        // Only inside a transaction can the entry differ from the committed one.
+        let mut storage_key = None;
+        if store.in_transaction() {
+            let built = self.storage_key(key);
+            if store.written_in_transaction(&built) {
+                return self.read(store, &built);
+            }
+            storage_key = Some(built);
+        }
         {
             let mut cache = self.cache.borrow_mut();
             if cache.version != Some(version) || cache.entries.len() >= MAX_CACHED_VIEWS {
@@ -196,6 +204,7 @@ impl<K: ClarityType + Hash + Eq + Clone, W: ClarityView + Clone> CachedView<K, W
                 return Ok(view.clone());
             }
         }
+        let storage_key = storage_key.unwrap_or_else(|| self.storage_key(key));
         let view = self.read(store, &storage_key)?;
         self.cache.borrow_mut().entries.insert(key.clone(), view.clone());
         Ok(view)
@@ -213,6 +222,58 @@ impl<K: ClarityType + Hash + Eq + Clone, W: ClarityView + Clone> CachedView<K, W
             return Ok(None);
         };
         decode_view(&bytes).map_err(|e| corrupt(storage_key, e))
+    }
+}
+
+/// Values computed from the committed state, remembered until it changes: for a
+/// read-only function answered again and again with the same arguments (the
+/// permission check). Used outside transactions only, where a read sees the
+/// committed state; any committed write empties it.
+pub struct Memo<K, V> {
+    cache: RefCell<MemoState<K, V>>,
+}
+
+struct MemoState<K, V> {
+    version: Option<StateVersion>,
+    entries: HashMap<K, V, FxBuildHasher>,
+}
+
+impl<K: Hash + Eq, V: Clone> Memo<K, V> {
+    pub fn new() -> Memo<K, V> {
+        Memo {
+            cache: RefCell::new(MemoState {
+                version: None,
+                entries: HashMap::default(),
+            }),
+        }
+    }
+
+    /// The value for `key`: remembered, or computed by `compute` (and remembered if
+    /// the store names its committed state and no transaction is open).
+    pub fn get_or_try_insert<E>(&self, store: &impl Store, key: K, compute: impl FnOnce() -> Result<V, E>) -> Result<V, E> {
+        let version = match store.committed_version() {
+            Some(version) if !store.in_transaction() => version,
+            _ => return compute(),
+        };
+        {
+            let mut memo = self.cache.borrow_mut();
+            if memo.version != Some(version) || memo.entries.len() >= MAX_CACHED_VIEWS {
+                memo.entries.clear();
+                memo.version = Some(version);
+            }
+            if let Some(value) = memo.entries.get(&key) {
+                return Ok(value.clone());
+            }
+        }
+        let value = compute()?;
+        self.cache.borrow_mut().entries.insert(key, value.clone());
+        Ok(value)
+    }
+}
+
+impl<K: Hash + Eq, V: Clone> Default for Memo<K, V> {
+    fn default() -> Memo<K, V> {
+        Memo::new()
     }
 }
 
@@ -347,5 +408,31 @@ mod cache_tests {
         map.set(&mut second, &1, &grant(2)).unwrap();
         assert_eq!(view.get(&first, &1).unwrap(), Some(Level { level: 1 }));
         assert_eq!(view.get(&second, &1).unwrap(), Some(Level { level: 2 }));
+    }
+}
+
+#[cfg(test)]
+mod memo_tests {
+    use super::*;
+    use crate::{MemoryStore, Transactional};
+
+    #[test]
+    fn a_memo_recomputes_after_a_committed_write_and_inside_a_transaction() {
+        let mut store = Transactional::new(MemoryStore::new());
+        let memo: Memo<u8, u32> = Memo::new();
+        let computed = std::cell::Cell::new(0);
+        let ask = |store: &Transactional<MemoryStore>| {
+            memo.get_or_try_insert(store, 1, || {
+                computed.set(computed.get() + 1);
+                Ok::<_, ()>(computed.get())
+            })
+        };
+        assert_eq!(ask(&store), Ok(1));
+        assert_eq!(ask(&store), Ok(1), "remembered");
+        store.put(b"k", b"v").unwrap();
+        assert_eq!(ask(&store), Ok(2), "the state changed");
+        store.begin();
+        assert_eq!(ask(&store), Ok(3), "inside a transaction it is computed");
+        assert_eq!(ask(&store), Ok(4));
     }
 }
