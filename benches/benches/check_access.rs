@@ -6,7 +6,8 @@
 //! Groups: `check-access` (a provider with a live WRITE grant and consent, reading),
 //! `check-access-patient`, `check-access-emergency` (a responder under an override),
 //! `check-access-refused` (a stranger), `check-access-write` (the provider, writing),
-//! and `get-record` and `grant-consent` as whole transactions (check, log, commit).
+//! and `get-record` and `grant-consent` as whole transactions (check, log, commit)
+//! through the Clarity-valued API, and `get-record-typed` through the typed API.
 //! Each group ends by printing each native median and its speed-up over clarity-vm.
 
 use clarimed_benches::{deployed, print_ratios, set_up, Cast};
@@ -82,6 +83,31 @@ fn transaction_group(c: &mut Criterion, engines: &mut Engines, group: &str, send
     print_ratios(group, &["native-memory", "native-sqlite", "native-sqlite-block-100"]);
 }
 
+/// get-record through the typed API, as embedding software calls it: in memory, and
+/// on SQLite with one commit per block of 100 calls.
+fn typed_get_record_group(c: &mut Criterion, engines: &mut Engines) {
+    let provider = principal_to_native(&engines.cast.provider.principal().into());
+    let ctx = engines.memory.context(&provider);
+    let mut g = c.benchmark_group("get-record-typed");
+    g.bench_function("native-memory", |b| b.iter(|| engines.memory.records().get_record(&ctx, black_box(1))));
+    g.bench_function("native-sqlite-block-100", |b| {
+        b.iter_custom(|iterations| {
+            let started = std::time::Instant::now();
+            for i in 0..iterations {
+                if i % 100 == 0 {
+                    engines.sqlite.begin_block().expect("a block");
+                }
+                let _ = engines.sqlite.records().get_record(&ctx, black_box(1));
+                if i % 100 == 99 || i + 1 == iterations {
+                    engines.sqlite.commit_block().expect("a commit");
+                }
+            }
+            started.elapsed()
+        })
+    });
+    g.finish();
+}
+
 fn benches(c: &mut Criterion) {
     let mut engines = Engines::new();
     let (patient, provider, responder, stranger) = (
@@ -96,6 +122,7 @@ fn benches(c: &mut Criterion) {
     check_group(c, &mut engines, "check-access-refused", &stranger, 0);
     check_group(c, &mut engines, "check-access-write", &provider, 1);
     transaction_group(c, &mut engines, "get-record", &provider, RECORDS_CONTRACT, "get-record", vec![uint(1)]);
+    typed_get_record_group(c, &mut engines);
     let consent = vec![principal(provider.principal()), uint(1), none(), ascii("care")];
     transaction_group(c, &mut engines, "grant-consent", &patient, CONSENT_CONTRACT, "grant-consent", consent);
 }
