@@ -55,6 +55,21 @@ fn check_group(c: &mut Criterion, engines: &mut Engines, group: &str, accessor: 
     print_ratios(group, &NATIVE);
 }
 
+/// Runs `call` `iterations` times with one SQLite commit per 100 calls; the time taken.
+fn in_blocks_of_100(sqlite: &mut Engine<SqliteStore>, iterations: u64, mut call: impl FnMut(&mut Engine<SqliteStore>)) -> std::time::Duration {
+    let started = std::time::Instant::now();
+    for i in 0..iterations {
+        if i % 100 == 0 {
+            sqlite.begin_block().expect("a block");
+        }
+        call(sqlite);
+        if i % 100 == 99 || i + 1 == iterations {
+            sqlite.commit_block().expect("a commit");
+        }
+    }
+    started.elapsed()
+}
+
 /// A public call as a whole transaction on every engine; on SQLite both with a
 /// durable commit per call and with one commit per block of 100 calls.
 fn transaction_group(c: &mut Criterion, engines: &mut Engines, group: &str, sender: &Key, contract: &str, function: &str, args: Vec<Value>) {
@@ -65,17 +80,9 @@ fn transaction_group(c: &mut Criterion, engines: &mut Engines, group: &str, send
     g.bench_function("native-sqlite", |b| b.iter(|| engines.sqlite.call_public(&who, contract, function, black_box(&args))));
     g.bench_function("native-sqlite-block-100", |b| {
         b.iter_custom(|iterations| {
-            let started = std::time::Instant::now();
-            for i in 0..iterations {
-                if i % 100 == 0 {
-                    engines.sqlite.begin_block().expect("a block");
-                }
-                let _ = engines.sqlite.call_public(&who, contract, function, black_box(&args));
-                if i % 100 == 99 || i + 1 == iterations {
-                    engines.sqlite.commit_block().expect("a commit");
-                }
-            }
-            started.elapsed()
+            in_blocks_of_100(&mut engines.sqlite, iterations, |sqlite| {
+                let _ = sqlite.call_public(&who, contract, function, black_box(&args));
+            })
         })
     });
     g.bench_function("clarity-vm", |b| b.iter(|| engines.vm.call_public(&who, contract, function, black_box(&args))));
@@ -92,17 +99,9 @@ fn typed_get_record_group(c: &mut Criterion, engines: &mut Engines) {
     g.bench_function("native-memory", |b| b.iter(|| engines.memory.records().get_record(&ctx, black_box(1))));
     g.bench_function("native-sqlite-block-100", |b| {
         b.iter_custom(|iterations| {
-            let started = std::time::Instant::now();
-            for i in 0..iterations {
-                if i % 100 == 0 {
-                    engines.sqlite.begin_block().expect("a block");
-                }
-                let _ = engines.sqlite.records().get_record(&ctx, black_box(1));
-                if i % 100 == 99 || i + 1 == iterations {
-                    engines.sqlite.commit_block().expect("a commit");
-                }
-            }
-            started.elapsed()
+            in_blocks_of_100(&mut engines.sqlite, iterations, |sqlite| {
+                let _ = sqlite.records().get_record(&ctx, black_box(1));
+            })
         })
     });
     g.finish();

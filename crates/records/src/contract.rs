@@ -337,13 +337,7 @@ impl RecordManagement {
             version: 1,
         };
         self.records.set(store, &record_id, &record)?;
-        let version = RecordVersion {
-            checksum: record.checksum.clone(),
-            data_hash: record.data_hash.clone(),
-            title: record.title.clone(),
-            updated_at: ctx.block_height,
-            updated_by: ctx.sender.clone(),
-        };
+        let version = current_version(&record, ctx);
         self.record_versions.set(store, &VersionKey { record_id, version: 1 }, &version)?;
         self.hash_index.set(store, &record.data_hash, &record_id)?;
         self.patient_records.set(store, &PatientIndex { index, patient: patient.clone() }, &record_id)?;
@@ -402,13 +396,7 @@ impl RecordManagement {
             ..record
         };
         self.records.set(store, &record_id, &record)?;
-        let version = RecordVersion {
-            checksum: record.checksum.clone(),
-            data_hash: record.data_hash.clone(),
-            title: record.title.clone(),
-            updated_at: ctx.block_height,
-            updated_by: ctx.sender.clone(),
-        };
+        let version = current_version(&record, ctx);
         self.record_versions.set(store, &VersionKey { record_id, version: new_version }, &version)?;
         self.hash_index.set(store, &record.data_hash, &record_id)?;
         self.append_access_log(store, ctx, record_id, LogAction::Update, false)?;
@@ -564,6 +552,17 @@ impl RecordManagement {
             total_provider_grants: self.total_provider_grants.get(store)?,
             total_records: self.next_record_id.get(store)? - 1,
         })
+    }
+}
+
+/// The `record-versions` entry for a record's current content, written by `ctx`.
+fn current_version(record: &Record, ctx: &Context) -> RecordVersion {
+    RecordVersion {
+        checksum: record.checksum.clone(),
+        data_hash: record.data_hash.clone(),
+        title: record.title.clone(),
+        updated_at: ctx.block_height,
+        updated_by: ctx.sender.clone(),
     }
 }
 
