@@ -47,18 +47,6 @@ pub struct Stats {
 }
 
 impl Stats {
-    pub fn absorb(&mut self, other: &Stats) {
-        self.steps += other.steps;
-        self.state_checks += other.state_checks;
-        self.read_only_checks += other.read_only_checks;
-        for (name, n) in &other.calls {
-            *self.calls.entry(name.clone()).or_default() += n;
-        }
-        for (code, n) in &other.errors {
-            *self.errors.entry(*code).or_default() += n;
-        }
-    }
-
     /// Public functions of both contracts no call reached.
     pub fn functions_not_called(&self) -> Vec<String> {
         [CONSENT_CONTRACT, RECORDS_CONTRACT]

@@ -31,10 +31,6 @@ impl Pool {
         }
     }
 
-    pub fn len(&self) -> u8 {
-        self.keys.len() as u8
-    }
-
     pub fn key(&self, actor: u8) -> &Key {
         &self.keys[actor as usize % self.keys.len()]
     }

@@ -104,15 +104,6 @@ impl<S: Store> Transactional<S> {
     pub fn backend(&self) -> &S {
         &self.backend
     }
-
-    /// The backend; fails while a transaction is open, as its writes would be lost.
-    pub fn into_backend(self) -> std::result::Result<S, Transactional<S>> {
-        if self.layers.is_empty() {
-            Ok(self.backend)
-        } else {
-            Err(self)
-        }
-    }
 }
 
 impl<S: Store> Store for Transactional<S> {
