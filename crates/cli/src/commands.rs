@@ -208,7 +208,7 @@ pub fn audit(db: &Path, patient: &str, json: bool) -> Outcome {
     }
     let mut table: Vec<&AuditRow> = rows.iter().chain(accesses.iter()).map(|(row, _)| row).collect();
     table.sort_by_key(|row| row.block);
-    println!("{:>8}  {:<42} {:<20} {}", "block", "actor", "action", "data type or record");
+    println!("{:>8}  {:<42} {:<20} data type or record", "block", "actor", "action");
     for row in table {
         println!("{:>8}  {:<42} {:<20} {}", row.block, row.actor, row.action, row.subject);
     }

@@ -218,7 +218,7 @@ impl Differential {
                 }
             }
         }
-        if force_check || self.steps_taken % self.check_every == 0 {
+        if force_check || self.steps_taken.is_multiple_of(self.check_every) {
             self.check_state(&call, stats)?;
         }
         Ok(())
@@ -280,7 +280,7 @@ impl Differential {
             add(self.pool.principal(*sender));
             let signature = find(contract, function).expect("a function the ops call");
             for ((name, _), value) in signature.args.iter().zip(args) {
-                match (name.as_ref(), value) {
+                match (*name, value) {
                     (_, Value::Principal(p)) => add(p.clone()),
                     ("record-id", Value::UInt(id)) => ids.push(*id),
                     ("data-type", Value::UInt(t)) => data_type = *t,

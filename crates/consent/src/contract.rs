@@ -412,7 +412,7 @@ impl PatientConsent {
     pub fn has_consent(&self, store: &impl Store, block_height: u128, patient: &Principal, provider: &Principal, data_type: u128) -> Result<bool, StateError> {
         let key = ConsentKey { data_type, patient: patient.clone(), provider: provider.clone() };
         Ok(match self.consent_terms.get(store, &key)? {
-            Some(consent) => consent.expires_at.map_or(true, |expiry| expiry > block_height),
+            Some(consent) => consent.expires_at.is_none_or(|expiry| expiry > block_height),
             None => false,
         })
     }

@@ -136,7 +136,7 @@ impl RecordManagement {
         Ok(self
             .grant_terms
             .get(store, &key)?
-            .filter(|grant| grant.expires_at.map_or(true, |expiry| expiry > ctx.block_height)))
+            .filter(|grant| grant.expires_at.is_none_or(|expiry| expiry > ctx.block_height)))
     }
 
     fn is_live_admin(&self, store: &impl Store, ctx: &Context, patient: &Principal, provider: &Principal) -> Result<bool, StateError> {
