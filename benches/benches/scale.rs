@@ -99,7 +99,7 @@ fn load(engine: &mut Engine<SqliteStore>, path: &std::path::Path, providers: &[P
             let ctx = engine.context(&patient);
             for (k, record_type) in RECORD_TYPES.iter().enumerate() {
                 let checksum = clarimed_reference::keys::consensus_digest(&uint((i * 8 + k) as u128)).expect("a digest");
-                let data_hash: String = checksum.iter().map(|b| format!("{b:02x}")).collect();
+                let data_hash = clarimed_engine::hex(&checksum);
                 let message = tuple(&[
                     ("patient", principal(key.principal())),
                     ("record-type", uint(record_type.code())),

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clarimed_engine::clarity::Value;
 use clarimed_engine::consent_codes::{AuditAction, DataType};
 use clarimed_engine::records_codes::LogAction;
-use clarimed_engine::{bytes_to_value, parse_principal, principal_to_string, CallOutput, Engine, EngineError, Principal, SqliteStore, StateError};
+use clarimed_engine::{bytes_to_value, hex, parse_principal, unhex, principal_to_string, CallOutput, Engine, EngineError, Principal, SqliteStore, StateError};
 use clarimed_reference::keys::Key;
 use clarimed_reference::values::to_literal;
 use serde_json::{json, Value as Json};
@@ -29,9 +29,9 @@ fn principal(text: &str) -> Result<Principal, String> {
     parse_principal(text).map_err(|_| format!("`{text}` is not a principal (expected ST… or ST….contract-name)"))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    let digits: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("0x{digits}")
+/// A buffer as a Clarity literal.
+fn buffer_literal(bytes: &[u8]) -> String {
+    format!("0x{}", hex(bytes))
 }
 
 fn print_json(value: &Json) {
@@ -217,7 +217,7 @@ pub fn audit(db: &Path, patient: &str, json: bool) -> Outcome {
 
 pub fn key_new(json: bool) -> Outcome {
     let key = Key::random();
-    let (private_key, public_key, principal) = (key.private_key_hex(), hex(&key.public_key()), key.principal().to_string());
+    let (private_key, public_key, principal) = (key.private_key_hex(), buffer_literal(&key.public_key()), key.principal().to_string());
     if json {
         print_json(&json!({ "private-key": private_key, "public-key": public_key, "principal": principal }));
     } else {
@@ -232,7 +232,7 @@ pub fn key_sign(key: &str, message: &str, json: bool) -> Outcome {
     let key = Key::from_hex(key.trim_start_matches("0x")).map_err(|e| format!("--key: {e}"))?;
     let message = literal::parse(message).map_err(|e| format!("--message: {e}"))?;
     let signature = key.sign_value(&message).map_err(|e| format!("--message: {e}"))?;
-    let (signature, public_key) = (hex(&signature), hex(&key.public_key()));
+    let (signature, public_key) = (buffer_literal(&signature), buffer_literal(&key.public_key()));
     if json {
         print_json(&json!({ "signature": signature, "public-key": public_key }));
     } else {
@@ -254,8 +254,8 @@ pub fn export(db: &Path, format: ExportFormat) -> Outcome {
         ExportFormat::Json => {
             let mut contracts: BTreeMap<String, (BTreeMap<String, String>, BTreeMap<String, Vec<Json>>)> = BTreeMap::new();
             for (key, value) in &rows {
-                let decode = |hex: &str| -> Result<String, String> {
-                    let bytes = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16)).collect::<Result<Vec<u8>, _>>().map_err(|e| e.to_string())?;
+                let decode = |text: &str| -> Result<String, String> {
+                    let bytes = unhex(text).ok_or_else(|| format!("malformed hex under {key}"))?;
                     bytes_to_value(&bytes).map(|v| to_literal(&v)).map_err(|e| e.to_string())
                 };
                 let rest = key.strip_prefix("vm::").ok_or_else(|| format!("unexpected key {key}"))?;

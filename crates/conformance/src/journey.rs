@@ -182,7 +182,7 @@ pub struct Content {
 impl Content {
     pub fn of(body: &str) -> Content {
         let checksum: [u8; 32] = Sha256::digest(body.as_bytes()).into();
-        let data_hash = checksum.iter().map(|b| format!("{b:02x}")).collect();
+        let data_hash = clarimed_engine::hex(&checksum);
         Content {
             data_hash,
             checksum,

@@ -171,7 +171,7 @@ fn resolve_expiry(expiry: &Expiry, height: u128) -> Value {
 }
 
 fn hash_text(hash: &Hash) -> String {
-    let valid = |n: u8| -> String { Sha256::digest([n]).iter().map(|b| format!("{b:02x}")).collect() };
+    let valid = |n: u8| -> String { clarimed_engine::hex(&Sha256::digest([n])) };
     match hash {
         Hash::Valid(n) => valid(*n),
         Hash::Uppercase(n) => valid(*n).to_uppercase(),

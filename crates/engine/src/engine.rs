@@ -4,7 +4,7 @@ use std::path::Path;
 
 use clarimed_consent::{CallError, Context, Outcome, PatientConsent};
 use clarimed_records::{ConsentView, RecordManagement};
-use clarimed_storage::clarity::{hex, vm_key, ClarityType, ContractId, Principal, StateError};
+use clarimed_storage::clarity::{hex, unhex, vm_key, ClarityType, ContractId, Principal, StateError};
 use clarimed_storage::{MemoryStore, SqliteStore, Store, Transactional};
 
 use crate::convert::principal_to_string;
@@ -255,12 +255,6 @@ fn storage_key(vm_key: &str) -> Option<Vec<u8>> {
     }
 }
 
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
-}
 
 fn read_block_height(store: &impl Store) -> Result<u32, EngineError> {
     let bytes = store.get(BLOCK_HEIGHT_KEY)?.ok_or(EngineError::NotDeployed)?;

@@ -68,7 +68,7 @@ pub use typed::{ConsentCalls, ConsentResult, RecordsCalls, RecordsResult};
 
 pub use clarimed_consent::{codes as consent_codes, state as consent_state, CallError, ConsentEvent, Context};
 pub use clarimed_records::{codes as records_codes, state as records_state, Content, RecordsEvent, Signed};
-pub use clarimed_storage::clarity::{Principal, StateError};
+pub use clarimed_storage::clarity::{hex, unhex, Principal, StateError};
 pub use clarimed_storage::{MemoryStore, SqliteStore, Store};
 
 /// clarity-vm's value types, as the Clarity-valued API takes and gives them.

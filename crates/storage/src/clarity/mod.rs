@@ -10,4 +10,4 @@ mod typed;
 pub use codec::{prefix, Buff, ClarityType, ClarityView, DecodeError, Reader};
 pub use principal::Principal;
 pub use tuple::{names_are_sorted, TupleBuilder};
-pub use typed::{hex, vm_key, CachedView, ContractId, Item, Map, Memo, StateError};
+pub use typed::{hex, unhex, vm_key, CachedView, ContractId, Item, Map, Memo, StateError};

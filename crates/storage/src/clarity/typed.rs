@@ -66,6 +66,14 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// The bytes of lower-case or upper-case hex; `None` for anything else.
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+}
+
 /// A store key as the VM writes it: a map entry's serialized key as hex text, a data
 /// var's key as it is. `None` for a key outside the `vm::` layout.
 pub fn vm_key(storage_key: &[u8]) -> Option<String> {
@@ -324,6 +332,15 @@ mod tests {
     fn hex_is_lower_case_two_digits_a_byte() {
         assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
         assert_eq!(hex(&[]), "");
+    }
+
+    #[test]
+    fn unhex_reverses_hex_and_refuses_what_is_not_hex() {
+        assert_eq!(unhex("000fa5ff"), Some(vec![0x00, 0x0f, 0xa5, 0xff]));
+        assert_eq!(unhex(""), Some(vec![]));
+        for bad in ["0", "zz", "0é", "0x00"] {
+            assert_eq!(unhex(bad), None, "{bad}");
+        }
     }
 
     #[test]
