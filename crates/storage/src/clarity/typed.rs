@@ -166,15 +166,35 @@ impl<K: ClarityType, V: ClarityType> Map<K, V> {
 /// empties the cache (reads that follow refill it). Absent entries are cached too.
 pub struct CachedView<K, W> {
     prefix: String,
-    cache: RefCell<ViewCache<K, W>>,
+    cache: RefCell<Versioned<K, Option<W>>>,
 }
 
-struct ViewCache<K, W> {
+/// Entries valid for one committed state, forgotten when it changes.
+struct Versioned<K, V> {
     version: Option<StateVersion>,
-    entries: HashMap<K, Option<W>, FxBuildHasher>,
+    entries: HashMap<K, V, FxBuildHasher>,
 }
 
-/// A bound on a cache's entries; past it the cache starts over.
+impl<K, V> Versioned<K, V> {
+    fn new() -> Versioned<K, V> {
+        Versioned {
+            version: None,
+            entries: HashMap::default(),
+        }
+    }
+
+    /// The entries for `version`: emptied first if they were for another state, or
+    /// if they have reached their bound.
+    fn at(&mut self, version: StateVersion) -> &mut HashMap<K, V, FxBuildHasher> {
+        if self.version != Some(version) || self.entries.len() >= MAX_CACHED_VIEWS {
+            self.entries.clear();
+            self.version = Some(version);
+        }
+        &mut self.entries
+    }
+}
+
+/// A bound on a cache's or memo's entries; past it, it starts over.
 const MAX_CACHED_VIEWS: usize = 1 << 20;
 
 impl<K: ClarityType + Hash + Eq + Clone, W: ClarityView + Clone> CachedView<K, W> {
@@ -182,10 +202,7 @@ impl<K: ClarityType + Hash + Eq + Clone, W: ClarityView + Clone> CachedView<K, W
     pub fn of<V>(map: &Map<K, V>) -> CachedView<K, W> {
         CachedView {
             prefix: map.prefix.clone(),
-            cache: RefCell::new(ViewCache {
-                version: None,
-                entries: HashMap::default(),
-            }),
+            cache: RefCell::new(Versioned::new()),
         }
     }
 
@@ -202,19 +219,12 @@ impl<K: ClarityType + Hash + Eq + Clone, W: ClarityView + Clone> CachedView<K, W
             }
             storage_key = Some(built);
         }
-        {
-            let mut cache = self.cache.borrow_mut();
-            if cache.version != Some(version) || cache.entries.len() >= MAX_CACHED_VIEWS {
-                cache.entries.clear();
-                cache.version = Some(version);
-            }
-            if let Some(view) = cache.entries.get(key) {
-                return Ok(view.clone());
-            }
+        if let Some(view) = self.cache.borrow_mut().at(version).get(key) {
+            return Ok(view.clone());
         }
         let storage_key = storage_key.unwrap_or_else(|| self.storage_key(key));
         let view = self.read(store, &storage_key)?;
-        self.cache.borrow_mut().entries.insert(key.clone(), view.clone());
+        self.cache.borrow_mut().at(version).insert(key.clone(), view.clone());
         Ok(view)
     }
 
@@ -238,21 +248,13 @@ impl<K: ClarityType + Hash + Eq + Clone, W: ClarityView + Clone> CachedView<K, W
 /// permission check). Used outside transactions only, where a read sees the
 /// committed state; any committed write empties it.
 pub struct Memo<K, V> {
-    cache: RefCell<MemoState<K, V>>,
-}
-
-struct MemoState<K, V> {
-    version: Option<StateVersion>,
-    entries: HashMap<K, V, FxBuildHasher>,
+    cache: RefCell<Versioned<K, V>>,
 }
 
 impl<K: Hash + Eq, V: Clone> Memo<K, V> {
     pub fn new() -> Memo<K, V> {
         Memo {
-            cache: RefCell::new(MemoState {
-                version: None,
-                entries: HashMap::default(),
-            }),
+            cache: RefCell::new(Versioned::new()),
         }
     }
 
@@ -263,18 +265,11 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
             Some(version) if !store.in_transaction() => version,
             _ => return compute(),
         };
-        {
-            let mut memo = self.cache.borrow_mut();
-            if memo.version != Some(version) || memo.entries.len() >= MAX_CACHED_VIEWS {
-                memo.entries.clear();
-                memo.version = Some(version);
-            }
-            if let Some(value) = memo.entries.get(&key) {
-                return Ok(value.clone());
-            }
+        if let Some(value) = self.cache.borrow_mut().at(version).get(&key) {
+            return Ok(value.clone());
         }
         let value = compute()?;
-        self.cache.borrow_mut().entries.insert(key, value.clone());
+        self.cache.borrow_mut().at(version).insert(key, value.clone());
         Ok(value)
     }
 }
