@@ -7,12 +7,11 @@ use std::process::ExitCode;
 use clarimed_engine::clarity::Value;
 use clarimed_engine::consent_codes::{AuditAction, DataType};
 use clarimed_engine::records_codes::LogAction;
-use clarimed_engine::{bytes_to_value, hex, parse_principal, unhex, principal_to_string, CallOutput, Engine, EngineError, Principal, SqliteStore, StateError};
+use clarimed_engine::{bytes_to_value, hex, parse_literal, parse_principal, unhex, principal_to_string, CallOutput, Engine, EngineError, Principal, SqliteStore, StateError};
 use clarimed_reference::keys::Key;
 use clarimed_reference::values::to_literal;
 use serde_json::{json, Value as Json};
 
-use crate::literal;
 use crate::state::{explain, open};
 
 type Outcome = Result<ExitCode, String>;
@@ -62,7 +61,7 @@ pub fn init(db: &Path, deployer: &str, force: bool, json: bool) -> Outcome {
 }
 
 fn parse_args(args: &[String]) -> Result<Vec<Value>, String> {
-    args.iter().map(|arg| literal::parse(arg)).collect()
+    args.iter().map(|arg| parse_literal(arg).map_err(|e| e.to_string())).collect()
 }
 
 /// Prints a call's result then its events; exit 1 for a contract's `err`.
@@ -230,7 +229,7 @@ pub fn key_new(json: bool) -> Outcome {
 
 pub fn key_sign(key: &str, message: &str, json: bool) -> Outcome {
     let key = Key::from_hex(key.trim_start_matches("0x")).map_err(|e| format!("--key: {e}"))?;
-    let message = literal::parse(message).map_err(|e| format!("--message: {e}"))?;
+    let message = parse_literal(message).map_err(|e| format!("--message: {e}"))?;
     let signature = key.sign_value(&message).map_err(|e| format!("--message: {e}"))?;
     let (signature, public_key) = (buffer_literal(&signature), buffer_literal(&key.public_key()));
     if json {

@@ -6,7 +6,6 @@
 mod commands;
 mod conform;
 mod demo;
-mod literal;
 mod state;
 
 use std::path::{Path, PathBuf};

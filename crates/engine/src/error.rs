@@ -15,6 +15,8 @@ pub enum EngineError {
     Arity { function: String, expected: usize, found: usize },
     #[error("{function}: argument `{argument}` must be {expected}, not {found}")]
     ArgumentType { function: String, argument: String, expected: String, found: String },
+    #[error("{0}")]
+    InvalidLiteral(String),
     #[error("invalid principal `{0}`")]
     InvalidPrincipal(String),
     #[error("no transaction block is open")]

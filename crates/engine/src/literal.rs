@@ -1,4 +1,5 @@
-//! Clarity literals from the command line, parsed with clarity-vm's own parser:
+//! Clarity literals as text (the command line's arguments), parsed with clarity-vm's
+//! own parser:
 //! `u5`, `-3`, `'ST1…`, `"text"`, `0x00ff`, `none`, `true`, `(some u10)`,
 //! `(list u1 u2)`, `{ a: u1, b: true }`. Only literals: nothing is evaluated.
 
@@ -8,8 +9,14 @@ use clarity::vm::representations::SymbolicExpressionType;
 use clarity::vm::types::{QualifiedContractIdentifier, TupleData};
 use clarity::vm::{ClarityName, ClarityVersion, SymbolicExpression, Value};
 
-/// Parses one literal; the error says what is wrong with it.
-pub fn parse(text: &str) -> Result<Value, String> {
+use crate::error::EngineError;
+
+/// Parses one literal; [`EngineError::InvalidLiteral`] says what is wrong with it.
+pub fn parse_literal(text: &str) -> Result<Value, EngineError> {
+    parse(text).map_err(EngineError::InvalidLiteral)
+}
+
+fn parse(text: &str) -> Result<Value, String> {
     let ast = build_ast_with_rules(
         &QualifiedContractIdentifier::transient(),
         text,
@@ -70,7 +77,7 @@ fn tuple(fields: &[SymbolicExpression]) -> Result<Value, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::parse_literal as parse;
     use clarity::vm::Value;
 
     #[test]
