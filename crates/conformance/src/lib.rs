@@ -9,8 +9,10 @@
 //! both contracts and [`differential`] runs them on both engines at once, comparing
 //! every step: the property tests and `clarimed conform` use them.
 
+pub mod access_model;
 mod chain;
 pub mod differential;
+pub mod invariants;
 pub mod journey;
 pub mod ops;
 
