@@ -1,85 +1,18 @@
-//! Arbitrary bytes as a sequence of calls on the native engine, through the
-//! Clarity-valued API: any function of either contract, by any of a few principals,
-//! with arguments of the right types (or, sometimes, of the wrong ones), and mined
-//! blocks. No input may panic, and a call that returns `err`, or is refused as a bad
-//! call, must leave the state exactly as it was.
+//! Arbitrary bytes as a sequence of engine operations (the conformance crate's
+//! operation strategies, fed the fuzzer's bytes in place of a random source), run on
+//! the native engine with the access-control invariants checked after every step
+//! against the independent model (`clarimed_conformance::invariants`).
 #![no_main]
 
-use arbitrary::{Result, Unstructured};
-use clarimed_engine::clarity::{TypeSignature, Value};
-use clarimed_engine::signatures::{functions, CONSENT_CONTRACT, RECORDS_CONTRACT};
-use clarimed_engine::{principal_to_clarity, Engine, MemoryStore, Principal};
-use clarity::vm::types::SequenceSubtype;
+use clarimed_conformance::invariants::{sequence, Invariants};
 use libfuzzer_sys::fuzz_target;
-
-const ACTORS: u8 = 4;
-
-fn actor(u: &mut Unstructured<'_>) -> Result<Principal> {
-    Ok(Principal::standard(26, [u.int_in_range(0..=ACTORS - 1)?; 20]))
-}
-
-/// A small uint most of the time (ids, codes, heights), any uint sometimes.
-fn uint(u: &mut Unstructured<'_>) -> Result<u128> {
-    Ok(if u.ratio(7, 8)? { u128::from(u.int_in_range(0u16..=600)?) } else { u.arbitrary()? })
-}
-
-fn value_of(ty: &TypeSignature, u: &mut Unstructured<'_>) -> Result<Value> {
-    Ok(match ty {
-        TypeSignature::UIntType => Value::UInt(uint(u)?),
-        TypeSignature::BoolType => Value::Bool(u.arbitrary()?),
-        TypeSignature::PrincipalType => Value::Principal(principal_to_clarity(&actor(u)?)),
-        TypeSignature::OptionalType(inner) => {
-            if u.arbitrary()? { Value::some(value_of(inner, u)?).expect("a small optional") } else { Value::none() }
-        }
-        TypeSignature::SequenceType(SequenceSubtype::BufferType(_)) => {
-            let bytes: Vec<u8> = u.arbitrary()?;
-            Value::buff_from(bytes).expect("a buffer under Clarity's limit")
-        }
-        TypeSignature::SequenceType(SequenceSubtype::StringType(_)) => {
-            let text: String = u.arbitrary()?;
-            let ascii: Vec<u8> = text.bytes().filter(|b| b.is_ascii_graphic() || *b == b' ').collect();
-            Value::string_ascii_from_bytes(ascii).expect("printable ASCII")
-        }
-        TypeSignature::SequenceType(SequenceSubtype::ListType(_)) => {
-            let count = u.int_in_range(0..=24)?;
-            let items = (0..count).map(|_| uint(u).map(Value::UInt)).collect::<Result<Vec<_>>>()?;
-            Value::cons_list_unsanitized(items).expect("a list of uints")
-        }
-        _ => Value::none(),
-    })
-}
-
-fn step(engine: &mut Engine<MemoryStore>, u: &mut Unstructured<'_>) -> Result<()> {
-    if u.ratio(1, 10)? {
-        engine.mine(u.int_in_range(0..=500)?).expect("mining in memory");
-        return Ok(());
-    }
-    let contract = if u.arbitrary()? { CONSENT_CONTRACT } else { RECORDS_CONTRACT };
-    let table = functions(contract).expect("a known contract");
-    let function = u.choose(table)?;
-    let mut args = function.args.iter().map(|(_, ty)| value_of(ty, u)).collect::<Result<Vec<_>>>()?;
-    if u.ratio(1, 16)? {
-        args.pop();
-    }
-    let sender = actor(u)?;
-    let ctx = engine.context(&sender);
-    let before = engine.dump_state().expect("a dump");
-    let kept = match engine.call(&ctx, contract, function.name, &args) {
-        Ok(output) => output.committed && !function.read_only,
-        Err(_) => false,
-    };
-    if !kept {
-        assert_eq!(engine.dump_state().expect("a dump"), before, "{contract}.{} left a trace", function.name);
-    }
-    Ok(())
-}
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 fuzz_target!(|data: &[u8]| {
-    let mut u = Unstructured::new(data);
-    let mut engine = Engine::in_memory(&Principal::standard(26, [0; 20])).expect("deploys");
-    while !u.is_empty() {
-        if step(&mut engine, &mut u).is_err() {
-            break;
-        }
+    let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::PassThrough, data));
+    let Ok(tree) = sequence(0, 60).new_tree(&mut runner) else { return };
+    if let Err(violation) = Invariants::new().run(&tree.current()) {
+        panic!("{violation}");
     }
 });
