@@ -1,19 +1,20 @@
 //! The Clarity-valued API, for node software: a call named by contract and function,
 //! with clarity-vm `Value` arguments, giving the result `Value` and print events.
 //!
-//! Arguments are checked against the function's signature (arity, then each type,
-//! lengths included) before anything runs; a bad call is an [`EngineError`], never a
-//! panic and never a change.
+//! The call's context and arguments are checked before anything runs: the context
+//! must be one Clarity could give, and each argument a value clarity-vm would take
+//! for its parameter (arity, then each type, lengths included, then the value's
+//! contents). A bad call is an [`EngineError`], never a panic and never a change.
 
 use clarimed_consent::{CallError, Context, Outcome};
 use clarimed_records::{Content, Signed};
 use clarimed_storage::clarity::{Buff, ClarityType, Principal, StateError};
 use clarimed_storage::Store;
 use clarity::types::StacksEpochId;
-use clarity::vm::types::TypeSignature;
+use clarity::vm::types::{OptionalData, ResponseData, SequenceData, TypeSignature, MAX_TYPE_DEPTH};
 use clarity::vm::Value;
 
-use crate::convert::{bytes_to_value, from_value, to_value};
+use crate::convert::{bytes_to_value, principal_to_clarity, to_value};
 use crate::crypto::TestnetCrypto;
 use crate::engine::{ConsentReader, Engine};
 use crate::error::EngineError;
@@ -37,15 +38,18 @@ impl CallOutput {
     }
 }
 
-/// The checked arguments of one call, decoded on demand.
-struct Args<'a> {
+/// The checked arguments of one call, as their consensus serialization, decoded on
+/// demand.
+struct Args {
     signature: &'static FunctionSignature,
-    values: &'a [Value],
+    values: Vec<Vec<u8>>,
 }
 
-impl Args<'_> {
+impl Args {
+    /// Fails only if the native type disagrees with the signature table: a bug.
     fn get<T: ClarityType>(&self, index: usize) -> Result<T, EngineError> {
-        from_value(&self.values[index], &self.signature.args[index].1)
+        let (name, expected) = &self.signature.args[index];
+        T::from_bytes(&self.values[index]).map_err(|e| EngineError::Conversion(format!("argument `{name}` as {expected}: {e}")))
     }
 }
 
@@ -118,15 +122,17 @@ impl ErrorCode for clarimed_records::codes::RecordsError {
 
 /// A function in the signature table that dispatch does not know: a bug that a
 /// test (every function in the table is called) keeps from shipping.
-fn unknown(args: &Args<'_>) -> EngineError {
+fn unknown(args: &Args) -> EngineError {
     EngineError::UnknownFunction {
         contract: "(dispatch)".to_string(),
         function: args.signature.name.to_string(),
     }
 }
 
-/// Checks a call's function, arity and argument types.
-fn check<'a>(contract: &str, function: &str, values: &'a [Value]) -> Result<Args<'a>, EngineError> {
+const EPOCH: StacksEpochId = StacksEpochId::Epoch25;
+
+/// Checks a call's function, arity, argument types and context.
+fn check(ctx: &Context, contract: &str, function: &str, values: &[Value]) -> Result<Args, EngineError> {
     let signature = find(contract, function)?;
     if values.len() != signature.args.len() {
         return Err(EngineError::Arity {
@@ -135,26 +141,77 @@ fn check<'a>(contract: &str, function: &str, values: &'a [Value]) -> Result<Args
             found: values.len(),
         });
     }
-    for ((name, expected), value) in signature.args.iter().zip(values) {
-        let admitted = expected.admits(&StacksEpochId::Epoch25, value).unwrap_or(false);
-        if !admitted {
-            let found = TypeSignature::type_of(value).map_or_else(|_| "an ill-formed value".to_string(), |t| t.to_string());
-            return Err(EngineError::ArgumentType {
+    let values = signature
+        .args
+        .iter()
+        .zip(values)
+        .map(|((name, expected), value)| {
+            admit(expected, value).map_err(|found| EngineError::ArgumentType {
                 function: function.to_string(),
                 argument: name.to_string(),
                 expected: expected.to_string(),
                 found,
-            });
-        }
-    }
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    check_context(ctx)?;
     Ok(Args { signature, values })
+}
+
+/// `value`'s consensus serialization, when clarity-vm would take it for a parameter
+/// of type `expected` and a transaction could carry it; else what it is instead.
+fn admit(expected: &TypeSignature, value: &Value) -> Result<Vec<u8>, String> {
+    // clarity-vm types a value recursively: one nested a thousand deep exhausts the stack.
+    if nests_deeper_than(value, MAX_TYPE_DEPTH) {
+        return Err(format!("a value nested deeper than Clarity's {MAX_TYPE_DEPTH} levels"));
+    }
+    let own = TypeSignature::type_of(value).map_err(|_| "a value beyond Clarity's size limit".to_string())?;
+    if !expected.admits_type(&EPOCH, &own).unwrap_or(false) {
+        return Err(own.to_string());
+    }
+    // As clarity-vm (epoch 2.4 on) sanitizes a call's arguments against their own
+    // types: a list holding more items, or other items, than its type says is
+    // refused, and so is a callable contract.
+    let (sanitized, _) = Value::sanitize_value(&EPOCH, &own, value.clone()).ok_or_else(|| format!("a value whose contents are not of its type {own}"))?;
+    let bytes = sanitized.serialize_to_vec().map_err(|e| format!("a value that does not serialize: {e:?}"))?;
+    // clarity-vm does not look into the bytes of a string it is handed, and would
+    // store a string-ascii holding a byte outside printable ASCII and whitespace,
+    // an entry it then fails to read back. No transaction can carry one: the
+    // consensus deserializer refuses it, and so does the engine.
+    Value::deserialize_read(&mut &bytes[..], Some(expected), false)
+        .map_err(|_| format!("a {own} holding bytes that Clarity's consensus serialization refuses"))?;
+    Ok(bytes)
+}
+
+/// Looks no deeper than `levels`, so that a deep value is measured in bounded stack.
+fn nests_deeper_than(value: &Value, levels: u8) -> bool {
+    let Some(below) = levels.checked_sub(1) else {
+        return true;
+    };
+    match value {
+        Value::Optional(OptionalData { data: Some(inner) }) | Value::Response(ResponseData { data: inner, .. }) => nests_deeper_than(inner, below),
+        Value::Sequence(SequenceData::List(list)) => list.data.iter().any(|item| nests_deeper_than(item, below)),
+        Value::Tuple(tuple) => tuple.data_map.values().any(|field| nests_deeper_than(field, below)),
+        _ => false,
+    }
+}
+
+/// A context Clarity could give: principals it can represent, and a block height
+/// that fits its 32 bits (so that no `block-height + n` overflows).
+fn check_context(ctx: &Context) -> Result<(), EngineError> {
+    principal_to_clarity(&ctx.sender)?;
+    principal_to_clarity(&ctx.caller)?;
+    if ctx.block_height > u128::from(u32::MAX) {
+        return Err(EngineError::BlockHeightOutOfRange(ctx.block_height));
+    }
+    Ok(())
 }
 
 impl<S: Store> Engine<S> {
     /// Runs `contract`'s `function` as a transaction by `ctx.sender`. A public
     /// function's `err`, like a read-only function, leaves no trace.
     pub fn call(&mut self, ctx: &Context, contract: &str, function: &str, args: &[Value]) -> Result<CallOutput, EngineError> {
-        let args = check(contract, function, args)?;
+        let args = check(ctx, contract, function, args)?;
         if args.signature.read_only {
             return self.read_checked(ctx, contract, &args);
         }
@@ -166,7 +223,7 @@ impl<S: Store> Engine<S> {
 
     /// Runs a read-only function; a public function is refused.
     pub fn read(&self, ctx: &Context, contract: &str, function: &str, args: &[Value]) -> Result<CallOutput, EngineError> {
-        let args = check(contract, function, args)?;
+        let args = check(ctx, contract, function, args)?;
         if !args.signature.read_only {
             return Err(EngineError::NotReadOnly {
                 contract: contract.to_string(),
@@ -176,14 +233,14 @@ impl<S: Store> Engine<S> {
         self.read_checked(ctx, contract, &args)
     }
 
-    fn read_checked(&self, ctx: &Context, contract: &str, args: &Args<'_>) -> Result<CallOutput, EngineError> {
+    fn read_checked(&self, ctx: &Context, contract: &str, args: &Args) -> Result<CallOutput, EngineError> {
         match contract {
             CONSENT_CONTRACT => self.read_consent(ctx, args),
             _ => self.read_records(ctx, args),
         }
     }
 
-    fn call_consent(&mut self, ctx: &Context, args: &Args<'_>) -> Result<CallOutput, EngineError> {
+    fn call_consent(&mut self, ctx: &Context, args: &Args) -> Result<CallOutput, EngineError> {
         match args.signature.name {
             "register-patient" => {
                 let (id, dob, contact, physician): (String, u128, Option<Principal>, Option<Principal>) = (args.get(0)?, args.get(1)?, args.get(2)?, args.get(3)?);
@@ -241,7 +298,7 @@ impl<S: Store> Engine<S> {
         }
     }
 
-    fn read_consent(&self, ctx: &Context, args: &Args<'_>) -> Result<CallOutput, EngineError> {
+    fn read_consent(&self, ctx: &Context, args: &Args) -> Result<CallOutput, EngineError> {
         let (consent, store, height) = (&self.consent, &self.store, ctx.block_height);
         match args.signature.name {
             "get-patient" => read_output(consent.get_patient(store, &args.get(0)?)),
@@ -262,7 +319,7 @@ impl<S: Store> Engine<S> {
         }
     }
 
-    fn call_records(&mut self, ctx: &Context, args: &Args<'_>) -> Result<CallOutput, EngineError> {
+    fn call_records(&mut self, ctx: &Context, args: &Args) -> Result<CallOutput, EngineError> {
         match args.signature.name {
             "grant-provider-access" => {
                 let (patient, provider, level, expires_at, audit): (Principal, Principal, u128, Option<u128>, bool) =
@@ -327,7 +384,7 @@ impl<S: Store> Engine<S> {
         }
     }
 
-    fn read_records(&self, ctx: &Context, args: &Args<'_>) -> Result<CallOutput, EngineError> {
+    fn read_records(&self, ctx: &Context, args: &Args) -> Result<CallOutput, EngineError> {
         let (records, store) = (&self.records, &self.store);
         match args.signature.name {
             "check-access" => {

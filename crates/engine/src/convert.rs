@@ -2,7 +2,7 @@
 //! serialization, so that both sides agree to the byte.
 
 use clarimed_storage::clarity::{ClarityType, Principal};
-use clarity::vm::types::{PrincipalData, QualifiedContractIdentifier, StandardPrincipalData, TypeSignature};
+use clarity::vm::types::{PrincipalData, QualifiedContractIdentifier, StandardPrincipalData};
 use clarity::vm::{ContractName, Value};
 
 use crate::error::EngineError;
@@ -19,14 +19,15 @@ pub fn principal_to_native(principal: &PrincipalData) -> Principal {
     }
 }
 
-/// A native principal as a clarity-vm one.
-pub fn principal_to_clarity(principal: &Principal) -> PrincipalData {
+/// A native principal as a clarity-vm one. A native `Principal` is plain data: a
+/// contract name that Clarity does not allow is [`EngineError::InvalidPrincipal`].
+pub fn principal_to_clarity(principal: &Principal) -> Result<PrincipalData, EngineError> {
     let issuer = StandardPrincipalData(principal.version, principal.hash160);
     match &principal.contract_name {
-        None => PrincipalData::Standard(issuer),
+        None => Ok(PrincipalData::Standard(issuer)),
         Some(name) => {
-            let name = ContractName::try_from(name.to_string()).expect("a name that was a valid contract name");
-            PrincipalData::Contract(QualifiedContractIdentifier::new(issuer, name))
+            let name = ContractName::try_from(name.to_string()).map_err(|_| EngineError::InvalidPrincipal(principal_to_string(principal)))?;
+            Ok(PrincipalData::Contract(QualifiedContractIdentifier::new(issuer, name)))
         }
     }
 }
@@ -38,9 +39,15 @@ pub fn parse_principal(text: &str) -> Result<Principal, EngineError> {
         .map_err(|_| EngineError::InvalidPrincipal(text.to_string()))
 }
 
-/// The principal in Clarity's address notation (`ST…`).
+/// The principal in Clarity's address notation (`ST…`, `ST….name`), for display:
+/// any principal prints. An address version of 32 or more has no c32 form and
+/// prints as clarity-vm prints it, `INVALID_C32_ADD`.
 pub fn principal_to_string(principal: &Principal) -> String {
-    principal_to_clarity(principal).to_string()
+    let address = StandardPrincipalData(principal.version, principal.hash160).to_address();
+    match &principal.contract_name {
+        None => address,
+        Some(name) => format!("{address}.{name}"),
+    }
 }
 
 /// A native value as a clarity-vm `Value`.
@@ -51,12 +58,4 @@ pub fn to_value(native: &impl ClarityType) -> Result<Value, EngineError> {
 /// Consensus-serialized bytes as a clarity-vm `Value`.
 pub fn bytes_to_value(bytes: &[u8]) -> Result<Value, EngineError> {
     Value::deserialize_read(&mut &bytes[..], None, false).map_err(|e| EngineError::Conversion(e.to_string()))
-}
-
-/// A clarity-vm `Value`, already checked against `expected`, as a native value.
-pub fn from_value<T: ClarityType>(value: &Value, expected: &TypeSignature) -> Result<T, EngineError> {
-    let bytes = value
-        .serialize_to_vec()
-        .map_err(|e| EngineError::Conversion(format!("{e:?}")))?;
-    T::from_bytes(&bytes).map_err(|e| EngineError::Conversion(format!("{value} as {expected}: {e}")))
 }

@@ -61,7 +61,8 @@ impl Engine<SqliteStore> {
 
 impl<S: Store> Engine<S> {
     /// The engine over `store`: the state it holds, or, when it holds none and a
-    /// deployer is given, both contracts freshly deployed by the deployer.
+    /// deployer is given, both contracts freshly deployed by the deployer. A deployer
+    /// (given or stored) that no chain could have is [`EngineError::InvalidDeployer`].
     pub fn with_store(store: S, deployer: Option<&Principal>) -> Result<Engine<S>, EngineError> {
         let mut store = Transactional::new(store);
         let (deployer, block_height) = match store.get(DEPLOYER_KEY)? {
@@ -70,10 +71,12 @@ impl<S: Store> Engine<S> {
                     key: String::from_utf8_lossy(DEPLOYER_KEY).into_owned(),
                     error,
                 })?;
+                check_deployer(&deployer)?;
                 (deployer, read_block_height(&store)?)
             }
             None => {
                 let deployer = deployer.ok_or(EngineError::NotDeployed)?;
+                check_deployer(deployer)?;
                 deploy(&mut store, deployer)?;
                 (deployer.clone(), GENESIS_HEIGHT)
             }
@@ -230,6 +233,16 @@ impl<S: Store> ConsentView<S> for ConsentReader<'_> {
     fn has_emergency_access(&self, store: &S, block_height: u128, patient: &Principal, provider: &Principal) -> Result<bool, StateError> {
         self.0.has_emergency_access(store, block_height, patient, provider)
     }
+}
+
+/// The contracts' ids, and so the keys of all their data, are written with the
+/// deployer's address: a transaction's sender, a standard principal whose version
+/// c32 can write (one of its 32 characters).
+fn check_deployer(deployer: &Principal) -> Result<(), EngineError> {
+    if deployer.contract_name.is_some() || deployer.version >= 32 {
+        return Err(EngineError::InvalidDeployer(principal_to_string(deployer)));
+    }
+    Ok(())
 }
 
 fn contract_ids(deployer: &Principal) -> [ContractId; 2] {

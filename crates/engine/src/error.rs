@@ -19,6 +19,10 @@ pub enum EngineError {
     InvalidLiteral(String),
     #[error("invalid principal `{0}`")]
     InvalidPrincipal(String),
+    #[error("`{0}` cannot deploy the contracts: a deployer is a standard principal with a c32 address (version 0 to 31)")]
+    InvalidDeployer(String),
+    #[error("block-height {0} is beyond Clarity's block heights, which are 32-bit")]
+    BlockHeightOutOfRange(u128),
     #[error("no transaction block is open")]
     NoBlockOpen,
     #[error("a transaction block is already open")]

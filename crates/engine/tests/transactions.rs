@@ -27,7 +27,7 @@ fn a_call_that_returns_err_leaves_no_trace() {
     // a counter before it fails: none of that may remain.
     let codes: Vec<Value> = [0u128, 1, 9].into_iter().map(Value::UInt).collect();
     let args = [
-        Value::Principal(clarimed_engine::principal_to_clarity(&principal(b"provider"))),
+        Value::Principal(clarimed_engine::principal_to_clarity(&principal(b"provider")).unwrap()),
         Value::cons_list_unsanitized(codes).unwrap(),
         Value::none(),
         Value::string_ascii_from_bytes(b"care".to_vec()).unwrap(),
@@ -54,7 +54,7 @@ fn read_only_calls_write_nothing() {
     let (mut engine, patient) = registered();
     let before = engine.dump_state().unwrap();
     let ctx = engine.context(&patient);
-    let who = Value::Principal(clarimed_engine::principal_to_clarity(&patient));
+    let who = Value::Principal(clarimed_engine::principal_to_clarity(&patient).unwrap());
     for (contract, function, args) in [
         ("patient-consent", "get-patient", vec![who.clone()]),
         ("patient-consent", "has-consent", vec![who.clone(), who.clone(), Value::UInt(0)]),
@@ -101,6 +101,6 @@ fn an_aborted_block_drops_its_calls_and_blocks() {
 /// `get-patient` through a separate handle on the file.
 fn is_registered(engine: &Engine<SqliteStore>, patient: &Principal) -> bool {
     let ctx = engine.context(patient);
-    let who = Value::Principal(clarimed_engine::principal_to_clarity(patient));
+    let who = Value::Principal(clarimed_engine::principal_to_clarity(patient).unwrap());
     engine.read(&ctx, "patient-consent", "get-patient", &[who]).unwrap().value != Value::none()
 }
