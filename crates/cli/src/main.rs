@@ -6,6 +6,7 @@
 mod commands;
 mod conform;
 mod demo;
+mod script;
 mod state;
 
 use std::path::{Path, PathBuf};
@@ -57,6 +58,17 @@ enum Command {
         #[arg(long)]
         sender: Option<String>,
     },
+    /// Run a Clarity script of calls and mined blocks (the form a divergence is
+    /// printed in), each step its own durable transaction, printing a line per step.
+    Run {
+        /// The script file, or - for stdin: `::set_tx_sender PRINCIPAL`,
+        /// `(contract-call? .CONTRACT FUNCTION ARG …)` and `::advance_chain_tip N`
+        /// lines; `;;` starts a comment.
+        script: String,
+        /// The step to start at (1-based), to continue an interrupted run.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+        from: u64,
+    },
     /// Advance the block height.
     Mine {
         #[arg(default_value_t = 1)]
@@ -107,6 +119,7 @@ fn main() -> ExitCode {
         Command::Init { deployer, force } => commands::init(db, &deployer, force, json),
         Command::Call { contract, function, args, sender } => commands::call(db, &contract, &function, &args, &sender, json),
         Command::Read { contract, function, args, sender } => commands::read(db, &contract, &function, &args, sender.as_deref(), json),
+        Command::Run { script, from } => script::run(db, &script, from, json),
         Command::Mine { blocks } => commands::mine(db, blocks, json),
         Command::Status => commands::status(db, json),
         Command::Audit { patient } => commands::audit(db, &patient, json),

@@ -240,7 +240,7 @@ fn a_bad_private_key_or_message_is_refused() {
 fn every_subcommand_has_help() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("help.db");
-    for command in ["init", "call", "read", "mine", "status", "audit", "key", "demo", "export", "conform"] {
+    for command in ["init", "call", "read", "run", "mine", "status", "audit", "key", "demo", "export", "conform"] {
         let run = clarimed(&db, &[command, "--help"]);
         assert_eq!(run.code, 0, "{command} --help");
         assert!(run.stdout.contains("--db"), "{command} --help mentions --db");

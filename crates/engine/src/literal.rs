@@ -16,6 +16,12 @@ pub fn parse_literal(text: &str) -> Result<Value, EngineError> {
     parse(text).map_err(EngineError::InvalidLiteral)
 }
 
+/// The value of one already-parsed literal expression, for callers that parse a
+/// larger form around it (a script's `(contract-call? .contract function ARG …)`).
+pub fn literal_value(expression: &SymbolicExpression) -> Result<Value, EngineError> {
+    value(expression).map_err(EngineError::InvalidLiteral)
+}
+
 fn parse(text: &str) -> Result<Value, String> {
     let ast = build_ast_with_rules(
         &QualifiedContractIdentifier::transient(),

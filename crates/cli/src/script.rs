@@ -1,0 +1,257 @@
+//! `clarimed run`: a Clarity script of calls and mined blocks, run against the state
+//! one durable transaction per step.
+//!
+//! The script is what the conformance runner prints for a divergence (and what a
+//! Clarinet console takes), so a divergence replays on a state file:
+//!
+//! ```text
+//! ;; a comment
+//! ::set_tx_sender ST1SJ3DTE5DN7X54YDH5D64R3BCB6A2AG2ZQ8YPD5 ;; patient-1
+//! (contract-call? .patient-consent register-patient "PAT-1" u19800412 none none)
+//! ::advance_chain_tip 5
+//! ```
+//!
+//! A step is a call or a mining; `::set_tx_sender` only names who sends the calls
+//! after it (until the first one, the deployer, as in a Clarinet console). The whole
+//! script is parsed and checked against the contracts' signatures before the first
+//! step runs, so a bad line changes nothing.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use clarimed_engine::clarity::Value;
+use clarimed_engine::signatures::find;
+use clarimed_engine::{literal_value, parse_principal, CallOutput, EngineError, Principal};
+use clarimed_reference::values::to_literal;
+use clarity::types::StacksEpochId;
+use clarity::vm::ast::{build_ast_with_rules, ASTRules};
+use clarity::vm::types::{PrincipalData, QualifiedContractIdentifier};
+use clarity::vm::ClarityVersion;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use crate::state::{explain, open};
+
+/// One step of a script.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// The script line it comes from (1-based).
+    pub line: usize,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// A call of `contract`'s `function`; `sender` `None` is the deployer.
+    Call { sender: Option<Principal>, contract: String, function: String, args: Vec<Value> },
+    /// `::advance_chain_tip N`.
+    Mine(u32),
+}
+
+/// Every step of `script`, or `line N: reason` for its first bad line.
+pub fn parse(script: &str) -> Result<Vec<Step>, String> {
+    let mut steps = Vec::new();
+    let mut sender = None;
+    for (index, text) in script.lines().enumerate() {
+        let line = index + 1;
+        let action = parse_line(text, &mut sender).map_err(|reason| format!("line {line}: {reason}"))?;
+        steps.extend(action.map(|action| Step { line, action }));
+    }
+    Ok(steps)
+}
+
+/// The line's step, if it is one; `::set_tx_sender` changes `sender` instead.
+fn parse_line(text: &str, sender: &mut Option<Principal>) -> Result<Option<Action>, String> {
+    let code = text.trim();
+    if code.is_empty() || code.starts_with(";;") {
+        return Ok(None);
+    }
+    if let Some(command) = code.strip_prefix("::") {
+        let command = command.split(";;").next().unwrap_or_default();
+        let words: Vec<&str> = command.split_whitespace().collect();
+        return match words.as_slice() {
+            ["set_tx_sender", principal] => {
+                let principal = parse_principal(principal).map_err(|_| format!("`{principal}` is not a principal"))?;
+                *sender = Some(principal);
+                Ok(None)
+            }
+            ["advance_chain_tip", blocks] => {
+                let blocks = blocks.parse().map_err(|_| format!("`{blocks}` is not a number of blocks"))?;
+                Ok(Some(Action::Mine(blocks)))
+            }
+            ["set_tx_sender", ..] => Err("::set_tx_sender takes one principal".to_string()),
+            ["advance_chain_tip", ..] => Err("::advance_chain_tip takes one number of blocks".to_string()),
+            _ => Err(format!("unknown command `::{}` (expected ::set_tx_sender or ::advance_chain_tip)", command.trim())),
+        };
+    }
+    if code.starts_with('(') {
+        return contract_call(code, sender.clone()).map(Some);
+    }
+    Err("expected (contract-call? …), ::set_tx_sender or ::advance_chain_tip".to_string())
+}
+
+/// `(contract-call? .CONTRACT FUNCTION ARG …)`, parsed by clarity-vm's own parser
+/// (which also drops a trailing `;;` comment).
+fn contract_call(code: &str, sender: Option<Principal>) -> Result<Action, String> {
+    const EXPECTED: &str = "expected (contract-call? .CONTRACT FUNCTION ARG …)";
+    let transient = QualifiedContractIdentifier::transient();
+    let ast = build_ast_with_rules(&transient, code, &mut (), ClarityVersion::Clarity2, StacksEpochId::Epoch25, ASTRules::PrecheckSize)
+        .map_err(|e| format!("does not parse: {e}"))?;
+    let [expression] = ast.expressions.as_slice() else {
+        return Err(format!("{EXPECTED}, one per line"));
+    };
+    let Some([head, contract, function, args @ ..]) = expression.match_list() else {
+        return Err(EXPECTED.to_string());
+    };
+    if head.match_atom().map(|name| name.as_str()) != Some("contract-call?") {
+        return Err(EXPECTED.to_string());
+    }
+    // `.name` parses as a contract of the transient issuer; the state's deployer is
+    // the issuer meant, so a fully qualified name could only name it wrongly.
+    let contract = match literal_value(contract) {
+        Ok(Value::Principal(PrincipalData::Contract(id))) if id.issuer == transient.issuer => id.name.to_string(),
+        _ => return Err("name the contract as .patient-consent or .record-management".to_string()),
+    };
+    let function = function.match_atom().ok_or(EXPECTED)?.to_string();
+    let args = args.iter().map(literal_value).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
+    check_signature(&contract, &function, &args)?;
+    Ok(Action::Call { sender, contract, function, args })
+}
+
+/// Refuses, before anything runs, what the engine would refuse when the step came:
+/// an unknown function, the wrong arity, an argument of the wrong type.
+fn check_signature(contract: &str, function: &str, args: &[Value]) -> Result<(), String> {
+    let signature = find(contract, function).map_err(|e| e.to_string())?;
+    if args.len() != signature.args.len() {
+        let error = EngineError::Arity { function: function.to_string(), expected: signature.args.len(), found: args.len() };
+        return Err(error.to_string());
+    }
+    for ((name, expected), value) in signature.args.iter().zip(args) {
+        if !expected.admits(&StacksEpochId::Epoch25, value).unwrap_or(false) {
+            return Err(format!("{function}: argument `{name}` must be {expected}, not {}", to_literal(value)));
+        }
+    }
+    Ok(())
+}
+
+/// The script at `path`, or on stdin for `-`.
+fn read_script(path: &str) -> Result<String, String> {
+    let mut text = String::new();
+    let read = if path == "-" {
+        std::io::stdin().read_to_string(&mut text).map(drop)
+    } else {
+        std::fs::File::open(path).and_then(|mut file| file.read_to_string(&mut text)).map(drop)
+    };
+    read.map_err(|e| format!("cannot read the script {path}: {e}"))?;
+    Ok(text)
+}
+
+/// Runs the steps of the script at `script` from step `from` (1-based) on the state
+/// at `db`, printing one line per step as soon as its transaction is committed.
+/// A contract's `err` is a result like any other: the run goes on, and exits 0.
+pub fn run(db: &Path, script: &str, from: u64, json: bool) -> Result<ExitCode, String> {
+    let steps = parse(&read_script(script)?)?;
+    let skipped = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
+    if skipped > steps.len() {
+        return Err(format!("--from {from}: the script has {} steps", steps.len()));
+    }
+    let mut engine = open(db)?;
+    let bar = progress(steps.len(), skipped);
+    let mut stdout = std::io::stdout().lock();
+    for (index, step) in steps.iter().enumerate().skip(skipped) {
+        let number = index + 1;
+        let failed = |e: EngineError| format!("step {number} (line {}): {}", step.line, explain(db, &e));
+        let report = match &step.action {
+            Action::Call { sender, contract, function, args } => {
+                let ctx = engine.context(sender.as_ref().unwrap_or(engine.deployer()));
+                let output = engine.call(&ctx, contract, function, args).map_err(failed)?;
+                call_report(number, step.line, &output, json)
+            }
+            Action::Mine(blocks) => {
+                engine.mine(*blocks).map_err(failed)?;
+                let height = engine.block_height();
+                if json {
+                    json!({ "step": number, "line": step.line, "mined": blocks, "block-height": height }).to_string()
+                } else {
+                    format!("step {number}: mined {blocks} blocks, height {height}")
+                }
+            }
+        };
+        // Flushed at once: whoever reads this knows the step is committed.
+        bar.suspend(|| writeln!(stdout, "{report}").and_then(|()| stdout.flush()))
+            .map_err(|e| format!("cannot write to stdout: {e}"))?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(ExitCode::SUCCESS)
+}
+
+fn call_report(number: usize, line: usize, output: &CallOutput, json: bool) -> String {
+    let result = to_literal(&output.value);
+    if json {
+        let events: Vec<String> = output.events.iter().map(to_literal).collect();
+        json!({ "step": number, "line": line, "result": result, "events": events, "committed": output.committed }).to_string()
+    } else {
+        format!("step {number}: {result}")
+    }
+}
+
+/// A progress bar on stderr when it is a terminal; nothing otherwise.
+fn progress(steps: usize, done: usize) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(steps as u64).with_position(done as u64);
+    bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} steps, eta {eta}").expect("a valid progress template"));
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse, Action};
+
+    const PATIENT: &str = "ST1SJ3DTE5DN7X54YDH5D64R3BCB6A2AG2ZQ8YPD5";
+
+    #[test]
+    fn a_divergence_script_parses_into_its_steps() {
+        let script = format!(
+            ";; the calls that lead to it:\n::set_tx_sender {PATIENT} ;; patient-1\n(contract-call? .patient-consent register-patient \"PAT-1\" u19800412 none none)\n\n::advance_chain_tip 5\n"
+        );
+        let steps = parse(&script).unwrap();
+        assert_eq!(steps.len(), 2);
+        assert_eq!(steps[0].line, 3);
+        let Action::Call { sender, contract, function, args } = &steps[0].action else { panic!("a call: {:?}", steps[0]) };
+        assert_eq!((contract.as_str(), function.as_str(), args.len()), ("patient-consent", "register-patient", 4));
+        assert_eq!(sender.as_ref().map(clarimed_engine::principal_to_string).as_deref(), Some(PATIENT));
+        assert_eq!((steps[1].line, &steps[1].action), (5, &Action::Mine(5)));
+    }
+
+    #[test]
+    fn a_call_before_any_sender_is_the_deployers() {
+        let steps = parse("(contract-call? .patient-consent set-paused true)").unwrap();
+        assert!(matches!(&steps[0].action, Action::Call { sender: None, .. }));
+    }
+
+    #[test]
+    fn a_bad_line_is_refused_with_its_number_and_reason() {
+        let cases = [
+            ("::advance_chain_tip many", "line 1: `many` is not a number of blocks"),
+            ("::set_tx_sender nobody", "line 1: `nobody` is not a principal"),
+            ("::deploy x", "line 1: unknown command `::deploy x`"),
+            ("\n\nregister-patient", "line 3: expected (contract-call? …)"),
+            ("(contract-call? .no-such-contract f)", "line 1: unknown contract `no-such-contract`"),
+            ("(contract-call? 'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.patient-consent set-paused true)", "line 1: name the contract as .patient-consent"),
+            ("(contract-call? .patient-consent steal-records)", "line 1: patient-consent has no public or read-only function `steal-records`"),
+            ("(contract-call? .patient-consent set-paused)", "line 1: set-paused takes 1 argument(s), 0 given"),
+            ("(contract-call? .patient-consent set-paused u1)", "line 1: set-paused: argument `new-paused` must be bool, not u1"),
+            ("(contract-call? .patient-consent set-paused (+ u1 u2))", "line 1: `(+ …)` is not a literal form"),
+            ("(contract-call? .patient-consent set-paused true", "line 1: does not parse"),
+            ("(some u1)", "line 1: expected (contract-call?"),
+        ];
+        for (script, reason) in cases {
+            let error = parse(script).expect_err(script);
+            assert!(error.starts_with(reason), "{script}: {error}");
+        }
+    }
+}
