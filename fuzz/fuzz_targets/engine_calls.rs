@@ -27,7 +27,7 @@ fn value_of(ty: &TypeSignature, u: &mut Unstructured<'_>) -> Result<Value> {
     Ok(match ty {
         TypeSignature::UIntType => Value::UInt(uint(u)?),
         TypeSignature::BoolType => Value::Bool(u.arbitrary()?),
-        TypeSignature::PrincipalType => Value::Principal(principal_to_clarity(&actor(u)?)),
+        TypeSignature::PrincipalType => Value::Principal(principal_to_clarity(&actor(u)?).expect("a standard principal converts")),
         TypeSignature::OptionalType(inner) => {
             if u.arbitrary()? { Value::some(value_of(inner, u)?).expect("a small optional") } else { Value::none() }
         }

@@ -1,7 +1,7 @@
 //! Building Clarity values, and printing them back as Clarity literals.
 
 use clarity::vm::types::{
-    ASCIIData, CharType, OptionalData, PrincipalData, ResponseData, SequenceData, TupleData,
+    ASCIIData, CharType, OptionalData, PrincipalData, ResponseData, SequenceData, TupleData, UTF8Data,
 };
 use clarity::vm::{ClarityName, Value};
 
@@ -78,7 +78,22 @@ pub fn to_literal(value: &Value) -> String {
         Value::Sequence(SequenceData::String(CharType::ASCII(ASCIIData { data }))) => {
             format!("\"{}\"", escape(data))
         }
-        // Buffers, UTF-8 strings and callable contracts print the same either way.
+        // clarity-vm's own printing writes a UTF-8 character's bytes, not its code
+        // point, in `\u{…}`, and `\x..` escapes its lexer refuses.
+        Value::Sequence(SequenceData::String(CharType::UTF8(UTF8Data { data }))) => {
+            let text: String = data
+                .iter()
+                .map(|encoded| match encoded.as_slice() {
+                    [byte] if byte.is_ascii_graphic() || *byte == b' ' => escape(&[*byte]),
+                    _ => std::str::from_utf8(encoded)
+                        .ok()
+                        .and_then(|c| c.chars().next())
+                        .map_or_else(String::new, |c| format!("\\u{{{:x}}}", u32::from(c))),
+                })
+                .collect();
+            format!("u\"{text}\"")
+        }
+        // Buffers and callable contracts print the same either way.
         other => other.to_string(),
     }
 }
@@ -92,6 +107,7 @@ fn escape(bytes: &[u8]) -> String {
             b'\n' => "\\n".to_string(),
             b'\t' => "\\t".to_string(),
             b'\r' => "\\r".to_string(),
+            b'\0' => "\\0".to_string(),
             _ => (b as char).to_string(),
         })
         .collect()
