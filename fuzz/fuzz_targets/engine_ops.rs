@@ -1,18 +1,17 @@
 //! Arbitrary bytes as a sequence of engine operations (the conformance crate's
-//! operation strategies, fed the fuzzer's bytes in place of a random source), run on
-//! the native engine with the access-control invariants checked after every step
-//! against the independent model (`clarimed_conformance::invariants`).
+//! strategies, each operation seeded by 8 of the fuzzer's bytes: `ops::from_bytes`),
+//! run on the native engine after the invariants' setup, with the access-control
+//! invariants checked after every step against the independent model
+//! (`clarimed_conformance::invariants`).
 #![no_main]
 
-use clarimed_conformance::invariants::{sequence, Invariants};
+use clarimed_conformance::invariants::{setup, Invariants};
+use clarimed_conformance::ops::from_bytes;
 use libfuzzer_sys::fuzz_target;
-use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 fuzz_target!(|data: &[u8]| {
-    let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::PassThrough, data));
-    let Ok(tree) = sequence(0, 60).new_tree(&mut runner) else { return };
-    if let Err(violation) = Invariants::new().run(&tree.current()) {
+    let ops = setup().into_iter().chain(from_bytes(data, 60)).collect::<Vec<_>>();
+    if let Err(violation) = Invariants::new().run(&ops) {
         panic!("{violation}");
     }
 });

@@ -517,6 +517,28 @@ pub fn sequence(min: usize, max: usize) -> impl Strategy<Value = Vec<Op>> {
     prop::collection::vec(op(), min..=max).prop_map(|ops| opening().into_iter().chain(ops).collect())
 }
 
+/// Bytes a fuzzer gives: each 8-byte chunk seeds the choice of one operation, so
+/// that the fuzzer's mutations change, insert and remove operations one at a time.
+/// At most `max` operations.
+///
+/// (proptest's pass-through source, the bytes as the random stream itself, does not
+/// serve: its streams are split between derived generators and give zeros once
+/// exhausted, on which range sampling never ends.)
+pub fn from_bytes(data: &[u8], max: usize) -> Vec<Op> {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let strategy = op();
+    data.chunks(8)
+        .take(max)
+        .map(|chunk| {
+            let mut key = [0u8; 32];
+            key[..chunk.len()].copy_from_slice(chunk);
+            let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &key));
+            strategy.new_tree(&mut runner).expect("an op strategy always generates").current()
+        })
+        .collect()
+}
+
 /// `cases` sequences of exactly `steps` operations, the same ones for the same seed.
 pub fn seeded_sequences(seed: u64, cases: usize, steps: usize) -> impl Iterator<Item = Vec<Op>> {
     use proptest::strategy::ValueTree;

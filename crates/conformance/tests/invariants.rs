@@ -5,8 +5,8 @@
 //! Long run: `CLARIMED_INVARIANT_CASES=5000 cargo test --release -p
 //! clarimed-conformance --test invariants -- --ignored --nocapture`.
 
-use clarimed_conformance::invariants::{seeded_sequences, sequence, InvariantStats, Invariants};
-use clarimed_conformance::ops::{opening, Expiry, Hash, Op, RecordPick, Signing};
+use clarimed_conformance::invariants::{seeded_sequences, sequence, setup, InvariantStats, Invariants};
+use clarimed_conformance::ops::{from_bytes, opening, Expiry, Hash, Op, RecordPick, Signing};
 use proptest::prelude::*;
 
 const PATIENT: u8 = 1;
@@ -140,6 +140,21 @@ fn random_sequences_meet_every_guarded_situation() {
     ];
     let unmet: Vec<&str> = counters.iter().filter(|(_, n)| *n == 0).map(|(name, _)| *name).collect();
     assert!(unmet.is_empty(), "never met: {unmet:?} in {total:?}");
+}
+
+/// The fuzz targets' way in: any input, empty or all zeros included, gives a
+/// sequence (a first version, with the input as proptest's random stream, never
+/// ended on some inputs: found by the `engine_ops` fuzz target).
+#[test]
+fn fuzzer_inputs_of_any_content_generate_a_sequence() {
+    for data in [vec![], vec![0u8; 100], vec![255u8; 5000], (0..=255u8).collect()] {
+        let ops = from_bytes(&data, 60);
+        assert_eq!(ops.len(), data.len().div_ceil(8).min(60));
+        let ops: Vec<Op> = setup().into_iter().chain(ops).collect();
+        if let Err(violation) = Invariants::new().run(&ops) {
+            panic!("{violation}");
+        }
+    }
 }
 
 proptest! {
