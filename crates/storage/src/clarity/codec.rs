@@ -56,8 +56,14 @@ pub enum DecodeError {
     UnexpectedField { expected: &'static str, found: String },
     #[error("expected {expected} tuple fields, found {found}")]
     FieldCount { expected: u32, found: u32 },
-    #[error("string is not ASCII")]
+    /// A `string-ascii` byte Clarity refuses: only letters, digits, punctuation and
+    /// whitespace are allowed.
+    #[error("string-ascii holds a byte Clarity refuses (not a printable ASCII character or whitespace)")]
     NotAscii,
+    #[error("a {0}-byte string or buffer is over Clarity's 1,048,576-byte limit")]
+    TooLong(u32),
+    #[error("`{0}` is not a contract name Clarity allows")]
+    BadContractName(String),
     #[error("{0} bytes left over after the value")]
     TrailingBytes(usize),
 }
@@ -187,6 +193,16 @@ impl ClarityType for bool {
     }
 }
 
+/// Clarity's bound on a string's or a buffer's length (`MAX_VALUE_SIZE`).
+const MAX_SEQUENCE_BYTES: u32 = 1_048_576;
+
+fn sequence_length(input: &mut Reader<'_>) -> Result<usize, DecodeError> {
+    match input.u32()? {
+        length if length > MAX_SEQUENCE_BYTES => Err(DecodeError::TooLong(length)),
+        length => Ok(length as usize),
+    }
+}
+
 /// `string-ascii`; the maximum length belongs to the contract's type, checked where
 /// values enter the engine.
 impl ClarityType for String {
@@ -198,9 +214,9 @@ impl ClarityType for String {
 
     fn decode(input: &mut Reader<'_>) -> Result<String, DecodeError> {
         input.expect_prefix(prefix::STRING_ASCII)?;
-        let length = input.u32()? as usize;
+        let length = sequence_length(input)?;
         let bytes = input.take(length)?;
-        if !bytes.is_ascii() {
+        if !bytes.iter().all(|b| b.is_ascii_alphanumeric() || b.is_ascii_punctuation() || b.is_ascii_whitespace()) {
             return Err(DecodeError::NotAscii);
         }
         Ok(String::from_utf8(bytes.to_vec()).expect("ASCII is UTF-8"))
@@ -220,7 +236,7 @@ impl ClarityType for Buff {
 
     fn decode(input: &mut Reader<'_>) -> Result<Buff, DecodeError> {
         input.expect_prefix(prefix::BUFFER)?;
-        let length = input.u32()? as usize;
+        let length = sequence_length(input)?;
         Ok(Buff(input.take(length)?.to_vec()))
     }
 }

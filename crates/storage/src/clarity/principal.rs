@@ -21,6 +21,18 @@ impl Principal {
     }
 }
 
+/// What clarity-vm's deserializer takes as a contract name: a letter, then letters,
+/// digits, `-` or `_`, 128 bytes at most; or `__transient`.
+fn is_contract_name(name: &[u8]) -> bool {
+    let well_formed = match name.split_first() {
+        Some((first, rest)) => {
+            first.is_ascii_alphabetic() && rest.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+        }
+        None => false,
+    };
+    name.len() <= 128 && (well_formed || name == b"__transient")
+}
+
 /// Hashes the address as three words rather than byte by byte: principals key the
 /// permission check's caches.
 impl std::hash::Hash for Principal {
@@ -59,8 +71,8 @@ impl ClarityType for Principal {
             prefix::CONTRACT_PRINCIPAL => {
                 let length = input.byte()? as usize;
                 let name = input.take(length)?;
-                if !name.is_ascii() {
-                    return Err(DecodeError::NotAscii);
+                if !is_contract_name(name) {
+                    return Err(DecodeError::BadContractName(String::from_utf8_lossy(name).into_owned()));
                 }
                 Some(String::from_utf8(name.to_vec()).expect("ASCII").into_boxed_str())
             }
