@@ -21,8 +21,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clarimed_engine::clarity::Value;
-use clarimed_engine::signatures::find;
-use clarimed_engine::{literal_value, parse_principal, CallOutput, EngineError, Principal};
+use clarimed_engine::{check_arguments, literal_value, parse_principal, CallOutput, EngineError, Principal};
 use clarimed_reference::values::to_literal;
 use clarity::types::StacksEpochId;
 use clarity::vm::ast::{build_ast_with_rules, ASTRules};
@@ -115,24 +114,9 @@ fn contract_call(code: &str, sender: Option<Principal>) -> Result<Action, String
     };
     let function = function.match_atom().ok_or(EXPECTED)?.to_string();
     let args = args.iter().map(literal_value).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
-    check_signature(&contract, &function, &args)?;
+    // Refused before anything runs, as the engine would refuse it when the step came.
+    check_arguments(&contract, &function, &args).map_err(|e| e.to_string())?;
     Ok(Action::Call { sender, contract, function, args })
-}
-
-/// Refuses, before anything runs, what the engine would refuse when the step came:
-/// an unknown function, the wrong arity, an argument of the wrong type.
-fn check_signature(contract: &str, function: &str, args: &[Value]) -> Result<(), String> {
-    let signature = find(contract, function).map_err(|e| e.to_string())?;
-    if args.len() != signature.args.len() {
-        let error = EngineError::Arity { function: function.to_string(), expected: signature.args.len(), found: args.len() };
-        return Err(error.to_string());
-    }
-    for ((name, expected), value) in signature.args.iter().zip(args) {
-        if !expected.admits(&StacksEpochId::Epoch25, value).unwrap_or(false) {
-            return Err(format!("{function}: argument `{name}` must be {expected}, not {}", to_literal(value)));
-        }
-    }
-    Ok(())
 }
 
 /// The script at `path`, or on stdin for `-`.
@@ -244,7 +228,7 @@ mod tests {
             ("(contract-call? 'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.patient-consent set-paused true)", "line 1: name the contract as .patient-consent"),
             ("(contract-call? .patient-consent steal-records)", "line 1: patient-consent has no public or read-only function `steal-records`"),
             ("(contract-call? .patient-consent set-paused)", "line 1: set-paused takes 1 argument(s), 0 given"),
-            ("(contract-call? .patient-consent set-paused u1)", "line 1: set-paused: argument `new-paused` must be bool, not u1"),
+            ("(contract-call? .patient-consent set-paused u1)", "line 1: set-paused: argument `new-paused` must be bool, not uint"),
             ("(contract-call? .patient-consent set-paused (+ u1 u2))", "line 1: `(+ …)` is not a literal form"),
             ("(contract-call? .patient-consent set-paused true", "line 1: does not parse"),
             ("(some u1)", "line 1: expected (contract-call?"),

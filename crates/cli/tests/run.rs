@@ -99,7 +99,7 @@ fn a_bad_line_is_refused_with_its_number_and_changes_nothing() {
     let script = format!("{}::advance_chain_tip 5\n(contract-call? .patient-consent set-paused u1)\n", register(PATIENT));
     let run = f.run(&script, &[]);
     assert_eq!(run.code, 2);
-    assert_eq!(run.stderr.trim(), "clarimed: line 4: set-paused: argument `new-paused` must be bool, not u1");
+    assert_eq!(run.stderr.trim(), "clarimed: line 4: set-paused: argument `new-paused` must be bool, not uint");
     assert!(run.stdout.is_empty(), "{}", run.stdout);
     assert_eq!(std::fs::read(&f.db).unwrap(), before, "no step ran");
 }

@@ -131,8 +131,21 @@ fn unknown(args: &Args) -> EngineError {
 
 const EPOCH: StacksEpochId = StacksEpochId::Epoch25;
 
+/// Checks a call's function, arity and argument types as [`Engine::call`] does
+/// before running anything: a script can be checked whole before its first step.
+pub fn check_arguments(contract: &str, function: &str, values: &[Value]) -> Result<(), EngineError> {
+    arguments(contract, function, values).map(|_| ())
+}
+
 /// Checks a call's function, arity, argument types and context.
 fn check(ctx: &Context, contract: &str, function: &str, values: &[Value]) -> Result<Args, EngineError> {
+    let (signature, values) = arguments(contract, function, values)?;
+    check_context(ctx)?;
+    Ok(Args { signature, values })
+}
+
+/// The function's signature and each argument's serialization, or why not.
+fn arguments(contract: &str, function: &str, values: &[Value]) -> Result<(&'static FunctionSignature, Vec<Vec<u8>>), EngineError> {
     let signature = find(contract, function)?;
     if values.len() != signature.args.len() {
         return Err(EngineError::Arity {
@@ -154,8 +167,7 @@ fn check(ctx: &Context, contract: &str, function: &str, values: &[Value]) -> Res
             })
         })
         .collect::<Result<_, _>>()?;
-    check_context(ctx)?;
-    Ok(Args { signature, values })
+    Ok((signature, values))
 }
 
 /// `value`'s consensus serialization, when clarity-vm would take it for a parameter

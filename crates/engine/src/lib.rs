@@ -60,7 +60,7 @@ mod literal;
 pub mod signatures;
 mod typed;
 
-pub use clarity_api::CallOutput;
+pub use clarity_api::{check_arguments, CallOutput};
 pub use convert::{bytes_to_value, parse_principal, principal_to_clarity, principal_to_native, principal_to_string, to_value};
 pub use crypto::TestnetCrypto;
 pub use engine::{Engine, DEFAULT_DB_PATH, GENESIS_HEIGHT};
