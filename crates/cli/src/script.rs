@@ -21,12 +21,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clarimed_engine::clarity::Value;
-use clarimed_engine::{check_arguments, literal_value, parse_principal, CallOutput, EngineError, Principal};
+use clarimed_engine::{check_arguments, literal_value, parse_expressions, parse_principal, CallOutput, EngineError, Principal};
 use clarimed_reference::values::to_literal;
-use clarity::types::StacksEpochId;
-use clarity::vm::ast::{build_ast_with_rules, ASTRules};
 use clarity::vm::types::{PrincipalData, QualifiedContractIdentifier};
-use clarity::vm::ClarityVersion;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
@@ -95,9 +92,8 @@ fn parse_line(text: &str, sender: &mut Option<Principal>) -> Result<Option<Actio
 fn contract_call(code: &str, sender: Option<Principal>) -> Result<Action, String> {
     const EXPECTED: &str = "expected (contract-call? .CONTRACT FUNCTION ARG …)";
     let transient = QualifiedContractIdentifier::transient();
-    let ast = build_ast_with_rules(&transient, code, &mut (), ClarityVersion::Clarity2, StacksEpochId::Epoch25, ASTRules::PrecheckSize)
-        .map_err(|e| format!("does not parse: {e}"))?;
-    let [expression] = ast.expressions.as_slice() else {
+    let expressions = parse_expressions(code).map_err(|e| e.to_string())?;
+    let [expression] = expressions.as_slice() else {
         return Err(format!("{EXPECTED}, one per line"));
     };
     let Some([head, contract, function, args @ ..]) = expression.match_list() else {

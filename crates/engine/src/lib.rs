@@ -65,7 +65,7 @@ pub use convert::{bytes_to_value, parse_principal, principal_to_clarity, princip
 pub use crypto::TestnetCrypto;
 pub use engine::{Engine, DEFAULT_DB_PATH, GENESIS_HEIGHT};
 pub use error::EngineError;
-pub use literal::{literal_value, parse_literal};
+pub use literal::{literal_value, parse_expressions, parse_literal};
 pub use typed::{ConsentCalls, ConsentResult, RecordsCalls, RecordsResult};
 
 pub use clarimed_consent::{codes as consent_codes, state as consent_state, CallError, ConsentEvent, Context};

@@ -22,8 +22,10 @@ pub fn literal_value(expression: &SymbolicExpression) -> Result<Value, EngineErr
     value(expression).map_err(EngineError::InvalidLiteral)
 }
 
-fn parse(text: &str) -> Result<Value, String> {
-    let ast = build_ast_with_rules(
+/// `text` as Clarity 2 expressions at epoch 2.5, as the contracts are parsed; `.name`
+/// reads as a contract of the transient issuer. Nothing is evaluated.
+pub fn parse_expressions(text: &str) -> Result<Vec<SymbolicExpression>, EngineError> {
+    build_ast_with_rules(
         &QualifiedContractIdentifier::transient(),
         text,
         &mut (),
@@ -31,8 +33,13 @@ fn parse(text: &str) -> Result<Value, String> {
         StacksEpochId::Epoch25,
         ASTRules::PrecheckSize,
     )
-    .map_err(|e| format!("`{text}` does not parse: {e}"))?;
-    match ast.expressions.as_slice() {
+    .map(|ast| ast.expressions)
+    .map_err(|e| EngineError::InvalidLiteral(format!("does not parse: {e}")))
+}
+
+fn parse(text: &str) -> Result<Value, String> {
+    let expressions = parse_expressions(text).map_err(|e| format!("`{text}` {e}"))?;
+    match expressions.as_slice() {
         [expression] => value(expression).map_err(|e| format!("`{text}` is not a Clarity literal: {e}")),
         [] => Err("an empty argument is not a Clarity literal".to_string()),
         _ => Err(format!("`{text}` is more than one value (quote it as one argument)")),
