@@ -40,6 +40,12 @@ macro_rules! code_enum {
             }
         }
 
+        impl From<$name> for u128 {
+            fn from(value: $name) -> u128 {
+                value.code()
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(f, "u{} {}", self.code(), self.name())

@@ -3,8 +3,8 @@
 //! A public function may write before it fails: the caller runs it in a transaction
 //! and drops its writes on `Err`, as Clarity drops them on `(err …)`.
 
-use clarimed_storage::clarity::{CachedView, ContractId, Item, Map, Principal, StateError};
-use clarimed_storage::Store;
+use clarimed_storage::clarity::{ContractId, Item, Map, Principal, StateError};
+use clarimed_storage::{StoreRead, StoreWrite};
 
 use crate::codes::{AuditAction, ConsentError, DataType, BLOCKS_PER_YEAR, DEFAULT_EMERGENCY_TIMEOUT, MAX_EMERGENCY_TIMEOUT, MIN_EMERGENCY_TIMEOUT};
 use crate::context::{CallError, Context, Outcome};
@@ -43,19 +43,11 @@ pub struct PatientConsent {
     emergency_responders: Map<Principal, bool>,
     audit_log: Map<AuditKey, AuditEntry>,
     audit_count: Map<Principal, u128>,
-    /// What `has-consent` and `has-emergency-access` read, cached: the permission
-    /// check's hot path.
-    consent_terms: CachedView<ConsentKey, ConsentTerms>,
-    emergency_terms: CachedView<PatientProvider, EmergencyTerms>,
 }
 
 impl PatientConsent {
     pub fn new(contract: &ContractId) -> PatientConsent {
-        let consents = Map::new(contract, "consents");
-        let emergency_access = Map::new(contract, "emergency-access");
         PatientConsent {
-            consent_terms: CachedView::of(&consents),
-            emergency_terms: CachedView::of(&emergency_access),
             contract_owner: Item::new(contract, "contract-owner"),
             paused: Item::new(contract, "paused"),
             emergency_timeout: Item::new(contract, "emergency-timeout"),
@@ -65,8 +57,8 @@ impl PatientConsent {
             total_emergency_overrides: Item::new(contract, "total-emergency-overrides"),
             patients: Map::new(contract, "patients"),
             preferences: Map::new(contract, "preferences"),
-            consents,
-            emergency_access,
+            consents: Map::new(contract, "consents"),
+            emergency_access: Map::new(contract, "emergency-access"),
             emergency_responders: Map::new(contract, "emergency-responders"),
             audit_log: Map::new(contract, "audit-log"),
             audit_count: Map::new(contract, "audit-count"),
@@ -74,7 +66,7 @@ impl PatientConsent {
     }
 
     /// The contract's deployment: its data vars' initial values.
-    pub fn deploy(&self, store: &mut impl Store, deployer: &Principal) -> Result<(), StateError> {
+    pub fn deploy(&self, store: &mut impl StoreWrite, deployer: &Principal) -> Result<(), StateError> {
         self.contract_owner.set(store, deployer)?;
         self.paused.set(store, &false)?;
         self.emergency_timeout.set(store, &DEFAULT_EMERGENCY_TIMEOUT)?;
@@ -86,22 +78,22 @@ impl PatientConsent {
 
     // Private helpers, as in the contract.
 
-    fn is_owner(&self, store: &impl Store, ctx: &Context) -> Result<bool, StateError> {
+    fn is_owner(&self, store: &impl StoreRead, ctx: &Context) -> Result<bool, StateError> {
         Ok(ctx.sender == self.contract_owner.get(store)?)
     }
 
-    fn ensure_not_paused(&self, store: &impl Store) -> Outcome<()> {
+    fn ensure_not_paused(&self, store: &impl StoreRead) -> Outcome<()> {
         ensure(!self.paused.get(store)?, ConsentError::Paused)
     }
 
-    fn increment(counter: &Item<u128>, store: &mut impl Store) -> Result<(), StateError> {
+    fn increment(counter: &Item<u128>, store: &mut impl StoreWrite) -> Result<(), StateError> {
         let value = counter.get(store)?;
         counter.set(store, &(value + 1))
     }
 
     fn append_audit(
         &self,
-        store: &mut impl Store,
+        store: &mut impl StoreWrite,
         ctx: &Context,
         patient: &Principal,
         action: AuditAction,
@@ -117,7 +109,7 @@ impl PatientConsent {
     }
 
     /// The caller as a registered, living patient.
-    fn living_caller_profile(&self, store: &impl Store, ctx: &Context) -> Outcome<PatientProfile> {
+    fn living_caller_profile(&self, store: &impl StoreRead, ctx: &Context) -> Outcome<PatientProfile> {
         let Some(profile) = self.patients.get(store, &ctx.sender)? else {
             return fail(ConsentError::PatientNotFound);
         };
@@ -143,7 +135,7 @@ impl PatientConsent {
 
     fn write_consent(
         &self,
-        store: &mut impl Store,
+        store: &mut impl StoreWrite,
         ctx: &Context,
         provider: &Principal,
         data_type: u128,
@@ -163,7 +155,7 @@ impl PatientConsent {
 
     pub fn register_patient(
         &self,
-        store: &mut impl Store,
+        store: &mut impl StoreWrite,
         ctx: &Context,
         patient_id: &str,
         date_of_birth: u128,
@@ -192,7 +184,7 @@ impl PatientConsent {
 
     pub fn update_patient_profile(
         &self,
-        store: &mut impl Store,
+        store: &mut impl StoreWrite,
         ctx: &Context,
         emergency_contact: Option<Principal>,
         primary_physician: Option<Principal>,
@@ -207,7 +199,7 @@ impl PatientConsent {
 
     pub fn update_patient_preferences(
         &self,
-        store: &mut impl Store,
+        store: &mut impl StoreWrite,
         ctx: &Context,
         allow_emergency_access: bool,
         notify_on_access: bool,
@@ -223,7 +215,7 @@ impl PatientConsent {
 
     pub fn grant_consent(
         &self,
-        store: &mut impl Store,
+        store: &mut impl StoreWrite,
         ctx: &Context,
         provider: &Principal,
         data_type: u128,
@@ -241,7 +233,7 @@ impl PatientConsent {
     /// All or nothing: the first refused data type fails the call.
     pub fn grant_consent_batch(
         &self,
-        store: &mut impl Store,
+        store: &mut impl StoreWrite,
         ctx: &Context,
         provider: &Principal,
         data_types: &[u128],
@@ -265,7 +257,7 @@ impl PatientConsent {
     }
 
     /// Works while paused.
-    pub fn revoke_consent(&self, store: &mut impl Store, ctx: &Context, provider: &Principal, data_type: u128) -> Printed<bool> {
+    pub fn revoke_consent(&self, store: &mut impl StoreWrite, ctx: &Context, provider: &Principal, data_type: u128) -> Printed<bool> {
         let key = ConsentKey { data_type, patient: ctx.sender.clone(), provider: provider.clone() };
         ensure(self.patients.contains(store, &ctx.sender)?, ConsentError::PatientNotFound)?;
         ensure(DataType::from_code(data_type).is_some(), ConsentError::InvalidDataType)?;
@@ -277,7 +269,7 @@ impl PatientConsent {
         Ok((true, event))
     }
 
-    pub fn emergency_override(&self, store: &mut impl Store, ctx: &Context, patient: &Principal, reason: &str) -> Printed<u128> {
+    pub fn emergency_override(&self, store: &mut impl StoreWrite, ctx: &Context, patient: &Principal, reason: &str) -> Printed<u128> {
         self.ensure_not_paused(store)?;
         ensure(self.is_emergency_responder(store, &ctx.sender)?, ConsentError::Unauthorized)?;
         let Some(profile) = self.patients.get(store, patient)? else {
@@ -303,7 +295,7 @@ impl PatientConsent {
     }
 
     /// Works while paused.
-    pub fn revoke_emergency_access(&self, store: &mut impl Store, ctx: &Context, patient: &Principal, provider: &Principal) -> Printed<bool> {
+    pub fn revoke_emergency_access(&self, store: &mut impl StoreWrite, ctx: &Context, patient: &Principal, provider: &Principal) -> Printed<bool> {
         let key = PatientProvider { patient: patient.clone(), provider: provider.clone() };
         ensure(ctx.sender == *patient || self.is_owner(store, ctx)?, ConsentError::Unauthorized)?;
         ensure(self.emergency_access.contains(store, &key)?, ConsentError::EmergencyNotFound)?;
@@ -313,7 +305,7 @@ impl PatientConsent {
         Ok((true, event))
     }
 
-    pub fn mark_deceased(&self, store: &mut impl Store, ctx: &Context, patient: &Principal) -> Printed<bool> {
+    pub fn mark_deceased(&self, store: &mut impl StoreWrite, ctx: &Context, patient: &Principal) -> Printed<bool> {
         self.ensure_not_paused(store)?;
         let Some(profile) = self.patients.get(store, patient)? else {
             return fail(ConsentError::PatientNotFound);
@@ -329,26 +321,26 @@ impl PatientConsent {
 
     // Owner functions: not subject to pause.
 
-    pub fn set_paused(&self, store: &mut impl Store, ctx: &Context, paused: bool) -> Printed<bool> {
+    pub fn set_paused(&self, store: &mut impl StoreWrite, ctx: &Context, paused: bool) -> Printed<bool> {
         ensure(self.is_owner(store, ctx)?, ConsentError::Unauthorized)?;
         self.paused.set(store, &paused)?;
         Ok((true, ConsentEvent::PausedSet { paused }))
     }
 
-    pub fn set_emergency_timeout(&self, store: &mut impl Store, ctx: &Context, blocks: u128) -> Printed<bool> {
+    pub fn set_emergency_timeout(&self, store: &mut impl StoreWrite, ctx: &Context, blocks: u128) -> Printed<bool> {
         ensure(self.is_owner(store, ctx)?, ConsentError::Unauthorized)?;
         ensure((MIN_EMERGENCY_TIMEOUT..=MAX_EMERGENCY_TIMEOUT).contains(&blocks), ConsentError::InvalidTimeout)?;
         self.emergency_timeout.set(store, &blocks)?;
         Ok((true, ConsentEvent::EmergencyTimeoutSet { blocks }))
     }
 
-    pub fn set_emergency_responder(&self, store: &mut impl Store, ctx: &Context, responder: &Principal, enabled: bool) -> Printed<bool> {
+    pub fn set_emergency_responder(&self, store: &mut impl StoreWrite, ctx: &Context, responder: &Principal, enabled: bool) -> Printed<bool> {
         ensure(self.is_owner(store, ctx)?, ConsentError::Unauthorized)?;
         self.emergency_responders.set(store, responder, &enabled)?;
         Ok((true, ConsentEvent::EmergencyResponderSet { responder: responder.clone(), enabled }))
     }
 
-    pub fn transfer_ownership(&self, store: &mut impl Store, ctx: &Context, new_owner: &Principal) -> Printed<bool> {
+    pub fn transfer_ownership(&self, store: &mut impl StoreWrite, ctx: &Context, new_owner: &Principal) -> Printed<bool> {
         ensure(self.is_owner(store, ctx)?, ConsentError::Unauthorized)?;
         self.contract_owner.set(store, new_owner)?;
         Ok((true, ConsentEvent::OwnershipTransferred { new_owner: new_owner.clone() }))
@@ -356,50 +348,50 @@ impl PatientConsent {
 
     // Read-only functions.
 
-    pub fn get_patient(&self, store: &impl Store, patient: &Principal) -> Result<Option<PatientProfile>, StateError> {
+    pub fn get_patient(&self, store: &impl StoreRead, patient: &Principal) -> Result<Option<PatientProfile>, StateError> {
         self.patients.get(store, patient)
     }
 
-    pub fn get_preferences(&self, store: &impl Store, patient: &Principal) -> Result<Option<Preferences>, StateError> {
+    pub fn get_preferences(&self, store: &impl StoreRead, patient: &Principal) -> Result<Option<Preferences>, StateError> {
         if !self.patients.contains(store, patient)? {
             return Ok(None);
         }
         Ok(Some(self.preferences.get(store, patient)?.unwrap_or_default()))
     }
 
-    pub fn get_consent(&self, store: &impl Store, patient: &Principal, provider: &Principal, data_type: u128) -> Result<Option<Consent>, StateError> {
+    pub fn get_consent(&self, store: &impl StoreRead, patient: &Principal, provider: &Principal, data_type: u128) -> Result<Option<Consent>, StateError> {
         self.consents.get(store, &ConsentKey { data_type, patient: patient.clone(), provider: provider.clone() })
     }
 
-    pub fn get_emergency_access(&self, store: &impl Store, patient: &Principal, provider: &Principal) -> Result<Option<EmergencyAccess>, StateError> {
+    pub fn get_emergency_access(&self, store: &impl StoreRead, patient: &Principal, provider: &Principal) -> Result<Option<EmergencyAccess>, StateError> {
         self.emergency_access.get(store, &PatientProvider { patient: patient.clone(), provider: provider.clone() })
     }
 
-    pub fn get_audit_entry(&self, store: &impl Store, patient: &Principal, seq: u128) -> Result<Option<AuditEntry>, StateError> {
+    pub fn get_audit_entry(&self, store: &impl StoreRead, patient: &Principal, seq: u128) -> Result<Option<AuditEntry>, StateError> {
         self.audit_log.get(store, &AuditKey { patient: patient.clone(), seq })
     }
 
-    pub fn get_audit_count(&self, store: &impl Store, patient: &Principal) -> Result<u128, StateError> {
+    pub fn get_audit_count(&self, store: &impl StoreRead, patient: &Principal) -> Result<u128, StateError> {
         Ok(self.audit_count.get(store, patient)?.unwrap_or(0))
     }
 
-    pub fn get_emergency_timeout(&self, store: &impl Store) -> Result<u128, StateError> {
+    pub fn get_emergency_timeout(&self, store: &impl StoreRead) -> Result<u128, StateError> {
         self.emergency_timeout.get(store)
     }
 
-    pub fn is_paused(&self, store: &impl Store) -> Result<bool, StateError> {
+    pub fn is_paused(&self, store: &impl StoreRead) -> Result<bool, StateError> {
         self.paused.get(store)
     }
 
-    pub fn get_contract_owner(&self, store: &impl Store) -> Result<Principal, StateError> {
+    pub fn get_contract_owner(&self, store: &impl StoreRead) -> Result<Principal, StateError> {
         self.contract_owner.get(store)
     }
 
-    pub fn is_emergency_responder(&self, store: &impl Store, responder: &Principal) -> Result<bool, StateError> {
+    pub fn is_emergency_responder(&self, store: &impl StoreRead, responder: &Principal) -> Result<bool, StateError> {
         Ok(self.emergency_responders.get(store, responder)?.unwrap_or(false))
     }
 
-    pub fn get_stats(&self, store: &impl Store) -> Result<Stats, StateError> {
+    pub fn get_stats(&self, store: &impl StoreRead) -> Result<Stats, StateError> {
         Ok(Stats {
             total_consents_granted: self.total_consents_granted.get(store)?,
             total_consents_revoked: self.total_consents_revoked.get(store)?,
@@ -409,24 +401,24 @@ impl PatientConsent {
     }
 
     /// An entry exists and its expiry is none or above `block-height`.
-    pub fn has_consent(&self, store: &impl Store, block_height: u128, patient: &Principal, provider: &Principal, data_type: u128) -> Result<bool, StateError> {
+    pub fn has_consent(&self, store: &impl StoreRead, block_height: u128, patient: &Principal, provider: &Principal, data_type: u128) -> Result<bool, StateError> {
         let key = ConsentKey { data_type, patient: patient.clone(), provider: provider.clone() };
-        Ok(match self.consent_terms.get(store, &key)? {
+        Ok(match self.consents.view::<ConsentTerms>(store, &key)? {
             Some(consent) => consent.expires_at.is_none_or(|expiry| expiry > block_height),
             None => false,
         })
     }
 
     /// An entry exists and `block-height` is below its expiry.
-    pub fn has_emergency_access(&self, store: &impl Store, block_height: u128, patient: &Principal, provider: &Principal) -> Result<bool, StateError> {
+    pub fn has_emergency_access(&self, store: &impl StoreRead, block_height: u128, patient: &Principal, provider: &Principal) -> Result<bool, StateError> {
         let key = PatientProvider { patient: patient.clone(), provider: provider.clone() };
         Ok(self
-            .emergency_terms
-            .get(store, &key)?
+            .emergency_access
+            .view::<EmergencyTerms>(store, &key)?
             .is_some_and(|access| block_height < access.expires_at))
     }
 
-    pub fn can_access(&self, store: &impl Store, block_height: u128, patient: &Principal, provider: &Principal, data_type: u128) -> Result<bool, StateError> {
+    pub fn can_access(&self, store: &impl StoreRead, block_height: u128, patient: &Principal, provider: &Principal, data_type: u128) -> Result<bool, StateError> {
         if self.has_consent(store, block_height, patient, provider, data_type)? {
             return Ok(true);
         }

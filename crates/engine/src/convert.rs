@@ -57,5 +57,5 @@ pub fn to_value(native: &impl ClarityType) -> Result<Value, EngineError> {
 
 /// Consensus-serialized bytes as a clarity-vm `Value`.
 pub fn bytes_to_value(bytes: &[u8]) -> Result<Value, EngineError> {
-    Value::deserialize_read(&mut &bytes[..], None, false).map_err(|e| EngineError::Conversion(e.to_string()))
+    Value::deserialize_read(&mut &bytes[..], None, false).map_err(|e| EngineError::InvalidValue { expected: "value".to_string(), error: e.to_string() })
 }

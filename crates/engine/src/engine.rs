@@ -1,15 +1,21 @@
-//! The engine: both contracts deployed in one store, calls run as transactions.
+//! The engine: both contracts deployed in one store, public calls run as
+//! transactions by one writer, read-only calls on the committed state from any
+//! number of threads.
 
+use std::borrow::Cow;
 use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use clarimed_consent::{CallError, Context, Outcome, PatientConsent};
+use clarimed_consent::{Context, PatientConsent};
+use clarimed_records::codes::RecordsError;
 use clarimed_records::{ConsentView, RecordManagement};
-use clarimed_storage::clarity::{hex, unhex, vm_key, ClarityType, ContractId, Principal, StateError};
-use clarimed_storage::{MemoryStore, SqliteStore, Store, Transactional};
+use clarimed_storage::clarity::{hex, unhex, ClarityType, ContractId, Principal, StateError, VmKey};
+use clarimed_storage::{Batch, Cached, MemoryStore, Memo, Recording, SqliteStore, Store, StoreCommit, StoreRead, Transactional};
 
 use crate::convert::principal_to_string;
-use crate::error::EngineError;
-use crate::signatures::{CONSENT_CONTRACT, RECORDS_CONTRACT};
+use crate::error::{CallError, EngineError};
+use crate::table::Contract;
 
 /// The chain's first block, where both contracts are deployed (as in the reference).
 pub const GENESIS_HEIGHT: u32 = 1;
@@ -23,18 +29,42 @@ pub const DEFAULT_DB_PATH: &str = "clarimed.db";
 
 /// Both contracts over one store.
 ///
-/// Every public call runs in a transaction of its own: kept on `Ok`, dropped on
-/// `Err`, as Clarity keeps a call's writes on `(ok …)` and drops them on `(err …)`.
-/// Outside a block each kept call is written to the backend at once (for SQLite, a
-/// durable commit); inside [`Engine::begin_block`] .. [`Engine::commit_block`] the
-/// calls are written together at the block's commit.
-pub struct Engine<S: Store> {
-    pub(crate) store: Transactional<S>,
+/// Every public call runs in a transaction of its own: kept on `ok`, dropped on
+/// `err`, as Clarity keeps a call's writes on `(ok …)` and drops them on `(err …)`.
+/// Outside a block each kept call is committed at once (for SQLite, a durable
+/// commit); inside [`Engine::begin_block`] .. [`Engine::commit_block`] the calls
+/// are committed together at the block's end.
+///
+/// The engine is shared by reference between threads. Public calls, mining and
+/// blocks take turns through one writer lock; read-only calls (typed and
+/// Clarity-valued) never take it. A read-only call sees the committed state only,
+/// whole: never a call or block still open, never half of a commit.
+pub struct Engine<S> {
+    core: Core,
+    backend: Arc<S>,
+}
+
+/// What the engine is, independent of the backend's type: the committed state
+/// (cached), the writer's open transactions, the memoized permission checks.
+pub(crate) struct Core {
+    committed: Cached<Arc<dyn Store>>,
+    writer: Mutex<Writer>,
+    /// The committed block height, swapped with the state it goes with.
+    height: AtomicU32,
+    /// `check-access` answers by (record, accessor, action, height).
+    checks: Memo<CheckKey, Result<u128, RecordsError>>,
     pub(crate) consent: PatientConsent,
     pub(crate) records: RecordManagement,
     deployer: Principal,
-    block_height: u32,
-    block_open: bool,
+    ids: [ContractId; 2],
+}
+
+type CheckKey = (u128, Principal, u128, u32);
+
+/// The writer's side: the open block, if any, and the height it is at.
+struct Writer {
+    layers: Vec<Batch>,
+    height: u32,
 }
 
 impl Engine<MemoryStore> {
@@ -59,100 +89,130 @@ impl Engine<SqliteStore> {
     }
 }
 
-impl<S: Store> Engine<S> {
+impl<S: Store + 'static> Engine<S> {
     /// The engine over `store`: the state it holds, or, when it holds none and a
     /// deployer is given, both contracts freshly deployed by the deployer. A deployer
     /// (given or stored) that no chain could have is [`EngineError::InvalidDeployer`].
     pub fn with_store(store: S, deployer: Option<&Principal>) -> Result<Engine<S>, EngineError> {
-        let mut store = Transactional::new(store);
-        let (deployer, block_height) = match store.get(DEPLOYER_KEY)? {
+        let backend = Arc::new(store);
+        let shared: Arc<dyn Store> = backend.clone();
+        let committed = Cached::new(shared);
+        let (deployer, height) = match committed.get(DEPLOYER_KEY)? {
             Some(bytes) => {
-                let deployer = Principal::from_bytes(&bytes).map_err(|error| StateError::Corrupt {
-                    key: String::from_utf8_lossy(DEPLOYER_KEY).into_owned(),
-                    error,
-                })?;
+                let deployer = Principal::from_bytes(&bytes)
+                    .map_err(|error| EngineError::Corrupt { key: String::from_utf8_lossy(DEPLOYER_KEY).into_owned(), error })?;
                 check_deployer(&deployer)?;
-                (deployer, read_block_height(&store)?)
+                (deployer, read_block_height(&committed)?)
             }
             None => {
                 let deployer = deployer.ok_or(EngineError::NotDeployed)?;
                 check_deployer(deployer)?;
-                deploy(&mut store, deployer)?;
+                deploy(&committed, deployer)?;
                 (deployer.clone(), GENESIS_HEIGHT)
             }
         };
-        let [consent_id, records_id] = contract_ids(&deployer);
-        Ok(Engine {
-            store,
-            consent: PatientConsent::new(&consent_id),
-            records: RecordManagement::new(&records_id),
+        let ids = contract_ids(&deployer);
+        let core = Core {
+            committed,
+            writer: Mutex::new(Writer { layers: Vec::new(), height }),
+            height: AtomicU32::new(height),
+            checks: Memo::default(),
+            consent: PatientConsent::new(&ids[0]),
+            records: RecordManagement::new(&ids[1]),
             deployer,
-            block_height,
-            block_open: false,
-        })
+            ids,
+        };
+        Ok(Engine { core, backend })
+    }
+}
+
+impl<S> Engine<S> {
+    pub(crate) fn core(&self) -> &Core {
+        &self.core
+    }
+
+    /// The store below the engine (to checkpoint a SQLite file, say).
+    pub fn backend(&self) -> &S {
+        &self.backend
     }
 
     /// Who deployed both contracts (their first owner).
     pub fn deployer(&self) -> &Principal {
-        &self.deployer
+        &self.core.deployer
     }
 
+    /// A contract's identifier, `{deployer}.{name}`.
+    pub fn contract_id(&self, contract: Contract) -> &ContractId {
+        self.core.contract_id(contract)
+    }
+
+    /// The block height public calls run at: the committed height, or the open
+    /// block's.
     pub fn block_height(&self) -> u32 {
-        self.block_height
+        self.core.writer().height
     }
 
-    /// A direct call by `sender` at the current block height.
-    pub fn context(&self, sender: &Principal) -> Context {
-        Context::new(sender.clone(), u128::from(self.block_height))
+    /// The committed block height, which read-only calls see.
+    pub fn committed_block_height(&self) -> u32 {
+        self.core.height.load(Ordering::SeqCst)
     }
 
     /// Advances `block-height` by `blocks`.
-    pub fn mine(&mut self, blocks: u32) -> Result<(), EngineError> {
-        self.block_height = self.block_height.saturating_add(blocks);
-        self.store.put(BLOCK_HEIGHT_KEY, &self.block_height.to_be_bytes())?;
+    pub fn mine(&self, blocks: u32) -> Result<(), EngineError> {
+        let mut writer = self.core.writer();
+        let height = writer.height.checked_add(blocks).ok_or(EngineError::BlockHeightOutOfRange(u32::MAX))?;
+        let mut store = Transactional::with_layers(Committer(&self.core), std::mem::take(&mut writer.layers));
+        let written = clarimed_storage::StoreWrite::put(&mut store, BLOCK_HEIGHT_KEY, &height.to_be_bytes());
+        writer.layers = store.into_layers();
+        written?;
+        writer.height = height;
         Ok(())
     }
 
-    /// From here until [`Engine::commit_block`], kept calls reach the backend
-    /// together (one SQLite commit).
-    pub fn begin_block(&mut self) -> Result<(), EngineError> {
-        if self.block_open {
+    /// From here until [`Engine::commit_block`], kept calls are committed together
+    /// (one SQLite commit); read-only calls see none of them until then.
+    pub fn begin_block(&self) -> Result<(), EngineError> {
+        let mut writer = self.core.writer();
+        if !writer.layers.is_empty() {
             return Err(EngineError::BlockAlreadyOpen);
         }
-        self.store.begin();
-        self.block_open = true;
+        writer.layers.push(Batch::default());
         Ok(())
     }
 
-    pub fn commit_block(&mut self) -> Result<(), EngineError> {
-        if !self.block_open {
+    /// Commits every call of the open block at once.
+    pub fn commit_block(&self) -> Result<(), EngineError> {
+        let mut writer = self.core.writer();
+        if writer.layers.is_empty() {
             return Err(EngineError::NoBlockOpen);
         }
-        self.block_open = false;
-        self.store.commit()?;
+        let mut store = Transactional::with_layers(Committer(&self.core), std::mem::take(&mut writer.layers));
+        store.commit()?;
         Ok(())
     }
 
     /// Drops every call of the open block.
-    pub fn abort_block(&mut self) -> Result<(), EngineError> {
-        if !self.block_open {
+    pub fn abort_block(&self) -> Result<(), EngineError> {
+        let mut writer = self.core.writer();
+        if writer.layers.pop().is_none() {
             return Err(EngineError::NoBlockOpen);
         }
-        self.block_open = false;
-        self.store.roll_back()?;
-        self.block_height = read_block_height(&self.store)?;
+        writer.height = self.core.height.load(Ordering::SeqCst);
         Ok(())
     }
 
     /// Every data-map entry and data var of both contracts as the Clarity VM stores
-    /// them (key, hex of the value), sorted by key: comparable byte for byte with
-    /// the reference harness's dump.
+    /// them (key, hex of the value), sorted by key, as committed: comparable byte
+    /// for byte with the reference harness's dump.
     pub fn dump_state(&self) -> Result<Vec<(String, String)>, EngineError> {
+        // One scan over both contracts' keys, so it reads one committed state.
+        let address = format!("vm::{}.", principal_to_string(&self.core.deployer));
         let mut rows = Vec::new();
-        for contract in contract_ids(&self.deployer) {
-            for (key, value) in self.store.scan_prefix(contract.key_prefix().as_bytes())? {
-                let key = vm_key(&key).ok_or_else(|| EngineError::Conversion(format!("a key outside the VM layout: {key:?}")))?;
-                rows.push((key, hex(&value)));
+        for (key, value) in self.core.committed.scan_prefix(address.as_bytes())? {
+            let vm_key = VmKey::from_storage_key(&key)
+                .ok_or_else(|| EngineError::Internal(format!("a key outside the VM layout: {}", key.escape_ascii())))?;
+            if self.core.ids.iter().any(|id| id.as_str() == vm_key.contract) {
+                rows.push((vm_key.to_string(), hex(&value)));
             }
         }
         rows.sort();
@@ -161,67 +221,149 @@ impl<S: Store> Engine<S> {
 
     /// Replaces both contracts' state with `rows` as [`Engine::dump_state`] (or the
     /// reference harness's dump) gives them, and sets the block height: the state of
-    /// another engine, taken over. All or nothing.
-    pub fn import_state(&mut self, rows: &[(String, String)], block_height: u32) -> Result<(), EngineError> {
-        let prefixes: Vec<String> = contract_ids(&self.deployer).iter().map(ContractId::key_prefix).collect();
-        let mut writes = Vec::with_capacity(rows.len());
+    /// another engine, taken over. All or nothing; refused while a block is open.
+    pub fn import_state(&self, rows: &[(String, String)], block_height: u32) -> Result<(), EngineError> {
+        let mut batch = Batch::default();
         for (key, value) in rows {
-            if !prefixes.iter().any(|prefix| key.starts_with(prefix.as_str())) {
-                return Err(EngineError::Conversion(format!("{key} is not a key of this engine's contracts")));
-            }
-            let storage_key = storage_key(key).ok_or_else(|| EngineError::Conversion(format!("malformed key {key}")))?;
-            let value = unhex(value).ok_or_else(|| EngineError::Conversion(format!("malformed value under {key}")))?;
-            writes.push((storage_key, value));
+            let vm_key = VmKey::parse(key).filter(|k| self.core.ids.iter().any(|id| id.as_str() == k.contract));
+            let vm_key = vm_key.ok_or_else(|| EngineError::ForeignKey(key.clone()))?;
+            let value = unhex(value).ok_or_else(|| EngineError::MalformedRow(key.clone()))?;
+            batch.put(&vm_key.storage_key(), &value);
         }
-        self.store.begin();
-        let result = (|| {
-            for prefix in &prefixes {
-                for (key, _) in self.store.scan_prefix(prefix.as_bytes())? {
-                    self.store.delete(&key)?;
-                }
-            }
-            for (key, value) in &writes {
-                self.store.put(key, value)?;
-            }
-            self.store.put(BLOCK_HEIGHT_KEY, &block_height.to_be_bytes())
-        })();
-        match result {
-            Ok(()) => self.store.commit()?,
-            Err(error) => {
-                self.store.roll_back()?;
-                return Err(error.into());
+        let mut writer = self.core.writer();
+        if !writer.layers.is_empty() {
+            return Err(EngineError::BlockAlreadyOpen);
+        }
+        let mut replaced = Batch::default();
+        for id in &self.core.ids {
+            for (key, _) in self.core.committed.scan_prefix(id.key_prefix().as_bytes())? {
+                replaced.delete(&key);
             }
         }
-        self.block_height = block_height;
+        for (key, value) in batch.iter() {
+            replaced.put(key, value.unwrap_or_default());
+        }
+        replaced.put(BLOCK_HEIGHT_KEY, &block_height.to_be_bytes());
+        Committer(&self.core).write(replaced)?;
+        writer.height = block_height;
         Ok(())
     }
+}
 
-    /// The store, to read it directly (e.g. to scan it).
-    pub fn store(&self) -> &Transactional<S> {
-        &self.store
+impl Core {
+    fn writer(&self) -> MutexGuard<'_, Writer> {
+        // The writer's state is whole between calls whatever a panicking call did:
+        // its layers are put back before anything can fail.
+        self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Runs one public call as a transaction: its writes are kept when it returns
-    /// `Ok` and dropped otherwise.
+    pub(crate) fn contract_id(&self, contract: Contract) -> &ContractId {
+        match contract {
+            Contract::PatientConsent => &self.ids[0],
+            Contract::RecordManagement => &self.ids[1],
+        }
+    }
+
+    /// A caller Clarity could have: a principal it can represent.
+    pub(crate) fn check_sender(&self, sender: &Principal) -> Result<(), EngineError> {
+        if sender.is_valid() {
+            Ok(())
+        } else {
+            Err(EngineError::InvalidPrincipal(principal_to_string(sender)))
+        }
+    }
+
+    /// Runs one public call by `sender` as a transaction at the writer's height: its
+    /// writes are kept when it returns `Ok` and dropped otherwise.
     pub(crate) fn transact<T, E>(
-        &mut self,
-        call: impl FnOnce(&mut Transactional<S>, &PatientConsent, &RecordManagement) -> Outcome<T, E>,
-    ) -> Outcome<T, E> {
-        self.store.begin();
-        let result = call(&mut self.store, &self.consent, &self.records);
-        let finished = match result {
-            Ok(_) => self.store.commit(),
-            Err(_) => self.store.roll_back(),
-        };
-        finished.map_err(|e| CallError::State(e.into()))?;
-        result
+        &self,
+        sender: &Principal,
+        call: impl FnOnce(&mut Transactional<Committer<'_>>, &Context) -> clarimed_consent::Outcome<T, E>,
+    ) -> Result<T, CallError<E>> {
+        self.check_sender(sender)?;
+        let mut writer = self.writer();
+        let ctx = Context::new(sender.clone(), u128::from(writer.height));
+        let mut store = Transactional::with_layers(Committer(self), std::mem::take(&mut writer.layers));
+        store.begin();
+        let result = call(&mut store, &ctx);
+        let closed = if result.is_ok() { store.commit() } else { store.roll_back() };
+        writer.layers = store.into_layers();
+        closed.map_err(EngineError::from)?;
+        Ok(result?)
+    }
+
+    /// `read`'s answer on one committed state, at the committed height.
+    pub(crate) fn read_committed<T>(&self, read: impl Fn(&Cached<Arc<dyn Store>>, u128) -> Result<T, StateError>) -> Result<T, EngineError> {
+        Ok(self.committed.read_consistent(|_| read(&self.committed, u128::from(self.height.load(Ordering::SeqCst))))?)
+    }
+
+    /// `check-access` on the committed state, remembered until a key it read is
+    /// written (or the height changes).
+    pub(crate) fn check_access(&self, record_id: u128, accessor: &Principal, action: u128) -> Result<u128, CallError<RecordsError>> {
+        let height = self.height.load(Ordering::SeqCst);
+        let key = (record_id, accessor.clone(), action, height);
+        if let Some(answer) = self.checks.get(&key) {
+            return answer.map_err(CallError::Contract);
+        }
+        let answer = self.committed.read_consistent(|generation| {
+            let height = self.height.load(Ordering::SeqCst);
+            let recording = Recording::new(&self.committed);
+            let ctx = Context::new(accessor.clone(), u128::from(height));
+            let answer = self.records.check_access(&recording, &ConsentReader(&self.consent), &ctx, record_id, accessor, action);
+            let answer = match answer {
+                Ok(level) => Ok(level),
+                Err(clarimed_consent::CallError::Contract(error)) => Err(error),
+                Err(clarimed_consent::CallError::State(error)) => return Err(error),
+            };
+            if let Some(read) = recording.into_keys() {
+                let key = (record_id, accessor.clone(), action, height);
+                self.checks.remember(key, answer, read, || self.committed.unchanged_since(generation));
+            }
+            Ok(answer)
+        })?;
+        answer.map_err(CallError::Contract)
+    }
+
+    /// Commits `batch` below every transaction: the backend, then the cache, the
+    /// memo and the published height, as one step readers see whole.
+    fn publish(&self, batch: Batch) -> clarimed_storage::Result<()> {
+        // Only the engine writes the height, always as 4 bytes.
+        let height = batch.get(BLOCK_HEIGHT_KEY).flatten().and_then(|bytes| decode_height(bytes).ok());
+        self.committed.commit_with(batch, |batch| {
+            self.checks.invalidate(batch.keys());
+            if let Some(height) = height {
+                // Answers at the old height no longer answer anything.
+                self.checks.clear();
+                self.height.store(height, Ordering::SeqCst);
+            }
+        })
+    }
+}
+
+/// The committed state as the writer's transactions see it: reads through the
+/// cache, and an outermost commit published to readers.
+pub(crate) struct Committer<'a>(&'a Core);
+
+impl StoreRead for Committer<'_> {
+    fn get(&self, key: &[u8]) -> clarimed_storage::Result<Option<Cow<'_, [u8]>>> {
+        self.0.committed.get(key)
+    }
+
+    fn scan_prefix(&self, prefix: &[u8]) -> clarimed_storage::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.0.committed.scan_prefix(prefix)
+    }
+}
+
+impl StoreCommit for Committer<'_> {
+    fn write(&self, batch: Batch) -> clarimed_storage::Result<()> {
+        self.0.publish(batch)
     }
 }
 
 /// How `record-management` sees `patient-consent`: its read-only functions.
 pub(crate) struct ConsentReader<'a>(pub &'a PatientConsent);
 
-impl<S: Store> ConsentView<S> for ConsentReader<'_> {
+impl<S: StoreRead> ConsentView<S> for ConsentReader<'_> {
     fn is_registered(&self, store: &S, patient: &Principal) -> Result<bool, StateError> {
         Ok(self.0.get_patient(store, patient)?.is_some())
     }
@@ -247,44 +389,31 @@ fn check_deployer(deployer: &Principal) -> Result<(), EngineError> {
 
 fn contract_ids(deployer: &Principal) -> [ContractId; 2] {
     let address = principal_to_string(deployer);
-    [
-        ContractId::new(format!("{address}.{CONSENT_CONTRACT}")),
-        ContractId::new(format!("{address}.{RECORDS_CONTRACT}")),
-    ]
+    Contract::ALL.map(|contract| ContractId::new(format!("{address}.{}", contract.name())))
 }
 
-/// The store key of a VM key: a map entry's hex key back to its serialized bytes.
-fn storage_key(vm_key: &str) -> Option<Vec<u8>> {
-    let (contract, rest) = vm_key.strip_prefix("vm::")?.split_once("::")?;
-    match rest.split_once("::")? {
-        ("0", map_and_key) => {
-            let (map, hex_key) = map_and_key.split_once("::")?;
-            let mut key = format!("vm::{contract}::0::{map}::").into_bytes();
-            key.extend(unhex(hex_key)?);
-            Some(key)
-        }
-        ("1", _) => Some(vm_key.as_bytes().to_vec()),
-        _ => None,
-    }
-}
-
-
-fn read_block_height(store: &impl Store) -> Result<u32, EngineError> {
-    let bytes = store.get(BLOCK_HEIGHT_KEY)?.ok_or(EngineError::NotDeployed)?;
-    let bytes: [u8; 4] = bytes.as_ref().try_into().map_err(|_| {
-        EngineError::Conversion(format!("block height of {} bytes", bytes.len()))
+fn decode_height(bytes: &[u8]) -> Result<u32, EngineError> {
+    let bytes: [u8; 4] = bytes.try_into().map_err(|_| EngineError::Corrupt {
+        key: String::from_utf8_lossy(BLOCK_HEIGHT_KEY).into_owned(),
+        error: clarimed_storage::clarity::DecodeError::UnexpectedEnd,
     })?;
     Ok(u32::from_be_bytes(bytes))
 }
 
+fn read_block_height(store: &impl StoreRead) -> Result<u32, EngineError> {
+    let bytes = store.get(BLOCK_HEIGHT_KEY)?.ok_or(EngineError::NotDeployed)?;
+    decode_height(&bytes)
+}
+
 /// Deploys both contracts, and the engine's bookkeeping, in one write.
-fn deploy<S: Store>(store: &mut Transactional<S>, deployer: &Principal) -> Result<(), EngineError> {
+fn deploy(store: &Cached<Arc<dyn Store>>, deployer: &Principal) -> Result<(), EngineError> {
     let [consent_id, records_id] = contract_ids(deployer);
-    store.begin();
-    PatientConsent::new(&consent_id).deploy(store, deployer)?;
-    RecordManagement::new(&records_id).deploy(store, deployer)?;
-    store.put(DEPLOYER_KEY, &deployer.to_bytes())?;
-    store.put(BLOCK_HEIGHT_KEY, &GENESIS_HEIGHT.to_be_bytes())?;
-    store.commit()?;
+    let mut deployment = Transactional::new(store);
+    deployment.begin();
+    PatientConsent::new(&consent_id).deploy(&mut deployment, deployer)?;
+    RecordManagement::new(&records_id).deploy(&mut deployment, deployer)?;
+    clarimed_storage::StoreWrite::put(&mut deployment, DEPLOYER_KEY, &deployer.to_bytes())?;
+    clarimed_storage::StoreWrite::put(&mut deployment, BLOCK_HEIGHT_KEY, &GENESIS_HEIGHT.to_be_bytes())?;
+    deployment.commit()?;
     Ok(())
 }

@@ -1,42 +1,172 @@
 //! What can go wrong calling the engine, other than a contract's own `(err …)`.
 
-use clarimed_storage::clarity::StateError;
+use clarimed_storage::clarity::{DecodeError, StateError};
 use clarimed_storage::StoreError;
 
+/// Why the engine refused a call or could not use its state.
+///
+/// Three families: the call was refused before anything ran (bad input: the
+/// contract, function, arguments or caller); the state could not be used (a store
+/// failure, a corrupt entry, a locked or foreign file); or an invariant of the
+/// engine itself broke (a bug, never caused by input).
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
+    // Rejected input.
+    /// No such contract.
     #[error("unknown contract `{0}` (the contracts are patient-consent and record-management)")]
     UnknownContract(String),
+    /// No such function in the contract.
     #[error("{contract} has no public or read-only function `{function}`")]
-    UnknownFunction { contract: String, function: String },
+    UnknownFunction {
+        /// The contract named.
+        contract: String,
+        /// The function named.
+        function: String,
+    },
+    /// A public function asked for as a read-only call.
     #[error("{contract}.{function} is a public function: it cannot be called read-only")]
-    NotReadOnly { contract: String, function: String },
+    NotReadOnly {
+        /// The contract named.
+        contract: String,
+        /// The function named.
+        function: String,
+    },
+    /// The wrong number of arguments.
     #[error("{function} takes {expected} argument(s), {found} given")]
-    Arity { function: String, expected: usize, found: usize },
+    Arity {
+        /// The function called.
+        function: String,
+        /// How many it takes.
+        expected: usize,
+        /// How many were given.
+        found: usize,
+    },
+    /// An argument of the wrong type, or too long.
     #[error("{function}: argument `{argument}` must be {expected}, not {found}")]
-    ArgumentType { function: String, argument: String, expected: String, found: String },
+    ArgumentType {
+        /// The function called.
+        function: String,
+        /// The parameter's name.
+        argument: String,
+        /// The parameter's Clarity type.
+        expected: String,
+        /// What was given instead.
+        found: String,
+    },
+    /// Text that is not a Clarity literal.
     #[error("{0}")]
     InvalidLiteral(String),
+    /// Text, or a value, that is not a principal Clarity can represent.
     #[error("invalid principal `{0}`")]
     InvalidPrincipal(String),
+    /// A deployer no chain could have.
     #[error("`{0}` cannot deploy the contracts: a deployer is a standard principal with a c32 address (version 0 to 31)")]
     InvalidDeployer(String),
-    #[error("block-height {0} is beyond Clarity's block heights, which are 32-bit")]
-    BlockHeightOutOfRange(u128),
+    /// Bytes that are not a value of the expected Clarity type.
+    #[error("not a Clarity {expected}: {error}")]
+    InvalidValue {
+        /// The type expected.
+        expected: String,
+        /// What is wrong with the bytes.
+        error: String,
+    },
+    /// Mining that would take the block height past Clarity's 32 bits.
+    #[error("block-height would pass {0}, the last block height Clarity has")]
+    BlockHeightOutOfRange(u32),
+    /// A state row for another deployer's contracts, or outside the VM's layout.
+    #[error("{0} is not a key of this engine's contracts")]
+    ForeignKey(String),
+    /// A state row whose value is not hex.
+    #[error("the value under {0} is not hex")]
+    MalformedRow(String),
+    /// [`crate::Engine::commit_block`] or [`crate::Engine::abort_block`] with no block open.
     #[error("no transaction block is open")]
     NoBlockOpen,
+    /// [`crate::Engine::begin_block`] with a block already open.
     #[error("a transaction block is already open")]
     BlockAlreadyOpen,
+
+    // The state.
+    /// The state holds no contracts (a new file opened with [`crate::Engine::open`]).
     #[error("the state holds no deployed contracts")]
     NotDeployed,
-    #[error("clarity value conversion: {0}")]
-    Conversion(String),
-    #[error(transparent)]
-    State(#[from] StateError),
+    /// Another process holds the state's lock.
+    #[error("the state is locked by another process")]
+    Busy,
+    /// The file is not a clarimed state.
+    #[error("{0} is not a clarimed state (corrupt, or another kind of file)")]
+    NotAState(String),
+    /// An entry of the state does not decode; `key` is the VM's text form.
+    #[error("corrupt state under {key}: {error}")]
+    Corrupt {
+        /// The entry's key, as the VM writes it.
+        key: String,
+        /// What is wrong with its bytes.
+        error: DecodeError,
+    },
+    /// The store failed otherwise.
+    #[error("the state could not be read or written: {0}")]
+    Store(StoreError),
+
+    // Broken invariants: bugs.
+    /// Something the engine guarantees did not hold.
+    #[error("internal error (a bug in clarimed): {0}")]
+    Internal(String),
 }
 
 impl From<StoreError> for EngineError {
     fn from(error: StoreError) -> EngineError {
-        EngineError::State(StateError::Store(error))
+        match error {
+            StoreError::Busy => EngineError::Busy,
+            StoreError::NotAState(path) => EngineError::NotAState(path),
+            StoreError::NoTransaction => EngineError::Internal("a transaction was closed that was never opened".to_string()),
+            other => EngineError::Store(other),
+        }
+    }
+}
+
+impl From<StateError> for EngineError {
+    fn from(error: StateError) -> EngineError {
+        match error {
+            StateError::Store(error) => error.into(),
+            StateError::Corrupt { key, error } => EngineError::Corrupt { key, error },
+            StateError::MissingVar(_) => EngineError::NotDeployed,
+        }
+    }
+}
+
+/// A typed call's failure: the contract's own `(err …)`, or the engine's refusal.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError<E> {
+    /// The contract returned `(err code)`; the call left no trace.
+    #[error("contract error {0}")]
+    Contract(E),
+    /// The engine refused the call, or could not use its state.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+impl<E> CallError<E> {
+    /// The contract error, if that is what this is.
+    pub fn contract_error(&self) -> Option<&E> {
+        match self {
+            CallError::Contract(error) => Some(error),
+            CallError::Engine(_) => None,
+        }
+    }
+}
+
+impl<E> From<clarimed_consent::CallError<E>> for CallError<E> {
+    fn from(error: clarimed_consent::CallError<E>) -> CallError<E> {
+        match error {
+            clarimed_consent::CallError::Contract(error) => CallError::Contract(error),
+            clarimed_consent::CallError::State(error) => CallError::Engine(error.into()),
+        }
+    }
+}
+
+impl<E> From<StateError> for CallError<E> {
+    fn from(error: StateError) -> CallError<E> {
+        CallError::Engine(error.into())
     }
 }

@@ -1,19 +1,44 @@
-//! clarimed's engine: both contracts as compiled Rust, with the semantics of their
-//! Clarity deployment.
+//! clarimed's engine: the `patient-consent` and `record-management` contracts as
+//! compiled Rust, with the semantics of their Clarity deployment.
 //!
-//! The state machines (`clarimed-consent`, `clarimed-records`) keep their data in
-//! typed maps and vars laid out as the Clarity VM lays out a contract's data, so the
-//! engine's [`Engine::dump_state`] compares byte for byte with the reference VM's.
-//! The engine adds what a chain gives a contract: a call context (`tx-sender`,
-//! `contract-caller`, `block-height`), a transaction per call (kept on `ok`, dropped
-//! on `err`), print events, `contract-call?` from `record-management` into
-//! `patient-consent`, and Clarity's signature built-ins. It runs over memory (tests,
-//! benchmarks) or a SQLite file (created, with both contracts deployed, on first use).
+//! The state machines keep their data in typed maps and vars laid out as the Clarity
+//! VM lays out a contract's data, so [`Engine::dump_state`] compares byte for byte
+//! with the VM's. The engine adds what a chain gives a contract: a caller
+//! (`tx-sender`), the block height (the engine's own: it advances by
+//! [`Engine::mine`], and no call can name another), a transaction per public call
+//! (kept on `ok`, dropped on `err`), print events, `contract-call?` from
+//! `record-management` into `patient-consent`, and Clarity's signature built-ins.
 //!
-//! Two APIs:
-//! - typed, for embedding: [`Engine::consent`] and [`Engine::records`];
-//! - Clarity-valued, for node software: [`Engine::call`] and [`Engine::read`], taking
-//!   and giving clarity-vm `Value`s (the only place clarity-vm's types appear).
+//! # Using it, in the order you meet it
+//!
+//! - **Open a state**: [`Engine::in_memory`], [`Engine::open_or_create`] and
+//!   [`Engine::open`] (a SQLite file), or [`Engine::with_store`] over any [`Store`].
+//! - **Call**: the typed API, [`Engine::consent`] and [`Engine::records`], one method
+//!   per contract function ([`ConsentCalls`], [`RecordsCalls`]); or the
+//!   Clarity-valued API, [`Engine::call`] and [`Engine::read`], taking and giving
+//!   clarity-vm values ([`clarity::Value`]) and naming the function as text. Both
+//!   check their arguments against the same table of functions ([`table`]).
+//! - **Read**: read-only functions run on the committed state through `&Engine`,
+//!   from any number of threads at once.
+//! - **Blocks**: [`Engine::begin_block`], [`Engine::commit_block`],
+//!   [`Engine::abort_block`], [`Engine::mine`].
+//! - **Errors**: [`EngineError`] (bad input, an unusable state, a bug) and, from the
+//!   typed API, [`CallError`] (the contract's own `err`, or an [`EngineError`]).
+//! - **Values and keys**: [`parse_literal`] for Clarity literals, principals
+//!   ([`parse_principal`], [`principal_to_string`]), [`keys`] to sign records.
+//!
+//! # Concurrency
+//!
+//! An [`Engine`] is `Sync`: share it by reference (or in an `Arc`). Public calls,
+//! [`Engine::mine`] and blocks take turns through one writer lock; each is a
+//! transaction whose writes stay private to the writer until committed (at once,
+//! or at [`Engine::commit_block`]). Read-only calls take no writer lock. They read
+//! the committed state through a cache that a commit updates key by key, and each
+//! read-only call sees one committed state whole: if a commit swapped values while
+//! it read, it is run again. A commit's slow part (the SQLite write and fsync)
+//! happens before the swap, so readers are not held up by it. Permission checks
+//! (`check-access`) are remembered per (record, accessor, action, height) and
+//! forgotten exactly when a key they read is written.
 //!
 //! ```
 //! use clarimed_engine::{parse_principal, Engine};
@@ -21,9 +46,8 @@
 //!
 //! let owner = parse_principal("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM")?;
 //! let patient = parse_principal("ST1SJ3DTE5DN7X54YDH5D64R3BCB6A2AG2ZQ8YPD5")?;
-//! let mut engine = Engine::in_memory(&owner)?;
-//! let ctx = engine.context(&patient);
-//! let output = engine.call(&ctx, "patient-consent", "register-patient", &[
+//! let engine = Engine::in_memory(&owner)?;
+//! let output = engine.call(&patient, "patient-consent", "register-patient", &[
 //!     Value::string_ascii_from_bytes(b"PAT-1".to_vec()).unwrap(),
 //!     Value::UInt(19_800_412), Value::none(), Value::none(),
 //! ])?;
@@ -40,41 +64,55 @@
 //! let owner = parse_principal("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM")?;
 //! let patient = parse_principal("ST1SJ3DTE5DN7X54YDH5D64R3BCB6A2AG2ZQ8YPD5")?;
 //! let provider = parse_principal("ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG")?;
-//! let mut engine = Engine::in_memory(&owner)?;
-//! let ctx = engine.context(&patient); // tx-sender, contract-caller, block-height
-//! engine.consent().register_patient(&ctx, "PAT-1", 19_800_412, None, None)?;
-//! let (granted, _event) = engine.consent().grant_consent(&ctx, &provider, DataType::LabResults, None, "labs")?;
+//! let engine = Engine::in_memory(&owner)?;
+//! engine.consent().register_patient(&patient, "PAT-1", 19_800_412, None, None)?;
+//! let (granted, _event) = engine.consent().grant_consent(&patient, &provider, DataType::LabResults, None, "labs")?;
 //! assert!(granted);
-//! let as_provider = engine.context(&provider);
-//! let refused = engine.records().check_access(&as_provider, 1, &provider, Action::Read);
+//! let refused = engine.records().check_access(1, &provider, Action::Read);
 //! assert!(matches!(refused, Err(CallError::Contract(RecordsError::RecordNotFound))));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+
+#![deny(missing_docs)]
 
 mod clarity_api;
 mod convert;
 mod crypto;
 mod engine;
 mod error;
+pub mod keys;
 mod literal;
-pub mod signatures;
+pub mod table;
 mod typed;
 
 pub use clarity_api::{check_arguments, CallOutput};
 pub use convert::{bytes_to_value, parse_principal, principal_to_clarity, principal_to_native, principal_to_string, to_value};
-pub use crypto::TestnetCrypto;
 pub use engine::{Engine, DEFAULT_DB_PATH, GENESIS_HEIGHT};
-pub use error::EngineError;
+pub use error::{CallError, EngineError};
 pub use literal::{literal_value, parse_expressions, parse_literal};
 pub use typed::{ConsentCalls, ConsentResult, RecordsCalls, RecordsResult};
 
-pub use clarimed_consent::{codes as consent_codes, state as consent_state, CallError, ConsentEvent, Context};
+pub use clarimed_consent::{codes as consent_codes, state as consent_state, ConsentEvent};
 pub use clarimed_records::{codes as records_codes, state as records_state, Content, RecordsEvent, Signed};
-pub use clarimed_storage::clarity::{hex, unhex, Principal, StateError};
+pub use clarimed_storage::clarity::{hex, unhex, ClarityType, Principal, StoreType, VmKey};
 pub use clarimed_storage::{MemoryStore, SqliteStore, Store};
 
 /// clarity-vm's value types, as the Clarity-valued API takes and gives them.
 pub mod clarity {
     pub use clarity::vm::types::{PrincipalData, TypeSignature};
     pub use clarity::vm::Value;
+}
+
+impl<S> Engine<S> {
+    /// Runs `contract`'s `function` as `sender`: a public function as a
+    /// transaction (its `err`, like a refused call, leaves no trace), a read-only
+    /// one on the committed state.
+    pub fn call(&self, sender: &Principal, contract: &str, function: &str, args: &[clarity::Value]) -> Result<CallOutput, EngineError> {
+        self.core().call(sender, contract, function, args)
+    }
+
+    /// Runs a read-only function on the committed state; a public function is refused.
+    pub fn read(&self, sender: &Principal, contract: &str, function: &str, args: &[clarity::Value]) -> Result<CallOutput, EngineError> {
+        self.core().read(sender, contract, function, args)
+    }
 }

@@ -1,227 +1,383 @@
 //! The typed API, for embedding: each contract function as a Rust method.
 //!
-//! Public functions return their `ok` value and the event they printed, or the
-//! contract's error ([`CallError::Contract`]); either way the call was a transaction
-//! of its own, kept only on `Ok`. Read-only functions cannot write.
+//! Public functions take the caller (`tx-sender`) and return their `ok` value and
+//! the event they printed, or [`CallError::Contract`] with the contract's error;
+//! either way the call was a transaction of its own at the engine's block height,
+//! kept only on `Ok`. Read-only functions read the committed state through a shared
+//! reference. Every method checks its arguments against its row of the function
+//! table, as the Clarity-valued API does: a string longer than its parameter, say,
+//! is [`EngineError::ArgumentType`] and changes nothing. Codes (data types, access
+//! levels, record types, actions) are taken as anything that turns into a `uint`:
+//! the typed enums, or a raw code, which the contract checks as Clarity would.
 
-use clarimed_consent::codes::{ConsentError, DataType};
+use clarimed_consent::codes::ConsentError;
 use clarimed_consent::state::{AuditEntry, Consent, EmergencyAccess, PatientProfile, Preferences};
-use clarimed_consent::{ConsentEvent, Context, Outcome};
-use clarimed_records::codes::{AccessLevel, Action, RecordType, RecordsError};
+use clarimed_consent::ConsentEvent;
+use clarimed_records::codes::RecordsError;
 use clarimed_records::state::{Grant, LogEntry, Record, RecordVersion};
 use clarimed_records::{Content, RecordsEvent, Signed};
-use clarimed_storage::clarity::{Principal, StateError};
-use clarimed_storage::Store;
+use clarimed_storage::clarity::Principal;
 
 use crate::crypto::TestnetCrypto;
-use crate::engine::{ConsentReader, Engine};
+use crate::engine::{ConsentReader, Core, Engine};
+use crate::error::{CallError, EngineError};
+use crate::table::{self, Arg};
 
-/// A public call's `ok` value and its print event.
-pub type ConsentResult<T> = Outcome<(T, ConsentEvent), ConsentError>;
-/// A public call's `ok` value and its print event.
-pub type RecordsResult<T> = Outcome<(T, RecordsEvent), RecordsError>;
+/// A public call's `ok` value and its print event, or why not.
+pub type ConsentResult<T> = Result<(T, ConsentEvent), CallError<ConsentError>>;
+/// A public call's `ok` value and its print event, or why not.
+pub type RecordsResult<T> = Result<(T, RecordsEvent), CallError<RecordsError>>;
 
-impl<S: Store> Engine<S> {
+impl<S> Engine<S> {
     /// `patient-consent`'s functions.
-    pub fn consent(&mut self) -> ConsentCalls<'_, S> {
-        ConsentCalls { engine: self }
+    pub fn consent(&self) -> ConsentCalls<'_> {
+        self.core().consent()
     }
 
     /// `record-management`'s functions.
-    pub fn records(&mut self) -> RecordsCalls<'_, S> {
-        RecordsCalls { engine: self }
+    pub fn records(&self) -> RecordsCalls<'_> {
+        self.core().records()
     }
 }
 
-pub struct ConsentCalls<'e, S: Store> {
-    engine: &'e mut Engine<S>,
-}
-
-impl<S: Store> ConsentCalls<'_, S> {
-    pub fn register_patient(&mut self, ctx: &Context, patient_id: &str, date_of_birth: u128, emergency_contact: Option<Principal>, primary_physician: Option<Principal>) -> ConsentResult<bool> {
-        self.engine.transact(|store, consent, _| consent.register_patient(store, ctx, patient_id, date_of_birth, emergency_contact, primary_physician))
+impl Core {
+    pub(crate) fn consent(&self) -> ConsentCalls<'_> {
+        ConsentCalls { core: self }
     }
 
-    pub fn update_patient_profile(&mut self, ctx: &Context, emergency_contact: Option<Principal>, primary_physician: Option<Principal>) -> ConsentResult<bool> {
-        self.engine.transact(|store, consent, _| consent.update_patient_profile(store, ctx, emergency_contact, primary_physician))
-    }
-
-    pub fn update_patient_preferences(&mut self, ctx: &Context, allow_emergency_access: bool, notify_on_access: bool, research_opt_in: bool) -> ConsentResult<bool> {
-        self.engine.transact(|store, consent, _| consent.update_patient_preferences(store, ctx, allow_emergency_access, notify_on_access, research_opt_in))
-    }
-
-    pub fn grant_consent(&mut self, ctx: &Context, provider: &Principal, data_type: DataType, expires_at: Option<u128>, purpose: &str) -> ConsentResult<bool> {
-        self.engine.transact(|store, consent, _| consent.grant_consent(store, ctx, provider, data_type.code(), expires_at, purpose))
-    }
-
-    pub fn grant_consent_batch(&mut self, ctx: &Context, provider: &Principal, data_types: &[DataType], expires_at: Option<u128>, purpose: &str) -> ConsentResult<u128> {
-        let codes: Vec<u128> = data_types.iter().map(|t| t.code()).collect();
-        self.engine.transact(|store, consent, _| consent.grant_consent_batch(store, ctx, provider, &codes, expires_at, purpose))
-    }
-
-    pub fn revoke_consent(&mut self, ctx: &Context, provider: &Principal, data_type: DataType) -> ConsentResult<bool> {
-        self.engine.transact(|store, consent, _| consent.revoke_consent(store, ctx, provider, data_type.code()))
-    }
-
-    pub fn emergency_override(&mut self, ctx: &Context, patient: &Principal, reason: &str) -> ConsentResult<u128> {
-        self.engine.transact(|store, consent, _| consent.emergency_override(store, ctx, patient, reason))
-    }
-
-    pub fn revoke_emergency_access(&mut self, ctx: &Context, patient: &Principal, provider: &Principal) -> ConsentResult<bool> {
-        self.engine.transact(|store, consent, _| consent.revoke_emergency_access(store, ctx, patient, provider))
-    }
-
-    pub fn mark_deceased(&mut self, ctx: &Context, patient: &Principal) -> ConsentResult<bool> {
-        self.engine.transact(|store, consent, _| consent.mark_deceased(store, ctx, patient))
-    }
-
-    pub fn set_paused(&mut self, ctx: &Context, paused: bool) -> ConsentResult<bool> {
-        self.engine.transact(|store, consent, _| consent.set_paused(store, ctx, paused))
-    }
-
-    pub fn set_emergency_timeout(&mut self, ctx: &Context, blocks: u128) -> ConsentResult<bool> {
-        self.engine.transact(|store, consent, _| consent.set_emergency_timeout(store, ctx, blocks))
-    }
-
-    pub fn set_emergency_responder(&mut self, ctx: &Context, responder: &Principal, enabled: bool) -> ConsentResult<bool> {
-        self.engine.transact(|store, consent, _| consent.set_emergency_responder(store, ctx, responder, enabled))
-    }
-
-    pub fn transfer_ownership(&mut self, ctx: &Context, new_owner: &Principal) -> ConsentResult<bool> {
-        self.engine.transact(|store, consent, _| consent.transfer_ownership(store, ctx, new_owner))
-    }
-
-    pub fn get_patient(&self, patient: &Principal) -> Result<Option<PatientProfile>, StateError> {
-        self.engine.consent.get_patient(&self.engine.store, patient)
-    }
-
-    pub fn get_preferences(&self, patient: &Principal) -> Result<Option<Preferences>, StateError> {
-        self.engine.consent.get_preferences(&self.engine.store, patient)
-    }
-
-    pub fn get_consent(&self, patient: &Principal, provider: &Principal, data_type: DataType) -> Result<Option<Consent>, StateError> {
-        self.engine.consent.get_consent(&self.engine.store, patient, provider, data_type.code())
-    }
-
-    pub fn get_emergency_access(&self, patient: &Principal, provider: &Principal) -> Result<Option<EmergencyAccess>, StateError> {
-        self.engine.consent.get_emergency_access(&self.engine.store, patient, provider)
-    }
-
-    pub fn get_audit_entry(&self, patient: &Principal, seq: u128) -> Result<Option<AuditEntry>, StateError> {
-        self.engine.consent.get_audit_entry(&self.engine.store, patient, seq)
-    }
-
-    pub fn get_audit_count(&self, patient: &Principal) -> Result<u128, StateError> {
-        self.engine.consent.get_audit_count(&self.engine.store, patient)
-    }
-
-    pub fn get_stats(&self) -> Result<clarimed_consent::state::Stats, StateError> {
-        self.engine.consent.get_stats(&self.engine.store)
-    }
-
-    pub fn has_consent(&self, ctx: &Context, patient: &Principal, provider: &Principal, data_type: DataType) -> Result<bool, StateError> {
-        self.engine.consent.has_consent(&self.engine.store, ctx.block_height, patient, provider, data_type.code())
-    }
-
-    pub fn has_emergency_access(&self, ctx: &Context, patient: &Principal, provider: &Principal) -> Result<bool, StateError> {
-        self.engine.consent.has_emergency_access(&self.engine.store, ctx.block_height, patient, provider)
-    }
-
-    pub fn can_access(&self, ctx: &Context, patient: &Principal, provider: &Principal, data_type: DataType) -> Result<bool, StateError> {
-        self.engine.consent.can_access(&self.engine.store, ctx.block_height, patient, provider, data_type.code())
+    pub(crate) fn records(&self) -> RecordsCalls<'_> {
+        RecordsCalls { core: self }
     }
 }
 
-pub struct RecordsCalls<'e, S: Store> {
-    engine: &'e mut Engine<S>,
+/// `patient-consent`'s public and read-only functions.
+pub struct ConsentCalls<'e> {
+    core: &'e Core,
 }
 
-impl<S: Store> RecordsCalls<'_, S> {
-    pub fn grant_provider_access(&mut self, ctx: &Context, patient: &Principal, provider: &Principal, level: AccessLevel, expires_at: Option<u128>, audit_required: bool) -> RecordsResult<bool> {
-        self.engine.transact(|store, consent, records| {
-            records.grant_provider_access(store, &ConsentReader(consent), ctx, patient, provider, level.code(), expires_at, audit_required)
+/// `record-management`'s public and read-only functions.
+pub struct RecordsCalls<'e> {
+    core: &'e Core,
+}
+
+/// The table row's check of the arguments, as the error of any call.
+fn admit<E>(row: &table::Function, args: &[&dyn Arg]) -> Result<(), CallError<E>> {
+    Ok(row.admit(args)?)
+}
+
+impl ConsentCalls<'_> {
+    /// `register-patient`.
+    pub fn register_patient(&self, sender: &Principal, patient_id: &str, date_of_birth: u128, emergency_contact: Option<Principal>, primary_physician: Option<Principal>) -> ConsentResult<bool> {
+        admit(&table::REGISTER_PATIENT, &[&patient_id, &date_of_birth, &emergency_contact, &primary_physician])?;
+        self.core.transact(sender, |store, ctx| self.core.consent.register_patient(store, ctx, patient_id, date_of_birth, emergency_contact, primary_physician))
+    }
+
+    /// `update-patient-profile`.
+    pub fn update_patient_profile(&self, sender: &Principal, emergency_contact: Option<Principal>, primary_physician: Option<Principal>) -> ConsentResult<bool> {
+        admit(&table::UPDATE_PATIENT_PROFILE, &[&emergency_contact, &primary_physician])?;
+        self.core.transact(sender, |store, ctx| self.core.consent.update_patient_profile(store, ctx, emergency_contact, primary_physician))
+    }
+
+    /// `update-patient-preferences`.
+    pub fn update_patient_preferences(&self, sender: &Principal, allow_emergency_access: bool, notify_on_access: bool, research_opt_in: bool) -> ConsentResult<bool> {
+        self.core.transact(sender, |store, ctx| self.core.consent.update_patient_preferences(store, ctx, allow_emergency_access, notify_on_access, research_opt_in))
+    }
+
+    /// `grant-consent`.
+    pub fn grant_consent(&self, sender: &Principal, provider: &Principal, data_type: impl Into<u128>, expires_at: Option<u128>, purpose: &str) -> ConsentResult<bool> {
+        let data_type = data_type.into();
+        admit(&table::GRANT_CONSENT, &[provider, &data_type, &expires_at, &purpose])?;
+        self.core.transact(sender, |store, ctx| self.core.consent.grant_consent(store, ctx, provider, data_type, expires_at, purpose))
+    }
+
+    /// `grant-consent-batch`: all or nothing.
+    pub fn grant_consent_batch<T: Into<u128> + Copy>(&self, sender: &Principal, provider: &Principal, data_types: &[T], expires_at: Option<u128>, purpose: &str) -> ConsentResult<u128> {
+        let codes: Vec<u128> = data_types.iter().map(|&t| t.into()).collect();
+        admit(&table::GRANT_CONSENT_BATCH, &[provider, &codes.as_slice(), &expires_at, &purpose])?;
+        self.core.transact(sender, |store, ctx| self.core.consent.grant_consent_batch(store, ctx, provider, &codes, expires_at, purpose))
+    }
+
+    /// `revoke-consent`; works while paused.
+    pub fn revoke_consent(&self, sender: &Principal, provider: &Principal, data_type: impl Into<u128>) -> ConsentResult<bool> {
+        let data_type = data_type.into();
+        admit(&table::REVOKE_CONSENT, &[provider, &data_type])?;
+        self.core.transact(sender, |store, ctx| self.core.consent.revoke_consent(store, ctx, provider, data_type))
+    }
+
+    /// `emergency-override`: the block its access ends at.
+    pub fn emergency_override(&self, sender: &Principal, patient: &Principal, reason: &str) -> ConsentResult<u128> {
+        admit(&table::EMERGENCY_OVERRIDE, &[patient, &reason])?;
+        self.core.transact(sender, |store, ctx| self.core.consent.emergency_override(store, ctx, patient, reason))
+    }
+
+    /// `revoke-emergency-access`; works while paused.
+    pub fn revoke_emergency_access(&self, sender: &Principal, patient: &Principal, provider: &Principal) -> ConsentResult<bool> {
+        admit(&table::REVOKE_EMERGENCY_ACCESS, &[patient, provider])?;
+        self.core.transact(sender, |store, ctx| self.core.consent.revoke_emergency_access(store, ctx, patient, provider))
+    }
+
+    /// `mark-deceased`.
+    pub fn mark_deceased(&self, sender: &Principal, patient: &Principal) -> ConsentResult<bool> {
+        admit(&table::MARK_DECEASED, &[patient])?;
+        self.core.transact(sender, |store, ctx| self.core.consent.mark_deceased(store, ctx, patient))
+    }
+
+    /// `set-paused` (owner only).
+    pub fn set_paused(&self, sender: &Principal, paused: bool) -> ConsentResult<bool> {
+        self.core.transact(sender, |store, ctx| self.core.consent.set_paused(store, ctx, paused))
+    }
+
+    /// `set-emergency-timeout` (owner only).
+    pub fn set_emergency_timeout(&self, sender: &Principal, blocks: u128) -> ConsentResult<bool> {
+        self.core.transact(sender, |store, ctx| self.core.consent.set_emergency_timeout(store, ctx, blocks))
+    }
+
+    /// `set-emergency-responder` (owner only).
+    pub fn set_emergency_responder(&self, sender: &Principal, responder: &Principal, enabled: bool) -> ConsentResult<bool> {
+        admit(&table::SET_EMERGENCY_RESPONDER, &[responder, &enabled])?;
+        self.core.transact(sender, |store, ctx| self.core.consent.set_emergency_responder(store, ctx, responder, enabled))
+    }
+
+    /// `transfer-ownership` (owner only).
+    pub fn transfer_ownership(&self, sender: &Principal, new_owner: &Principal) -> ConsentResult<bool> {
+        admit(&table::CONSENT_TRANSFER_OWNERSHIP, &[new_owner])?;
+        self.core.transact(sender, |store, ctx| self.core.consent.transfer_ownership(store, ctx, new_owner))
+    }
+
+    /// `get-patient`.
+    pub fn get_patient(&self, patient: &Principal) -> Result<Option<PatientProfile>, EngineError> {
+        table::GET_PATIENT.admit(&[patient])?;
+        self.core.read_committed(|store, _| self.core.consent.get_patient(store, patient))
+    }
+
+    /// `get-preferences`.
+    pub fn get_preferences(&self, patient: &Principal) -> Result<Option<Preferences>, EngineError> {
+        table::GET_PREFERENCES.admit(&[patient])?;
+        self.core.read_committed(|store, _| self.core.consent.get_preferences(store, patient))
+    }
+
+    /// `get-consent`.
+    pub fn get_consent(&self, patient: &Principal, provider: &Principal, data_type: impl Into<u128>) -> Result<Option<Consent>, EngineError> {
+        let data_type = data_type.into();
+        table::GET_CONSENT.admit(&[patient, provider, &data_type])?;
+        self.core.read_committed(|store, _| self.core.consent.get_consent(store, patient, provider, data_type))
+    }
+
+    /// `get-emergency-access`.
+    pub fn get_emergency_access(&self, patient: &Principal, provider: &Principal) -> Result<Option<EmergencyAccess>, EngineError> {
+        table::GET_EMERGENCY_ACCESS.admit(&[patient, provider])?;
+        self.core.read_committed(|store, _| self.core.consent.get_emergency_access(store, patient, provider))
+    }
+
+    /// `get-audit-entry`.
+    pub fn get_audit_entry(&self, patient: &Principal, seq: u128) -> Result<Option<AuditEntry>, EngineError> {
+        table::GET_AUDIT_ENTRY.admit(&[patient, &seq])?;
+        self.core.read_committed(|store, _| self.core.consent.get_audit_entry(store, patient, seq))
+    }
+
+    /// `get-audit-count`.
+    pub fn get_audit_count(&self, patient: &Principal) -> Result<u128, EngineError> {
+        table::GET_AUDIT_COUNT.admit(&[patient])?;
+        self.core.read_committed(|store, _| self.core.consent.get_audit_count(store, patient))
+    }
+
+    /// `get-emergency-timeout`.
+    pub fn get_emergency_timeout(&self) -> Result<u128, EngineError> {
+        self.core.read_committed(|store, _| self.core.consent.get_emergency_timeout(store))
+    }
+
+    /// `is-paused`.
+    pub fn is_paused(&self) -> Result<bool, EngineError> {
+        self.core.read_committed(|store, _| self.core.consent.is_paused(store))
+    }
+
+    /// `get-contract-owner`.
+    pub fn get_contract_owner(&self) -> Result<Principal, EngineError> {
+        self.core.read_committed(|store, _| self.core.consent.get_contract_owner(store))
+    }
+
+    /// `is-emergency-responder`.
+    pub fn is_emergency_responder(&self, responder: &Principal) -> Result<bool, EngineError> {
+        table::IS_EMERGENCY_RESPONDER.admit(&[responder])?;
+        self.core.read_committed(|store, _| self.core.consent.is_emergency_responder(store, responder))
+    }
+
+    /// `get-stats`.
+    pub fn get_stats(&self) -> Result<clarimed_consent::state::Stats, EngineError> {
+        self.core.read_committed(|store, _| self.core.consent.get_stats(store))
+    }
+
+    /// `has-consent`, at the committed block height.
+    pub fn has_consent(&self, patient: &Principal, provider: &Principal, data_type: impl Into<u128>) -> Result<bool, EngineError> {
+        let data_type = data_type.into();
+        table::HAS_CONSENT.admit(&[patient, provider, &data_type])?;
+        self.core.read_committed(|store, height| self.core.consent.has_consent(store, height, patient, provider, data_type))
+    }
+
+    /// `has-emergency-access`, at the committed block height.
+    pub fn has_emergency_access(&self, patient: &Principal, provider: &Principal) -> Result<bool, EngineError> {
+        table::HAS_EMERGENCY_ACCESS.admit(&[patient, provider])?;
+        self.core.read_committed(|store, height| self.core.consent.has_emergency_access(store, height, patient, provider))
+    }
+
+    /// `can-access`, at the committed block height.
+    pub fn can_access(&self, patient: &Principal, provider: &Principal, data_type: impl Into<u128>) -> Result<bool, EngineError> {
+        let data_type = data_type.into();
+        table::CAN_ACCESS.admit(&[patient, provider, &data_type])?;
+        self.core.read_committed(|store, height| self.core.consent.can_access(store, height, patient, provider, data_type))
+    }
+}
+
+impl RecordsCalls<'_> {
+    /// `grant-provider-access`.
+    pub fn grant_provider_access(&self, sender: &Principal, patient: &Principal, provider: &Principal, access_level: impl Into<u128>, expires_at: Option<u128>, audit_required: bool) -> RecordsResult<bool> {
+        let level = access_level.into();
+        admit(&table::GRANT_PROVIDER_ACCESS, &[patient, provider, &level, &expires_at, &audit_required])?;
+        self.core.transact(sender, |store, ctx| {
+            self.core.records.grant_provider_access(store, &ConsentReader(&self.core.consent), ctx, patient, provider, level, expires_at, audit_required)
         })
     }
 
-    pub fn revoke_provider_access(&mut self, ctx: &Context, patient: &Principal, provider: &Principal) -> RecordsResult<bool> {
-        self.engine.transact(|store, _, records| records.revoke_provider_access(store, ctx, patient, provider))
+    /// `revoke-provider-access`; works while paused.
+    pub fn revoke_provider_access(&self, sender: &Principal, patient: &Principal, provider: &Principal) -> RecordsResult<bool> {
+        admit(&table::REVOKE_PROVIDER_ACCESS, &[patient, provider])?;
+        self.core.transact(sender, |store, ctx| self.core.records.revoke_provider_access(store, ctx, patient, provider))
     }
 
+    /// `create-record`: the new record's id.
     #[allow(clippy::too_many_arguments)]
-    pub fn create_record(&mut self, ctx: &Context, patient: &Principal, record_type: RecordType, content: &Content<'_>, encryption_key_id: Option<&str>, confidentiality_level: u128, signed: &Signed<'_>) -> RecordsResult<u128> {
-        self.engine.transact(|store, consent, records| {
-            records.create_record(store, &ConsentReader(consent), &TestnetCrypto, ctx, patient, record_type.code(), content, encryption_key_id, confidentiality_level, signed)
+    pub fn create_record(&self, sender: &Principal, patient: &Principal, record_type: impl Into<u128>, content: &Content<'_>, encryption_key_id: Option<&str>, confidentiality_level: u128, signed: &Signed<'_>) -> RecordsResult<u128> {
+        let record_type = record_type.into();
+        admit(
+            &table::CREATE_RECORD,
+            &[patient, &record_type, &content.title, &content.data_hash, &content.checksum, &encryption_key_id, &confidentiality_level, &signed.signature, &signed.public_key],
+        )?;
+        self.core.transact(sender, |store, ctx| {
+            let consent = ConsentReader(&self.core.consent);
+            self.core.records.create_record(store, &consent, &TestnetCrypto, ctx, patient, record_type, content, encryption_key_id, confidentiality_level, signed)
         })
     }
 
-    pub fn get_record(&mut self, ctx: &Context, record_id: u128) -> RecordsResult<Record> {
-        self.engine.transact(|store, consent, records| records.get_record(store, &ConsentReader(consent), ctx, record_id))
+    /// `get-record`: the record, with an access-log entry.
+    pub fn get_record(&self, sender: &Principal, record_id: u128) -> RecordsResult<Record> {
+        self.core.transact(sender, |store, ctx| self.core.records.get_record(store, &ConsentReader(&self.core.consent), ctx, record_id))
     }
 
-    pub fn update_record(&mut self, ctx: &Context, record_id: u128, content: &Content<'_>, signed: &Signed<'_>) -> RecordsResult<u128> {
-        self.engine.transact(|store, consent, records| records.update_record(store, &ConsentReader(consent), &TestnetCrypto, ctx, record_id, content, signed))
+    /// `update-record`: the new version.
+    pub fn update_record(&self, sender: &Principal, record_id: u128, content: &Content<'_>, signed: &Signed<'_>) -> RecordsResult<u128> {
+        admit(&table::UPDATE_RECORD, &[&record_id, &content.title, &content.data_hash, &content.checksum, &signed.signature, &signed.public_key])?;
+        self.core.transact(sender, |store, ctx| {
+            self.core.records.update_record(store, &ConsentReader(&self.core.consent), &TestnetCrypto, ctx, record_id, content, signed)
+        })
     }
 
-    pub fn rollback_record(&mut self, ctx: &Context, record_id: u128, version: u128) -> RecordsResult<u128> {
-        self.engine.transact(|store, consent, records| records.rollback_record(store, &ConsentReader(consent), ctx, record_id, version))
+    /// `rollback-record`: the new version.
+    pub fn rollback_record(&self, sender: &Principal, record_id: u128, version: u128) -> RecordsResult<u128> {
+        self.core.transact(sender, |store, ctx| self.core.records.rollback_record(store, &ConsentReader(&self.core.consent), ctx, record_id, version))
     }
 
-    pub fn archive_record(&mut self, ctx: &Context, record_id: u128) -> RecordsResult<bool> {
-        self.engine.transact(|store, consent, records| records.archive_record(store, &ConsentReader(consent), ctx, record_id))
+    /// `archive-record`.
+    pub fn archive_record(&self, sender: &Principal, record_id: u128) -> RecordsResult<bool> {
+        self.core.transact(sender, |store, ctx| self.core.records.archive_record(store, &ConsentReader(&self.core.consent), ctx, record_id))
     }
 
-    pub fn archive_records(&mut self, ctx: &Context, record_ids: &[u128]) -> RecordsResult<u128> {
-        self.engine.transact(|store, consent, records| records.archive_records(store, &ConsentReader(consent), ctx, record_ids))
+    /// `archive-records`: all or nothing.
+    pub fn archive_records(&self, sender: &Principal, record_ids: &[u128]) -> RecordsResult<u128> {
+        admit(&table::ARCHIVE_RECORDS, &[&record_ids])?;
+        self.core.transact(sender, |store, ctx| self.core.records.archive_records(store, &ConsentReader(&self.core.consent), ctx, record_ids))
     }
 
-    pub fn purge_record(&mut self, ctx: &Context, record_id: u128) -> RecordsResult<bool> {
-        self.engine.transact(|store, _, records| records.purge_record(store, ctx, record_id))
+    /// `purge-record`.
+    pub fn purge_record(&self, sender: &Principal, record_id: u128) -> RecordsResult<bool> {
+        self.core.transact(sender, |store, ctx| self.core.records.purge_record(store, ctx, record_id))
     }
 
-    pub fn set_paused(&mut self, ctx: &Context, paused: bool) -> RecordsResult<bool> {
-        self.engine.transact(|store, _, records| records.set_paused(store, ctx, paused))
+    /// `set-paused` (owner only).
+    pub fn set_paused(&self, sender: &Principal, paused: bool) -> RecordsResult<bool> {
+        self.core.transact(sender, |store, ctx| self.core.records.set_paused(store, ctx, paused))
     }
 
-    pub fn set_retention_period(&mut self, ctx: &Context, blocks: u128) -> RecordsResult<bool> {
-        self.engine.transact(|store, _, records| records.set_retention_period(store, ctx, blocks))
+    /// `set-retention-period` (owner only).
+    pub fn set_retention_period(&self, sender: &Principal, blocks: u128) -> RecordsResult<bool> {
+        self.core.transact(sender, |store, ctx| self.core.records.set_retention_period(store, ctx, blocks))
     }
 
-    pub fn transfer_ownership(&mut self, ctx: &Context, new_owner: &Principal) -> RecordsResult<bool> {
-        self.engine.transact(|store, _, records| records.transfer_ownership(store, ctx, new_owner))
+    /// `transfer-ownership` (owner only).
+    pub fn transfer_ownership(&self, sender: &Principal, new_owner: &Principal) -> RecordsResult<bool> {
+        admit(&table::RECORDS_TRANSFER_OWNERSHIP, &[new_owner])?;
+        self.core.transact(sender, |store, ctx| self.core.records.transfer_ownership(store, ctx, new_owner))
     }
 
-    /// The permission check: the access level granted, or the contract's refusal.
-    pub fn check_access(&self, ctx: &Context, record_id: u128, accessor: &Principal, action: Action) -> Outcome<u128, RecordsError> {
-        let engine = &*self.engine;
-        engine.records.check_access(&engine.store, &ConsentReader(&engine.consent), ctx, record_id, accessor, action.code())
+    /// The permission check, at the committed block height: the access level
+    /// granted, or the contract's refusal. Answers are remembered until a key they
+    /// read is written.
+    pub fn check_access(&self, record_id: u128, accessor: &Principal, action: impl Into<u128>) -> Result<u128, CallError<RecordsError>> {
+        let action = action.into();
+        admit(&table::CHECK_ACCESS, &[&record_id, accessor, &action])?;
+        self.core.check_access(record_id, accessor, action)
     }
 
-    pub fn get_record_info(&self, record_id: u128) -> Result<Option<Record>, StateError> {
-        self.engine.records.get_record_info(&self.engine.store, record_id)
+    /// `get-record-info`.
+    pub fn get_record_info(&self, record_id: u128) -> Result<Option<Record>, EngineError> {
+        self.core.read_committed(|store, _| self.core.records.get_record_info(store, record_id))
     }
 
-    pub fn get_record_version(&self, record_id: u128, version: u128) -> Result<Option<RecordVersion>, StateError> {
-        self.engine.records.get_record_version(&self.engine.store, record_id, version)
+    /// `get-record-version`.
+    pub fn get_record_version(&self, record_id: u128, version: u128) -> Result<Option<RecordVersion>, EngineError> {
+        self.core.read_committed(|store, _| self.core.records.get_record_version(store, record_id, version))
     }
 
-    pub fn get_provider_access(&self, patient: &Principal, provider: &Principal) -> Result<Option<Grant>, StateError> {
-        self.engine.records.get_provider_access(&self.engine.store, patient, provider)
+    /// `get-provider-access`.
+    pub fn get_provider_access(&self, patient: &Principal, provider: &Principal) -> Result<Option<Grant>, EngineError> {
+        table::GET_PROVIDER_ACCESS.admit(&[patient, provider])?;
+        self.core.read_committed(|store, _| self.core.records.get_provider_access(store, patient, provider))
     }
 
-    pub fn get_access_log_entry(&self, log_id: u128) -> Result<Option<LogEntry>, StateError> {
-        self.engine.records.get_access_log_entry(&self.engine.store, log_id)
+    /// `get-access-log-entry`.
+    pub fn get_access_log_entry(&self, log_id: u128) -> Result<Option<LogEntry>, EngineError> {
+        self.core.read_committed(|store, _| self.core.records.get_access_log_entry(store, log_id))
     }
 
-    pub fn get_record_count(&self, patient: &Principal) -> Result<u128, StateError> {
-        self.engine.records.get_record_count(&self.engine.store, patient)
+    /// `get-record-access-count`.
+    pub fn get_record_access_count(&self, record_id: u128) -> Result<u128, EngineError> {
+        self.core.read_committed(|store, _| self.core.records.get_record_access_count(store, record_id))
     }
 
-    pub fn get_stats(&self) -> Result<clarimed_records::state::Stats, StateError> {
-        self.engine.records.get_stats(&self.engine.store)
+    /// `get-record-count`.
+    pub fn get_record_count(&self, patient: &Principal) -> Result<u128, EngineError> {
+        table::GET_RECORD_COUNT.admit(&[patient])?;
+        self.core.read_committed(|store, _| self.core.records.get_record_count(store, patient))
     }
 
-    pub fn get_patient_record_id(&self, patient: &Principal, index: u128) -> Result<Option<u128>, StateError> {
-        self.engine.records.get_patient_record_id(&self.engine.store, patient, index)
+    /// `get-patient-record-id`.
+    pub fn get_patient_record_id(&self, patient: &Principal, index: u128) -> Result<Option<u128>, EngineError> {
+        table::GET_PATIENT_RECORD_ID.admit(&[patient, &index])?;
+        self.core.read_committed(|store, _| self.core.records.get_patient_record_id(store, patient, index))
+    }
+
+    /// `verify-checksum`.
+    pub fn verify_checksum(&self, record_id: u128, checksum: &[u8]) -> Result<bool, EngineError> {
+        table::VERIFY_CHECKSUM.admit(&[&record_id, &checksum])?;
+        self.core.read_committed(|store, _| self.core.records.verify_checksum(store, record_id, checksum))
+    }
+
+    /// `get-retention-period`.
+    pub fn get_retention_period(&self) -> Result<u128, EngineError> {
+        self.core.read_committed(|store, _| self.core.records.get_retention_period(store))
+    }
+
+    /// `is-paused`.
+    pub fn is_paused(&self) -> Result<bool, EngineError> {
+        self.core.read_committed(|store, _| self.core.records.is_paused(store))
+    }
+
+    /// `get-contract-owner`.
+    pub fn get_contract_owner(&self) -> Result<Principal, EngineError> {
+        self.core.read_committed(|store, _| self.core.records.get_contract_owner(store))
+    }
+
+    /// `get-stats`.
+    pub fn get_stats(&self) -> Result<clarimed_records::state::Stats, EngineError> {
+        self.core.read_committed(|store, _| self.core.records.get_stats(store))
     }
 }
-

@@ -4,8 +4,8 @@
 //! and drops its writes on `Err`, as Clarity drops them on `(err …)`.
 
 use clarimed_consent::{CallError, Context};
-use clarimed_storage::clarity::{Buff, CachedView, ClarityType, ContractId, Item, Map, Memo, Principal, StateError};
-use clarimed_storage::Store;
+use clarimed_storage::clarity::{Buff, ClarityType, ContractId, Item, Map, Principal, StateError};
+use clarimed_storage::{StoreRead, StoreWrite};
 use sha2::{Digest, Sha256};
 
 use crate::codes::{
@@ -77,41 +77,30 @@ pub struct RecordManagement {
     provider_access: Map<PatientProvider, Grant>,
     access_log: Map<u128, LogEntry>,
     record_access_count: Map<u128, u128>,
-    /// What `check-access` reads of records and grants, cached: its hot path.
-    record_access: CachedView<u128, RecordAccess>,
-    grant_terms: CachedView<PatientProvider, GrantTerms>,
-    /// `check-access` answers by (record, accessor, action, block height), for the
-    /// committed state they were computed from.
-    checks: Memo<(u128, Principal, u128, u128), Result<u128, RecordsError>>,
 }
 
 impl RecordManagement {
     pub fn new(contract: &ContractId) -> RecordManagement {
-        let records = Map::new(contract, "records");
-        let provider_access = Map::new(contract, "provider-access");
         RecordManagement {
-            record_access: CachedView::of(&records),
-            grant_terms: CachedView::of(&provider_access),
-            checks: Memo::new(),
             contract_owner: Item::new(contract, "contract-owner"),
             paused: Item::new(contract, "paused"),
             retention_period: Item::new(contract, "retention-period"),
             next_record_id: Item::new(contract, "next-record-id"),
             next_log_id: Item::new(contract, "next-log-id"),
             total_provider_grants: Item::new(contract, "total-provider-grants"),
-            records,
+            records: Map::new(contract, "records"),
             record_versions: Map::new(contract, "record-versions"),
             hash_index: Map::new(contract, "hash-index"),
             patient_record_count: Map::new(contract, "patient-record-count"),
             patient_records: Map::new(contract, "patient-records"),
-            provider_access,
+            provider_access: Map::new(contract, "provider-access"),
             access_log: Map::new(contract, "access-log"),
             record_access_count: Map::new(contract, "record-access-count"),
         }
     }
 
     /// The contract's deployment: its data vars' initial values.
-    pub fn deploy(&self, store: &mut impl Store, deployer: &Principal) -> Result<(), StateError> {
+    pub fn deploy(&self, store: &mut impl StoreWrite, deployer: &Principal) -> Result<(), StateError> {
         self.contract_owner.set(store, deployer)?;
         self.paused.set(store, &false)?;
         self.retention_period.set(store, &DEFAULT_RETENTION_PERIOD)?;
@@ -122,30 +111,30 @@ impl RecordManagement {
 
     // Private helpers, as in the contract.
 
-    fn is_owner(&self, store: &impl Store, ctx: &Context) -> Result<bool, StateError> {
+    fn is_owner(&self, store: &impl StoreRead, ctx: &Context) -> Result<bool, StateError> {
         Ok(ctx.sender == self.contract_owner.get(store)?)
     }
 
-    fn ensure_not_paused(&self, store: &impl Store) -> Outcome<()> {
+    fn ensure_not_paused(&self, store: &impl StoreRead) -> Outcome<()> {
         ensure(!self.paused.get(store)?, RecordsError::Paused)
     }
 
     /// A grant whose expiry is none or above `block-height`.
-    fn live_grant(&self, store: &impl Store, ctx: &Context, patient: &Principal, provider: &Principal) -> Result<Option<GrantTerms>, StateError> {
+    fn live_grant(&self, store: &impl StoreRead, ctx: &Context, patient: &Principal, provider: &Principal) -> Result<Option<GrantTerms>, StateError> {
         let key = PatientProvider { patient: patient.clone(), provider: provider.clone() };
         Ok(self
-            .grant_terms
-            .get(store, &key)?
+            .provider_access
+            .view::<GrantTerms>(store, &key)?
             .filter(|grant| grant.expires_at.is_none_or(|expiry| expiry > ctx.block_height)))
     }
 
-    fn is_live_admin(&self, store: &impl Store, ctx: &Context, patient: &Principal, provider: &Principal) -> Result<bool, StateError> {
+    fn is_live_admin(&self, store: &impl StoreRead, ctx: &Context, patient: &Principal, provider: &Principal) -> Result<bool, StateError> {
         Ok(self.live_grant(store, ctx, patient, provider)?.is_some_and(|grant| grant.access_level == ADMIN))
     }
 
     /// Steps 2-4 of `check-access`, for an accessor who is not the patient.
     #[allow(clippy::too_many_arguments)]
-    fn provider_access_level<S: Store>(
+    fn provider_access_level<S: StoreRead>(
         &self,
         store: &S,
         consent: &impl ConsentView<S>,
@@ -178,7 +167,7 @@ impl RecordManagement {
         fail(if grant.is_some() { RecordsError::NoConsent } else { RecordsError::Unauthorized })
     }
 
-    fn record_access_level<S: Store>(
+    fn record_access_level<S: StoreRead>(
         &self,
         store: &S,
         consent: &impl ConsentView<S>,
@@ -188,7 +177,7 @@ impl RecordManagement {
         action: u128,
     ) -> Outcome<u128> {
         ensure(action <= WRITE, RecordsError::InvalidInput)?;
-        let Some(record) = self.record_access.get(store, &record_id)? else {
+        let Some(record) = self.records.view::<RecordAccess>(store, &record_id)? else {
             return fail(RecordsError::RecordNotFound);
         };
         if *accessor == record.patient {
@@ -208,7 +197,7 @@ impl RecordManagement {
         )
     }
 
-    fn append_access_log(&self, store: &mut impl Store, ctx: &Context, record_id: u128, action: LogAction, emergency: bool) -> Result<u128, StateError> {
+    fn append_access_log(&self, store: &mut impl StoreWrite, ctx: &Context, record_id: u128, action: LogAction, emergency: bool) -> Result<u128, StateError> {
         let log_id = self.next_log_id.get(store)?;
         let entry = LogEntry { accessor: ctx.sender.clone(), action: action.code(), block: ctx.block_height, emergency, record_id };
         self.access_log.set(store, &log_id, &entry)?;
@@ -228,13 +217,13 @@ impl RecordManagement {
         ensure(crypto.secp256k1_verify(&digest, signed.signature, public_key), RecordsError::InvalidSignature)
     }
 
-    fn check_new_content(&self, store: &impl Store, content: &Content<'_>) -> Outcome<()> {
+    fn check_new_content(&self, store: &impl StoreRead, content: &Content<'_>) -> Outcome<()> {
         ensure(!content.title.is_empty(), RecordsError::InvalidInput)?;
         ensure(is_valid_data_hash(content.data_hash), RecordsError::InvalidInput)?;
         ensure(!self.hash_index.contains(store, &content.data_hash.to_string())?, RecordsError::DuplicateRecord)
     }
 
-    fn archive_one<S: Store>(&self, store: &mut S, consent: &impl ConsentView<S>, ctx: &Context, record_id: u128) -> Outcome<()> {
+    fn archive_one<S: StoreWrite>(&self, store: &mut S, consent: &impl ConsentView<S>, ctx: &Context, record_id: u128) -> Outcome<()> {
         let level = self.record_access_level(store, consent, ctx, record_id, &ctx.sender, WRITE)?;
         let Some(record) = self.records.get(store, &record_id)? else {
             return fail(RecordsError::RecordNotFound);
@@ -249,7 +238,7 @@ impl RecordManagement {
 
     // Public functions.
 
-    pub fn grant_provider_access<S: Store>(
+    pub fn grant_provider_access<S: StoreWrite>(
         &self,
         store: &mut S,
         consent: &impl ConsentView<S>,
@@ -278,7 +267,7 @@ impl RecordManagement {
     }
 
     /// Works while paused.
-    pub fn revoke_provider_access(&self, store: &mut impl Store, ctx: &Context, patient: &Principal, provider: &Principal) -> Printed<bool> {
+    pub fn revoke_provider_access(&self, store: &mut impl StoreWrite, ctx: &Context, patient: &Principal, provider: &Principal) -> Printed<bool> {
         let key = PatientProvider { patient: patient.clone(), provider: provider.clone() };
         ensure(ctx.sender == *patient || self.is_live_admin(store, ctx, patient, &ctx.sender)?, RecordsError::Unauthorized)?;
         ensure(self.provider_access.contains(store, &key)?, RecordsError::AccessNotFound)?;
@@ -287,7 +276,7 @@ impl RecordManagement {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub fn create_record<S: Store>(
+    pub fn create_record<S: StoreWrite>(
         &self,
         store: &mut S,
         consent: &impl ConsentView<S>,
@@ -348,7 +337,7 @@ impl RecordManagement {
         Ok((record_id, event))
     }
 
-    pub fn get_record<S: Store>(&self, store: &mut S, consent: &impl ConsentView<S>, ctx: &Context, record_id: u128) -> Printed<Record> {
+    pub fn get_record<S: StoreWrite>(&self, store: &mut S, consent: &impl ConsentView<S>, ctx: &Context, record_id: u128) -> Printed<Record> {
         self.ensure_not_paused(store)?;
         let level = self.record_access_level(store, consent, ctx, record_id, &ctx.sender, READ)?;
         let Some(record) = self.records.get(store, &record_id)? else {
@@ -361,7 +350,7 @@ impl RecordManagement {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub fn update_record<S: Store>(
+    pub fn update_record<S: StoreWrite>(
         &self,
         store: &mut S,
         consent: &impl ConsentView<S>,
@@ -404,7 +393,7 @@ impl RecordManagement {
         Ok((new_version, event))
     }
 
-    pub fn rollback_record<S: Store>(&self, store: &mut S, consent: &impl ConsentView<S>, ctx: &Context, record_id: u128, version: u128) -> Printed<u128> {
+    pub fn rollback_record<S: StoreWrite>(&self, store: &mut S, consent: &impl ConsentView<S>, ctx: &Context, record_id: u128, version: u128) -> Printed<u128> {
         self.ensure_not_paused(store)?;
         let level = self.record_access_level(store, consent, ctx, record_id, &ctx.sender, WRITE)?;
         ensure(level == ADMIN, RecordsError::Unauthorized)?;
@@ -434,14 +423,14 @@ impl RecordManagement {
         Ok((new_version, event))
     }
 
-    pub fn archive_record<S: Store>(&self, store: &mut S, consent: &impl ConsentView<S>, ctx: &Context, record_id: u128) -> Printed<bool> {
+    pub fn archive_record<S: StoreWrite>(&self, store: &mut S, consent: &impl ConsentView<S>, ctx: &Context, record_id: u128) -> Printed<bool> {
         self.ensure_not_paused(store)?;
         self.archive_one(store, consent, ctx, record_id)?;
         Ok((true, RecordsEvent::RecordArchived { record_id, archived_by: ctx.sender.clone() }))
     }
 
     /// All or nothing: the first record that cannot be archived fails the call.
-    pub fn archive_records<S: Store>(&self, store: &mut S, consent: &impl ConsentView<S>, ctx: &Context, record_ids: &[u128]) -> Printed<u128> {
+    pub fn archive_records<S: StoreWrite>(&self, store: &mut S, consent: &impl ConsentView<S>, ctx: &Context, record_ids: &[u128]) -> Printed<u128> {
         self.ensure_not_paused(store)?;
         ensure(!record_ids.is_empty(), RecordsError::InvalidInput)?;
         for &record_id in record_ids {
@@ -451,7 +440,7 @@ impl RecordManagement {
         Ok((record_ids.len() as u128, event))
     }
 
-    pub fn purge_record(&self, store: &mut impl Store, ctx: &Context, record_id: u128) -> Printed<bool> {
+    pub fn purge_record(&self, store: &mut impl StoreWrite, ctx: &Context, record_id: u128) -> Printed<bool> {
         self.ensure_not_paused(store)?;
         let Some(record) = self.records.get(store, &record_id)? else {
             return fail(RecordsError::RecordNotFound);
@@ -468,20 +457,20 @@ impl RecordManagement {
 
     // Owner functions: not subject to pause.
 
-    pub fn set_paused(&self, store: &mut impl Store, ctx: &Context, paused: bool) -> Printed<bool> {
+    pub fn set_paused(&self, store: &mut impl StoreWrite, ctx: &Context, paused: bool) -> Printed<bool> {
         ensure(self.is_owner(store, ctx)?, RecordsError::Unauthorized)?;
         self.paused.set(store, &paused)?;
         Ok((true, RecordsEvent::PausedSet { paused }))
     }
 
-    pub fn set_retention_period(&self, store: &mut impl Store, ctx: &Context, blocks: u128) -> Printed<bool> {
+    pub fn set_retention_period(&self, store: &mut impl StoreWrite, ctx: &Context, blocks: u128) -> Printed<bool> {
         ensure(self.is_owner(store, ctx)?, RecordsError::Unauthorized)?;
         ensure((MIN_RETENTION_PERIOD..=MAX_RETENTION_PERIOD).contains(&blocks), RecordsError::InvalidInput)?;
         self.retention_period.set(store, &blocks)?;
         Ok((true, RecordsEvent::RetentionPeriodSet { blocks }))
     }
 
-    pub fn transfer_ownership(&self, store: &mut impl Store, ctx: &Context, new_owner: &Principal) -> Printed<bool> {
+    pub fn transfer_ownership(&self, store: &mut impl StoreWrite, ctx: &Context, new_owner: &Principal) -> Printed<bool> {
         ensure(self.is_owner(store, ctx)?, RecordsError::Unauthorized)?;
         self.contract_owner.set(store, new_owner)?;
         Ok((true, RecordsEvent::OwnershipTransferred { new_owner: new_owner.clone() }))
@@ -490,63 +479,55 @@ impl RecordManagement {
     // Read-only functions.
 
     /// The permission check: the level the access is granted under, or why not.
-    pub fn check_access<S: Store>(&self, store: &S, consent: &impl ConsentView<S>, ctx: &Context, record_id: u128, accessor: &Principal, action: u128) -> Outcome<u128> {
-        let key = (record_id, accessor.clone(), action, ctx.block_height);
-        let decision = self.checks.get_or_try_insert(store, key, || {
-            match self.record_access_level(store, consent, ctx, record_id, accessor, action) {
-                Ok(level) => Ok(Ok(level)),
-                Err(CallError::Contract(error)) => Ok(Err(error)),
-                Err(CallError::State(error)) => Err(error),
-            }
-        })?;
-        decision.map_err(CallError::Contract)
+    pub fn check_access<S: StoreRead>(&self, store: &S, consent: &impl ConsentView<S>, ctx: &Context, record_id: u128, accessor: &Principal, action: u128) -> Outcome<u128> {
+        self.record_access_level(store, consent, ctx, record_id, accessor, action)
     }
 
-    pub fn get_record_info(&self, store: &impl Store, record_id: u128) -> Result<Option<Record>, StateError> {
+    pub fn get_record_info(&self, store: &impl StoreRead, record_id: u128) -> Result<Option<Record>, StateError> {
         self.records.get(store, &record_id)
     }
 
-    pub fn get_record_version(&self, store: &impl Store, record_id: u128, version: u128) -> Result<Option<RecordVersion>, StateError> {
+    pub fn get_record_version(&self, store: &impl StoreRead, record_id: u128, version: u128) -> Result<Option<RecordVersion>, StateError> {
         self.record_versions.get(store, &VersionKey { record_id, version })
     }
 
-    pub fn get_provider_access(&self, store: &impl Store, patient: &Principal, provider: &Principal) -> Result<Option<Grant>, StateError> {
+    pub fn get_provider_access(&self, store: &impl StoreRead, patient: &Principal, provider: &Principal) -> Result<Option<Grant>, StateError> {
         self.provider_access.get(store, &PatientProvider { patient: patient.clone(), provider: provider.clone() })
     }
 
-    pub fn get_access_log_entry(&self, store: &impl Store, log_id: u128) -> Result<Option<LogEntry>, StateError> {
+    pub fn get_access_log_entry(&self, store: &impl StoreRead, log_id: u128) -> Result<Option<LogEntry>, StateError> {
         self.access_log.get(store, &log_id)
     }
 
-    pub fn get_record_access_count(&self, store: &impl Store, record_id: u128) -> Result<u128, StateError> {
+    pub fn get_record_access_count(&self, store: &impl StoreRead, record_id: u128) -> Result<u128, StateError> {
         Ok(self.record_access_count.get(store, &record_id)?.unwrap_or(0))
     }
 
-    pub fn get_record_count(&self, store: &impl Store, patient: &Principal) -> Result<u128, StateError> {
+    pub fn get_record_count(&self, store: &impl StoreRead, patient: &Principal) -> Result<u128, StateError> {
         Ok(self.patient_record_count.get(store, patient)?.unwrap_or(0))
     }
 
-    pub fn get_patient_record_id(&self, store: &impl Store, patient: &Principal, index: u128) -> Result<Option<u128>, StateError> {
+    pub fn get_patient_record_id(&self, store: &impl StoreRead, patient: &Principal, index: u128) -> Result<Option<u128>, StateError> {
         self.patient_records.get(store, &PatientIndex { index, patient: patient.clone() })
     }
 
-    pub fn verify_checksum(&self, store: &impl Store, record_id: u128, checksum: &[u8]) -> Result<bool, StateError> {
+    pub fn verify_checksum(&self, store: &impl StoreRead, record_id: u128, checksum: &[u8]) -> Result<bool, StateError> {
         Ok(self.records.get(store, &record_id)?.is_some_and(|record| record.checksum.0 == checksum))
     }
 
-    pub fn get_retention_period(&self, store: &impl Store) -> Result<u128, StateError> {
+    pub fn get_retention_period(&self, store: &impl StoreRead) -> Result<u128, StateError> {
         self.retention_period.get(store)
     }
 
-    pub fn is_paused(&self, store: &impl Store) -> Result<bool, StateError> {
+    pub fn is_paused(&self, store: &impl StoreRead) -> Result<bool, StateError> {
         self.paused.get(store)
     }
 
-    pub fn get_contract_owner(&self, store: &impl Store) -> Result<Principal, StateError> {
+    pub fn get_contract_owner(&self, store: &impl StoreRead) -> Result<Principal, StateError> {
         self.contract_owner.get(store)
     }
 
-    pub fn get_stats(&self, store: &impl Store) -> Result<Stats, StateError> {
+    pub fn get_stats(&self, store: &impl StoreRead) -> Result<Stats, StateError> {
         Ok(Stats {
             total_access_log_entries: self.next_log_id.get(store)? - 1,
             total_provider_grants: self.total_provider_grants.get(store)?,

@@ -1,103 +1,127 @@
-//! clarimed's storage: a small key-value [`Store`] trait, two backends behind it, and
-//! nested transactions on top.
+//! clarimed's storage: what a backend is, two backends, and the layers the engine
+//! assembles over them.
 //!
-//! - [`MemoryStore`]: an ordered map, for tests and benchmarks.
-//! - [`SqliteStore`]: one SQLite table in WAL mode; a write is durable once it returns.
-//! - [`Transactional`]: wraps any store with begin / commit / roll back to any depth.
-//!   Writes stay in memory layers until the outermost commit, which reaches the
-//!   backend as one atomic [`Batch`]. The engine uses a layer per contract call (kept
-//!   on `ok`, dropped on `err`) and chooses whether the outermost commit covers one
-//!   call or a block of calls. It names each committed state it reaches
-//!   ([`Store::committed_version`]), so decoded values can be cached safely
-//!   ([`clarity::CachedView`]).
+//! - [`StoreRead`] and [`StoreCommit`]: a store's reads (a key, an ordered prefix
+//!   scan) and its one write, an atomic [`Batch`]. A backend ([`Store`]) is both, and
+//!   shareable between threads. Nothing else: no cache protocol, no transactions.
+//! - [`MemoryStore`] (a hash map) and [`SqliteStore`] (one SQLite table in WAL mode,
+//!   durable once a write returns, with its own connections for readers).
+//! - [`Transactional`]: nested transactions over any store. Writes stay in memory
+//!   layers ([`StoreWrite`]) until the outermost commit, which reaches the store below
+//!   as one batch.
+//! - [`Cached`]: a cache of committed values over any backend, updated key by key
+//!   when a batch is committed, with consistent multi-key reads for concurrent
+//!   readers ([`Cached::read_consistent`]).
+//! - [`Memo`]: answers computed from the committed state, each dropped when a key it
+//!   read is written ([`Recording`] records those keys).
 //!
 //! Keys and values are bytes. Above them, [`clarity`] gives typed data maps and vars
 //! ([`clarity::Map`], [`clarity::Item`]) stored under the Clarity VM's own key layout
-//! in Clarity's consensus serialization: the state machines use those and never
-//! touch bytes.
+//! ([`clarity::VmKey`]) in Clarity's consensus serialization: the state machines use
+//! those and never touch bytes.
 //!
 //! The SQLite backend is behind the `sqlite` feature (on by default), so the pure
 //! state machines can depend on this crate without SQLite.
 
+#![deny(missing_docs)]
+
 mod batch;
+mod cached;
 pub mod clarity;
+mod memo;
 mod memory;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod transactional;
 
+use std::borrow::Cow;
+
 pub use batch::Batch;
+pub use cached::Cached;
+pub use memo::{Memo, Recording};
 pub use memory::MemoryStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use transactional::Transactional;
 
+/// Why a store could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// Another process holds a lock on the state, past the wait allowed.
+    #[error("the state is locked by another process")]
+    Busy,
+    /// The file exists but is not a clarimed state (another kind of file, or corrupt).
+    #[error("{0} is not a clarimed state")]
+    NotAState(String),
+    /// Any other failure of the SQLite backend.
     #[cfg(feature = "sqlite")]
     #[error("SQLite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+    /// A commit or roll back with no transaction open: a bug in the caller.
     #[error("no transaction is open")]
     NoTransaction,
-    #[error("{0} is not a clarimed state")]
-    NotAStore(String),
 }
 
-use std::borrow::Cow;
-
+/// A store operation's result.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// A key-value store with ordered keys.
-pub trait Store {
-    /// The value under `key`: borrowed where the backend holds it in memory.
+/// Reading a store.
+pub trait StoreRead {
+    /// The value under `key`: borrowed where the store can lend it.
     fn get(&self, key: &[u8]) -> Result<Option<Cow<'_, [u8]>>>;
 
     /// Every entry whose key starts with `prefix`, in key order.
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+}
 
-    /// Applies every put and delete of `batch`, all or none.
-    fn write(&mut self, batch: Batch) -> Result<()>;
+/// Writing a store: every put and delete of a batch, all or none.
+pub trait StoreCommit {
+    /// Applies `batch` atomically.
+    fn write(&self, batch: Batch) -> Result<()>;
+}
 
-    fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
-        let mut batch = Batch::default();
-        batch.put(key, value);
-        self.write(batch)
+/// A backend: read and committed to through shared references, from any thread.
+pub trait Store: StoreRead + StoreCommit + Send + Sync {}
+
+impl<T: StoreRead + StoreCommit + Send + Sync + ?Sized> Store for T {}
+
+/// Writing through a transaction: what the state machines' public functions do.
+pub trait StoreWrite: StoreRead {
+    /// Sets `key` to `value`.
+    fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()>;
+
+    /// Removes `key`.
+    fn delete(&mut self, key: &[u8]) -> Result<()>;
+}
+
+impl<T: StoreRead + ?Sized> StoreRead for &T {
+    fn get(&self, key: &[u8]) -> Result<Option<Cow<'_, [u8]>>> {
+        (**self).get(key)
     }
 
-    fn delete(&mut self, key: &[u8]) -> Result<()> {
-        let mut batch = Batch::default();
-        batch.delete(key);
-        self.write(batch)
-    }
-
-    /// Names the committed state: it changes whenever that state does. `None` when
-    /// the store cannot tell. Caches of decoded values key on this.
-    fn committed_version(&self) -> Option<StateVersion> {
-        None
-    }
-
-    /// Whether a transaction is open (so a read may see uncommitted writes).
-    fn in_transaction(&self) -> bool {
-        false
-    }
-
-    /// Whether an open transaction has written `key`: a read of it then sees
-    /// something other than the committed state.
-    fn written_in_transaction(&self, key: &[u8]) -> bool {
-        let _ = key;
-        false
-    }
-
-    /// Whether reads are slow enough to be worth caching in memory (a database on
-    /// disk, not a map in memory).
-    fn slow_reads(&self) -> bool {
-        false
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        (**self).scan_prefix(prefix)
     }
 }
 
-/// Which store, and how many writes it has committed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StateVersion {
-    pub store: u64,
-    pub writes: u64,
+impl<T: StoreCommit + ?Sized> StoreCommit for &T {
+    fn write(&self, batch: Batch) -> Result<()> {
+        (**self).write(batch)
+    }
+}
+
+impl<T: StoreRead + ?Sized> StoreRead for std::sync::Arc<T> {
+    fn get(&self, key: &[u8]) -> Result<Option<Cow<'_, [u8]>>> {
+        (**self).get(key)
+    }
+
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        (**self).scan_prefix(prefix)
+    }
+}
+
+impl<T: StoreCommit + ?Sized> StoreCommit for std::sync::Arc<T> {
+    fn write(&self, batch: Batch) -> Result<()> {
+        (**self).write(batch)
+    }
 }

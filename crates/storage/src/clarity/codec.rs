@@ -5,9 +5,12 @@
 
 /// A Rust type with a Clarity counterpart, encoded as Clarity encodes it.
 pub trait ClarityType: Sized {
+    /// Appends the value's serialization to `out`.
     fn encode(&self, out: &mut Vec<u8>);
+    /// Reads one value from `input`.
     fn decode(input: &mut Reader<'_>) -> Result<Self, DecodeError>;
 
+    /// The value's serialization.
     fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         self.encode(&mut out);
@@ -26,10 +29,12 @@ pub trait ClarityType: Sized {
 /// Some fields of a stored tuple, decoded from the whole tuple's bytes (see
 /// `clarity_view!`).
 pub trait ClarityView: Sized {
+    /// Reads the view's fields from a whole tuple, stopping after the last.
     fn decode_view(input: &mut Reader<'_>) -> Result<Self, DecodeError>;
 }
 
 /// The type prefix bytes.
+#[allow(missing_docs)] // each constant is named for its type
 pub mod prefix {
     pub const UINT: u8 = 0x01;
     pub const BUFFER: u8 = 0x02;
@@ -46,7 +51,9 @@ pub mod prefix {
     pub const STRING_ASCII: u8 = 0x0d;
 }
 
+/// Why bytes are not the serialization of the expected value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[allow(missing_docs)] // each variant's message says what it is
 pub enum DecodeError {
     #[error("value ends early")]
     UnexpectedEnd,
@@ -74,10 +81,12 @@ pub struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// A reader at the start of `bytes`.
     pub fn new(bytes: &'a [u8]) -> Reader<'a> {
         Reader { bytes }
     }
 
+    /// The next `n` bytes.
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         if self.bytes.len() < n {
             return Err(DecodeError::UnexpectedEnd);
@@ -87,14 +96,17 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
+    /// The next byte.
     pub fn byte(&mut self) -> Result<u8, DecodeError> {
         Ok(self.take(1)?[0])
     }
 
+    /// The next byte, left unread.
     pub fn peek(&self) -> Result<u8, DecodeError> {
         self.bytes.first().copied().ok_or(DecodeError::UnexpectedEnd)
     }
 
+    /// Reads a type prefix, which must be `expected`.
     pub fn expect_prefix(&mut self, expected: u8) -> Result<(), DecodeError> {
         match self.byte()? {
             found if found == expected => Ok(()),
@@ -102,6 +114,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A big-endian length.
     pub fn u32(&mut self) -> Result<u32, DecodeError> {
         let bytes = self.take(4)?;
         Ok(u32::from_be_bytes(bytes.try_into().expect("4 bytes")))
@@ -193,6 +206,12 @@ impl ClarityType for bool {
     }
 }
 
+/// Whether a `string-ascii` may hold `bytes`: letters, digits, punctuation and
+/// whitespace only, as clarity-vm's deserializer checks.
+pub fn is_clarity_ascii(bytes: &[u8]) -> bool {
+    bytes.iter().all(|b| b.is_ascii_alphanumeric() || b.is_ascii_punctuation() || b.is_ascii_whitespace())
+}
+
 /// Clarity's bound on a string's or a buffer's length (`MAX_VALUE_SIZE`).
 const MAX_SEQUENCE_BYTES: u32 = 1_048_576;
 
@@ -216,7 +235,7 @@ impl ClarityType for String {
         input.expect_prefix(prefix::STRING_ASCII)?;
         let length = sequence_length(input)?;
         let bytes = input.take(length)?;
-        if !bytes.iter().all(|b| b.is_ascii_alphanumeric() || b.is_ascii_punctuation() || b.is_ascii_whitespace()) {
+        if !is_clarity_ascii(bytes) {
             return Err(DecodeError::NotAscii);
         }
         Ok(String::from_utf8(bytes.to_vec()).expect("ASCII is UTF-8"))

@@ -3,11 +3,15 @@
 //! out in the store exactly as the Clarity VM lays out a contract's data.
 
 mod codec;
+mod hex;
+mod key;
 mod principal;
 mod tuple;
 mod typed;
 
-pub use codec::{prefix, Buff, ClarityType, ClarityView, DecodeError, Reader};
+pub use codec::{is_clarity_ascii, prefix, Buff, ClarityType, ClarityView, DecodeError, Reader};
+pub use hex::{hex, unhex};
+pub use key::{describe_storage_key, StoreType, VmKey};
 pub use principal::Principal;
 pub use tuple::{names_are_sorted, TupleBuilder};
-pub use typed::{hex, unhex, vm_key, CachedView, ContractId, Item, Map, Memo, StateError};
+pub use typed::{ContractId, Item, Map, StateError};

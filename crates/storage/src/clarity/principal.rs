@@ -3,21 +3,33 @@
 
 use super::codec::{prefix, ClarityType, DecodeError, Reader};
 
+/// A principal as Clarity serializes it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Principal {
+    /// The address version (26 for testnet single-sig `ST…`).
     pub version: u8,
+    /// The address's hash160.
     pub hash160: [u8; 20],
     /// `Some` for a contract principal.
     pub contract_name: Option<Box<str>>,
 }
 
 impl Principal {
+    /// The standard principal (an address) `version`, `hash160`.
     pub fn standard(version: u8, hash160: [u8; 20]) -> Principal {
         Principal {
             version,
             hash160,
             contract_name: None,
         }
+    }
+}
+
+impl Principal {
+    /// Whether Clarity can hold it: a contract principal's name must be one Clarity
+    /// allows (the address version is not checked, as clarity-vm does not).
+    pub fn is_valid(&self) -> bool {
+        self.contract_name.as_deref().is_none_or(|name| is_contract_name(name.as_bytes()))
     }
 }
 

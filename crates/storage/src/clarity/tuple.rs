@@ -161,15 +161,18 @@ pub struct TupleBuilder {
 }
 
 impl TupleBuilder {
+    /// A tuple with no fields yet.
     pub fn new() -> TupleBuilder {
         TupleBuilder::default()
     }
 
+    /// Adds the field `name`.
     pub fn field(mut self, name: &'static str, value: &impl super::ClarityType) -> TupleBuilder {
         self.fields.push((name, value.to_bytes()));
         self
     }
 
+    /// The tuple's serialization, fields sorted by name.
     pub fn encode(mut self) -> Vec<u8> {
         self.fields.sort_by(|a, b| a.0.cmp(b.0));
         let mut out = vec![super::prefix::TUPLE];
