@@ -45,9 +45,9 @@ fn check_group(c: &mut Criterion, engines: &mut Engines, group: &str, accessor: 
     let native = principal_to_native(&accessor.principal().into());
     let action_code = clarimed_engine::records_codes::Action::from_code(action).expect("read or write");
     let mut g = c.benchmark_group(group);
-    let ctx = engines.memory.context(&native);
-    g.bench_function("native-memory", |b| b.iter(|| engines.memory.records().check_access(&ctx, black_box(1), black_box(&native), action_code)));
-    g.bench_function("native-sqlite", |b| b.iter(|| engines.sqlite.records().check_access(&ctx, black_box(1), black_box(&native), action_code)));
+    let ctx = native.clone();
+    g.bench_function("native-memory", |b| b.iter(|| engines.memory.records().check_access(black_box(1), black_box(&native), action_code)));
+    g.bench_function("native-sqlite", |b| b.iter(|| engines.sqlite.records().check_access(black_box(1), black_box(&native), action_code)));
     let sender: PrincipalData = accessor.principal().into();
     let args = [uint(1), principal(accessor.principal()), uint(action)];
     g.bench_function("clarity-vm", |b| b.iter(|| engines.vm.call_read_only(&sender, RECORDS_CONTRACT, "check-access", black_box(&args))));
@@ -94,7 +94,7 @@ fn transaction_group(c: &mut Criterion, engines: &mut Engines, group: &str, send
 /// on SQLite with one commit per block of 100 calls.
 fn typed_get_record_group(c: &mut Criterion, engines: &mut Engines) {
     let provider = principal_to_native(&engines.cast.provider.principal().into());
-    let ctx = engines.memory.context(&provider);
+    let ctx = provider.clone();
     let mut g = c.benchmark_group("get-record-typed");
     g.bench_function("native-memory", |b| b.iter(|| engines.memory.records().get_record(&ctx, black_box(1))));
     g.bench_function("native-sqlite-block-100", |b| {

@@ -58,7 +58,7 @@ fn progress(len: u64, what: &str) -> ProgressBar {
 }
 
 fn file_bytes(path: &std::path::Path, engine: &Engine<SqliteStore>) -> u64 {
-    engine.store().backend().checkpoint().expect("a checkpoint");
+    engine.backend().checkpoint().expect("a checkpoint");
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
 
@@ -75,7 +75,7 @@ fn load(engine: &mut Engine<SqliteStore>, path: &std::path::Path, providers: &[P
         engine.begin_block().expect("a block");
         for &i in chunk {
             let patient = native(&patient_key(i));
-            let ctx = engine.context(&patient);
+            let ctx = patient.clone();
             engine.consent().register_patient(&ctx, &format!("PAT-{i}"), 19_800_101, None, Some(providers[0].clone())).expect("registers");
             for data_type in DataType::ALL.iter().filter(|t| !t.is_sensitive()) {
                 engine.consent().grant_consent(&ctx, &providers[0], *data_type, None, "care").expect("consents");
@@ -96,7 +96,7 @@ fn load(engine: &mut Engine<SqliteStore>, path: &std::path::Path, providers: &[P
         for &i in chunk {
             let key = patient_key(i);
             let patient = native(&key);
-            let ctx = engine.context(&patient);
+            let ctx = patient.clone();
             for (k, record_type) in RECORD_TYPES.iter().enumerate() {
                 let checksum = clarimed_reference::keys::consensus_digest(&uint((i * 8 + k) as u128)).expect("a digest");
                 let data_hash = clarimed_engine::hex(&checksum);
@@ -132,13 +132,13 @@ fn check_latency(engine: &mut Engine<SqliteStore>, provider: &Principal, records
             1 + u128::from(rng) % records
         })
         .collect();
-    let ctx = engine.context(provider);
+    let ctx = provider.clone();
     let mut pass = || {
         let mut times: Vec<u64> = ids
             .iter()
             .map(|id| {
                 let started = Instant::now();
-                let level = engine.records().check_access(&ctx, *id, provider, Action::Read);
+                let level = engine.records().check_access(*id, provider, Action::Read);
                 let elapsed = started.elapsed().as_nanos() as u64;
                 assert!(level.is_ok(), "record u{id}: {level:?}");
                 elapsed
@@ -154,7 +154,7 @@ fn check_latency(engine: &mut Engine<SqliteStore>, provider: &Principal, records
 
 /// get-record transactions per second, committed in blocks of `GET_RECORD_BLOCK`.
 fn get_record_rate(engine: &mut Engine<SqliteStore>, provider: &Principal, records: u128) -> f64 {
-    let ctx = engine.context(provider);
+    let ctx = provider.clone();
     let started = Instant::now();
     for block in 0..SAMPLES / GET_RECORD_BLOCK {
         engine.begin_block().expect("a block");

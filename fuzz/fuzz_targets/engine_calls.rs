@@ -62,7 +62,7 @@ fn step(engine: &mut Engine<MemoryStore>, u: &mut Unstructured<'_>) -> Result<()
         args.pop();
     }
     let sender = actor(u)?;
-    let ctx = engine.context(&sender);
+    let ctx = sender.clone();
     let before = engine.dump_state().expect("a dump");
     let kept = match engine.call(&ctx, contract, function.name, &args) {
         Ok(output) => output.committed && !function.read_only,

@@ -6,10 +6,11 @@ use std::process::ExitCode;
 
 use clarimed_engine::clarity::Value;
 use clarimed_engine::consent_codes::{AuditAction, DataType};
+use clarimed_engine::keys::{consensus_digest, SigningKey};
 use clarimed_engine::records_codes::LogAction;
-use clarimed_engine::{bytes_to_value, hex, parse_literal, parse_principal, unhex, principal_to_string, CallOutput, Engine, EngineError, Principal, SqliteStore, StateError};
-use clarimed_reference::keys::Key;
-use clarimed_reference::values::to_literal;
+use clarimed_engine::{
+    bytes_to_value, hex, parse_literal, parse_principal, principal_to_string, to_literal, unhex, CallOutput, Engine, EngineError, Principal, SqliteStore, StoreType, VmKey,
+};
 use serde_json::{json, Value as Json};
 
 use crate::state::{explain, open};
@@ -64,27 +65,56 @@ fn parse_args(args: &[String]) -> Result<Vec<Value>, String> {
     args.iter().map(|arg| parse_literal(arg).map_err(|e| e.to_string())).collect()
 }
 
-/// Prints a call's result then its events; exit 1 for a contract's `err`.
-fn report(output: &CallOutput, json: bool) -> Outcome {
-    let events: Vec<String> = output.events.iter().map(to_literal).collect();
-    if json {
-        print_json(&json!({ "result": to_literal(&output.value), "events": events, "committed": output.committed }));
+/// A call's result and events as JSON: each as Clarity text and as consensus
+/// bytes in hex, each event with the contract that printed it.
+pub fn output_json(output: &CallOutput) -> Json {
+    let events: Vec<Json> = output
+        .events
+        .iter()
+        .zip(output.event_bytes())
+        .map(|(event, bytes)| json!({ "contract_identifier": output.contract, "value": to_literal(event), "hex": format!("0x{}", hex(&bytes)) }))
+        .collect();
+    json!({
+        "result": to_literal(&output.value),
+        "result_hex": format!("0x{}", hex(&output.value_bytes())),
+        "events": events,
+        "committed": output.committed,
+    })
+}
+
+/// A call's result then its events (`print CONTRACT VALUE`), as text.
+pub fn output_lines(output: &CallOutput) -> Vec<String> {
+    let mut lines = vec![to_literal(&output.value)];
+    lines.extend(output.events.iter().map(|event| format!("print {} {}", output.contract, to_literal(event))));
+    lines
+}
+
+/// Exit 1 for a contract's `err`.
+pub fn exit_code(output: &CallOutput) -> ExitCode {
+    let refused = matches!(&output.value, Value::Response(response) if !response.committed);
+    if refused {
+        ExitCode::FAILURE
     } else {
-        println!("{}", to_literal(&output.value));
-        for event in &events {
-            println!("print {event}");
+        ExitCode::SUCCESS
+    }
+}
+
+fn report(output: &CallOutput, json: bool) -> Outcome {
+    if json {
+        print_json(&output_json(output));
+    } else {
+        for line in output_lines(output) {
+            println!("{line}");
         }
     }
-    let refused = matches!(&output.value, Value::Response(response) if !response.committed);
-    Ok(if refused { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(exit_code(output))
 }
 
 pub fn call(db: &Path, contract: &str, function: &str, args: &[String], sender: &str, json: bool) -> Outcome {
     let sender = principal(sender)?;
     let args = parse_args(args)?;
-    let mut engine = open(db)?;
-    let ctx = engine.context(&sender);
-    let output = engine.call(&ctx, contract, function, &args).map_err(|e| explain(db, &e))?;
+    let engine = open(db)?;
+    let output = engine.call(&sender, contract, function, &args).map_err(|e| explain(db, &e))?;
     report(&output, json)
 }
 
@@ -92,13 +122,13 @@ pub fn read(db: &Path, contract: &str, function: &str, args: &[String], sender: 
     let sender = sender.map(principal).transpose()?;
     let args = parse_args(args)?;
     let engine = open(db)?;
-    let ctx = engine.context(sender.as_ref().unwrap_or(engine.deployer()));
-    let output = engine.read(&ctx, contract, function, &args).map_err(|e| explain(db, &e))?;
+    let sender = sender.unwrap_or_else(|| engine.deployer().clone());
+    let output = engine.read(&sender, contract, function, &args).map_err(|e| explain(db, &e))?;
     report(&output, json)
 }
 
 pub fn mine(db: &Path, blocks: u32, json: bool) -> Outcome {
-    let mut engine = open(db)?;
+    let engine = open(db)?;
     engine.mine(blocks).map_err(|e| explain(db, &e))?;
     if json {
         print_json(&json!({ "block-height": engine.block_height() }));
@@ -108,8 +138,8 @@ pub fn mine(db: &Path, blocks: u32, json: bool) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
-fn stats(engine: &mut Engine<SqliteStore>, db: &Path) -> Result<Json, String> {
-    let failed = |e: StateError| explain(db, &EngineError::from(e));
+fn stats(engine: &Engine<SqliteStore>, db: &Path) -> Result<Json, String> {
+    let failed = |e: EngineError| explain(db, &e);
     let consent = engine.consent().get_stats().map_err(failed)?;
     let records = engine.records().get_stats().map_err(failed)?;
     Ok(json!({
@@ -124,8 +154,8 @@ fn stats(engine: &mut Engine<SqliteStore>, db: &Path) -> Result<Json, String> {
 }
 
 pub fn status(db: &Path, json: bool) -> Outcome {
-    let mut engine = open(db)?;
-    let counters = stats(&mut engine, db)?;
+    let engine = open(db)?;
+    let counters = stats(&engine, db)?;
     let summary = json!({
         "db": db.display().to_string(),
         "deployer": principal_to_string(engine.deployer()),
@@ -157,8 +187,8 @@ struct AuditRow {
 
 pub fn audit(db: &Path, patient: &str, json: bool) -> Outcome {
     let patient = principal(patient)?;
-    let mut engine = open(db)?;
-    let failed = |e: StateError| explain(db, &EngineError::from(e));
+    let engine = open(db)?;
+    let failed = |e: EngineError| explain(db, &e);
     let mut rows = Vec::new();
     let count = engine.consent().get_audit_count(&patient).map_err(failed)?;
     for seq in 0..count {
@@ -215,8 +245,8 @@ pub fn audit(db: &Path, patient: &str, json: bool) -> Outcome {
 }
 
 pub fn key_new(json: bool) -> Outcome {
-    let key = Key::random();
-    let (private_key, public_key, principal) = (key.private_key_hex(), buffer_literal(&key.public_key()), key.principal().to_string());
+    let key = SigningKey::random();
+    let (private_key, public_key, principal) = (key.to_hex(), buffer_literal(&key.public_key()), principal_to_string(&key.principal()));
     if json {
         print_json(&json!({ "private-key": private_key, "public-key": public_key, "principal": principal }));
     } else {
@@ -228,9 +258,10 @@ pub fn key_new(json: bool) -> Outcome {
 }
 
 pub fn key_sign(key: &str, message: &str, json: bool) -> Outcome {
-    let key = Key::from_hex(key.trim_start_matches("0x")).map_err(|e| format!("--key: {e}"))?;
+    let key = SigningKey::from_hex(key.trim_start_matches("0x")).map_err(|e| format!("--key: {e}"))?;
     let message = parse_literal(message).map_err(|e| format!("--message: {e}"))?;
-    let signature = key.sign_value(&message).map_err(|e| format!("--message: {e}"))?;
+    let digest = consensus_digest(&message).map_err(|e| format!("--message: {e}"))?;
+    let signature = key.sign(&digest).map_err(|e| format!("--message: {e}"))?;
     let (signature, public_key) = (buffer_literal(&signature), buffer_literal(&key.public_key()));
     if json {
         print_json(&json!({ "signature": signature, "public-key": public_key }));
@@ -257,18 +288,15 @@ pub fn export(db: &Path, format: ExportFormat) -> Outcome {
                     let bytes = unhex(text).ok_or_else(|| format!("malformed hex under {key}"))?;
                     bytes_to_value(&bytes).map(|v| to_literal(&v)).map_err(|e| e.to_string())
                 };
-                let rest = key.strip_prefix("vm::").ok_or_else(|| format!("unexpected key {key}"))?;
-                let (contract, rest) = rest.split_once("::").ok_or_else(|| format!("unexpected key {key}"))?;
-                let entry = contracts.entry(contract.to_string()).or_default();
-                match rest.split_once("::") {
-                    Some(("1", var)) => {
-                        entry.0.insert(var.to_string(), decode(value)?);
+                let vm_key = VmKey::parse(key).ok_or_else(|| format!("unexpected key {key}"))?;
+                let entry = contracts.entry(vm_key.contract.clone()).or_default();
+                match vm_key.store_type {
+                    StoreType::DataVar => {
+                        entry.0.insert(vm_key.name, decode(value)?);
                     }
-                    Some(("0", map_and_key)) => {
-                        let (map, map_key) = map_and_key.split_once("::").ok_or_else(|| format!("unexpected key {key}"))?;
-                        entry.1.entry(map.to_string()).or_default().push(json!({ "key": decode(map_key)?, "value": decode(value)? }));
+                    StoreType::MapEntry => {
+                        entry.1.entry(vm_key.name).or_default().push(json!({ "key": decode(&hex(&vm_key.map_key))?, "value": decode(value)? }));
                     }
-                    _ => return Err(format!("unexpected key {key}")),
                 }
             }
             let contracts: serde_json::Map<String, Json> = contracts

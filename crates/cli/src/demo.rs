@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clarimed_conformance::journey::{patient_journey, Cast, Outcome, Step};
 use clarimed_conformance::Chain;
 use clarimed_engine::{principal_to_native, Engine, SqliteStore};
-use clarimed_reference::values::to_literal;
+use clarimed_engine::to_literal;
 
 /// Runs the journey on a fresh state at `db` (a temporary one when `None`), writing
 /// it to `out`; exit 1 if any step gives other than what the journey expects.

@@ -4,7 +4,9 @@
 //! usage or a state that cannot be used; bad input changes nothing.
 
 mod commands;
+#[cfg(feature = "harness")]
 mod conform;
+#[cfg(feature = "harness")]
 mod demo;
 mod script;
 mod state;
@@ -60,6 +62,13 @@ enum Command {
     },
     /// Run a Clarity script of calls and mined blocks (the form a divergence is
     /// printed in), each step its own durable transaction, printing a line per step.
+    ///
+    /// Steps are the `(contract-call? …)` lines (public or read-only functions:
+    /// both are allowed) and the `::advance_chain_tip N` lines; `::set_tx_sender`
+    /// lines, comments and blank lines are not steps. Calls do not mine a block:
+    /// every call runs at the current block height until a `::advance_chain_tip`
+    /// line (or --block-per-call) moves it. Each step's line names the block it ran
+    /// in.
     Run {
         /// The script file, or - for stdin: `::set_tx_sender PRINCIPAL`,
         /// `(contract-call? .CONTRACT FUNCTION ARG …)` and `::advance_chain_tip N`
@@ -68,6 +77,9 @@ enum Command {
         /// The step to start at (1-based), to continue an interrupted run.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
         from: u64,
+        /// Mine one block before each call, as Clarinet's simnet does.
+        #[arg(long)]
+        block_per_call: bool,
     },
     /// Advance the block height.
     Mine {
@@ -82,6 +94,7 @@ enum Command {
     #[command(subcommand)]
     Key(KeyCommand),
     /// Walk the patient journey on the native engine, printing each call and result.
+    #[cfg(feature = "harness")]
     Demo,
     /// The state: in the Clarity VM's key layout (kv) or as readable JSON.
     Export {
@@ -91,6 +104,7 @@ enum Command {
     /// Run random sequences of every public function of both contracts on the
     /// Clarity VM and on the native engine, comparing every step; exit 1 on any
     /// divergence.
+    #[cfg(feature = "harness")]
     Conform(conform::Options),
 }
 
@@ -119,14 +133,16 @@ fn main() -> ExitCode {
         Command::Init { deployer, force } => commands::init(db, &deployer, force, json),
         Command::Call { contract, function, args, sender } => commands::call(db, &contract, &function, &args, &sender, json),
         Command::Read { contract, function, args, sender } => commands::read(db, &contract, &function, &args, sender.as_deref(), json),
-        Command::Run { script, from } => script::run(db, &script, from, json),
+        Command::Run { script, from, block_per_call } => script::run(db, &script, from, block_per_call, json),
         Command::Mine { blocks } => commands::mine(db, blocks, json),
         Command::Status => commands::status(db, json),
         Command::Audit { patient } => commands::audit(db, &patient, json),
         Command::Key(KeyCommand::New) => commands::key_new(json),
         Command::Key(KeyCommand::Sign { key, message }) => commands::key_sign(&key, &message, json),
+        #[cfg(feature = "harness")]
         Command::Demo => demo::run(given_db, &mut std::io::stdout()),
         Command::Export { format } => commands::export(db, format),
+        #[cfg(feature = "harness")]
         Command::Conform(options) => return conform::run(&options),
     };
     match result {

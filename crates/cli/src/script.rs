@@ -20,13 +20,12 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use clarimed_engine::clarity::Value;
+use clarimed_engine::clarity::{PrincipalData, QualifiedContractIdentifier, Value};
 use clarimed_engine::{check_arguments, literal_value, parse_expressions, parse_principal, CallOutput, EngineError, Principal};
-use clarimed_reference::values::to_literal;
-use clarity::vm::types::{PrincipalData, QualifiedContractIdentifier};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
+use crate::commands::{output_json, output_lines};
 use crate::state::{explain, open};
 
 /// One step of a script.
@@ -128,15 +127,16 @@ fn read_script(path: &str) -> Result<String, String> {
 }
 
 /// Runs the steps of the script at `script` from step `from` (1-based) on the state
-/// at `db`, printing one line per step as soon as its transaction is committed.
-/// A contract's `err` is a result like any other: the run goes on, and exits 0.
-pub fn run(db: &Path, script: &str, from: u64, json: bool) -> Result<ExitCode, String> {
+/// at `db`, printing one line per step as soon as its transaction is committed;
+/// with `block_per_call`, one block is mined before each call (as Clarinet's simnet
+/// does). A contract's `err` is a result like any other: the run goes on, and exits 0.
+pub fn run(db: &Path, script: &str, from: u64, block_per_call: bool, json: bool) -> Result<ExitCode, String> {
     let steps = parse(&read_script(script)?)?;
     let skipped = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
     if skipped > steps.len() {
         return Err(format!("--from {from}: the script has {} steps", steps.len()));
     }
-    let mut engine = open(db)?;
+    let engine = open(db)?;
     let bar = progress(steps.len(), skipped);
     let mut stdout = std::io::stdout().lock();
     for (index, step) in steps.iter().enumerate().skip(skipped) {
@@ -144,9 +144,12 @@ pub fn run(db: &Path, script: &str, from: u64, json: bool) -> Result<ExitCode, S
         let failed = |e: EngineError| format!("step {number} (line {}): {}", step.line, explain(db, &e));
         let report = match &step.action {
             Action::Call { sender, contract, function, args } => {
-                let ctx = engine.context(sender.as_ref().unwrap_or(engine.deployer()));
-                let output = engine.call(&ctx, contract, function, args).map_err(failed)?;
-                call_report(number, step.line, &output, json)
+                if block_per_call {
+                    engine.mine(1).map_err(failed)?;
+                }
+                let sender = sender.clone().unwrap_or_else(|| engine.deployer().clone());
+                let output = engine.call(&sender, contract, function, args).map_err(failed)?;
+                call_report(number, step.line, engine.block_height(), &output, json)
             }
             Action::Mine(blocks) => {
                 engine.mine(*blocks).map_err(failed)?;
@@ -167,13 +170,19 @@ pub fn run(db: &Path, script: &str, from: u64, json: bool) -> Result<ExitCode, S
     Ok(ExitCode::SUCCESS)
 }
 
-fn call_report(number: usize, line: usize, output: &CallOutput, json: bool) -> String {
-    let result = to_literal(&output.value);
+/// A call's line: its result, at the block it ran in, then its events.
+fn call_report(number: usize, line: usize, height: u32, output: &CallOutput, json: bool) -> String {
     if json {
-        let events: Vec<String> = output.events.iter().map(to_literal).collect();
-        json!({ "step": number, "line": line, "result": result, "events": events, "committed": output.committed }).to_string()
+        let mut report = output_json(output);
+        report["step"] = json!(number);
+        report["line"] = json!(line);
+        report["block-height"] = json!(height);
+        report.to_string()
     } else {
-        format!("step {number}: {result}")
+        let mut lines = output_lines(output).into_iter();
+        let result = lines.next().unwrap_or_default();
+        let events: String = lines.map(|event| format!("\n  {event}")).collect();
+        format!("step {number}: [block {height}] {result}{events}")
     }
 }
 

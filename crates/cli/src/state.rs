@@ -14,15 +14,10 @@ pub fn open(path: &Path) -> Result<Engine<SqliteStore>, String> {
 
 /// Why the state at `path` could not be used, in a line.
 pub fn explain(path: &Path, error: &EngineError) -> String {
-    let text = error.to_string();
-    let lower = text.to_lowercase();
-    if lower.contains("locked") || lower.contains("busy") {
-        format!("the state {} is locked by another process", path.display())
-    } else if lower.contains("not a database") || lower.contains("not a clarimed state") || lower.contains("malformed") {
-        format!("{} is not a clarimed state (corrupt, or another kind of file)", path.display())
-    } else if matches!(error, EngineError::NotDeployed) {
-        format!("{} holds no deployed contracts (run `clarimed init --force`)", path.display())
-    } else {
-        text
+    match error {
+        EngineError::Busy => format!("the state {} is locked by another process", path.display()),
+        EngineError::NotAState(_) => format!("{} is not a clarimed state (corrupt, or another kind of file)", path.display()),
+        EngineError::NotDeployed => format!("{} holds no deployed contracts (run `clarimed init --force`)", path.display()),
+        other => other.to_string(),
     }
 }

@@ -22,7 +22,8 @@ use std::time::Duration;
 use clarimed_engine::clarity::Value;
 use clarimed_engine::{principal_to_native, Engine, MemoryStore, Principal};
 use clarimed_reference::keys::Key;
-use clarimed_reference::values::{ascii, buff, none, principal, to_literal, tuple, uint};
+use clarimed_engine::to_literal;
+use clarimed_reference::values::{ascii, buff, none, principal, tuple, uint};
 
 const DEPLOYER: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
 const SIGKILL: i32 = 9;
@@ -124,7 +125,7 @@ impl Model {
             match step {
                 Step::Mine(blocks) => self.engine.mine(*blocks).unwrap(),
                 Step::Call { sender, contract, function, args } => {
-                    let ctx = self.engine.context(sender);
+                    let ctx = sender.clone();
                     let output = self.engine.call(&ctx, contract, function, args).unwrap();
                     // A step that wrote nothing would make two prefixes indistinguishable.
                     assert!(output.committed, "step {} of the script must be kept: {}", index + 1, to_literal(&output.value));

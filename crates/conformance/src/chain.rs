@@ -1,6 +1,6 @@
 //! What both engines offer, and its two implementations.
 
-use clarimed_engine::{principal_to_native, Engine, EngineError, MemoryStore, SqliteStore, Store};
+use clarimed_engine::{principal_to_native, Engine, EngineError, MemoryStore, SqliteStore};
 use clarimed_reference::keys::Key;
 use clarimed_reference::{CallResult, HarnessError, PrincipalData, ReferenceVm, Value};
 
@@ -68,18 +68,16 @@ impl Deploy for ReferenceVm {
     }
 }
 
-impl<S: Store> Chain for Engine<S> {
+impl<S> Chain for Engine<S> {
     type Error = EngineError;
 
     fn call_public(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<CallResult, EngineError> {
-        let ctx = self.context(&principal_to_native(sender));
-        let output = self.call(&ctx, contract, function, args)?;
+        let output = self.call(&principal_to_native(sender), contract, function, args)?;
         Ok(CallResult { value: output.value, events: output.events, committed: output.committed })
     }
 
     fn call_read_only(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<Value, EngineError> {
-        let ctx = self.context(&principal_to_native(sender));
-        Ok(self.read(&ctx, contract, function, args)?.value)
+        Ok(self.read(&principal_to_native(sender), contract, function, args)?.value)
     }
 
     fn mine(&mut self, blocks: u32) -> Result<(), EngineError> {

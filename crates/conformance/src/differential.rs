@@ -8,9 +8,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use clarimed_engine::signatures::{find, functions, CONSENT_CONTRACT, RECORDS_CONTRACT};
+use clarimed_engine::table::{find, functions, Access, Contract, CONSENT_CONTRACT, RECORDS_CONTRACT};
 use clarimed_engine::{Engine, MemoryStore};
-use clarimed_reference::values::{principal, to_literal, uint};
+use clarimed_engine::to_literal;
+use clarimed_reference::values::{principal, uint};
 use clarimed_reference::{CallResult, PrincipalData, ReferenceVm, Value};
 
 use crate::chain::{serialized, Chain, Deploy};
@@ -49,34 +50,30 @@ pub struct Stats {
 impl Stats {
     /// Public functions of both contracts no call reached.
     pub fn functions_not_called(&self) -> Vec<String> {
-        [CONSENT_CONTRACT, RECORDS_CONTRACT]
+        Contract::ALL
             .into_iter()
-            .flat_map(|contract| {
-                functions(contract)
-                    .expect("a known contract")
-                    .iter()
-                    .filter(|f| !f.read_only)
-                    .map(move |f| format!("{contract}.{}", f.name))
-            })
+            .flat_map(functions)
+            .filter(|f| f.access == Access::Public)
+            .map(|f| format!("{}.{}", f.contract.name(), f.name))
             .filter(|name| !self.calls.contains_key(name))
             .collect()
     }
 }
 
 /// The native engine seen as the state the next op resolves against.
-impl<S: clarimed_engine::Store> StateView for Engine<S> {
+impl<S> StateView for Engine<S> {
     fn block_height(&self) -> u128 {
         u128::from(Engine::block_height(self))
     }
 
     fn next_record_id(&self) -> u128 {
-        let ctx = self.context(self.deployer());
+        let ctx = self.deployer().clone();
         let stats = self.read(&ctx, RECORDS_CONTRACT, "get-stats", &[]).map(|o| o.value);
         field_uint(&stats.ok(), "total-records").map_or(1, |total| total + 1)
     }
 
     fn record_version(&self, record_id: u128) -> Option<u128> {
-        let ctx = self.context(self.deployer());
+        let ctx = self.deployer().clone();
         let info = self.read(&ctx, RECORDS_CONTRACT, "get-record-info", &[uint(record_id)]).ok()?.value;
         let record = info.expect_optional().ok()??;
         field_uint(&Some(record), "version")
@@ -279,8 +276,8 @@ impl Differential {
         if let Call::Contract { sender, contract, function, args } = call {
             add(self.pool.principal(*sender));
             let signature = find(contract, function).expect("a function the ops call");
-            for ((name, _), value) in signature.args.iter().zip(args) {
-                match (*name, value) {
+            for (param, value) in signature.params.iter().zip(args) {
+                match (param.name, value) {
                     (_, Value::Principal(p)) => add(p.clone()),
                     ("record-id", Value::UInt(id)) => ids.push(*id),
                     ("data-type", Value::UInt(t)) => data_type = *t,
@@ -335,7 +332,7 @@ impl Differential {
     }
 
     fn last_log_id(&self) -> u128 {
-        let ctx = self.native.context(self.native.deployer());
+        let ctx = self.native.deployer().clone();
         let stats = self.native.read(&ctx, RECORDS_CONTRACT, "get-stats", &[]).map(|o| o.value).ok();
         field_uint(&stats, "total-access-log-entries").unwrap_or(0)
     }

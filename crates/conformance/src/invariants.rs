@@ -15,7 +15,8 @@
 
 use std::collections::BTreeMap;
 
-use clarimed_engine::signatures::{CONSENT_CONTRACT, RECORDS_CONTRACT};
+use clarimed_engine::table::{CONSENT_CONTRACT, RECORDS_CONTRACT};
+use clarimed_engine::{StoreType, VmKey};
 use clarimed_engine::{Engine, MemoryStore};
 use clarimed_reference::values::{principal, uint};
 use clarimed_reference::{PrincipalData, Value};
@@ -128,13 +129,18 @@ fn runs_while_paused(contract: &str, function: &str) -> bool {
 }
 
 /// Rows of a state dump that belong to a map of a contract.
+/// Whether the dump's `key` is an entry of `contract`'s `map` (any deployer).
 fn in_map(key: &str, contract: &str, map: &str) -> bool {
-    key.contains(&format!(".{contract}::0::{map}::"))
+    VmKey::parse(key).is_some_and(|key| key.store_type == StoreType::MapEntry && key.name == map && contract_name(&key) == contract)
 }
 
 fn of_contract(dump: &[(String, String)], contract: &str) -> Vec<(String, String)> {
-    let marker = format!(".{contract}::");
-    dump.iter().filter(|(key, _)| key.contains(&marker)).cloned().collect()
+    dump.iter().filter(|(key, _)| VmKey::parse(key).is_some_and(|key| contract_name(&key) == contract)).cloned().collect()
+}
+
+/// The contract's name, without its deployer.
+fn contract_name(key: &VmKey) -> &str {
+    key.contract.split_once('.').map_or(key.contract.as_str(), |(_, name)| name)
 }
 
 fn as_uint(value: &Value) -> Option<u128> {
@@ -346,7 +352,7 @@ impl Invariants {
         if added.len() != 1 {
             return Err(self.broken(format!("a get-record added {} access-log entries, not 1", added.len())));
         }
-        let engine_ctx = self.engine.context(self.engine.deployer());
+        let engine_ctx = self.engine.deployer().clone();
         let stats = self.engine.read(&engine_ctx, RECORDS_CONTRACT, "get-stats", &[]).map_err(|e| self.broken(e.to_string()))?.value;
         let log_id = field(&stats, "total-access-log-entries").and_then(as_uint).unwrap_or(0);
         let entry = self.engine.read(&engine_ctx, RECORDS_CONTRACT, "get-access-log-entry", &[uint(log_id)]).map_err(|e| self.broken(e.to_string()))?.value;

@@ -6,7 +6,8 @@ use clarimed_reference::{PrincipalData, Value};
 use sha2::{Digest, Sha256};
 
 use clarimed_reference::keys::Key;
-use clarimed_reference::values::{ascii, buff, none, principal, some, to_literal, tuple, uint};
+use clarimed_engine::to_literal;
+use clarimed_reference::values::{ascii, buff, none, principal, some, tuple, uint};
 use clarimed_reference::{CONSENT_CONTRACT, RECORDS_CONTRACT};
 
 use crate::chain::{serialized, Chain};

@@ -7,7 +7,8 @@
 //! proptest has removed some of its steps while shrinking.
 
 use clarimed_reference::keys::Key;
-use clarimed_reference::values::{ascii, buff, list, none, principal, some, to_literal, tuple, uint};
+use clarimed_engine::to_literal;
+use clarimed_reference::values::{ascii, buff, list, none, principal, some, tuple, uint};
 use clarimed_reference::{PrincipalData, Value, CONSENT_CONTRACT, RECORDS_CONTRACT};
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};

@@ -3,21 +3,24 @@
 use clarimed_consent::codes::{AuditAction, ConsentError, DataType};
 use clarimed_consent::{CallError, ConsentEvent, Context, PatientConsent, Principal};
 use clarimed_storage::clarity::ContractId;
-use clarimed_storage::MemoryStore;
+use clarimed_storage::{MemoryStore, Transactional};
+
+/// A store the contracts write to straight away.
+type Store = Transactional<MemoryStore>;
 
 fn who(n: u8) -> Principal {
     Principal::standard(26, [n; 20])
 }
 
 struct Fixture {
-    store: MemoryStore,
+    store: Store,
     contract: PatientConsent,
 }
 
 impl Fixture {
     fn new() -> Fixture {
         let contract = PatientConsent::new(&ContractId::new("ST000000000000000000002AMW42H.patient-consent"));
-        let mut store = MemoryStore::new();
+        let mut store = Transactional::new(MemoryStore::new());
         contract.deploy(&mut store, &who(0)).unwrap();
         Fixture { store, contract }
     }

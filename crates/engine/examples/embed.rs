@@ -25,7 +25,7 @@ pub fn run() -> Result<String, Box<dyn std::error::Error>> {
     let mut engine = Engine::open_or_create(dir.path().join("clarimed.db"), &owner)?;
 
     // The typed API: each call a transaction, kept on ok.
-    let as_patient = engine.context(&patient);
+    let as_patient = patient.clone();
     engine.consent().register_patient(&as_patient, "PAT-1", 19_800_412, None, Some(provider.clone()))?;
     engine.consent().grant_consent(&as_patient, &provider, DataType::MedicalHistory, None, "ongoing care")?;
     engine.records().grant_provider_access(&as_patient, &patient, &provider, AccessLevel::Write, None, true)?;
@@ -41,13 +41,13 @@ pub fn run() -> Result<String, Box<dyn std::error::Error>> {
         ("checksum", buff(&checksum)),
     ]);
     let signature = provider_key.sign_value(&message)?;
-    let as_provider = engine.context(&provider);
+    let as_provider = provider.clone();
     let content = Content { title: "Initial diagnosis", data_hash: &data_hash, checksum: &checksum };
     let signed = Signed { signature: &signature, public_key: &provider_key.public_key() };
     let (record_id, _) = engine.records().create_record(&as_provider, &patient, RecordType::Diagnosis, &content, None, 1, &signed)?;
 
     // The permission check, as node software would run it per access.
-    let level = engine.records().check_access(&as_provider, record_id, &provider, Action::Read)?;
+    let level = engine.records().check_access(record_id, &provider, Action::Read)?;
 
     // The Clarity-valued API: the same contracts, with clarity-vm values.
     let read = engine.call(&as_provider, "record-management", "get-record", &[Value::UInt(record_id)])?;

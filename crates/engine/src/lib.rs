@@ -89,7 +89,7 @@ pub use clarity_api::{check_arguments, CallOutput};
 pub use convert::{bytes_to_value, parse_principal, principal_to_clarity, principal_to_native, principal_to_string, to_value};
 pub use engine::{Engine, DEFAULT_DB_PATH, GENESIS_HEIGHT};
 pub use error::{CallError, EngineError};
-pub use literal::{literal_value, parse_expressions, parse_literal};
+pub use literal::{literal_value, parse_expressions, parse_literal, to_literal};
 pub use typed::{ConsentCalls, ConsentResult, RecordsCalls, RecordsResult};
 
 pub use clarimed_consent::{codes as consent_codes, state as consent_state, ConsentEvent};
@@ -99,7 +99,7 @@ pub use clarimed_storage::{MemoryStore, SqliteStore, Store};
 
 /// clarity-vm's value types, as the Clarity-valued API takes and gives them.
 pub mod clarity {
-    pub use clarity::vm::types::{PrincipalData, TypeSignature};
+    pub use clarity::vm::types::{PrincipalData, QualifiedContractIdentifier, StandardPrincipalData, TypeSignature};
     pub use clarity::vm::Value;
 }
 

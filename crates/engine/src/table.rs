@@ -18,6 +18,11 @@ use crate::clarity_api::{public, read_only, response, Args, CallOutput};
 use crate::engine::Core;
 use crate::error::EngineError;
 
+/// `patient-consent`'s name.
+pub const CONSENT_CONTRACT: &str = "patient-consent";
+/// `record-management`'s name.
+pub const RECORDS_CONTRACT: &str = "record-management";
+
 /// One of the two contracts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Contract {
@@ -34,8 +39,8 @@ impl Contract {
     /// The contract's name.
     pub fn name(self) -> &'static str {
         match self {
-            Contract::PatientConsent => "patient-consent",
-            Contract::RecordManagement => "record-management",
+            Contract::PatientConsent => CONSENT_CONTRACT,
+            Contract::RecordManagement => RECORDS_CONTRACT,
         }
     }
 

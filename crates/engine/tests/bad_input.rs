@@ -93,7 +93,7 @@ fn engine() -> Engine<MemoryStore> {
 fn refused_call(key: &Key, contract: &str, function: &str, args: &[Value]) -> EngineError {
     let mut engine = engine();
     let before = engine.dump_state().unwrap();
-    let ctx = engine.context(&native(key));
+    let ctx = native(key.clone());
     let error = engine.call(&ctx, contract, function, args).expect_err("a refused call");
     assert_eq!(engine.dump_state().unwrap(), before, "{contract}.{function}: a refused call changed the state");
     error
@@ -120,7 +120,7 @@ fn assert_refuses(error: EngineError, name: &str) {
 fn assert_err(key: &Key, contract: &str, function: &str, args: &[Value], code: u128) {
     let mut engine = engine();
     let before = engine.dump_state().unwrap();
-    let ctx = engine.context(&native(key));
+    let ctx = native(key.clone());
     let output = engine.call(&ctx, contract, function, args).unwrap();
     assert_eq!(output.value, Value::error(uint(code)).unwrap(), "{contract}.{function}");
     assert!(!output.committed && output.events.is_empty());
@@ -131,7 +131,7 @@ fn assert_err(key: &Key, contract: &str, function: &str, args: &[Value], code: u
 #[track_caller]
 fn assert_ok(key: &Key, contract: &str, function: &str, args: &[Value], value: Value) {
     let mut engine = engine();
-    let ctx = engine.context(&native(key));
+    let ctx = native(key.clone());
     let output = engine.call(&ctx, contract, function, args).unwrap();
     assert_eq!(output.value, Value::okay(value).unwrap(), "{contract}.{function}");
     assert!(output.committed);
@@ -508,7 +508,7 @@ fn a_sender_clarity_cannot_represent_is_refused() {
     let mut engine = engine();
     let before = engine.dump_state().unwrap();
     let sender = Principal { contract_name: Some("clinic registry".into()), ..native(&provider()) };
-    let ctx = engine.context(&sender);
+    let ctx = sender.clone();
     let error = engine.call(&ctx, CONSENT_CONTRACT, "register-patient", &[ascii("PAT-2"), uint(19_800_101), none(), none()]).unwrap_err();
     assert!(matches!(error, EngineError::InvalidPrincipal(_)), "{error}");
     assert!(matches!(engine.read(&ctx, CONSENT_CONTRACT, "get-stats", &[]), Err(EngineError::InvalidPrincipal(_))));

@@ -25,7 +25,7 @@ fn ascii(text: &str) -> Value {
 fn assert_refused(args: &[Value], function: &str, matches: impl Fn(&EngineError) -> bool) {
     let (mut engine, owner) = engine();
     let before = engine.dump_state().unwrap();
-    let ctx = engine.context(&owner);
+    let ctx = owner.clone();
     let error = engine.call(&ctx, CONSENT_CONTRACT, function, args).expect_err("a bad call");
     assert!(matches(&error), "{error}");
     assert_eq!(engine.dump_state().unwrap(), before);
@@ -34,7 +34,7 @@ fn assert_refused(args: &[Value], function: &str, matches: impl Fn(&EngineError)
 #[test]
 fn an_unknown_contract_is_a_typed_error() {
     let (mut engine, owner) = engine();
-    let ctx = engine.context(&owner);
+    let ctx = owner.clone();
     let error = engine.call(&ctx, "no-such-contract", "get-stats", &[]).unwrap_err();
     assert!(matches!(error, EngineError::UnknownContract(ref name) if name == "no-such-contract"), "{error}");
 }
@@ -52,7 +52,7 @@ fn wrong_arity_is_a_typed_error() {
 #[test]
 fn a_public_function_cannot_be_called_read_only() {
     let (engine, owner) = engine();
-    let ctx = engine.context(&owner);
+    let ctx = owner.clone();
     let error = engine.read(&ctx, CONSENT_CONTRACT, "set-paused", &[Value::Bool(true)]).unwrap_err();
     assert!(matches!(error, EngineError::NotReadOnly { .. }), "{error}");
 }
@@ -75,7 +75,7 @@ fn sample(ty: &TypeSignature, principal: &Value) -> Value {
 fn every_function_in_the_signature_table_is_dispatched() {
     let (mut engine, owner) = engine();
     let principal = Value::Principal(clarimed_engine::principal_to_clarity(&owner).unwrap());
-    let ctx = engine.context(&owner);
+    let ctx = owner.clone();
     for contract in [CONSENT_CONTRACT, RECORDS_CONTRACT] {
         for function in functions(contract).unwrap() {
             let args: Vec<Value> = function.args.iter().map(|(_, ty)| sample(ty, &principal)).collect();

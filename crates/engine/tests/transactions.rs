@@ -13,7 +13,7 @@ fn principal(seed: &[u8]) -> Principal {
 fn registered() -> (Engine<MemoryStore>, Principal) {
     let mut engine = Engine::in_memory(&principal(b"owner")).unwrap();
     let patient = principal(b"patient");
-    let ctx = engine.context(&patient);
+    let ctx = patient.clone();
     engine.consent().register_patient(&ctx, "PAT-1", 19_800_101, None, None).unwrap();
     (engine, patient)
 }
@@ -22,7 +22,7 @@ fn registered() -> (Engine<MemoryStore>, Principal) {
 fn a_call_that_returns_err_leaves_no_trace() {
     let (mut engine, patient) = registered();
     let before = engine.dump_state().unwrap();
-    let ctx = engine.context(&patient);
+    let ctx = patient.clone();
     // A batch whose third type is invalid writes two consents, two audit entries and
     // a counter before it fails: none of that may remain.
     let codes: Vec<Value> = [0u128, 1, 9].into_iter().map(Value::UInt).collect();
@@ -43,7 +43,7 @@ fn a_call_that_returns_err_leaves_no_trace() {
 fn the_typed_api_reports_the_contract_error_and_keeps_nothing() {
     let (mut engine, patient) = registered();
     let before = engine.dump_state().unwrap();
-    let ctx = engine.context(&patient);
+    let ctx = patient.clone();
     let result = engine.consent().grant_consent(&ctx, &patient, DataType::LabResults, None, "self");
     assert!(matches!(result, Err(CallError::Contract(ConsentError::InvalidInput))));
     assert_eq!(engine.dump_state().unwrap(), before);
@@ -53,7 +53,7 @@ fn the_typed_api_reports_the_contract_error_and_keeps_nothing() {
 fn read_only_calls_write_nothing() {
     let (mut engine, patient) = registered();
     let before = engine.dump_state().unwrap();
-    let ctx = engine.context(&patient);
+    let ctx = patient.clone();
     let who = Value::Principal(clarimed_engine::principal_to_clarity(&patient).unwrap());
     for (contract, function, args) in [
         ("patient-consent", "get-patient", vec![who.clone()]),
@@ -76,7 +76,7 @@ fn a_block_reaches_the_sqlite_file_only_when_committed() {
     {
         let mut engine = Engine::open_or_create(&path, &principal(b"owner")).unwrap();
         engine.begin_block().unwrap();
-        let ctx = engine.context(&patient);
+        let ctx = patient.clone();
         engine.consent().register_patient(&ctx, "PAT-1", 19_800_101, None, None).unwrap();
         assert!(engine.consent().get_patient(&patient).unwrap().is_some());
         assert!(!is_registered(&Engine::open(&path).unwrap(), &patient), "the block is not committed yet");
@@ -91,7 +91,7 @@ fn an_aborted_block_drops_its_calls_and_blocks() {
     let before = engine.dump_state().unwrap();
     engine.begin_block().unwrap();
     engine.mine(10).unwrap();
-    let ctx = engine.context(&patient);
+    let ctx = patient.clone();
     engine.consent().update_patient_preferences(&ctx, false, false, true).unwrap();
     engine.abort_block().unwrap();
     assert_eq!(engine.dump_state().unwrap(), before);
@@ -100,7 +100,7 @@ fn an_aborted_block_drops_its_calls_and_blocks() {
 
 /// `get-patient` through a separate handle on the file.
 fn is_registered(engine: &Engine<SqliteStore>, patient: &Principal) -> bool {
-    let ctx = engine.context(patient);
+    let ctx = patient.clone();
     let who = Value::Principal(clarimed_engine::principal_to_clarity(patient).unwrap());
     engine.read(&ctx, "patient-consent", "get-patient", &[who]).unwrap().value != Value::none()
 }

@@ -8,7 +8,10 @@ use clarimed_consent::{CallError, Context, Principal};
 use clarimed_records::codes::{AccessLevel, RecordsError};
 use clarimed_records::{ConsentView, Content, Crypto, RecordManagement, Signed};
 use clarimed_storage::clarity::{ContractId, StateError};
-use clarimed_storage::MemoryStore;
+use clarimed_storage::{MemoryStore, Transactional};
+
+/// A store the contracts write to straight away.
+type Store = Transactional<MemoryStore>;
 
 fn who(n: u8) -> Principal {
     Principal::standard(26, [n; 20])
@@ -25,14 +28,14 @@ struct FakeConsent {
     emergencies: RefCell<HashSet<Principal>>,
 }
 
-impl ConsentView<MemoryStore> for FakeConsent {
-    fn is_registered(&self, _: &MemoryStore, patient: &Principal) -> Result<bool, StateError> {
+impl ConsentView<Store> for FakeConsent {
+    fn is_registered(&self, _: &Store, patient: &Principal) -> Result<bool, StateError> {
         Ok(*patient == who(PATIENT))
     }
-    fn has_consent(&self, _: &MemoryStore, _: u128, _: &Principal, provider: &Principal, data_type: u128) -> Result<bool, StateError> {
+    fn has_consent(&self, _: &Store, _: u128, _: &Principal, provider: &Principal, data_type: u128) -> Result<bool, StateError> {
         Ok(self.consents.borrow().contains(&(provider.clone(), data_type)))
     }
-    fn has_emergency_access(&self, _: &MemoryStore, _: u128, _: &Principal, provider: &Principal) -> Result<bool, StateError> {
+    fn has_emergency_access(&self, _: &Store, _: u128, _: &Principal, provider: &Principal) -> Result<bool, StateError> {
         Ok(self.emergencies.borrow().contains(provider))
     }
 }
@@ -51,7 +54,7 @@ impl Crypto for FakeCrypto {
 }
 
 struct Fixture {
-    store: MemoryStore,
+    store: Store,
     contract: RecordManagement,
     consent: FakeConsent,
 }
@@ -59,7 +62,7 @@ struct Fixture {
 impl Fixture {
     fn new() -> Fixture {
         let contract = RecordManagement::new(&ContractId::new("ST000000000000000000002AMW42H.record-management"));
-        let mut store = MemoryStore::new();
+        let mut store = Transactional::new(MemoryStore::new());
         contract.deploy(&mut store, &who(0)).unwrap();
         Fixture { store, contract, consent: FakeConsent::default() }
     }

@@ -1,6 +1,6 @@
 //! What every store promises, checked on each backend, and the nested transactions.
 
-use clarimed_storage::{Batch, MemoryStore, SqliteStore, Store, StoreError, Transactional};
+use clarimed_storage::{Batch, Cached, Memo, MemoryStore, Recording, SqliteStore, Store, StoreCommit, StoreError, StoreRead, StoreWrite, Transactional};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
@@ -8,13 +8,19 @@ fn backends() -> Vec<(&'static str, Box<dyn Store>)> {
     vec![
         ("memory", Box::new(MemoryStore::new())),
         ("sqlite", Box::new(SqliteStore::in_memory().unwrap())),
-        ("transactional memory", Box::new(Transactional::new(MemoryStore::new()))),
+        ("cached memory", Box::new(Cached::new(MemoryStore::new()))),
     ]
+}
+
+/// Writes straight through to `backend`, a batch per put or delete.
+fn writer(backend: &dyn Store) -> Transactional<&dyn Store> {
+    Transactional::new(backend)
 }
 
 #[test]
 fn a_put_is_read_back_and_a_delete_removes_it() {
-    for (name, mut store) in backends() {
+    for (name, backend) in backends() {
+        let mut store = writer(&*backend);
         store.put(b"k", b"v1").unwrap();
         store.put(b"k", b"v2").unwrap();
         assert_eq!(store.get(b"k").unwrap().as_deref(), Some(&b"v2"[..]), "{name}");
@@ -26,7 +32,8 @@ fn a_put_is_read_back_and_a_delete_removes_it() {
 
 #[test]
 fn a_prefix_scan_returns_exactly_the_prefixed_keys_in_order() {
-    for (name, mut store) in backends() {
+    for (name, backend) in backends() {
+        let mut store = writer(&*backend);
         for key in [&b"b/2"[..], b"a/1", b"b/1", b"b", b"c/1", &[b'b', b'/', 0xff][..]] {
             store.put(key, key).unwrap();
         }
@@ -37,8 +44,8 @@ fn a_prefix_scan_returns_exactly_the_prefixed_keys_in_order() {
 
 #[test]
 fn a_batch_applies_its_puts_and_deletes_together() {
-    for (name, mut store) in backends() {
-        store.put(b"gone", b"x").unwrap();
+    for (name, store) in backends() {
+        writer(&*store).put(b"gone", b"x").unwrap();
         let mut batch = Batch::default();
         batch.put(b"new", b"y");
         batch.delete(b"gone");
@@ -81,9 +88,9 @@ fn only_the_outermost_commit_reaches_the_backend() {
     store.begin();
     store.put(b"k", b"v").unwrap();
     store.commit().unwrap();
-    assert_eq!(store.backend().get(b"k").unwrap().as_deref(), None);
+    assert_eq!(store.base().get(b"k").unwrap().as_deref(), None);
     store.commit().unwrap();
-    assert_eq!(store.backend().get(b"k").unwrap().as_deref(), Some(&b"v"[..]));
+    assert_eq!(store.base().get(b"k").unwrap().as_deref(), Some(&b"v"[..]));
 }
 
 #[test]
@@ -162,8 +169,85 @@ proptest! {
             prop_assert_eq!(store.depth(), model.len() - 1);
         }
         while store.depth() > 0 { store.commit().unwrap(); let top = model.pop().unwrap(); *model.last_mut().unwrap() = top; }
-        let backend: Vec<(Vec<u8>, Vec<u8>)> = store.backend().scan_prefix(b"").unwrap();
+        let backend: Vec<(Vec<u8>, Vec<u8>)> = store.base().scan_prefix(b"").unwrap();
         let expected: Vec<(Vec<u8>, Vec<u8>)> = model[0].iter().map(|(k, v)| (vec![*k], vec![*v])).collect();
         prop_assert_eq!(backend, expected);
     }
+}
+
+#[test]
+fn a_cache_serves_each_committed_value_and_forgets_nothing_it_should_not() {
+    let cached = Cached::new(MemoryStore::new());
+    let mut store = Transactional::new(&cached);
+    store.put(b"a", b"1").unwrap();
+    store.put(b"b", b"1").unwrap();
+    assert_eq!(cached.get(b"a").unwrap().as_deref(), Some(&b"1"[..]));
+    store.put(b"a", b"2").unwrap();
+    assert_eq!(cached.get(b"a").unwrap().as_deref(), Some(&b"2"[..]), "the new value, not the cached one");
+    assert_eq!(cached.get(b"b").unwrap().as_deref(), Some(&b"1"[..]));
+    store.delete(b"b").unwrap();
+    assert_eq!(cached.get(b"b").unwrap().as_deref(), None);
+    assert_eq!(cached.backend().get(b"a").unwrap().as_deref(), Some(&b"2"[..]));
+}
+
+#[test]
+fn a_consistent_read_is_run_again_when_a_commit_swaps_values_under_it() {
+    let cached = Cached::new(MemoryStore::new());
+    let mut runs = 0;
+    let answer = cached.read_consistent(|_| {
+        runs += 1;
+        if runs == 1 {
+            Transactional::new(&cached).put(b"k", b"v").unwrap();
+        }
+        cached.get(b"k").unwrap().map(|v| v.into_owned())
+    });
+    assert_eq!((runs, answer), (2, Some(b"v".to_vec())));
+}
+
+#[test]
+fn a_memo_forgets_exactly_the_answers_that_read_a_written_key() {
+    let cached = Cached::new(MemoryStore::new());
+    let memo: Memo<&str, u32> = Memo::default();
+    let remember = |name, keys: &[&[u8]]| {
+        let recording = Recording::new(&cached);
+        for key in keys {
+            recording.get(key).unwrap();
+        }
+        let generation = cached.generation();
+        memo.remember(name, 1, recording.into_keys().unwrap(), || cached.unchanged_since(generation));
+    };
+    remember("reads a", &[b"a"]);
+    remember("reads a and b", &[b"a", b"b"]);
+    remember("reads c", &[b"c"]);
+    cached.commit_with(one_put(b"b"), |batch| memo.invalidate(batch.keys())).unwrap();
+    assert_eq!(memo.get(&"reads a"), Some(1));
+    assert_eq!(memo.get(&"reads a and b"), None);
+    assert_eq!(memo.get(&"reads c"), Some(1));
+    cached.commit_with(one_put(b"a"), |batch| memo.invalidate(batch.keys())).unwrap();
+    assert_eq!(memo.get(&"reads a"), None);
+    assert_eq!(memo.get(&"reads c"), Some(1));
+}
+
+#[test]
+fn an_answer_computed_before_a_commit_is_not_remembered_after_it() {
+    let cached = Cached::new(MemoryStore::new());
+    let memo: Memo<&str, u32> = Memo::default();
+    let generation = cached.generation();
+    cached.write(one_put(b"a")).unwrap();
+    memo.remember("stale", 1, vec![b"a".to_vec()], || cached.unchanged_since(generation));
+    assert_eq!(memo.get(&"stale"), None);
+}
+
+#[test]
+fn a_scan_leaves_an_answer_unremembered() {
+    let store = MemoryStore::new();
+    let recording = Recording::new(&store);
+    recording.scan_prefix(b"").unwrap();
+    assert_eq!(recording.into_keys(), None);
+}
+
+fn one_put(key: &[u8]) -> Batch {
+    let mut batch = Batch::default();
+    batch.put(key, b"x");
+    batch
 }
