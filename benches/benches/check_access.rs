@@ -45,7 +45,7 @@ fn check_group(c: &mut Criterion, engines: &mut Engines, group: &str, accessor: 
     let native = principal_to_native(&accessor.principal().into());
     let action_code = clarimed_engine::records_codes::Action::from_code(action).expect("read or write");
     let mut g = c.benchmark_group(group);
-    let ctx = native.clone();
+    let _ctx = native.clone();
     g.bench_function("native-memory", |b| b.iter(|| engines.memory.records().check_access(black_box(1), black_box(&native), action_code)));
     g.bench_function("native-sqlite", |b| b.iter(|| engines.sqlite.records().check_access(black_box(1), black_box(&native), action_code)));
     let sender: PrincipalData = accessor.principal().into();

@@ -132,8 +132,8 @@ fn check_latency(engine: &mut Engine<SqliteStore>, provider: &Principal, records
             1 + u128::from(rng) % records
         })
         .collect();
-    let ctx = provider.clone();
-    let mut pass = || {
+    let _ctx = provider.clone();
+    let pass = || {
         let mut times: Vec<u64> = ids
             .iter()
             .map(|id| {

@@ -51,7 +51,7 @@ fn a_clarity_vm_state_loaded_into_the_native_engine_continues_identically() {
         }
         let reference = reference.into_inner();
         let (rows, height) = (reference.dump_state().unwrap(), reference.block_height());
-        let mut native = Engine::<MemoryStore>::deploy(pool.owner());
+        let native = Engine::<MemoryStore>::deploy(pool.owner());
         native.import_state(&rows, height).unwrap();
         assert_eq!(native.dump_state().unwrap(), rows, "seed {seed}: the native engine holds the loaded state");
         let mut run = Differential::with_engines(pool, reference, native, 1);
@@ -64,7 +64,7 @@ fn a_clarity_vm_state_loaded_into_the_native_engine_continues_identically() {
 #[test]
 fn importing_rows_of_another_deployment_is_refused_and_changes_nothing() {
     let pool = Pool::new();
-    let mut native = Engine::<MemoryStore>::deploy(pool.owner());
+    let native = Engine::<MemoryStore>::deploy(pool.owner());
     let before = native.dump_state().unwrap();
     let other = Engine::<MemoryStore>::deploy(pool.key(9)).dump_state().unwrap();
     assert!(native.import_state(&other, 5).is_err());

@@ -4,7 +4,7 @@ mod common;
 
 use clarimed_conformance::journey::{patient_journey, Cast, Outcome, Step, START_HEIGHT};
 use clarimed_conformance::{serialized, Deploy};
-use clarimed_reference::values::to_literal;
+use clarimed_engine::to_literal;
 use common::*;
 
 /// Runs the journey on `C`, checking every step as it goes; returns each step's

@@ -193,7 +193,7 @@ scenario! {
         let ids = clarimed_reference::values::list(vec![uint(1), uint(1)]);
         assert_err(&w.records(&patient, "archive-records", vec![ids]), code(RecordsError::RecordArchived));
         let info = w.read_records("get-record-info", vec![uint(1)]);
-        assert!(clarimed_reference::values::to_literal(&info).contains("status: u0"), "{info:?}");
+        assert!(clarimed_engine::to_literal(&info).contains("status: u0"), "{info:?}");
     }
 }
 

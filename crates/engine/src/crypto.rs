@@ -6,7 +6,7 @@ use stacks_common::address::{AddressHashMode, C32_ADDRESS_VERSION_TESTNET_SINGLE
 use stacks_common::types::chainstate::{StacksAddress, StacksPublicKey};
 use stacks_common::util::secp256k1::secp256k1_verify;
 
-/// `principal-of?` and `secp256k1-verify` on a testnet chain.
+/// `principal-of?` and `secp256k1-verify` on a testnet chain, as clarity-vm computes them.
 pub struct TestnetCrypto;
 
 impl Crypto for TestnetCrypto {

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use stacks_common::types::chainstate::{StacksPrivateKey, StacksPublicKey};
 use stacks_common::types::PrivateKey;
 
-use crate::crypto::TestnetCrypto;
+pub use crate::crypto::TestnetCrypto;
 use crate::error::EngineError;
 
 /// A secp256k1 private key with a compressed public key, as Stacks uses them.

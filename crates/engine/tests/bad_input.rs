@@ -5,7 +5,7 @@
 //! an odd value, the engine takes it too and does what the VM does.
 
 use clarimed_engine::clarity::{PrincipalData, Value};
-use clarimed_engine::signatures::{functions, CONSENT_CONTRACT, RECORDS_CONTRACT};
+use clarimed_engine::table::{find, Access, CONSENT_CONTRACT, RECORDS_CONTRACT};
 use clarimed_engine::{parse_literal, parse_principal, principal_to_clarity, principal_to_native, principal_to_string, Engine, EngineError, MemoryStore, Principal};
 use clarimed_reference::keys::Key;
 use clarimed_reference::values::{ascii, buff, list, none, principal, some, tuple, uint};
@@ -80,8 +80,8 @@ fn update(title: Value, data_hash: Value, checksum: Value, signature: Value, pub
 
 /// A registered patient with one record of their own: u1, version u1.
 fn engine() -> Engine<MemoryStore> {
-    let mut engine = Engine::in_memory(&native(&owner())).unwrap();
-    let ctx = engine.context(&native(&patient()));
+    let engine = Engine::in_memory(&native(&owner())).unwrap();
+    let ctx = native(&patient());
     let registered = engine.call(&ctx, CONSENT_CONTRACT, "register-patient", &[ascii("PAT-1"), uint(19_800_101), none(), none()]).unwrap();
     assert_eq!(registered.value, Value::okay_true());
     let created = engine.call(&ctx, RECORDS_CONTRACT, "create-record", &record(0, 0, HASH)).unwrap();
@@ -91,9 +91,9 @@ fn engine() -> Engine<MemoryStore> {
 
 /// `key`'s call is refused and the state is as it was.
 fn refused_call(key: &Key, contract: &str, function: &str, args: &[Value]) -> EngineError {
-    let mut engine = engine();
+    let engine = engine();
     let before = engine.dump_state().unwrap();
-    let ctx = native(key.clone());
+    let ctx = native(key);
     let error = engine.call(&ctx, contract, function, args).expect_err("a refused call");
     assert_eq!(engine.dump_state().unwrap(), before, "{contract}.{function}: a refused call changed the state");
     error
@@ -102,7 +102,7 @@ fn refused_call(key: &Key, contract: &str, function: &str, args: &[Value]) -> En
 /// The read-only call is refused through `read` and `call` alike, changing nothing.
 fn refused_read(contract: &str, function: &str, args: &[Value]) -> EngineError {
     let engine = engine();
-    let ctx = engine.context(&native(&patient()));
+    let ctx = native(&patient());
     let error = engine.read(&ctx, contract, function, args).expect_err("a refused read");
     let through_call = refused_call(&patient(), contract, function, args);
     assert_eq!(error.to_string(), through_call.to_string());
@@ -118,9 +118,9 @@ fn assert_refuses(error: EngineError, name: &str) {
 /// `key`'s call answers `(err code)` and keeps nothing.
 #[track_caller]
 fn assert_err(key: &Key, contract: &str, function: &str, args: &[Value], code: u128) {
-    let mut engine = engine();
+    let engine = engine();
     let before = engine.dump_state().unwrap();
-    let ctx = native(key.clone());
+    let ctx = native(key);
     let output = engine.call(&ctx, contract, function, args).unwrap();
     assert_eq!(output.value, Value::error(uint(code)).unwrap(), "{contract}.{function}");
     assert!(!output.committed && output.events.is_empty());
@@ -130,8 +130,8 @@ fn assert_err(key: &Key, contract: &str, function: &str, args: &[Value], code: u
 /// `key`'s call answers `(ok value)` and keeps its writes.
 #[track_caller]
 fn assert_ok(key: &Key, contract: &str, function: &str, args: &[Value], value: Value) {
-    let mut engine = engine();
-    let ctx = native(key.clone());
+    let engine = engine();
+    let ctx = native(key);
     let output = engine.call(&ctx, contract, function, args).unwrap();
     assert_eq!(output.value, Value::okay(value).unwrap(), "{contract}.{function}");
     assert!(output.committed);
@@ -140,9 +140,9 @@ fn assert_ok(key: &Key, contract: &str, function: &str, args: &[Value], value: V
 /// The read-only function answers `value` through `read` and `call` alike.
 #[track_caller]
 fn assert_reads(contract: &str, function: &str, args: &[Value], value: Value) {
-    let mut engine = engine();
+    let engine = engine();
     let before = engine.dump_state().unwrap();
-    let ctx = engine.context(&native(&patient()));
+    let ctx = native(&patient());
     assert_eq!(engine.read(&ctx, contract, function, args).unwrap().value, value, "{contract}.{function}");
     assert_eq!(engine.call(&ctx, contract, function, args).unwrap().value, value, "{contract}.{function}");
     assert_eq!(engine.dump_state().unwrap(), before);
@@ -154,12 +154,12 @@ fn assert_reads(contract: &str, function: &str, args: &[Value], value: Value) {
 fn assert_as_clarity_vm(calls: &[(&str, &str, Vec<Value>)]) {
     let (owner, patient) = (owner(), patient());
     let mut vm = ReferenceVm::new(owner.principal()).unwrap();
-    let mut engine = Engine::in_memory(&native(&owner)).unwrap();
+    let engine = Engine::in_memory(&native(&owner)).unwrap();
     let sender: PrincipalData = patient.principal().into();
-    let ctx = engine.context(&native(&patient));
+    let ctx = native(&patient);
     let register = (CONSENT_CONTRACT, "register-patient", vec![ascii("PAT-1"), uint(19_800_101), none(), none()]);
     for (contract, function, args) in std::iter::once(&register).chain(calls) {
-        let read_only = functions(contract).unwrap().iter().any(|f| f.name == *function && f.read_only);
+        let read_only = find(contract, function).unwrap().access == Access::ReadOnly;
         let (value, events) = if read_only {
             let value = vm.call_read_only(&sender, contract, function, args).unwrap();
             assert_eq!(engine.read(&ctx, contract, function, args).unwrap().value, value, "{contract}.{function}");
@@ -505,7 +505,7 @@ fn a_deployer_without_a_c32_address_is_refused() {
 
 #[test]
 fn a_sender_clarity_cannot_represent_is_refused() {
-    let mut engine = engine();
+    let engine = engine();
     let before = engine.dump_state().unwrap();
     let sender = Principal { contract_name: Some("clinic registry".into()), ..native(&provider()) };
     let ctx = sender.clone();
@@ -515,18 +515,15 @@ fn a_sender_clarity_cannot_represent_is_refused() {
     assert_eq!(engine.dump_state().unwrap(), before);
 }
 
-/// Clarity's block height is 32-bit; a larger one would overflow `block-height + n`.
+/// Clarity's block height is 32-bit, and the engine owns it: mining past it is
+/// refused, and no call can name another height.
 #[test]
-fn a_block_height_beyond_32_bits_is_refused() {
-    let mut engine = engine();
-    let before = engine.dump_state().unwrap();
-    let mut ctx = engine.context(&native(&provider()));
-    ctx.block_height = u128::MAX;
-    let error = engine.call(&ctx, CONSENT_CONTRACT, "emergency-override", &[who(&patient()), ascii("collapsed")]).unwrap_err();
-    assert!(matches!(error, EngineError::BlockHeightOutOfRange(u128::MAX)), "{error}");
-    let read = engine.read(&ctx, CONSENT_CONTRACT, "has-consent", &[who(&patient()), who(&provider()), uint(0)]);
-    assert!(matches!(read, Err(EngineError::BlockHeightOutOfRange(_))));
-    assert_eq!(engine.dump_state().unwrap(), before);
+fn mining_past_the_last_32_bit_block_height_is_refused() {
+    let engine = engine();
+    let before = (engine.dump_state().unwrap(), engine.block_height());
+    let error = engine.mine(u32::MAX).unwrap_err();
+    assert!(matches!(error, EngineError::BlockHeightOutOfRange(u32::MAX)), "{error}");
+    assert_eq!((engine.dump_state().unwrap(), engine.block_height()), before);
 }
 
 // Buffers.

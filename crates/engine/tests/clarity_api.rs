@@ -3,7 +3,7 @@
 //! contracts' own. Bad argument values are in `bad_input.rs`.
 
 use clarimed_engine::clarity::{TypeSignature, Value};
-use clarimed_engine::signatures::{functions, CONSENT_CONTRACT, RECORDS_CONTRACT};
+use clarimed_engine::table::{functions, Access, Contract, CONSENT_CONTRACT};
 use clarimed_engine::{Engine, EngineError, MemoryStore, Principal};
 use clarimed_reference::keys::Key;
 use clarimed_reference::ReferenceVm;
@@ -23,7 +23,7 @@ fn ascii(text: &str) -> Value {
 
 /// The call fails with `matches` and the state is as it was.
 fn assert_refused(args: &[Value], function: &str, matches: impl Fn(&EngineError) -> bool) {
-    let (mut engine, owner) = engine();
+    let (engine, owner) = engine();
     let before = engine.dump_state().unwrap();
     let ctx = owner.clone();
     let error = engine.call(&ctx, CONSENT_CONTRACT, function, args).expect_err("a bad call");
@@ -33,7 +33,7 @@ fn assert_refused(args: &[Value], function: &str, matches: impl Fn(&EngineError)
 
 #[test]
 fn an_unknown_contract_is_a_typed_error() {
-    let (mut engine, owner) = engine();
+    let (engine, owner) = engine();
     let ctx = owner.clone();
     let error = engine.call(&ctx, "no-such-contract", "get-stats", &[]).unwrap_err();
     assert!(matches!(error, EngineError::UnknownContract(ref name) if name == "no-such-contract"), "{error}");
@@ -73,14 +73,14 @@ fn sample(ty: &TypeSignature, principal: &Value) -> Value {
 
 #[test]
 fn every_function_in_the_signature_table_is_dispatched() {
-    let (mut engine, owner) = engine();
+    let (engine, owner) = engine();
     let principal = Value::Principal(clarimed_engine::principal_to_clarity(&owner).unwrap());
     let ctx = owner.clone();
-    for contract in [CONSENT_CONTRACT, RECORDS_CONTRACT] {
-        for function in functions(contract).unwrap() {
-            let args: Vec<Value> = function.args.iter().map(|(_, ty)| sample(ty, &principal)).collect();
-            let result = engine.call(&ctx, contract, function.name, &args);
-            assert!(result.is_ok(), "{contract}.{}: {:?}", function.name, result.err());
+    for contract in Contract::ALL {
+        for function in functions(contract) {
+            let args: Vec<Value> = function.signatures().iter().map(|ty| sample(ty, &principal)).collect();
+            let result = engine.call(&ctx, contract.name(), function.name, &args);
+            assert!(result.is_ok(), "{}.{}: {:?}", contract.name(), function.name, result.err());
         }
     }
 }
@@ -88,19 +88,20 @@ fn every_function_in_the_signature_table_is_dispatched() {
 #[test]
 fn the_signature_table_matches_the_clarity_vms_analysis_of_the_contracts() {
     let mut vm = ReferenceVm::new(owner().principal()).unwrap();
-    for contract in [CONSENT_CONTRACT, RECORDS_CONTRACT] {
+    for contract in Contract::ALL {
         let deployed: Vec<(String, bool, Vec<(String, TypeSignature)>)> = vm
-            .function_signatures(contract)
+            .function_signatures(contract.name())
             .unwrap()
             .into_iter()
             .map(|f| (f.name, f.read_only, f.args))
             .collect();
         let mut table: Vec<(String, bool, Vec<(String, TypeSignature)>)> = functions(contract)
-            .unwrap()
-            .iter()
-            .map(|f| (f.name.to_string(), f.read_only, f.args.iter().map(|(n, t)| (n.to_string(), t.clone())).collect()))
+            .map(|f| {
+                let params = f.params.iter().zip(f.signatures()).map(|(p, t)| (p.name.to_string(), t.clone())).collect();
+                (f.name.to_string(), f.access == Access::ReadOnly, params)
+            })
             .collect();
         table.sort_by(|a, b| a.0.cmp(&b.0));
-        assert_eq!(table, deployed, "{contract}");
+        assert_eq!(table, deployed, "{}", contract.name());
     }
 }

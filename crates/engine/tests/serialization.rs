@@ -2,7 +2,8 @@
 //! native signature built-ins agree with real secp256k1 keys.
 
 use clarimed_engine::records_state::{CreateMessage, UpdateMessage};
-use clarimed_engine::{principal_to_native, Principal, TestnetCrypto};
+use clarimed_engine::keys::TestnetCrypto;
+use clarimed_engine::{principal_to_native, Principal};
 use clarimed_records::Crypto;
 use clarimed_reference::keys::{consensus_digest, Key};
 use clarimed_reference::values;

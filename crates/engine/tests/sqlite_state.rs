@@ -28,7 +28,7 @@ fn reopening_keeps_the_state_the_deployer_and_the_block_height() {
     let path = dir.path().join("clarimed.db");
     let (owner, patient, provider) = (principal(b"owner"), principal(b"patient"), principal(b"provider"));
     let before = {
-        let mut engine = Engine::open_or_create(&path, &owner).unwrap();
+        let engine = Engine::open_or_create(&path, &owner).unwrap();
         let ctx = patient.clone();
         engine.consent().register_patient(&ctx, "PAT-1", 19_800_101, None, None).unwrap();
         engine.consent().grant_consent(&ctx, &provider, DataType::LabResults, None, "labs").unwrap();
@@ -74,8 +74,8 @@ fn opening_a_sqlite_file_that_is_not_a_state_leaves_it_untouched() {
 fn the_memory_and_sqlite_engines_keep_the_same_state() {
     let owner = principal(b"owner");
     let patient = principal(b"patient");
-    let mut memory = Engine::in_memory(&owner).unwrap();
-    let mut sqlite = Engine::with_store(SqliteStore::in_memory().unwrap(), Some(&owner)).unwrap();
+    let memory = Engine::in_memory(&owner).unwrap();
+    let sqlite = Engine::with_store(SqliteStore::in_memory().unwrap(), Some(&owner)).unwrap();
     let ctx = patient.clone();
     memory.consent().register_patient(&ctx, "PAT-1", 19_800_101, None, None).unwrap();
     sqlite.consent().register_patient(&ctx, "PAT-1", 19_800_101, None, None).unwrap();

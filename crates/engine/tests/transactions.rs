@@ -11,7 +11,7 @@ fn principal(seed: &[u8]) -> Principal {
 }
 
 fn registered() -> (Engine<MemoryStore>, Principal) {
-    let mut engine = Engine::in_memory(&principal(b"owner")).unwrap();
+    let engine = Engine::in_memory(&principal(b"owner")).unwrap();
     let patient = principal(b"patient");
     let ctx = patient.clone();
     engine.consent().register_patient(&ctx, "PAT-1", 19_800_101, None, None).unwrap();
@@ -20,7 +20,7 @@ fn registered() -> (Engine<MemoryStore>, Principal) {
 
 #[test]
 fn a_call_that_returns_err_leaves_no_trace() {
-    let (mut engine, patient) = registered();
+    let (engine, patient) = registered();
     let before = engine.dump_state().unwrap();
     let ctx = patient.clone();
     // A batch whose third type is invalid writes two consents, two audit entries and
@@ -41,7 +41,7 @@ fn a_call_that_returns_err_leaves_no_trace() {
 
 #[test]
 fn the_typed_api_reports_the_contract_error_and_keeps_nothing() {
-    let (mut engine, patient) = registered();
+    let (engine, patient) = registered();
     let before = engine.dump_state().unwrap();
     let ctx = patient.clone();
     let result = engine.consent().grant_consent(&ctx, &patient, DataType::LabResults, None, "self");
@@ -51,7 +51,7 @@ fn the_typed_api_reports_the_contract_error_and_keeps_nothing() {
 
 #[test]
 fn read_only_calls_write_nothing() {
-    let (mut engine, patient) = registered();
+    let (engine, patient) = registered();
     let before = engine.dump_state().unwrap();
     let ctx = patient.clone();
     let who = Value::Principal(clarimed_engine::principal_to_clarity(&patient).unwrap());
@@ -74,7 +74,7 @@ fn a_block_reaches_the_sqlite_file_only_when_committed() {
     let path = dir.path().join("state.db");
     let patient = principal(b"patient");
     {
-        let mut engine = Engine::open_or_create(&path, &principal(b"owner")).unwrap();
+        let engine = Engine::open_or_create(&path, &principal(b"owner")).unwrap();
         engine.begin_block().unwrap();
         let ctx = patient.clone();
         engine.consent().register_patient(&ctx, "PAT-1", 19_800_101, None, None).unwrap();
@@ -87,7 +87,7 @@ fn a_block_reaches_the_sqlite_file_only_when_committed() {
 
 #[test]
 fn an_aborted_block_drops_its_calls_and_blocks() {
-    let (mut engine, patient) = registered();
+    let (engine, patient) = registered();
     let before = engine.dump_state().unwrap();
     engine.begin_block().unwrap();
     engine.mine(10).unwrap();
