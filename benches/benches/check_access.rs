@@ -109,12 +109,8 @@ fn typed_get_record_group(c: &mut Criterion, engines: &mut Engines) {
 
 fn benches(c: &mut Criterion) {
     let mut engines = Engines::new();
-    let (patient, provider, responder, stranger) = (
-        engines.cast.patient.clone(),
-        engines.cast.provider.clone(),
-        engines.cast.responder.clone(),
-        engines.cast.stranger.clone(),
-    );
+    let (patient, provider, responder, stranger) =
+        (engines.cast.patient.clone(), engines.cast.provider.clone(), engines.cast.responder.clone(), engines.cast.stranger.clone());
     check_group(c, &mut engines, "check-access", &provider, 0);
     check_group(c, &mut engines, "check-access-patient", &patient, 0);
     check_group(c, &mut engines, "check-access-emergency", &responder, 0);

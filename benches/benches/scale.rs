@@ -21,7 +21,8 @@ const BLOCK: usize = 1_000;
 const SAMPLES: usize = 10_000;
 const GET_RECORD_BLOCK: usize = 100;
 /// Record types whose consent data types the provider holds (0, 1, 2, 3, 7).
-const RECORD_TYPES: [RecordType; 5] = [RecordType::BasicInfo, RecordType::Diagnosis, RecordType::LabResults, RecordType::Medications, RecordType::EmergencyContacts];
+const RECORD_TYPES: [RecordType; 5] =
+    [RecordType::BasicInfo, RecordType::Diagnosis, RecordType::LabResults, RecordType::Medications, RecordType::EmergencyContacts];
 
 struct Options {
     sizes: Vec<usize>,
@@ -177,7 +178,10 @@ fn main() {
     let mut engine = Engine::open_or_create(&path, &owner).expect("a SQLite state");
     let mut loaded = 0;
     let (mut consent_bytes, mut record_bytes) = (0u64, 0u64);
-    println!("{:>10} {:>12} {:>12} {:>12} {:>12} {:>14} {:>14} {:>14}", "patients", "cold median", "cold p99", "warm median", "warm p99", "get-record/s", "bytes/consent", "bytes/record");
+    println!(
+        "{:>10} {:>12} {:>12} {:>12} {:>12} {:>14} {:>14} {:>14}",
+        "patients", "cold median", "cold p99", "warm median", "warm p99", "get-record/s", "bytes/consent", "bytes/record"
+    );
     for &size in &options.sizes {
         let (c, r) = load(&mut engine, &path, &providers, loaded, size);
         consent_bytes += c;

@@ -72,10 +72,7 @@ pub fn deployed<C: Deploy>(cast: &Cast) -> C {
 
 /// criterion's output folder.
 pub fn criterion_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
-        .join("criterion")
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target")).join("criterion")
 }
 
 /// A benchmark's median, in nanoseconds, from criterion's last run.

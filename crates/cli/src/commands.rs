@@ -9,7 +9,8 @@ use clarimed_engine::consent_codes::{AuditAction, DataType};
 use clarimed_engine::keys::{consensus_digest, SigningKey};
 use clarimed_engine::records_codes::LogAction;
 use clarimed_engine::{
-    bytes_to_value, hex, parse_literal, parse_principal, principal_to_string, to_literal, unhex, CallOutput, Engine, EngineError, Principal, SqliteStore, StoreType, VmKey,
+    bytes_to_value, hex, parse_literal, parse_principal, principal_to_string, to_literal, unhex, CallOutput, Engine, EngineError, Principal, SqliteStore,
+    StoreType, VmKey,
 };
 use serde_json::{json, Value as Json};
 
@@ -202,11 +203,14 @@ pub fn audit(db: &Path, patient: &str, json: bool) -> Outcome {
             (None, None) => String::new(),
         };
         let action = AuditAction::from_code(entry.action).map_or(format!("u{}", entry.action), |a| a.name().to_string());
-        rows.push((AuditRow { block: entry.block, actor: principal_to_string(&entry.actor), action, subject }, json!({
-            "seq": seq.to_string(), "block": entry.block.to_string(), "actor": principal_to_string(&entry.actor),
-            "action": AuditAction::from_code(entry.action).map(|a| a.name()), "data-type": entry.data_type.map(|t| t.to_string()),
-            "provider": entry.provider.as_ref().map(principal_to_string),
-        })));
+        rows.push((
+            AuditRow { block: entry.block, actor: principal_to_string(&entry.actor), action, subject },
+            json!({
+                "seq": seq.to_string(), "block": entry.block.to_string(), "actor": principal_to_string(&entry.actor),
+                "action": AuditAction::from_code(entry.action).map(|a| a.name()), "data-type": entry.data_type.map(|t| t.to_string()),
+                "provider": entry.provider.as_ref().map(principal_to_string),
+            }),
+        ));
     }
     let records = engine.records().get_record_count(&patient).map_err(failed)?;
     let mut ids = Vec::new();
@@ -224,10 +228,13 @@ pub fn audit(db: &Path, patient: &str, json: bool) -> Outcome {
         }
         let action = LogAction::from_code(entry.action).map_or(format!("u{}", entry.action), |a| a.name().to_string());
         let subject = format!("record u{}{}", entry.record_id, if entry.emergency { " (emergency)" } else { "" });
-        accesses.push((AuditRow { block: entry.block, actor: principal_to_string(&entry.accessor), action, subject }, json!({
-            "log-id": log_id.to_string(), "block": entry.block.to_string(), "accessor": principal_to_string(&entry.accessor),
-            "action": LogAction::from_code(entry.action).map(|a| a.name()), "record-id": entry.record_id.to_string(), "emergency": entry.emergency,
-        })));
+        accesses.push((
+            AuditRow { block: entry.block, actor: principal_to_string(&entry.accessor), action, subject },
+            json!({
+                "log-id": log_id.to_string(), "block": entry.block.to_string(), "accessor": principal_to_string(&entry.accessor),
+                "action": LogAction::from_code(entry.action).map(|a| a.name()), "record-id": entry.record_id.to_string(), "emergency": entry.emergency,
+            }),
+        ));
     }
     if json {
         let consent: Vec<&Json> = rows.iter().map(|(_, j)| j).collect();
@@ -299,10 +306,8 @@ pub fn export(db: &Path, format: ExportFormat) -> Outcome {
                     }
                 }
             }
-            let contracts: serde_json::Map<String, Json> = contracts
-                .into_iter()
-                .map(|(id, (vars, maps))| (id, json!({ "data-vars": vars, "maps": maps })))
-                .collect();
+            let contracts: serde_json::Map<String, Json> =
+                contracts.into_iter().map(|(id, (vars, maps))| (id, json!({ "data-vars": vars, "maps": maps }))).collect();
             print_json(&json!({ "block-height": engine.block_height(), "contracts": contracts }));
         }
     }

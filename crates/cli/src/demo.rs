@@ -6,17 +6,15 @@ use std::process::ExitCode;
 
 use clarimed_conformance::journey::{patient_journey, Cast, Outcome, Step};
 use clarimed_conformance::Chain;
-use clarimed_engine::{principal_to_native, Engine, SqliteStore};
 use clarimed_engine::to_literal;
+use clarimed_engine::{principal_to_native, Engine, SqliteStore};
 
 /// Runs the journey on a fresh state at `db` (a temporary one when `None`), writing
 /// it to `out`; exit 1 if any step gives other than what the journey expects.
 pub fn run(db: Option<&Path>, out: &mut impl Write) -> Result<ExitCode, String> {
     let temporary = tempfile::tempdir().map_err(|e| format!("cannot make a temporary folder: {e}"))?;
     let path = match db {
-        Some(path) if path.exists() => {
-            return Err(format!("{} already holds a state; the demo needs a fresh one", path.display()))
-        }
+        Some(path) if path.exists() => return Err(format!("{} already holds a state; the demo needs a fresh one", path.display())),
         Some(path) => path.to_path_buf(),
         None => temporary.path().join("demo.db"),
     };

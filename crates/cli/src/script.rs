@@ -21,11 +21,11 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clarimed_engine::clarity::{PrincipalData, QualifiedContractIdentifier, Value};
-use clarimed_engine::{check_arguments, literal_value, parse_expressions, parse_principal, CallOutput, EngineError, Principal};
+use clarimed_engine::{check_arguments, literal_value, parse_expressions, parse_principal, to_literal, CallOutput, EngineError, Principal};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
-use crate::commands::{output_json, output_lines};
+use crate::commands::output_json;
 use crate::state::{explain, open};
 
 /// One step of a script.
@@ -162,15 +162,14 @@ pub fn run(db: &Path, script: &str, from: u64, block_per_call: bool, json: bool)
             }
         };
         // Flushed at once: whoever reads this knows the step is committed.
-        bar.suspend(|| writeln!(stdout, "{report}").and_then(|()| stdout.flush()))
-            .map_err(|e| format!("cannot write to stdout: {e}"))?;
+        bar.suspend(|| writeln!(stdout, "{report}").and_then(|()| stdout.flush())).map_err(|e| format!("cannot write to stdout: {e}"))?;
         bar.inc(1);
     }
     bar.finish_and_clear();
     Ok(ExitCode::SUCCESS)
 }
 
-/// A call's line: its result, at the block it ran in, then its events.
+/// A call's line: its result, at the block it ran in (its events are in the JSON form).
 fn call_report(number: usize, line: usize, height: u32, output: &CallOutput, json: bool) -> String {
     if json {
         let mut report = output_json(output);
@@ -179,10 +178,7 @@ fn call_report(number: usize, line: usize, height: u32, output: &CallOutput, jso
         report["block-height"] = json!(height);
         report.to_string()
     } else {
-        let mut lines = output_lines(output).into_iter();
-        let result = lines.next().unwrap_or_default();
-        let events: String = lines.map(|event| format!("\n  {event}")).collect();
-        format!("step {number}: [block {height}] {result}{events}")
+        format!("step {number}: [block {height}] {}", to_literal(&output.value))
     }
 }
 

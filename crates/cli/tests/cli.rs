@@ -14,12 +14,7 @@ struct Run {
 }
 
 fn clarimed(db: &Path, args: &[&str]) -> Run {
-    let output: Output = Command::new(env!("CARGO_BIN_EXE_clarimed"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .expect("clarimed runs");
+    let output: Output = Command::new(env!("CARGO_BIN_EXE_clarimed")).arg("--db").arg(db).args(args).output().expect("clarimed runs");
     Run {
         code: output.status.code().expect("an exit status"),
         stdout: String::from_utf8(output.stdout).expect("UTF-8"),
@@ -75,8 +70,9 @@ fn the_whole_journey_runs_from_the_command_line() {
     let (patient, provider, responder) = (new_key(db), new_key(db), new_key(db));
     let (pt, dr, er) = (format!("'{}", patient.principal), format!("'{}", provider.principal), format!("'{}", responder.principal));
 
-    let out = ok(db, &["call", "patient-consent", "register-patient", "\"PAT-1\"", "u19800412", "none", &format!("(some {dr})"), "--sender", &patient.principal]);
-    assert!(out.starts_with("(ok true)\nprint { event: \"patient-registered\""), "{out}");
+    let out =
+        ok(db, &["call", "patient-consent", "register-patient", "\"PAT-1\"", "u19800412", "none", &format!("(some {dr})"), "--sender", &patient.principal]);
+    assert!(out.starts_with(&format!("(ok true)\nprint {DEPLOYER}.patient-consent {{ event: \"patient-registered\"")), "{out}");
     ok(db, &["call", "patient-consent", "grant-consent", &dr, "u1", "none", "\"care\"", "--sender", &patient.principal]);
     ok(db, &["call", "record-management", "grant-provider-access", &pt, &dr, "u1", "none", "true", "--sender", &patient.principal]);
 
@@ -84,7 +80,25 @@ fn the_whole_journey_runs_from_the_command_line() {
     let signed = json(db, &["key", "sign", "--key", &provider.private_key, "--message", &message]);
     assert_eq!(signed["public-key"].as_str(), Some(provider.public_key.as_str()));
     let signature = signed["signature"].as_str().unwrap();
-    let created = json(db, &["call", "record-management", "create-record", &pt, "u2", "\"Diagnosis\"", &format!("\"{HASH}\""), &format!("0x{HASH}"), "none", "u1", signature, &provider.public_key, "--sender", &provider.principal]);
+    let created = json(
+        db,
+        &[
+            "call",
+            "record-management",
+            "create-record",
+            &pt,
+            "u2",
+            "\"Diagnosis\"",
+            &format!("\"{HASH}\""),
+            &format!("0x{HASH}"),
+            "none",
+            "u1",
+            signature,
+            &provider.public_key,
+            "--sender",
+            &provider.principal,
+        ],
+    );
     assert_eq!(created["result"], "(ok u1)");
     assert_eq!(created["committed"], true);
     assert_eq!(created["events"].as_array().map(Vec::len), Some(1));

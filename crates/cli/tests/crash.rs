@@ -20,9 +20,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use clarimed_engine::clarity::Value;
+use clarimed_engine::to_literal;
 use clarimed_engine::{principal_to_native, Engine, MemoryStore, Principal};
 use clarimed_reference::keys::Key;
-use clarimed_engine::to_literal;
 use clarimed_reference::values::{ascii, buff, none, principal, tuple, uint};
 
 const DEPLOYER: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
@@ -83,9 +83,24 @@ impl Script {
                 records += 1;
                 let record_type = uint(((i + round) % 13) as u128);
                 let (hash, checksum) = (ascii(&format!("{records:064x}")), buff(&[records as u8; 32]));
-                let message = tuple(&[("patient", principal(patient.principal())), ("record-type", record_type.clone()), ("data-hash", hash.clone()), ("checksum", checksum.clone())]);
+                let message = tuple(&[
+                    ("patient", principal(patient.principal())),
+                    ("record-type", record_type.clone()),
+                    ("data-hash", hash.clone()),
+                    ("checksum", checksum.clone()),
+                ]);
                 let signature = buff(&patient.sign_value(&message).expect("a signable message"));
-                let args = vec![principal(patient.principal()), record_type, ascii(&format!("record {records}")), hash, checksum, none(), uint((round % 4) as u128), signature, buff(&patient.public_key())];
+                let args = vec![
+                    principal(patient.principal()),
+                    record_type,
+                    ascii(&format!("record {records}")),
+                    hash,
+                    checksum,
+                    none(),
+                    uint((round % 4) as u128),
+                    signature,
+                    buff(&patient.public_key()),
+                ];
                 script.call(patient, "record-management", "create-record", args);
                 script.call(patient, "record-management", "get-record", vec![uint(records)]);
             }
@@ -185,7 +200,11 @@ fn run_script(db: &Path, script: &Path, from: usize, kill: Option<(u64, Duration
         if read == 0 || !line.ends_with('\n') {
             return false;
         }
-        let number: usize = line.strip_prefix("step ").and_then(|rest| rest.split(':').next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("not a step line: {line:?}"));
+        let number: usize = line
+            .strip_prefix("step ")
+            .and_then(|rest| rest.split(':').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("not a step line: {line:?}"));
         assert_eq!(number, reported + 1, "steps are reported in order, from --from");
         reported = number;
         true

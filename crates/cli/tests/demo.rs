@@ -4,11 +4,7 @@ use std::process::Command;
 
 fn demo(args: &[&str]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_clarimed")).arg("demo").args(args).output().expect("clarimed runs");
-    (
-        output.status.code().expect("an exit status"),
-        String::from_utf8(output.stdout).expect("UTF-8"),
-        String::from_utf8(output.stderr).expect("UTF-8"),
-    )
+    (output.status.code().expect("an exit status"), String::from_utf8(output.stdout).expect("UTF-8"), String::from_utf8(output.stderr).expect("UTF-8"))
 }
 
 #[test]

@@ -81,7 +81,7 @@ fn register(patient: &str) -> String {
 fn each_step_is_run_and_reported_on_its_own_line() {
     let f = Fixture::new(DEPLOYER);
     let script = format!("{}::advance_chain_tip 5\n(contract-call? .patient-consent grant-consent '{PROVIDER} u1 none \"care\")\n", register(PATIENT));
-    assert_eq!(lines(&f.run(&script, &[])), ["step 1: (ok true)", "step 2: mined 5 blocks, height 6", "step 3: (ok true)"]);
+    assert_eq!(lines(&f.run(&script, &[])), ["step 1: [block 1] (ok true)", "step 2: mined 5 blocks, height 6", "step 3: [block 6] (ok true)"]);
     assert!(f.export().contains("consents"), "the grant is in the state");
 }
 
@@ -89,7 +89,7 @@ fn each_step_is_run_and_reported_on_its_own_line() {
 fn an_err_step_does_not_stop_the_run() {
     let f = Fixture::new(DEPLOYER);
     let script = format!("{}{}::advance_chain_tip 1\n", register(PATIENT), register(PATIENT));
-    assert_eq!(lines(&f.run(&script, &[])), ["step 1: (ok true)", "step 2: (err u102)", "step 3: mined 1 blocks, height 2"]);
+    assert_eq!(lines(&f.run(&script, &[])), ["step 1: [block 1] (ok true)", "step 2: [block 1] (err u102)", "step 3: mined 1 blocks, height 2"]);
 }
 
 #[test]
@@ -108,9 +108,10 @@ fn a_bad_line_is_refused_with_its_number_and_changes_nothing() {
 fn from_starts_at_that_step_with_the_sender_set_before_it() {
     let f = Fixture::new(DEPLOYER);
     let script = format!("{}::advance_chain_tip 5\n(contract-call? .patient-consent grant-consent '{PROVIDER} u1 none \"care\")\n", register(PATIENT));
-    assert_eq!(lines(&f.run(&script, &["--from", "1"]))[0], "step 1: (ok true)");
-    // Step 3 runs as the patient, set on line 1: the deployer is no patient (u101).
-    assert_eq!(lines(&f.run(&script, &["--from", "3"])), ["step 3: (ok true)"]);
+    assert_eq!(lines(&f.run(&script, &["--from", "1"]))[0], "step 1: [block 1] (ok true)");
+    // Step 3 runs as the patient, set on line 1 (the deployer is no patient: u101),
+    // at the height the first run left.
+    assert_eq!(lines(&f.run(&script, &["--from", "3"])), ["step 3: [block 6] (ok true)"]);
     assert!(lines(&f.run(&script, &["--from", "4"])).is_empty(), "one past the last step: nothing left to run");
     let past = f.run(&script, &["--from", "5"]);
     assert_eq!((past.code, past.stderr.trim()), (2, "clarimed: --from 5: the script has 3 steps"));
@@ -132,7 +133,7 @@ fn comment_and_blank_lines_are_not_steps() {
 fn a_script_can_come_from_stdin() {
     let f = Fixture::new(DEPLOYER);
     let run = clarimed(&f.db, &["run", "-"], &register(PATIENT));
-    assert_eq!(lines(&run), ["step 1: (ok true)"]);
+    assert_eq!(lines(&run), ["step 1: [block 1] (ok true)"]);
 }
 
 #[test]

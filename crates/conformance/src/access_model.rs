@@ -76,17 +76,12 @@ impl AccessModel {
     }
 
     pub fn has_consent(&self, patient: &PrincipalData, provider: &PrincipalData, data_type: u128) -> bool {
-        self.consents
-            .get(&(patient.clone(), provider.clone(), data_type))
-            .is_some_and(|expiry| live(*expiry, self.height))
+        self.consents.get(&(patient.clone(), provider.clone(), data_type)).is_some_and(|expiry| live(*expiry, self.height))
     }
 
     /// A live grant's level.
     pub fn live_grant(&self, patient: &PrincipalData, provider: &PrincipalData) -> Option<u128> {
-        self.grants
-            .get(&(patient.clone(), provider.clone()))
-            .filter(|(_, expiry)| live(*expiry, self.height))
-            .map(|(level, _)| *level)
+        self.grants.get(&(patient.clone(), provider.clone())).filter(|(_, expiry)| live(*expiry, self.height)).map(|(level, _)| *level)
     }
 
     pub fn has_override(&self, patient: &PrincipalData, responder: &PrincipalData) -> bool {
@@ -102,8 +97,7 @@ impl AccessModel {
         let writing = action == WRITE;
         let granted = self.live_grant(&record.patient, accessor);
         if let Some(level) = granted.filter(|_| self.has_consent(&record.patient, accessor, record.data_type)) {
-            let short = (writing && (level < WRITE || !record.active))
-                || (record.confidentiality >= 2 && level != ADMIN && *accessor != record.creator);
+            let short = (writing && (level < WRITE || !record.active)) || (record.confidentiality >= 2 && level != ADMIN && *accessor != record.creator);
             return if short { Err(Denial::Insufficient) } else { Ok(level) };
         }
         if self.has_override(&record.patient, accessor) {
@@ -115,14 +109,8 @@ impl AccessModel {
 
     /// Whether `patient`'s consent or grant to `provider` exists but has expired.
     pub fn has_expired_permission(&self, patient: &PrincipalData, provider: &PrincipalData, data_type: u128) -> bool {
-        let consent_expired = self
-            .consents
-            .get(&(patient.clone(), provider.clone(), data_type))
-            .is_some_and(|expiry| !live(*expiry, self.height));
-        let grant_expired = self
-            .grants
-            .get(&(patient.clone(), provider.clone()))
-            .is_some_and(|(_, expiry)| !live(*expiry, self.height));
+        let consent_expired = self.consents.get(&(patient.clone(), provider.clone(), data_type)).is_some_and(|expiry| !live(*expiry, self.height));
+        let grant_expired = self.grants.get(&(patient.clone(), provider.clone())).is_some_and(|(_, expiry)| !live(*expiry, self.height));
         consent_expired || grant_expired
     }
 }

@@ -9,8 +9,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use clarimed_engine::table::{find, functions, Access, Contract, CONSENT_CONTRACT, RECORDS_CONTRACT};
-use clarimed_engine::{Engine, MemoryStore};
 use clarimed_engine::to_literal;
+use clarimed_engine::{Engine, MemoryStore};
 use clarimed_reference::values::{principal, uint};
 use clarimed_reference::{CallResult, PrincipalData, ReferenceVm, Value};
 
@@ -125,10 +125,7 @@ fn field_uint(value: &Option<Value>, field: &str) -> Option<u128> {
 /// A call's outcome, comparable across engines: the serialized result and events and
 /// whether it committed, or "refused" for a call the engine would not run.
 fn comparable<E>(outcome: &Result<CallResult, E>) -> Option<(Vec<u8>, Vec<Vec<u8>>, bool)> {
-    outcome
-        .as_ref()
-        .ok()
-        .map(|r| (serialized(&r.value), r.events.iter().map(serialized).collect(), r.committed))
+    outcome.as_ref().ok().map(|r| (serialized(&r.value), r.events.iter().map(serialized).collect(), r.committed))
 }
 
 fn describe<E: std::fmt::Display>(outcome: &Result<CallResult, E>) -> String {
@@ -233,10 +230,15 @@ impl Differential {
             stats.read_only_checks += queries.len() as u64;
             let expression = format!(
                 "{{ {} }}",
-                queries.iter().enumerate().map(|(i, (function, args))| {
-                    let args: String = args.iter().map(|a| format!(" {}", to_literal(a))).collect();
-                    format!("q{i}: ({function}{args})")
-                }).collect::<Vec<_>>().join(", ")
+                queries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (function, args))| {
+                        let args: String = args.iter().map(|a| format!(" {}", to_literal(a))).collect();
+                        format!("q{i}: ({function}{args})")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
             let answers = self.reference.eval_read_only(contract, &expression).map_err(|e| self.diverged(format!("the VM's read-only answers failed: {e}")))?;
             let Value::Tuple(answers) = answers else {
@@ -245,7 +247,9 @@ impl Differential {
             let owner = self.pool.principal(0);
             for (i, (function, args)) in queries.iter().enumerate() {
                 let on_vm = answers.get(&format!("q{i}")).map_err(|_| self.diverged(format!("no answer q{i}")))?;
-                let on_native = self.native.call_read_only(&owner, contract, function, args)
+                let on_native = self
+                    .native
+                    .call_read_only(&owner, contract, function, args)
                     .map_err(|e| self.diverged(format!("native {contract}.{function} failed: {e}")))?;
                 if serialized(on_vm) != serialized(&on_native) {
                     let args: String = args.iter().map(|a| format!(" {}", to_literal(a))).collect();
@@ -288,12 +292,7 @@ impl Differential {
         ids.sort_unstable();
         ids.dedup();
         let p = |who: &PrincipalData| principal(who.clone());
-        let mut consent = vec![
-            ("get-emergency-timeout", vec![]),
-            ("is-paused", vec![]),
-            ("get-contract-owner", vec![]),
-            ("get-stats", vec![]),
-        ];
+        let mut consent = vec![("get-emergency-timeout", vec![]), ("is-paused", vec![]), ("get-contract-owner", vec![]), ("get-stats", vec![])];
         let mut records = vec![
             ("get-retention-period", vec![]),
             ("is-paused", vec![]),

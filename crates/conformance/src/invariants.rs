@@ -16,14 +16,14 @@
 use std::collections::BTreeMap;
 
 use clarimed_engine::table::{CONSENT_CONTRACT, RECORDS_CONTRACT};
-use clarimed_engine::{StoreType, VmKey};
 use clarimed_engine::{Engine, MemoryStore};
+use clarimed_engine::{StoreType, VmKey};
 use clarimed_reference::values::{principal, uint};
 use clarimed_reference::{PrincipalData, Value};
 
 use crate::access_model::{consent_type_of, AccessModel, Denial, ModelRecord, EMERGENCY, EMERGENCY_COVERED, READ, WRITE};
 use crate::chain::{Chain, Deploy};
-use crate::ops::{opening, op, Call, Expiry, Hash, Op, Pool, Signing};
+use crate::ops::{op, opening, Call, Expiry, Hash, Op, Pool, Signing};
 use proptest::prelude::*;
 
 /// After the common opening, the first two patients open records to providers, so
@@ -342,9 +342,10 @@ impl Invariants {
             return if added.is_empty() { Ok(()) } else { Err(self.broken("a refused get-record wrote the access log".to_string())) };
         };
         let id = as_uint(record_id).expect("a uint record id");
-        let level = self.model.access(id, reader, READ).map_err(|denial| {
-            self.broken(format!("get-record u{id} by {reader} succeeded where the model refuses it ({denial:?})"))
-        })?;
+        let level = self
+            .model
+            .access(id, reader, READ)
+            .map_err(|denial| self.broken(format!("get-record u{id} by {reader} succeeded where the model refuses it ({denial:?})")))?;
         if level == EMERGENCY {
             self.stats.emergency_reads += 1;
         }
@@ -410,9 +411,7 @@ impl Invariants {
                     let model = self.model.access(id, accessor, action);
                     self.stats.access_checks += 1;
                     if engine != model.ok() {
-                        return Err(self.broken(format!(
-                            "(check-access u{id} '{accessor} u{action}): engine {answer}, model {model:?}"
-                        )));
+                        return Err(self.broken(format!("(check-access u{id} '{accessor} u{action}): engine {answer}, model {model:?}")));
                     }
                     if engine == Some(EMERGENCY) {
                         let data_type = self.model.records[&id].data_type;

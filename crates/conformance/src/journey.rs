@@ -5,8 +5,8 @@
 use clarimed_reference::{PrincipalData, Value};
 use sha2::{Digest, Sha256};
 
-use clarimed_reference::keys::Key;
 use clarimed_engine::to_literal;
+use clarimed_reference::keys::Key;
 use clarimed_reference::values::{ascii, buff, none, principal, some, tuple, uint};
 use clarimed_reference::{CONSENT_CONTRACT, RECORDS_CONTRACT};
 
@@ -33,16 +33,8 @@ impl Cast {
     }
 
     fn name_of(&self, who: &PrincipalData) -> &'static str {
-        let named = [
-            (&self.owner, "owner"),
-            (&self.patient, "patient"),
-            (&self.provider, "provider"),
-            (&self.responder, "responder"),
-        ];
-        named
-            .into_iter()
-            .find(|(key, _)| PrincipalData::from(key.principal()) == *who)
-            .map_or("someone", |(_, name)| name)
+        let named = [(&self.owner, "owner"), (&self.patient, "patient"), (&self.provider, "provider"), (&self.responder, "responder")];
+        named.into_iter().find(|(key, _)| PrincipalData::from(key.principal()) == *who).map_or("someone", |(_, name)| name)
     }
 }
 
@@ -62,9 +54,7 @@ impl Expect {
         match (self, value) {
             (Expect::Value(expected), actual) => serialized(expected) == serialized(actual),
             (Expect::Ok, Value::Response(response)) => response.committed,
-            (Expect::Err(code), Value::Response(response)) => {
-                !response.committed && *response.data == Value::UInt(*code)
-            }
+            (Expect::Err(code), Value::Response(response)) => !response.committed && *response.data == Value::UInt(*code),
             _ => false,
         }
     }
@@ -101,14 +91,8 @@ pub enum Step {
 /// What running one step gave.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    Called {
-        value: Value,
-        events: Vec<Value>,
-        matched: bool,
-    },
-    Mined {
-        height: u32,
-    },
+    Called { value: Value, events: Vec<Value>, matched: bool },
+    Mined { height: u32 },
 }
 
 impl Step {
@@ -116,18 +100,9 @@ impl Step {
     /// `patient: (contract-call? .patient-consent grant-consent 'ST… u1 none "care")`.
     pub fn describe(&self, cast: &Cast) -> String {
         match self {
-            Step::Call {
-                sender,
-                contract,
-                function,
-                args,
-                ..
-            } => {
+            Step::Call { sender, contract, function, args, .. } => {
                 let args: String = args.iter().map(|a| format!(" {}", to_literal(a))).collect();
-                format!(
-                    "{}: (contract-call? .{contract} {function}{args})",
-                    cast.name_of(sender)
-                )
+                format!("{}: (contract-call? .{contract} {function}{args})", cast.name_of(sender))
             }
             Step::Mine { blocks, .. } => format!("mine {blocks} blocks"),
         }
@@ -141,15 +116,7 @@ impl Step {
 
     pub fn run<C: Chain>(&self, chain: &mut C) -> Result<Outcome, C::Error> {
         match self {
-            Step::Call {
-                sender,
-                contract,
-                function,
-                args,
-                read_only,
-                expect,
-                ..
-            } => {
+            Step::Call { sender, contract, function, args, read_only, expect, .. } => {
                 let (value, events) = if *read_only {
                     (chain.call_read_only(sender, contract, function, args)?, vec![])
                 } else {
@@ -157,17 +124,11 @@ impl Step {
                     (result.value, result.events)
                 };
                 let matched = expect.matches(&value);
-                Ok(Outcome::Called {
-                    value,
-                    events,
-                    matched,
-                })
+                Ok(Outcome::Called { value, events, matched })
             }
             Step::Mine { blocks, .. } => {
                 chain.mine(*blocks)?;
-                Ok(Outcome::Mined {
-                    height: chain.block_height(),
-                })
+                Ok(Outcome::Mined { height: chain.block_height() })
             }
         }
     }
@@ -184,10 +145,7 @@ impl Content {
     pub fn of(body: &str) -> Content {
         let checksum: [u8; 32] = Sha256::digest(body.as_bytes()).into();
         let data_hash = clarimed_engine::hex(&checksum);
-        Content {
-            data_hash,
-            checksum,
-        }
+        Content { data_hash, checksum }
     }
 }
 
@@ -223,13 +181,7 @@ pub fn create_record_args(
 }
 
 /// `update-record`'s arguments for the record's `new_version`, signed by `signer`.
-pub fn update_record_args(
-    signer: &Key,
-    record_id: u128,
-    new_version: u128,
-    title: &str,
-    content: &Content,
-) -> Vec<Value> {
+pub fn update_record_args(signer: &Key, record_id: u128, new_version: u128, title: &str, content: &Content) -> Vec<Value> {
     let message = tuple(&[
         ("record-id", uint(record_id)),
         ("version", uint(new_version)),
@@ -237,60 +189,23 @@ pub fn update_record_args(
         ("checksum", buff(&content.checksum)),
     ]);
     let signature = signer.sign_value(&message).expect("a serializable message");
-    vec![
-        uint(record_id),
-        ascii(title),
-        ascii(&content.data_hash),
-        buff(&content.checksum),
-        buff(&signature),
-        buff(&signer.public_key()),
-    ]
+    vec![uint(record_id), ascii(title), ascii(&content.data_hash), buff(&content.checksum), buff(&signature), buff(&signer.public_key())]
 }
 
 fn ok(value: Value) -> Expect {
     Expect::Value(Value::okay(value).expect("a response within Clarity's size limit"))
 }
 
-fn call(
-    note: &'static str,
-    sender: &Key,
-    contract: &'static str,
-    function: &'static str,
-    args: Vec<Value>,
-    expect: Expect,
-) -> Step {
+fn call(note: &'static str, sender: &Key, contract: &'static str, function: &'static str, args: Vec<Value>, expect: Expect) -> Step {
     contract_call(note, sender, contract, function, args, expect, false)
 }
 
-fn read(
-    note: &'static str,
-    sender: &Key,
-    contract: &'static str,
-    function: &'static str,
-    args: Vec<Value>,
-    expect: Expect,
-) -> Step {
+fn read(note: &'static str, sender: &Key, contract: &'static str, function: &'static str, args: Vec<Value>, expect: Expect) -> Step {
     contract_call(note, sender, contract, function, args, expect, true)
 }
 
-fn contract_call(
-    note: &'static str,
-    sender: &Key,
-    contract: &'static str,
-    function: &'static str,
-    args: Vec<Value>,
-    expect: Expect,
-    read_only: bool,
-) -> Step {
-    Step::Call {
-        note,
-        sender: sender.principal().into(),
-        contract,
-        function,
-        args,
-        read_only,
-        expect,
-    }
+fn contract_call(note: &'static str, sender: &Key, contract: &'static str, function: &'static str, args: Vec<Value>, expect: Expect, read_only: bool) -> Step {
+    Step::Call { note, sender: sender.principal().into(), contract, function, args, read_only, expect }
 }
 
 /// Block height when the journey starts (the chain's first block).
@@ -319,77 +234,154 @@ pub fn patient_journey(cast: &Cast) -> Vec<Step> {
     let retention_wait = START_HEIGHT + RETENTION_PERIOD - override_expiry;
 
     vec![
-        call("The patient registers.", &cast.patient, CONSENT_CONTRACT, "register-patient",
-            vec![ascii("PAT-0001"), uint(19_800_412), none(), some(dr())], ok(Value::Bool(true))),
-        call("The patient consents to the provider seeing their medical history.",
-            &cast.patient, CONSENT_CONTRACT, "grant-consent",
-            vec![dr(), uint(1), none(), ascii("ongoing care")], ok(Value::Bool(true))),
-        call("...and their lab results, until block 50.", &cast.patient, CONSENT_CONTRACT,
-            "grant-consent", vec![dr(), uint(2), some(uint(LAB_CONSENT_EXPIRY)), ascii("lab follow-up")],
-            ok(Value::Bool(true))),
-        call("The patient grants the provider WRITE access to their records.", &cast.patient,
-            RECORDS_CONTRACT, "grant-provider-access",
-            vec![me(), dr(), uint(1), none(), Value::Bool(true)], ok(Value::Bool(true))),
-        call("The provider creates a signed DIAGNOSIS record (record u1).", &cast.provider,
-            RECORDS_CONTRACT, "create-record",
-            create_record_args(&cast.provider, &patient, 2, "Initial diagnosis", &diagnosis,
-                Some("kms-key-7"), 1),
-            ok(uint(1))),
-        read("The provider's read is allowed at WRITE level (u1).", &cast.provider,
-            RECORDS_CONTRACT, "check-access", vec![uint(1), dr(), uint(0)], ok(uint(1))),
-        call("The provider reads the record (logged).", &cast.provider, RECORDS_CONTRACT,
-            "get-record", vec![uint(1)], Expect::Ok),
-        call("The provider updates it: version 2.", &cast.provider, RECORDS_CONTRACT,
-            "update-record", update_record_args(&cast.provider, 1, 2, "Revised diagnosis", &revised),
-            ok(uint(2))),
-        call("The patient rolls it back to version 1, as a new version 3.", &cast.patient,
-            RECORDS_CONTRACT, "rollback-record", vec![uint(1), uint(1)], ok(uint(3))),
-        read("Version 3 carries version 1's checksum.", &cast.patient, RECORDS_CONTRACT,
-            "verify-checksum", vec![uint(1), buff(&diagnosis.checksum)], Expect::Value(Value::Bool(true))),
-        call("The provider adds a LAB-RESULTS record (record u2).", &cast.provider,
-            RECORDS_CONTRACT, "create-record",
+        call(
+            "The patient registers.",
+            &cast.patient,
+            CONSENT_CONTRACT,
+            "register-patient",
+            vec![ascii("PAT-0001"), uint(19_800_412), none(), some(dr())],
+            ok(Value::Bool(true)),
+        ),
+        call(
+            "The patient consents to the provider seeing their medical history.",
+            &cast.patient,
+            CONSENT_CONTRACT,
+            "grant-consent",
+            vec![dr(), uint(1), none(), ascii("ongoing care")],
+            ok(Value::Bool(true)),
+        ),
+        call(
+            "...and their lab results, until block 50.",
+            &cast.patient,
+            CONSENT_CONTRACT,
+            "grant-consent",
+            vec![dr(), uint(2), some(uint(LAB_CONSENT_EXPIRY)), ascii("lab follow-up")],
+            ok(Value::Bool(true)),
+        ),
+        call(
+            "The patient grants the provider WRITE access to their records.",
+            &cast.patient,
+            RECORDS_CONTRACT,
+            "grant-provider-access",
+            vec![me(), dr(), uint(1), none(), Value::Bool(true)],
+            ok(Value::Bool(true)),
+        ),
+        call(
+            "The provider creates a signed DIAGNOSIS record (record u1).",
+            &cast.provider,
+            RECORDS_CONTRACT,
+            "create-record",
+            create_record_args(&cast.provider, &patient, 2, "Initial diagnosis", &diagnosis, Some("kms-key-7"), 1),
+            ok(uint(1)),
+        ),
+        read(
+            "The provider's read is allowed at WRITE level (u1).",
+            &cast.provider,
+            RECORDS_CONTRACT,
+            "check-access",
+            vec![uint(1), dr(), uint(0)],
+            ok(uint(1)),
+        ),
+        call("The provider reads the record (logged).", &cast.provider, RECORDS_CONTRACT, "get-record", vec![uint(1)], Expect::Ok),
+        call(
+            "The provider updates it: version 2.",
+            &cast.provider,
+            RECORDS_CONTRACT,
+            "update-record",
+            update_record_args(&cast.provider, 1, 2, "Revised diagnosis", &revised),
+            ok(uint(2)),
+        ),
+        call(
+            "The patient rolls it back to version 1, as a new version 3.",
+            &cast.patient,
+            RECORDS_CONTRACT,
+            "rollback-record",
+            vec![uint(1), uint(1)],
+            ok(uint(3)),
+        ),
+        read(
+            "Version 3 carries version 1's checksum.",
+            &cast.patient,
+            RECORDS_CONTRACT,
+            "verify-checksum",
+            vec![uint(1), buff(&diagnosis.checksum)],
+            Expect::Value(Value::Bool(true)),
+        ),
+        call(
+            "The provider adds a LAB-RESULTS record (record u2).",
+            &cast.provider,
+            RECORDS_CONTRACT,
+            "create-record",
             create_record_args(&cast.provider, &patient, 4, "Blood panel", &labs, None, 0),
-            ok(uint(2))),
-        call("The patient files their own GENETIC-DATA record (record u3).", &cast.patient,
-            RECORDS_CONTRACT, "create-record",
+            ok(uint(2)),
+        ),
+        call(
+            "The patient files their own GENETIC-DATA record (record u3).",
+            &cast.patient,
+            RECORDS_CONTRACT,
+            "create-record",
             create_record_args(&cast.patient, &patient, 10, "Genome", &genome, None, 1),
-            ok(uint(3))),
-        call("The patient revokes medical-history consent.", &cast.patient, CONSENT_CONTRACT,
-            "revoke-consent", vec![dr(), uint(1)], ok(Value::Bool(true))),
-        call("The provider is refused: grant but no consent (u212 NO-CONSENT).", &cast.provider,
-            RECORDS_CONTRACT, "get-record", vec![uint(1)], Expect::Err(212)),
-        call("The owner enables an emergency responder.", &cast.owner, CONSENT_CONTRACT,
-            "set-emergency-responder", vec![principal(responder.clone()), Value::Bool(true)],
-            ok(Value::Bool(true))),
-        call("The responder overrides: access until block 433.", &cast.responder,
-            CONSENT_CONTRACT, "emergency-override", vec![me(), ascii("cardiac arrest, ER bay 3")],
-            ok(uint(u128::from(override_expiry)))),
-        call("The override opens the diagnosis (a covered type)...", &cast.responder,
-            RECORDS_CONTRACT, "get-record", vec![uint(1)], Expect::Ok),
-        call("...but never GENETIC data (u214 EMERGENCY-VIOLATION).", &cast.responder,
-            RECORDS_CONTRACT, "get-record", vec![uint(3)], Expect::Err(214)),
-        read("The lab consent is live at block 1.", &cast.provider, CONSENT_CONTRACT,
-            "has-consent", vec![me(), dr(), uint(2)], Expect::Value(Value::Bool(true))),
+            ok(uint(3)),
+        ),
+        call("The patient revokes medical-history consent.", &cast.patient, CONSENT_CONTRACT, "revoke-consent", vec![dr(), uint(1)], ok(Value::Bool(true))),
+        call(
+            "The provider is refused: grant but no consent (u212 NO-CONSENT).",
+            &cast.provider,
+            RECORDS_CONTRACT,
+            "get-record",
+            vec![uint(1)],
+            Expect::Err(212),
+        ),
+        call(
+            "The owner enables an emergency responder.",
+            &cast.owner,
+            CONSENT_CONTRACT,
+            "set-emergency-responder",
+            vec![principal(responder.clone()), Value::Bool(true)],
+            ok(Value::Bool(true)),
+        ),
+        call(
+            "The responder overrides: access until block 433.",
+            &cast.responder,
+            CONSENT_CONTRACT,
+            "emergency-override",
+            vec![me(), ascii("cardiac arrest, ER bay 3")],
+            ok(uint(u128::from(override_expiry))),
+        ),
+        call("The override opens the diagnosis (a covered type)...", &cast.responder, RECORDS_CONTRACT, "get-record", vec![uint(1)], Expect::Ok),
+        call("...but never GENETIC data (u214 EMERGENCY-VIOLATION).", &cast.responder, RECORDS_CONTRACT, "get-record", vec![uint(3)], Expect::Err(214)),
+        read(
+            "The lab consent is live at block 1.",
+            &cast.provider,
+            CONSENT_CONTRACT,
+            "has-consent",
+            vec![me(), dr(), uint(2)],
+            Expect::Value(Value::Bool(true)),
+        ),
         Step::Mine { note: "Time passes to block 50.", blocks: lab_wait },
-        call("The lab consent has expired: the provider is refused (u212).", &cast.provider,
-            RECORDS_CONTRACT, "get-record", vec![uint(2)], Expect::Err(212)),
-        read("The override is still live at block 50.", &cast.responder, CONSENT_CONTRACT,
-            "has-emergency-access", vec![me(), principal(responder.clone())],
-            Expect::Value(Value::Bool(true))),
+        call("The lab consent has expired: the provider is refused (u212).", &cast.provider, RECORDS_CONTRACT, "get-record", vec![uint(2)], Expect::Err(212)),
+        read(
+            "The override is still live at block 50.",
+            &cast.responder,
+            CONSENT_CONTRACT,
+            "has-emergency-access",
+            vec![me(), principal(responder.clone())],
+            Expect::Value(Value::Bool(true)),
+        ),
         Step::Mine { note: "Time passes to block 433.", blocks: override_wait },
-        call("The override has expired: the responder is refused (u200).", &cast.responder,
-            RECORDS_CONTRACT, "get-record", vec![uint(1)], Expect::Err(200)),
-        call("The patient archives record u1.", &cast.patient, RECORDS_CONTRACT,
-            "archive-record", vec![uint(1)], ok(Value::Bool(true))),
-        call("Purging before the retention period is refused (u209).", &cast.patient,
-            RECORDS_CONTRACT, "purge-record", vec![uint(1)], Expect::Err(209)),
+        call("The override has expired: the responder is refused (u200).", &cast.responder, RECORDS_CONTRACT, "get-record", vec![uint(1)], Expect::Err(200)),
+        call("The patient archives record u1.", &cast.patient, RECORDS_CONTRACT, "archive-record", vec![uint(1)], ok(Value::Bool(true))),
+        call("Purging before the retention period is refused (u209).", &cast.patient, RECORDS_CONTRACT, "purge-record", vec![uint(1)], Expect::Err(209)),
         Step::Mine { note: "Thirty years pass.", blocks: retention_wait },
-        call("Now the patient may purge record u1.", &cast.patient, RECORDS_CONTRACT,
-            "purge-record", vec![uint(1)], ok(Value::Bool(true))),
-        read("The record is gone.", &cast.patient, RECORDS_CONTRACT, "get-record-info",
-            vec![uint(1)], Expect::Value(none())),
-        read("Its access log stays: create, read, update, rollback, read, archive, purge.",
-            &cast.patient, RECORDS_CONTRACT, "get-record-access-count", vec![uint(1)],
-            Expect::Value(uint(7))),
+        call("Now the patient may purge record u1.", &cast.patient, RECORDS_CONTRACT, "purge-record", vec![uint(1)], ok(Value::Bool(true))),
+        read("The record is gone.", &cast.patient, RECORDS_CONTRACT, "get-record-info", vec![uint(1)], Expect::Value(none())),
+        read(
+            "Its access log stays: create, read, update, rollback, read, archive, purge.",
+            &cast.patient,
+            RECORDS_CONTRACT,
+            "get-record-access-count",
+            vec![uint(1)],
+            Expect::Value(uint(7)),
+        ),
     ]
 }

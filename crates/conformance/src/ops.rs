@@ -6,8 +6,8 @@
 //! call against the current state, so a sequence still means something after
 //! proptest has removed some of its steps while shrinking.
 
-use clarimed_reference::keys::Key;
 use clarimed_engine::to_literal;
+use clarimed_reference::keys::Key;
 use clarimed_reference::values::{ascii, buff, list, none, principal, some, tuple, uint};
 use clarimed_reference::{PrincipalData, Value, CONSENT_CONTRACT, RECORDS_CONTRACT};
 use proptest::prelude::*;
@@ -20,16 +20,11 @@ pub struct Pool {
 }
 
 pub const OWNER: u8 = 0;
-const ROLES: [&str; 10] = [
-    "owner", "patient-1", "patient-2", "patient-3", "provider-1", "provider-2", "provider-3", "responder-1",
-    "responder-2", "stranger",
-];
+const ROLES: [&str; 10] = ["owner", "patient-1", "patient-2", "patient-3", "provider-1", "provider-2", "provider-3", "responder-1", "responder-2", "stranger"];
 
 impl Pool {
     pub fn new() -> Pool {
-        Pool {
-            keys: ROLES.iter().map(|role| Key::from_seed(format!("clarimed conformance {role}").as_bytes())).collect(),
-        }
+        Pool { keys: ROLES.iter().map(|role| Key::from_seed(format!("clarimed conformance {role}").as_bytes())).collect() }
     }
 
     pub fn key(&self, actor: u8) -> &Key {
@@ -111,29 +106,134 @@ pub enum RecordPick {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
     Mine(u32),
-    RegisterPatient { sender: u8, patient_id: String, date_of_birth: u128, emergency_contact: Option<u8>, primary_physician: Option<u8> },
-    UpdatePatientProfile { sender: u8, emergency_contact: Option<u8>, primary_physician: Option<u8> },
-    UpdatePatientPreferences { sender: u8, allow_emergency: bool, notify: bool, research: bool },
-    GrantConsent { sender: u8, provider: u8, data_type: u128, expires_at: Expiry, purpose: String },
-    GrantConsentBatch { sender: u8, provider: u8, data_types: Vec<u128>, expires_at: Expiry, purpose: String },
-    RevokeConsent { sender: u8, provider: u8, data_type: u128 },
-    EmergencyOverride { sender: u8, patient: u8, reason: String },
-    RevokeEmergencyAccess { sender: u8, patient: u8, provider: u8 },
-    MarkDeceased { sender: u8, patient: u8 },
-    SetPaused { sender: u8, records: bool, paused: bool },
-    SetEmergencyTimeout { sender: u8, blocks: u128 },
-    SetEmergencyResponder { sender: u8, responder: u8, enabled: bool },
-    TransferOwnership { sender: u8, records: bool, new_owner: u8 },
-    GrantProviderAccess { sender: u8, patient: u8, provider: u8, access_level: u128, expires_at: Expiry, audit_required: bool },
-    RevokeProviderAccess { sender: u8, patient: u8, provider: u8 },
-    CreateRecord { sender: u8, patient: u8, record_type: u128, title: String, hash: Hash, checksum: u8, encryption_key_id: Option<String>, confidentiality: u128, signing: Signing },
-    GetRecord { sender: u8, record: RecordPick },
-    UpdateRecord { sender: u8, record: RecordPick, title: String, hash: Hash, checksum: u8, signing: Signing, version_offset: i8 },
-    RollbackRecord { sender: u8, record: RecordPick, version: u128 },
-    ArchiveRecord { sender: u8, record: RecordPick },
-    ArchiveRecords { sender: u8, records: Vec<RecordPick> },
-    PurgeRecord { sender: u8, record: RecordPick },
-    SetRetentionPeriod { sender: u8, blocks: u128 },
+    RegisterPatient {
+        sender: u8,
+        patient_id: String,
+        date_of_birth: u128,
+        emergency_contact: Option<u8>,
+        primary_physician: Option<u8>,
+    },
+    UpdatePatientProfile {
+        sender: u8,
+        emergency_contact: Option<u8>,
+        primary_physician: Option<u8>,
+    },
+    UpdatePatientPreferences {
+        sender: u8,
+        allow_emergency: bool,
+        notify: bool,
+        research: bool,
+    },
+    GrantConsent {
+        sender: u8,
+        provider: u8,
+        data_type: u128,
+        expires_at: Expiry,
+        purpose: String,
+    },
+    GrantConsentBatch {
+        sender: u8,
+        provider: u8,
+        data_types: Vec<u128>,
+        expires_at: Expiry,
+        purpose: String,
+    },
+    RevokeConsent {
+        sender: u8,
+        provider: u8,
+        data_type: u128,
+    },
+    EmergencyOverride {
+        sender: u8,
+        patient: u8,
+        reason: String,
+    },
+    RevokeEmergencyAccess {
+        sender: u8,
+        patient: u8,
+        provider: u8,
+    },
+    MarkDeceased {
+        sender: u8,
+        patient: u8,
+    },
+    SetPaused {
+        sender: u8,
+        records: bool,
+        paused: bool,
+    },
+    SetEmergencyTimeout {
+        sender: u8,
+        blocks: u128,
+    },
+    SetEmergencyResponder {
+        sender: u8,
+        responder: u8,
+        enabled: bool,
+    },
+    TransferOwnership {
+        sender: u8,
+        records: bool,
+        new_owner: u8,
+    },
+    GrantProviderAccess {
+        sender: u8,
+        patient: u8,
+        provider: u8,
+        access_level: u128,
+        expires_at: Expiry,
+        audit_required: bool,
+    },
+    RevokeProviderAccess {
+        sender: u8,
+        patient: u8,
+        provider: u8,
+    },
+    CreateRecord {
+        sender: u8,
+        patient: u8,
+        record_type: u128,
+        title: String,
+        hash: Hash,
+        checksum: u8,
+        encryption_key_id: Option<String>,
+        confidentiality: u128,
+        signing: Signing,
+    },
+    GetRecord {
+        sender: u8,
+        record: RecordPick,
+    },
+    UpdateRecord {
+        sender: u8,
+        record: RecordPick,
+        title: String,
+        hash: Hash,
+        checksum: u8,
+        signing: Signing,
+        version_offset: i8,
+    },
+    RollbackRecord {
+        sender: u8,
+        record: RecordPick,
+        version: u128,
+    },
+    ArchiveRecord {
+        sender: u8,
+        record: RecordPick,
+    },
+    ArchiveRecords {
+        sender: u8,
+        records: Vec<RecordPick>,
+    },
+    PurgeRecord {
+        sender: u8,
+        record: RecordPick,
+    },
+    SetRetentionPeriod {
+        sender: u8,
+        blocks: u128,
+    },
 }
 
 /// One concrete contract call, or mined blocks.
@@ -150,11 +250,7 @@ impl Call {
             Call::Mine(blocks) => format!("::advance_chain_tip {blocks}"),
             Call::Contract { sender, contract, function, args } => {
                 let args: String = args.iter().map(|a| format!(" {}", to_literal(a))).collect();
-                format!(
-                    "::set_tx_sender {} ;; {}\n(contract-call? .{contract} {function}{args})",
-                    pool.principal(*sender),
-                    pool.name(*sender)
-                )
+                format!("::set_tx_sender {} ;; {}\n(contract-call? .{contract} {function}{args})", pool.principal(*sender), pool.name(*sender))
             }
         }
     }
@@ -224,24 +320,18 @@ impl Op {
         let contract_of = |is_records: &bool| if *is_records { RECORDS_CONTRACT } else { CONSENT_CONTRACT };
         match self {
             Op::Mine(blocks) => Call::Mine(*blocks),
-            Op::RegisterPatient { sender, patient_id, date_of_birth, emergency_contact, primary_physician } => consent(
-                sender,
-                "register-patient",
-                vec![ascii(patient_id), uint(*date_of_birth), opt(emergency_contact), opt(primary_physician)],
-            ),
+            Op::RegisterPatient { sender, patient_id, date_of_birth, emergency_contact, primary_physician } => {
+                consent(sender, "register-patient", vec![ascii(patient_id), uint(*date_of_birth), opt(emergency_contact), opt(primary_physician)])
+            }
             Op::UpdatePatientProfile { sender, emergency_contact, primary_physician } => {
                 consent(sender, "update-patient-profile", vec![opt(emergency_contact), opt(primary_physician)])
             }
-            Op::UpdatePatientPreferences { sender, allow_emergency, notify, research } => consent(
-                sender,
-                "update-patient-preferences",
-                vec![Value::Bool(*allow_emergency), Value::Bool(*notify), Value::Bool(*research)],
-            ),
-            Op::GrantConsent { sender, provider, data_type, expires_at, purpose } => consent(
-                sender,
-                "grant-consent",
-                vec![p(provider), uint(*data_type), resolve_expiry(expires_at, height), ascii(purpose)],
-            ),
+            Op::UpdatePatientPreferences { sender, allow_emergency, notify, research } => {
+                consent(sender, "update-patient-preferences", vec![Value::Bool(*allow_emergency), Value::Bool(*notify), Value::Bool(*research)])
+            }
+            Op::GrantConsent { sender, provider, data_type, expires_at, purpose } => {
+                consent(sender, "grant-consent", vec![p(provider), uint(*data_type), resolve_expiry(expires_at, height), ascii(purpose)])
+            }
             Op::GrantConsentBatch { sender, provider, data_types, expires_at, purpose } => consent(
                 sender,
                 "grant-consent-batch",
@@ -249,34 +339,22 @@ impl Op {
             ),
             Op::RevokeConsent { sender, provider, data_type } => consent(sender, "revoke-consent", vec![p(provider), uint(*data_type)]),
             Op::EmergencyOverride { sender, patient, reason } => consent(sender, "emergency-override", vec![p(patient), ascii(reason)]),
-            Op::RevokeEmergencyAccess { sender, patient, provider } => {
-                consent(sender, "revoke-emergency-access", vec![p(patient), p(provider)])
-            }
+            Op::RevokeEmergencyAccess { sender, patient, provider } => consent(sender, "revoke-emergency-access", vec![p(patient), p(provider)]),
             Op::MarkDeceased { sender, patient } => consent(sender, "mark-deceased", vec![p(patient)]),
-            Op::SetPaused { sender, records: is_records, paused } => Call::Contract {
-                sender: *sender,
-                contract: contract_of(is_records),
-                function: "set-paused",
-                args: vec![Value::Bool(*paused)],
-            },
-            Op::SetEmergencyTimeout { sender, blocks } => consent(sender, "set-emergency-timeout", vec![uint(*blocks)]),
-            Op::SetEmergencyResponder { sender, responder, enabled } => {
-                consent(sender, "set-emergency-responder", vec![p(responder), Value::Bool(*enabled)])
+            Op::SetPaused { sender, records: is_records, paused } => {
+                Call::Contract { sender: *sender, contract: contract_of(is_records), function: "set-paused", args: vec![Value::Bool(*paused)] }
             }
-            Op::TransferOwnership { sender, records: is_records, new_owner } => Call::Contract {
-                sender: *sender,
-                contract: contract_of(is_records),
-                function: "transfer-ownership",
-                args: vec![p(new_owner)],
-            },
+            Op::SetEmergencyTimeout { sender, blocks } => consent(sender, "set-emergency-timeout", vec![uint(*blocks)]),
+            Op::SetEmergencyResponder { sender, responder, enabled } => consent(sender, "set-emergency-responder", vec![p(responder), Value::Bool(*enabled)]),
+            Op::TransferOwnership { sender, records: is_records, new_owner } => {
+                Call::Contract { sender: *sender, contract: contract_of(is_records), function: "transfer-ownership", args: vec![p(new_owner)] }
+            }
             Op::GrantProviderAccess { sender, patient, provider, access_level, expires_at, audit_required } => records(
                 sender,
                 "grant-provider-access",
                 vec![p(patient), p(provider), uint(*access_level), resolve_expiry(expires_at, height), Value::Bool(*audit_required)],
             ),
-            Op::RevokeProviderAccess { sender, patient, provider } => {
-                records(sender, "revoke-provider-access", vec![p(patient), p(provider)])
-            }
+            Op::RevokeProviderAccess { sender, patient, provider } => records(sender, "revoke-provider-access", vec![p(patient), p(provider)]),
             Op::CreateRecord { sender, patient, record_type, title, hash, checksum: sum, encryption_key_id, confidentiality, signing } => {
                 let data_hash = hash_text(hash);
                 let message = tuple(&[
@@ -308,28 +386,16 @@ impl Op {
                 let next = view.record_version(record_id).unwrap_or(0) + 1;
                 let version = (next as i128 + i128::from(*version_offset)).max(0) as u128;
                 let data_hash = hash_text(hash);
-                let message = tuple(&[
-                    ("record-id", uint(record_id)),
-                    ("version", uint(version)),
-                    ("data-hash", ascii(&data_hash)),
-                    ("checksum", buff(&checksum(*sum))),
-                ]);
+                let message =
+                    tuple(&[("record-id", uint(record_id)), ("version", uint(version)), ("data-hash", ascii(&data_hash)), ("checksum", buff(&checksum(*sum)))]);
                 let (signature, public_key) = sign(pool, *sender, &message, signing);
-                records(
-                    sender,
-                    "update-record",
-                    vec![uint(record_id), ascii(title), ascii(&data_hash), buff(&checksum(*sum)), signature, public_key],
-                )
+                records(sender, "update-record", vec![uint(record_id), ascii(title), ascii(&data_hash), buff(&checksum(*sum)), signature, public_key])
             }
-            Op::RollbackRecord { sender, record, version } => {
-                records(sender, "rollback-record", vec![uint(resolve_record(record, view)), uint(*version)])
-            }
+            Op::RollbackRecord { sender, record, version } => records(sender, "rollback-record", vec![uint(resolve_record(record, view)), uint(*version)]),
             Op::ArchiveRecord { sender, record } => records(sender, "archive-record", vec![uint(resolve_record(record, view))]),
-            Op::ArchiveRecords { sender, records: picks } => records(
-                sender,
-                "archive-records",
-                vec![list(picks.iter().map(|pick| uint(resolve_record(pick, view))).collect())],
-            ),
+            Op::ArchiveRecords { sender, records: picks } => {
+                records(sender, "archive-records", vec![list(picks.iter().map(|pick| uint(resolve_record(pick, view))).collect())])
+            }
             Op::PurgeRecord { sender, record } => records(sender, "purge-record", vec![uint(resolve_record(record, view))]),
             Op::SetRetentionPeriod { sender, blocks } => records(sender, "set-retention-period", vec![uint(*blocks)]),
         }

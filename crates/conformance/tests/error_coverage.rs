@@ -9,9 +9,7 @@ const CONSENT_TESTS: &str = include_str!("consent_errors.rs");
 const RECORDS_TESTS: &str = include_str!("records_errors.rs");
 
 fn codes_without_a_test(source: &str, codes: impl Iterator<Item = u128>) -> Vec<u128> {
-    codes
-        .filter(|code| !source.contains(&format!("scenario! {{\n    fn u{code}_")))
-        .collect()
+    codes.filter(|code| !source.contains(&format!("scenario! {{\n    fn u{code}_"))).collect()
 }
 
 #[test]

@@ -5,9 +5,9 @@
 mod common;
 
 use clarimed_conformance::journey::{create_record_args, Content};
+use clarimed_records::codes::RecordsError;
 use clarimed_reference::keys::Key;
 use clarimed_reference::values::{ascii, buff, none, some, uint};
-use clarimed_records::codes::RecordsError;
 use common::*;
 
 fn code(error: RecordsError) -> u128 {

@@ -42,14 +42,7 @@ impl DataType {
     /// Whether an emergency override opens this type (never MENTAL-HEALTH, GENETIC
     /// or FINANCIAL).
     pub const fn is_emergency_covered(self) -> bool {
-        matches!(
-            self,
-            DataType::BasicInfo
-                | DataType::MedicalHistory
-                | DataType::LabResults
-                | DataType::TreatmentPlans
-                | DataType::EmergencyContacts
-        )
+        matches!(self, DataType::BasicInfo | DataType::MedicalHistory | DataType::LabResults | DataType::TreatmentPlans | DataType::EmergencyContacts)
     }
 
     /// Whether consent to this type must expire within [`BLOCKS_PER_YEAR`].
@@ -102,11 +95,7 @@ mod tests {
 
     #[test]
     fn emergency_never_covers_mental_health_genetic_or_financial() {
-        let uncovered: Vec<DataType> = DataType::ALL
-            .iter()
-            .copied()
-            .filter(|t| !t.is_emergency_covered())
-            .collect();
+        let uncovered: Vec<DataType> = DataType::ALL.iter().copied().filter(|t| !t.is_emergency_covered()).collect();
         assert_eq!(uncovered, [DataType::MentalHealth, DataType::Genetic, DataType::Financial]);
     }
 }

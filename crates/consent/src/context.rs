@@ -13,11 +13,7 @@ pub struct Context {
 impl Context {
     /// A direct call: the sender is also the caller.
     pub fn new(sender: Principal, block_height: u128) -> Context {
-        Context {
-            caller: sender.clone(),
-            sender,
-            block_height,
-        }
+        Context { caller: sender.clone(), sender, block_height }
     }
 }
 

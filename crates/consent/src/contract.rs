@@ -247,12 +247,7 @@ impl PatientConsent {
         for &data_type in data_types {
             self.write_consent(store, ctx, provider, data_type, expires_at, purpose)?;
         }
-        let event = ConsentEvent::ConsentBatchGranted {
-            patient: ctx.sender.clone(),
-            provider: provider.clone(),
-            data_types: data_types.to_vec(),
-            expires_at,
-        };
+        let event = ConsentEvent::ConsentBatchGranted { patient: ctx.sender.clone(), provider: provider.clone(), data_types: data_types.to_vec(), expires_at };
         Ok((data_types.len() as u128, event))
     }
 
@@ -285,12 +280,7 @@ impl PatientConsent {
         self.emergency_access.set(store, &key, &access)?;
         self.append_audit(store, ctx, patient, AuditAction::EmergencyOverride, Some(ctx.sender.clone()), None)?;
         Self::increment(&self.total_emergency_overrides, store)?;
-        let event = ConsentEvent::EmergencyOverride {
-            patient: patient.clone(),
-            provider: ctx.sender.clone(),
-            expires_at,
-            reason: reason.to_string(),
-        };
+        let event = ConsentEvent::EmergencyOverride { patient: patient.clone(), provider: ctx.sender.clone(), expires_at, reason: reason.to_string() };
         Ok((expires_at, event))
     }
 
@@ -401,7 +391,14 @@ impl PatientConsent {
     }
 
     /// An entry exists and its expiry is none or above `block-height`.
-    pub fn has_consent(&self, store: &impl StoreRead, block_height: u128, patient: &Principal, provider: &Principal, data_type: u128) -> Result<bool, StateError> {
+    pub fn has_consent(
+        &self,
+        store: &impl StoreRead,
+        block_height: u128,
+        patient: &Principal,
+        provider: &Principal,
+        data_type: u128,
+    ) -> Result<bool, StateError> {
         let key = ConsentKey { data_type, patient: patient.clone(), provider: provider.clone() };
         Ok(match self.consents.view::<ConsentTerms>(store, &key)? {
             Some(consent) => consent.expires_at.is_none_or(|expiry| expiry > block_height),
@@ -412,13 +409,17 @@ impl PatientConsent {
     /// An entry exists and `block-height` is below its expiry.
     pub fn has_emergency_access(&self, store: &impl StoreRead, block_height: u128, patient: &Principal, provider: &Principal) -> Result<bool, StateError> {
         let key = PatientProvider { patient: patient.clone(), provider: provider.clone() };
-        Ok(self
-            .emergency_access
-            .view::<EmergencyTerms>(store, &key)?
-            .is_some_and(|access| block_height < access.expires_at))
+        Ok(self.emergency_access.view::<EmergencyTerms>(store, &key)?.is_some_and(|access| block_height < access.expires_at))
     }
 
-    pub fn can_access(&self, store: &impl StoreRead, block_height: u128, patient: &Principal, provider: &Principal, data_type: u128) -> Result<bool, StateError> {
+    pub fn can_access(
+        &self,
+        store: &impl StoreRead,
+        block_height: u128,
+        patient: &Principal,
+        provider: &Principal,
+        data_type: u128,
+    ) -> Result<bool, StateError> {
         if self.has_consent(store, block_height, patient, provider, data_type)? {
             return Ok(true);
         }

@@ -43,39 +43,26 @@ impl ConsentEvent {
     pub fn to_clarity_bytes(&self) -> Vec<u8> {
         let tuple = TupleBuilder::new().field("event", &self.name().to_string());
         let tuple = match self {
-            ConsentEvent::PatientRegistered { patient, patient_id } => {
-                tuple.field("patient", patient).field("patient-id", patient_id)
+            ConsentEvent::PatientRegistered { patient, patient_id } => tuple.field("patient", patient).field("patient-id", patient_id),
+            ConsentEvent::ProfileUpdated { patient } | ConsentEvent::PreferencesUpdated { patient } | ConsentEvent::PatientDeceased { patient } => {
+                tuple.field("patient", patient)
             }
-            ConsentEvent::ProfileUpdated { patient }
-            | ConsentEvent::PreferencesUpdated { patient }
-            | ConsentEvent::PatientDeceased { patient } => tuple.field("patient", patient),
-            ConsentEvent::ConsentGranted { patient, provider, data_type, expires_at } => tuple
-                .field("patient", patient)
-                .field("provider", provider)
-                .field("data-type", data_type)
-                .field("expires-at", expires_at),
-            ConsentEvent::ConsentBatchGranted { patient, provider, data_types, expires_at } => tuple
-                .field("patient", patient)
-                .field("provider", provider)
-                .field("data-types", data_types)
-                .field("expires-at", expires_at),
-            ConsentEvent::ConsentRevoked { patient, provider, data_type } => tuple
-                .field("patient", patient)
-                .field("provider", provider)
-                .field("data-type", data_type),
-            ConsentEvent::EmergencyOverride { patient, provider, expires_at, reason } => tuple
-                .field("patient", patient)
-                .field("provider", provider)
-                .field("expires-at", expires_at)
-                .field("reason", reason),
-            ConsentEvent::EmergencyAccessRevoked { patient, provider } => {
-                tuple.field("patient", patient).field("provider", provider)
+            ConsentEvent::ConsentGranted { patient, provider, data_type, expires_at } => {
+                tuple.field("patient", patient).field("provider", provider).field("data-type", data_type).field("expires-at", expires_at)
             }
+            ConsentEvent::ConsentBatchGranted { patient, provider, data_types, expires_at } => {
+                tuple.field("patient", patient).field("provider", provider).field("data-types", data_types).field("expires-at", expires_at)
+            }
+            ConsentEvent::ConsentRevoked { patient, provider, data_type } => {
+                tuple.field("patient", patient).field("provider", provider).field("data-type", data_type)
+            }
+            ConsentEvent::EmergencyOverride { patient, provider, expires_at, reason } => {
+                tuple.field("patient", patient).field("provider", provider).field("expires-at", expires_at).field("reason", reason)
+            }
+            ConsentEvent::EmergencyAccessRevoked { patient, provider } => tuple.field("patient", patient).field("provider", provider),
             ConsentEvent::PausedSet { paused } => tuple.field("paused", paused),
             ConsentEvent::EmergencyTimeoutSet { blocks } => tuple.field("blocks", blocks),
-            ConsentEvent::EmergencyResponderSet { responder, enabled } => {
-                tuple.field("responder", responder).field("enabled", enabled)
-            }
+            ConsentEvent::EmergencyResponderSet { responder, enabled } => tuple.field("responder", responder).field("enabled", enabled),
             ConsentEvent::OwnershipTransferred { new_owner } => tuple.field("new-owner", new_owner),
         };
         tuple.encode()

@@ -28,11 +28,7 @@ clarity_tuple! {
 impl Default for Preferences {
     /// What a registered patient without an entry has.
     fn default() -> Preferences {
-        Preferences {
-            allow_emergency_access: true,
-            notify_on_access: true,
-            research_opt_in: false,
-        }
+        Preferences { allow_emergency_access: true, notify_on_access: true, research_opt_in: false }
     }
 }
 

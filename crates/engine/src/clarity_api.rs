@@ -110,12 +110,9 @@ pub(crate) fn public<T: ClarityType, V: PrintEvent, E: ErrorCode>(outcome: Resul
             committed: true,
             contract: String::new(),
         }),
-        Err(CallError::Contract(error)) => Ok(CallOutput {
-            value: to_value(&Err::<bool, u128>(error.code()))?,
-            events: Vec::new(),
-            committed: false,
-            contract: String::new(),
-        }),
+        Err(CallError::Contract(error)) => {
+            Ok(CallOutput { value: to_value(&Err::<bool, u128>(error.code()))?, events: Vec::new(), committed: false, contract: String::new() })
+        }
         Err(CallError::Engine(error)) => Err(error),
     }
 }

@@ -11,11 +11,9 @@ use crate::error::EngineError;
 pub fn principal_to_native(principal: &PrincipalData) -> Principal {
     match principal {
         PrincipalData::Standard(StandardPrincipalData(version, hash)) => Principal::standard(*version, *hash),
-        PrincipalData::Contract(QualifiedContractIdentifier { issuer, name }) => Principal {
-            version: issuer.0,
-            hash160: issuer.1,
-            contract_name: Some(name.as_str().into()),
-        },
+        PrincipalData::Contract(QualifiedContractIdentifier { issuer, name }) => {
+            Principal { version: issuer.0, hash160: issuer.1, contract_name: Some(name.as_str().into()) }
+        }
     }
 }
 
@@ -34,9 +32,7 @@ pub fn principal_to_clarity(principal: &Principal) -> Result<PrincipalData, Engi
 
 /// Parses `ST…` or `ST….contract-name`, with or without a leading `'`.
 pub fn parse_principal(text: &str) -> Result<Principal, EngineError> {
-    PrincipalData::parse(text)
-        .map(|principal| principal_to_native(&principal))
-        .map_err(|_| EngineError::InvalidPrincipal(text.to_string()))
+    PrincipalData::parse(text).map(|principal| principal_to_native(&principal)).map_err(|_| EngineError::InvalidPrincipal(text.to_string()))
 }
 
 /// The principal in Clarity's address notation (`ST…`, `ST….name`), for display:

@@ -12,12 +12,7 @@ pub struct TestnetCrypto;
 impl Crypto for TestnetCrypto {
     fn principal_of(&self, public_key: &[u8; 33]) -> Option<Principal> {
         let key = StacksPublicKey::from_slice(public_key).ok()?;
-        let address = StacksAddress::from_public_keys(
-            C32_ADDRESS_VERSION_TESTNET_SINGLESIG,
-            &AddressHashMode::SerializeP2PKH,
-            1,
-            &vec![key],
-        )?;
+        let address = StacksAddress::from_public_keys(C32_ADDRESS_VERSION_TESTNET_SINGLESIG, &AddressHashMode::SerializeP2PKH, 1, &vec![key])?;
         Some(Principal::standard(address.version, address.bytes.0))
     }
 

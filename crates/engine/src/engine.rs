@@ -11,7 +11,7 @@ use clarimed_consent::{Context, PatientConsent};
 use clarimed_records::codes::RecordsError;
 use clarimed_records::{ConsentView, RecordManagement};
 use clarimed_storage::clarity::{hex, unhex, ClarityType, ContractId, Principal, StateError, VmKey};
-use clarimed_storage::{Batch, Cached, MemoryStore, Memo, Recording, SqliteStore, Store, StoreCommit, StoreRead, Transactional};
+use clarimed_storage::{Batch, Cached, Memo, MemoryStore, Recording, SqliteStore, Store, StoreCommit, StoreRead, Transactional};
 
 use crate::convert::principal_to_string;
 use crate::error::{CallError, EngineError};
@@ -99,8 +99,8 @@ impl<S: Store + 'static> Engine<S> {
         let committed = Cached::new(shared);
         let (deployer, height) = match committed.get(DEPLOYER_KEY)? {
             Some(bytes) => {
-                let deployer = Principal::from_bytes(&bytes)
-                    .map_err(|error| EngineError::Corrupt { key: String::from_utf8_lossy(DEPLOYER_KEY).into_owned(), error })?;
+                let deployer =
+                    Principal::from_bytes(&bytes).map_err(|error| EngineError::Corrupt { key: String::from_utf8_lossy(DEPLOYER_KEY).into_owned(), error })?;
                 check_deployer(&deployer)?;
                 (deployer, read_block_height(&committed)?)
             }
@@ -209,8 +209,7 @@ impl<S> Engine<S> {
         let address = format!("vm::{}.", principal_to_string(&self.core.deployer));
         let mut rows = Vec::new();
         for (key, value) in self.core.committed.scan_prefix(address.as_bytes())? {
-            let vm_key = VmKey::from_storage_key(&key)
-                .ok_or_else(|| EngineError::Internal(format!("a key outside the VM layout: {}", key.escape_ascii())))?;
+            let vm_key = VmKey::from_storage_key(&key).ok_or_else(|| EngineError::Internal(format!("a key outside the VM layout: {}", key.escape_ascii())))?;
             if self.core.ids.iter().any(|id| id.as_str() == vm_key.contract) {
                 rows.push((vm_key.to_string(), hex(&value)));
             }

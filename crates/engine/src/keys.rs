@@ -32,7 +32,8 @@ impl SigningKey {
 
     /// The key from its hex: 32 bytes, or 33 with the trailing `01` of a compressed key.
     pub fn from_hex(hex: &str) -> Result<SigningKey, EngineError> {
-        let mut private = StacksPrivateKey::from_hex(hex).map_err(|e| EngineError::InvalidValue { expected: "private key".to_string(), error: e.to_string() })?;
+        let mut private =
+            StacksPrivateKey::from_hex(hex).map_err(|e| EngineError::InvalidValue { expected: "private key".to_string(), error: e.to_string() })?;
         private.set_compress_public(true);
         Ok(SigningKey { private })
     }
@@ -63,7 +64,8 @@ impl SigningKey {
 /// What `create-record`'s signature covers: `(sha256 (unwrap-panic
 /// (to-consensus-buff? { patient, record-type, data-hash, checksum })))`.
 pub fn create_record_digest(patient: &Principal, record_type: impl Into<u128>, data_hash: &str, checksum: &[u8]) -> [u8; 32] {
-    let message = CreateMessage { checksum: Buff(checksum.to_vec()), data_hash: data_hash.to_string(), patient: patient.clone(), record_type: record_type.into() };
+    let message =
+        CreateMessage { checksum: Buff(checksum.to_vec()), data_hash: data_hash.to_string(), patient: patient.clone(), record_type: record_type.into() };
     Sha256::digest(message.to_bytes()).into()
 }
 

@@ -25,16 +25,9 @@ pub fn literal_value(expression: &SymbolicExpression) -> Result<Value, EngineErr
 /// `text` as Clarity 2 expressions at epoch 2.5, as the contracts are parsed; `.name`
 /// reads as a contract of the transient issuer. Nothing is evaluated.
 pub fn parse_expressions(text: &str) -> Result<Vec<SymbolicExpression>, EngineError> {
-    build_ast_with_rules(
-        &QualifiedContractIdentifier::transient(),
-        text,
-        &mut (),
-        ClarityVersion::Clarity2,
-        StacksEpochId::Epoch25,
-        ASTRules::PrecheckSize,
-    )
-    .map(|ast| ast.expressions)
-    .map_err(|e| EngineError::InvalidLiteral(format!("does not parse: {e}")))
+    build_ast_with_rules(&QualifiedContractIdentifier::transient(), text, &mut (), ClarityVersion::Clarity2, StacksEpochId::Epoch25, ASTRules::PrecheckSize)
+        .map(|ast| ast.expressions)
+        .map_err(|e| EngineError::InvalidLiteral(format!("does not parse: {e}")))
 }
 
 fn parse(text: &str) -> Result<Value, String> {
@@ -95,7 +88,19 @@ mod tests {
 
     #[test]
     fn every_literal_form_parses() {
-        for text in ["u5", "-3", "'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM", "\"text\"", "0x00ff", "none", "true", "(some u10)", "(list u1 u2)", "{ a: u1, b: (some \"x\") }", "(tuple (a u1))"] {
+        for text in [
+            "u5",
+            "-3",
+            "'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM",
+            "\"text\"",
+            "0x00ff",
+            "none",
+            "true",
+            "(some u10)",
+            "(list u1 u2)",
+            "{ a: u1, b: (some \"x\") }",
+            "(tuple (a u1))",
+        ] {
             assert!(parse(text).is_ok(), "{text}: {:?}", parse(text));
         }
         assert_eq!(parse("(some u10)").unwrap(), Value::some(Value::UInt(10)).unwrap());
@@ -123,11 +128,7 @@ pub fn to_literal(value: &Value) -> String {
             format!("({} {})", if *committed { "ok" } else { "err" }, to_literal(data))
         }
         Value::Tuple(tuple) => {
-            let fields: Vec<String> = tuple
-                .data_map
-                .iter()
-                .map(|(name, value)| format!("{}: {}", name.as_str(), to_literal(value)))
-                .collect();
+            let fields: Vec<String> = tuple.data_map.iter().map(|(name, value)| format!("{}: {}", name.as_str(), to_literal(value))).collect();
             format!("{{ {} }}", fields.join(", "))
         }
         Value::Sequence(SequenceData::List(list)) => {
@@ -148,10 +149,7 @@ pub fn to_literal(value: &Value) -> String {
                 .iter()
                 .map(|encoded| match encoded.as_slice() {
                     [byte] if byte.is_ascii_graphic() || *byte == b' ' => escape(&[*byte]),
-                    _ => std::str::from_utf8(encoded)
-                        .ok()
-                        .and_then(|c| c.chars().next())
-                        .map_or_else(String::new, |c| format!("\\u{{{:x}}}", u32::from(c))),
+                    _ => std::str::from_utf8(encoded).ok().and_then(|c| c.chars().next()).map_or_else(String::new, |c| format!("\\u{{{:x}}}", u32::from(c))),
                 })
                 .collect();
             format!("u\"{text}\"")
@@ -175,4 +173,3 @@ fn escape(bytes: &[u8]) -> String {
         })
         .collect()
 }
-

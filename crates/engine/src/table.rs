@@ -46,10 +46,7 @@ impl Contract {
 
     /// The contract named `name`.
     pub fn from_name(name: &str) -> Result<Contract, EngineError> {
-        Contract::ALL
-            .into_iter()
-            .find(|contract| contract.name() == name)
-            .ok_or_else(|| EngineError::UnknownContract(name.to_string()))
+        Contract::ALL.into_iter().find(|contract| contract.name() == name).ok_or_else(|| EngineError::UnknownContract(name.to_string()))
     }
 }
 

@@ -67,31 +67,64 @@ fn admit<E>(row: &table::Function, args: &[&dyn Arg]) -> Result<(), CallError<E>
 
 impl ConsentCalls<'_> {
     /// `register-patient`.
-    pub fn register_patient(&self, sender: &Principal, patient_id: &str, date_of_birth: u128, emergency_contact: Option<Principal>, primary_physician: Option<Principal>) -> ConsentResult<bool> {
+    pub fn register_patient(
+        &self,
+        sender: &Principal,
+        patient_id: &str,
+        date_of_birth: u128,
+        emergency_contact: Option<Principal>,
+        primary_physician: Option<Principal>,
+    ) -> ConsentResult<bool> {
         admit(&table::REGISTER_PATIENT, &[&patient_id, &date_of_birth, &emergency_contact, &primary_physician])?;
         self.core.transact(sender, |store, ctx| self.core.consent.register_patient(store, ctx, patient_id, date_of_birth, emergency_contact, primary_physician))
     }
 
     /// `update-patient-profile`.
-    pub fn update_patient_profile(&self, sender: &Principal, emergency_contact: Option<Principal>, primary_physician: Option<Principal>) -> ConsentResult<bool> {
+    pub fn update_patient_profile(
+        &self,
+        sender: &Principal,
+        emergency_contact: Option<Principal>,
+        primary_physician: Option<Principal>,
+    ) -> ConsentResult<bool> {
         admit(&table::UPDATE_PATIENT_PROFILE, &[&emergency_contact, &primary_physician])?;
         self.core.transact(sender, |store, ctx| self.core.consent.update_patient_profile(store, ctx, emergency_contact, primary_physician))
     }
 
     /// `update-patient-preferences`.
-    pub fn update_patient_preferences(&self, sender: &Principal, allow_emergency_access: bool, notify_on_access: bool, research_opt_in: bool) -> ConsentResult<bool> {
-        self.core.transact(sender, |store, ctx| self.core.consent.update_patient_preferences(store, ctx, allow_emergency_access, notify_on_access, research_opt_in))
+    pub fn update_patient_preferences(
+        &self,
+        sender: &Principal,
+        allow_emergency_access: bool,
+        notify_on_access: bool,
+        research_opt_in: bool,
+    ) -> ConsentResult<bool> {
+        self.core
+            .transact(sender, |store, ctx| self.core.consent.update_patient_preferences(store, ctx, allow_emergency_access, notify_on_access, research_opt_in))
     }
 
     /// `grant-consent`.
-    pub fn grant_consent(&self, sender: &Principal, provider: &Principal, data_type: impl Into<u128>, expires_at: Option<u128>, purpose: &str) -> ConsentResult<bool> {
+    pub fn grant_consent(
+        &self,
+        sender: &Principal,
+        provider: &Principal,
+        data_type: impl Into<u128>,
+        expires_at: Option<u128>,
+        purpose: &str,
+    ) -> ConsentResult<bool> {
         let data_type = data_type.into();
         admit(&table::GRANT_CONSENT, &[provider, &data_type, &expires_at, &purpose])?;
         self.core.transact(sender, |store, ctx| self.core.consent.grant_consent(store, ctx, provider, data_type, expires_at, purpose))
     }
 
     /// `grant-consent-batch`: all or nothing.
-    pub fn grant_consent_batch<T: Into<u128> + Copy>(&self, sender: &Principal, provider: &Principal, data_types: &[T], expires_at: Option<u128>, purpose: &str) -> ConsentResult<u128> {
+    pub fn grant_consent_batch<T: Into<u128> + Copy>(
+        &self,
+        sender: &Principal,
+        provider: &Principal,
+        data_types: &[T],
+        expires_at: Option<u128>,
+        purpose: &str,
+    ) -> ConsentResult<u128> {
         let codes: Vec<u128> = data_types.iter().map(|&t| t.into()).collect();
         admit(&table::GRANT_CONSENT_BATCH, &[provider, &codes.as_slice(), &expires_at, &purpose])?;
         self.core.transact(sender, |store, ctx| self.core.consent.grant_consent_batch(store, ctx, provider, &codes, expires_at, purpose))
@@ -230,7 +263,15 @@ impl ConsentCalls<'_> {
 
 impl RecordsCalls<'_> {
     /// `grant-provider-access`.
-    pub fn grant_provider_access(&self, sender: &Principal, patient: &Principal, provider: &Principal, access_level: impl Into<u128>, expires_at: Option<u128>, audit_required: bool) -> RecordsResult<bool> {
+    pub fn grant_provider_access(
+        &self,
+        sender: &Principal,
+        patient: &Principal,
+        provider: &Principal,
+        access_level: impl Into<u128>,
+        expires_at: Option<u128>,
+        audit_required: bool,
+    ) -> RecordsResult<bool> {
         let level = access_level.into();
         admit(&table::GRANT_PROVIDER_ACCESS, &[patient, provider, &level, &expires_at, &audit_required])?;
         self.core.transact(sender, |store, ctx| {
@@ -246,15 +287,45 @@ impl RecordsCalls<'_> {
 
     /// `create-record`: the new record's id.
     #[allow(clippy::too_many_arguments)]
-    pub fn create_record(&self, sender: &Principal, patient: &Principal, record_type: impl Into<u128>, content: &Content<'_>, encryption_key_id: Option<&str>, confidentiality_level: u128, signed: &Signed<'_>) -> RecordsResult<u128> {
+    pub fn create_record(
+        &self,
+        sender: &Principal,
+        patient: &Principal,
+        record_type: impl Into<u128>,
+        content: &Content<'_>,
+        encryption_key_id: Option<&str>,
+        confidentiality_level: u128,
+        signed: &Signed<'_>,
+    ) -> RecordsResult<u128> {
         let record_type = record_type.into();
         admit(
             &table::CREATE_RECORD,
-            &[patient, &record_type, &content.title, &content.data_hash, &content.checksum, &encryption_key_id, &confidentiality_level, &signed.signature, &signed.public_key],
+            &[
+                patient,
+                &record_type,
+                &content.title,
+                &content.data_hash,
+                &content.checksum,
+                &encryption_key_id,
+                &confidentiality_level,
+                &signed.signature,
+                &signed.public_key,
+            ],
         )?;
         self.core.transact(sender, |store, ctx| {
             let consent = ConsentReader(&self.core.consent);
-            self.core.records.create_record(store, &consent, &TestnetCrypto, ctx, patient, record_type, content, encryption_key_id, confidentiality_level, signed)
+            self.core.records.create_record(
+                store,
+                &consent,
+                &TestnetCrypto,
+                ctx,
+                patient,
+                record_type,
+                content,
+                encryption_key_id,
+                confidentiality_level,
+                signed,
+            )
         })
     }
 

@@ -6,7 +6,9 @@
 
 use clarimed_engine::clarity::{PrincipalData, Value};
 use clarimed_engine::table::{find, Access, CONSENT_CONTRACT, RECORDS_CONTRACT};
-use clarimed_engine::{parse_literal, parse_principal, principal_to_clarity, principal_to_native, principal_to_string, Engine, EngineError, MemoryStore, Principal};
+use clarimed_engine::{
+    parse_literal, parse_principal, principal_to_clarity, principal_to_native, principal_to_string, Engine, EngineError, MemoryStore, Principal,
+};
 use clarimed_reference::keys::Key;
 use clarimed_reference::values::{ascii, buff, list, none, principal, some, tuple, uint};
 use clarimed_reference::ReferenceVm;
@@ -69,7 +71,17 @@ fn record(record_type: u128, confidentiality: u128, data_hash: &str) -> Vec<Valu
     let checksum = buff(&[7; 32]);
     let message = tuple(&[("patient", who(&patient)), ("record-type", uint(record_type)), ("data-hash", ascii(data_hash)), ("checksum", checksum.clone())]);
     let signature = patient.sign_value(&message).unwrap();
-    vec![who(&patient), uint(record_type), ascii("Blood panel"), ascii(data_hash), checksum, none(), uint(confidentiality), buff(&signature), buff(&patient.public_key())]
+    vec![
+        who(&patient),
+        uint(record_type),
+        ascii("Blood panel"),
+        ascii(data_hash),
+        checksum,
+        none(),
+        uint(confidentiality),
+        buff(&signature),
+        buff(&patient.public_key()),
+    ]
 }
 
 /// `update-record` arguments for record u1; the signature is not checked before the
@@ -294,7 +306,8 @@ fn a_list_whose_type_lies_about_its_items_is_refused() {
 fn a_list_whose_type_lies_about_its_length_is_refused() {
     let nine = uint_list_claiming(8, (0..9).map(|code| uint(code % 8)).collect());
     assert_refuses(refused_call(&patient(), CONSENT_CONTRACT, "grant-consent-batch", &[who(&provider()), nine, none(), ascii("care")]), "data-types");
-    for lying in [uint_list_claiming(20, (1..=21).map(uint).collect()), uint_list_claiming(20, vec![uint(1); 1_000_000]), uint_list_claiming(0, vec![uint(1)])] {
+    for lying in [uint_list_claiming(20, (1..=21).map(uint).collect()), uint_list_claiming(20, vec![uint(1); 1_000_000]), uint_list_claiming(0, vec![uint(1)])]
+    {
         assert_refuses(refused_call(&patient(), RECORDS_CONTRACT, "archive-records", &[lying]), "record-ids");
     }
 }
@@ -336,7 +349,13 @@ fn versions_0_and_u128_max_are_invalid_version() {
 fn data_types_8_and_u128_max_are_invalid_data_type_and_0_is_basic_info() {
     for data_type in [uint(8), uint(u128::MAX)] {
         assert_err(&patient(), CONSENT_CONTRACT, "grant-consent", &[who(&provider()), data_type.clone(), none(), ascii("care")], 103);
-        assert_err(&patient(), CONSENT_CONTRACT, "grant-consent-batch", &[who(&provider()), list(vec![uint(0), data_type.clone()]), none(), ascii("care")], 103);
+        assert_err(
+            &patient(),
+            CONSENT_CONTRACT,
+            "grant-consent-batch",
+            &[who(&provider()), list(vec![uint(0), data_type.clone()]), none(), ascii("care")],
+            103,
+        );
         assert_reads(CONSENT_CONTRACT, "has-consent", &[who(&patient()), who(&provider()), data_type.clone()], Value::Bool(false));
         assert_reads(CONSENT_CONTRACT, "can-access", &[who(&patient()), who(&provider()), data_type], Value::Bool(false));
     }
@@ -466,8 +485,18 @@ fn texts_that_are_not_principals_are_invalid_principal() {
     let address = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
     let too_long_name = format!("{address}.a{}", "b".repeat(128));
     let texts = [
-        "", "ST", "'", "not-a-principal", "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGN", &format!("{address}."), ".patient-consent",
-        &format!("{address}.1clinic"), &format!("{address}.clinic registry"), &format!(" {address}"), &format!("{address}é"), &too_long_name,
+        "",
+        "ST",
+        "'",
+        "not-a-principal",
+        "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGN",
+        &format!("{address}."),
+        ".patient-consent",
+        &format!("{address}.1clinic"),
+        &format!("{address}.clinic registry"),
+        &format!(" {address}"),
+        &format!("{address}é"),
+        &too_long_name,
     ];
     for text in texts {
         assert!(matches!(parse_principal(text), Err(EngineError::InvalidPrincipal(ref t)) if t == text), "{text}");
@@ -477,7 +506,9 @@ fn texts_that_are_not_principals_are_invalid_principal() {
 #[test]
 fn texts_that_are_not_principal_literals_are_invalid_literal() {
     let address = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
-    for text in ["'", "'ST1NOTAPRINCIPAL", "'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGN", address, &format!("'{address}."), &format!("'{address}.1clinic"), "'.clinic"] {
+    for text in
+        ["'", "'ST1NOTAPRINCIPAL", "'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGN", address, &format!("'{address}."), &format!("'{address}.1clinic"), "'.clinic"]
+    {
         assert!(matches!(parse_literal(text), Err(EngineError::InvalidLiteral(_))), "{text}");
     }
 }

@@ -1,8 +1,8 @@
 //! The native encoding is clarity-vm's consensus serialization, byte for byte, and the
 //! native signature built-ins agree with real secp256k1 keys.
 
-use clarimed_engine::records_state::{CreateMessage, UpdateMessage};
 use clarimed_engine::keys::TestnetCrypto;
+use clarimed_engine::records_state::{CreateMessage, UpdateMessage};
 use clarimed_engine::{principal_to_native, Principal};
 use clarimed_records::Crypto;
 use clarimed_reference::keys::{consensus_digest, Key};

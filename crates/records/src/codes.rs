@@ -51,11 +51,7 @@ impl RecordType {
     pub const fn data_type(self) -> DataType {
         match self {
             RecordType::BasicInfo => DataType::BasicInfo,
-            RecordType::Vitals
-            | RecordType::Diagnosis
-            | RecordType::Procedures
-            | RecordType::Allergies
-            | RecordType::Immunizations => DataType::MedicalHistory,
+            RecordType::Vitals | RecordType::Diagnosis | RecordType::Procedures | RecordType::Allergies | RecordType::Immunizations => DataType::MedicalHistory,
             RecordType::Medications => DataType::TreatmentPlans,
             RecordType::LabResults | RecordType::Imaging => DataType::LabResults,
             RecordType::MentalHealth => DataType::MentalHealth,

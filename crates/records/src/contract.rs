@@ -9,8 +9,8 @@ use clarimed_storage::{StoreRead, StoreWrite};
 use sha2::{Digest, Sha256};
 
 use crate::codes::{
-    AccessLevel, Action, LogAction, RecordStatus, RecordType, RecordsError, DEFAULT_RETENTION_PERIOD, MAX_CONFIDENTIALITY,
-    MAX_RETENTION_PERIOD, MAX_VERSIONS, MIN_RETENTION_PERIOD,
+    AccessLevel, Action, LogAction, RecordStatus, RecordType, RecordsError, DEFAULT_RETENTION_PERIOD, MAX_CONFIDENTIALITY, MAX_RETENTION_PERIOD, MAX_VERSIONS,
+    MIN_RETENTION_PERIOD,
 };
 use crate::events::RecordsEvent;
 use crate::state::*;
@@ -122,10 +122,7 @@ impl RecordManagement {
     /// A grant whose expiry is none or above `block-height`.
     fn live_grant(&self, store: &impl StoreRead, ctx: &Context, patient: &Principal, provider: &Principal) -> Result<Option<GrantTerms>, StateError> {
         let key = PatientProvider { patient: patient.clone(), provider: provider.clone() };
-        Ok(self
-            .provider_access
-            .view::<GrantTerms>(store, &key)?
-            .filter(|grant| grant.expires_at.is_none_or(|expiry| expiry > ctx.block_height)))
+        Ok(self.provider_access.view::<GrantTerms>(store, &key)?.filter(|grant| grant.expires_at.is_none_or(|expiry| expiry > ctx.block_height)))
     }
 
     fn is_live_admin(&self, store: &impl StoreRead, ctx: &Context, patient: &Principal, provider: &Principal) -> Result<bool, StateError> {
@@ -158,10 +155,7 @@ impl RecordManagement {
             }
         }
         if consent.has_emergency_access(store, ctx.block_height, patient, accessor)? {
-            ensure(
-                action == READ && is_emergency_covered(data_type) && confidentiality <= 1,
-                RecordsError::EmergencyViolation,
-            )?;
+            ensure(action == READ && is_emergency_covered(data_type) && confidentiality <= 1, RecordsError::EmergencyViolation)?;
             return Ok(AccessLevel::Emergency.code());
         }
         fail(if grant.is_some() { RecordsError::NoConsent } else { RecordsError::Unauthorized })
@@ -300,12 +294,8 @@ impl RecordManagement {
             self.provider_access_level(store, consent, ctx, patient, &ctx.sender, data_type, confidentiality_level, &ctx.sender, ACTIVE, WRITE)?;
         }
         self.check_new_content(store, content)?;
-        let message = CreateMessage {
-            checksum: Buff(content.checksum.to_vec()),
-            data_hash: content.data_hash.to_string(),
-            patient: patient.clone(),
-            record_type,
-        };
+        let message =
+            CreateMessage { checksum: Buff(content.checksum.to_vec()), data_hash: content.data_hash.to_string(), patient: patient.clone(), record_type };
         Self::check_signature(crypto, ctx, &message, signed)?;
 
         let record_id = self.next_record_id.get(store)?;
@@ -369,12 +359,7 @@ impl RecordManagement {
         ensure(record.status == ACTIVE, RecordsError::RecordArchived)?;
         self.check_new_content(store, content)?;
         ensure(new_version <= MAX_VERSIONS, RecordsError::InvalidVersion)?;
-        let message = UpdateMessage {
-            checksum: Buff(content.checksum.to_vec()),
-            data_hash: content.data_hash.to_string(),
-            record_id,
-            version: new_version,
-        };
+        let message = UpdateMessage { checksum: Buff(content.checksum.to_vec()), data_hash: content.data_hash.to_string(), record_id, version: new_version };
         Self::check_signature(crypto, ctx, &message, signed)?;
         let record = Record {
             title: content.title.to_string(),
@@ -479,7 +464,15 @@ impl RecordManagement {
     // Read-only functions.
 
     /// The permission check: the level the access is granted under, or why not.
-    pub fn check_access<S: StoreRead>(&self, store: &S, consent: &impl ConsentView<S>, ctx: &Context, record_id: u128, accessor: &Principal, action: u128) -> Outcome<u128> {
+    pub fn check_access<S: StoreRead>(
+        &self,
+        store: &S,
+        consent: &impl ConsentView<S>,
+        ctx: &Context,
+        record_id: u128,
+        accessor: &Principal,
+        action: u128,
+    ) -> Outcome<u128> {
         self.record_access_level(store, consent, ctx, record_id, accessor, action)
     }
 

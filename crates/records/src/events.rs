@@ -41,40 +41,25 @@ impl RecordsEvent {
     pub fn to_clarity_bytes(&self) -> Vec<u8> {
         let tuple = TupleBuilder::new().field("event", &self.name().to_string());
         let tuple = match self {
-            RecordsEvent::ProviderAccessGranted { patient, provider, access_level, expires_at } => tuple
-                .field("patient", patient)
-                .field("provider", provider)
-                .field("access-level", access_level)
-                .field("expires-at", expires_at),
-            RecordsEvent::ProviderAccessRevoked { patient, provider } => {
-                tuple.field("patient", patient).field("provider", provider)
+            RecordsEvent::ProviderAccessGranted { patient, provider, access_level, expires_at } => {
+                tuple.field("patient", patient).field("provider", provider).field("access-level", access_level).field("expires-at", expires_at)
             }
-            RecordsEvent::RecordCreated { record_id, patient, created_by, record_type } => tuple
-                .field("record-id", record_id)
-                .field("patient", patient)
-                .field("created-by", created_by)
-                .field("record-type", record_type),
-            RecordsEvent::RecordRead { record_id, accessor, access_level } => tuple
-                .field("record-id", record_id)
-                .field("accessor", accessor)
-                .field("access-level", access_level),
-            RecordsEvent::RecordUpdated { record_id, version, updated_by } => tuple
-                .field("record-id", record_id)
-                .field("version", version)
-                .field("updated-by", updated_by),
-            RecordsEvent::RecordRolledBack { record_id, version, restored_version } => tuple
-                .field("record-id", record_id)
-                .field("version", version)
-                .field("restored-version", restored_version),
-            RecordsEvent::RecordArchived { record_id, archived_by } => {
-                tuple.field("record-id", record_id).field("archived-by", archived_by)
+            RecordsEvent::ProviderAccessRevoked { patient, provider } => tuple.field("patient", patient).field("provider", provider),
+            RecordsEvent::RecordCreated { record_id, patient, created_by, record_type } => {
+                tuple.field("record-id", record_id).field("patient", patient).field("created-by", created_by).field("record-type", record_type)
             }
-            RecordsEvent::RecordsArchived { record_ids, archived_by } => {
-                tuple.field("record-ids", record_ids).field("archived-by", archived_by)
+            RecordsEvent::RecordRead { record_id, accessor, access_level } => {
+                tuple.field("record-id", record_id).field("accessor", accessor).field("access-level", access_level)
             }
-            RecordsEvent::RecordPurged { record_id, purged_by } => {
-                tuple.field("record-id", record_id).field("purged-by", purged_by)
+            RecordsEvent::RecordUpdated { record_id, version, updated_by } => {
+                tuple.field("record-id", record_id).field("version", version).field("updated-by", updated_by)
             }
+            RecordsEvent::RecordRolledBack { record_id, version, restored_version } => {
+                tuple.field("record-id", record_id).field("version", version).field("restored-version", restored_version)
+            }
+            RecordsEvent::RecordArchived { record_id, archived_by } => tuple.field("record-id", record_id).field("archived-by", archived_by),
+            RecordsEvent::RecordsArchived { record_ids, archived_by } => tuple.field("record-ids", record_ids).field("archived-by", archived_by),
+            RecordsEvent::RecordPurged { record_id, purged_by } => tuple.field("record-id", record_id).field("purged-by", purged_by),
             RecordsEvent::PausedSet { paused } => tuple.field("paused", paused),
             RecordsEvent::RetentionPeriodSet { blocks } => tuple.field("blocks", blocks),
             RecordsEvent::OwnershipTransferred { new_owner } => tuple.field("new-owner", new_owner),

@@ -74,7 +74,8 @@ impl Fixture {
         let content = Content { title: "Dx", data_hash: &"a".repeat(64), checksum: &[0; 32] };
         let key = [PATIENT; 33];
         let signed = Signed { signature: &[7; 64], public_key: &key };
-        let (id, _) = f.contract.create_record(&mut f.store, &f.consent, &FakeCrypto, &ctx, &who(PATIENT), 2, &content, None, confidentiality, &signed).unwrap();
+        let (id, _) =
+            f.contract.create_record(&mut f.store, &f.consent, &FakeCrypto, &ctx, &who(PATIENT), 2, &content, None, confidentiality, &signed).unwrap();
         assert_eq!(id, 1);
         f
     }

@@ -27,17 +27,13 @@ pub struct Key {
 
 impl Key {
     pub fn random() -> Key {
-        Key {
-            private: StacksPrivateKey::new(),
-        }
+        Key { private: StacksPrivateKey::new() }
     }
 
     /// The same seed always gives the same key: tests use this for reproducible
     /// principals.
     pub fn from_seed(seed: &[u8]) -> Key {
-        Key {
-            private: StacksPrivateKey::from_seed(seed),
-        }
+        Key { private: StacksPrivateKey::from_seed(seed) }
     }
 
     /// 32 bytes of hex, or 33 with the trailing `01` that marks a compressed key.
@@ -60,13 +56,8 @@ impl Key {
     /// The testnet (`ST…`) principal of this key.
     pub fn principal(&self) -> StandardPrincipalData {
         let public = StacksPublicKey::from_private(&self.private);
-        let address = StacksAddress::from_public_keys(
-            C32_ADDRESS_VERSION_TESTNET_SINGLESIG,
-            &AddressHashMode::SerializeP2PKH,
-            1,
-            &vec![public],
-        )
-        .expect("one key, one signature is a valid P2PKH combination");
+        let address = StacksAddress::from_public_keys(C32_ADDRESS_VERSION_TESTNET_SINGLESIG, &AddressHashMode::SerializeP2PKH, 1, &vec![public])
+            .expect("one key, one signature is a valid P2PKH combination");
         StandardPrincipalData::from(address)
     }
 
@@ -84,8 +75,6 @@ impl Key {
 
 /// `(sha256 (unwrap-panic (to-consensus-buff? value)))`.
 pub fn consensus_digest(value: &Value) -> Result<[u8; 32], KeyError> {
-    let bytes = value
-        .serialize_to_vec()
-        .map_err(|e| KeyError::Serialization(format!("{e:?}")))?;
+    let bytes = value.serialize_to_vec().map_err(|e| KeyError::Serialization(format!("{e:?}")))?;
     Ok(Sha256::digest(bytes).into())
 }

@@ -4,15 +4,9 @@
 //! are all about expiry, so the harness keeps its own store: the same SQLite side store
 //! (in memory), with the current block height as a field that `mine` advances.
 
-use clarity::vm::database::sqlite::{
-    sqlite_get_contract_hash, sqlite_get_metadata, sqlite_get_metadata_manual,
-    sqlite_insert_metadata,
-};
-use clarity::vm::database::{
-    ClarityBackingStore, ClarityDatabase, SpecialCaseHandler, SqliteConnection, NULL_BURN_STATE_DB,
-    NULL_HEADER_DB,
-};
 use clarity::vm::analysis::AnalysisDatabase;
+use clarity::vm::database::sqlite::{sqlite_get_contract_hash, sqlite_get_metadata, sqlite_get_metadata_manual, sqlite_insert_metadata};
+use clarity::vm::database::{ClarityBackingStore, ClarityDatabase, SpecialCaseHandler, SqliteConnection, NULL_BURN_STATE_DB, NULL_HEADER_DB};
 use clarity::vm::errors::{InterpreterResult as Result, RuntimeErrorType};
 use clarity::vm::types::QualifiedContractIdentifier;
 use rusqlite::Connection;
@@ -30,10 +24,7 @@ pub struct HarnessStore {
 
 impl HarnessStore {
     pub fn new(block_height: u32) -> Result<HarnessStore> {
-        Ok(HarnessStore {
-            side_store: SqliteConnection::memory()?,
-            block_height,
-        })
+        Ok(HarnessStore { side_store: SqliteConnection::memory()?, block_height })
     }
 
     pub fn block_height(&self) -> u32 {
@@ -101,36 +92,19 @@ impl ClarityBackingStore for HarnessStore {
         None
     }
 
-    fn get_contract_hash(
-        &mut self,
-        contract: &QualifiedContractIdentifier,
-    ) -> Result<(StacksBlockId, Sha512Trunc256Sum)> {
+    fn get_contract_hash(&mut self, contract: &QualifiedContractIdentifier) -> Result<(StacksBlockId, Sha512Trunc256Sum)> {
         sqlite_get_contract_hash(self, contract)
     }
 
-    fn insert_metadata(
-        &mut self,
-        contract: &QualifiedContractIdentifier,
-        key: &str,
-        value: &str,
-    ) -> Result<()> {
+    fn insert_metadata(&mut self, contract: &QualifiedContractIdentifier, key: &str, value: &str) -> Result<()> {
         sqlite_insert_metadata(self, contract, key, value)
     }
 
-    fn get_metadata(
-        &mut self,
-        contract: &QualifiedContractIdentifier,
-        key: &str,
-    ) -> Result<Option<String>> {
+    fn get_metadata(&mut self, contract: &QualifiedContractIdentifier, key: &str) -> Result<Option<String>> {
         sqlite_get_metadata(self, contract, key)
     }
 
-    fn get_metadata_manual(
-        &mut self,
-        at_height: u32,
-        contract: &QualifiedContractIdentifier,
-        key: &str,
-    ) -> Result<Option<String>> {
+    fn get_metadata_manual(&mut self, at_height: u32, contract: &QualifiedContractIdentifier, key: &str) -> Result<Option<String>> {
         sqlite_get_metadata_manual(self, at_height, contract, key)
     }
 }

@@ -32,11 +32,7 @@ pub enum HarnessError {
     #[error("deploying {contract}: {message}")]
     Deploy { contract: String, message: String },
     #[error("{contract}.{function}: {message}")]
-    Call {
-        contract: String,
-        function: String,
-        message: String,
-    },
+    Call { contract: String, function: String, message: String },
     #[error("reference store: {0}")]
     Store(String),
 }
@@ -97,26 +93,13 @@ impl ReferenceVm {
     /// Runs a public function as `sender` (who is both `tx-sender` and
     /// `contract-caller`). A returned `err` rolls back its writes and events, as on
     /// chain; a runtime error is a [`HarnessError::Call`].
-    pub fn call_public(
-        &mut self,
-        sender: &PrincipalData,
-        contract: &str,
-        function: &str,
-        args: &[Value],
-    ) -> Result<CallResult, HarnessError> {
+    pub fn call_public(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<CallResult, HarnessError> {
         self.call(sender, contract, function, args, false)
     }
 
     /// Runs a read-only function as `sender`; it can write nothing.
-    pub fn call_read_only(
-        &mut self,
-        sender: &PrincipalData,
-        contract: &str,
-        function: &str,
-        args: &[Value],
-    ) -> Result<Value, HarnessError> {
-        self.call(sender, contract, function, args, true)
-            .map(|result| result.value)
+    pub fn call_read_only(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<Value, HarnessError> {
+        self.call(sender, contract, function, args, true).map(|result| result.value)
     }
 
     /// Evaluates a read-only Clarity expression in `contract`'s context, e.g. a tuple
@@ -124,13 +107,11 @@ impl ReferenceVm {
     pub fn eval_read_only(&mut self, contract: &str, expression: &str) -> Result<Value, HarnessError> {
         let id = self.contract_id(contract);
         let mut env = self.environment();
-        env.eval_read_only_with_rules(&id, expression, ASTRules::PrecheckSize)
-            .map(|(value, _, _)| value)
-            .map_err(|e| HarnessError::Call {
-                contract: contract.to_string(),
-                function: "(read-only expression)".to_string(),
-                message: e.to_string(),
-            })
+        env.eval_read_only_with_rules(&id, expression, ASTRules::PrecheckSize).map(|(value, _, _)| value).map_err(|e| HarnessError::Call {
+            contract: contract.to_string(),
+            function: "(read-only expression)".to_string(),
+            message: e.to_string(),
+        })
     }
 
     /// Every data-map entry and data var of both contracts, as the VM stores them
@@ -191,9 +172,7 @@ impl ReferenceVm {
             }
         }
         for (key, value) in rows {
-            transaction
-                .execute("INSERT INTO data_table (key, value) VALUES (?1, ?2)", rusqlite::params![key, value])
-                .map_err(store_error)?;
+            transaction.execute("INSERT INTO data_table (key, value) VALUES (?1, ?2)", rusqlite::params![key, value]).map_err(store_error)?;
         }
         transaction.commit().map_err(store_error)?;
         self.store.set_block_height(block_height);
@@ -201,16 +180,8 @@ impl ReferenceVm {
     }
 
     fn rows_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>, HarnessError> {
-        let mut statement = self
-            .store
-            .connection()
-            .prepare("SELECT key, value FROM data_table WHERE substr(key, 1, ?1) = ?2")
-            .map_err(store_error)?;
-        let rows = statement
-            .query_map(rusqlite::params![prefix.len() as i64, prefix], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
-            .map_err(store_error)?;
+        let mut statement = self.store.connection().prepare("SELECT key, value FROM data_table WHERE substr(key, 1, ?1) = ?2").map_err(store_error)?;
+        let rows = statement.query_map(rusqlite::params![prefix.len() as i64, prefix], |row| Ok((row.get(0)?, row.get(1)?))).map_err(store_error)?;
         rows.collect::<Result<_, _>>().map_err(store_error)
     }
 
@@ -225,77 +196,40 @@ impl ReferenceVm {
     /// chain, initialize, then save the analysis for later `contract-call?`s.
     fn deploy(&mut self, name: &str, source: &str) -> Result<(), HarnessError> {
         let id = self.contract_id(name);
-        let fail = |message: String| HarnessError::Deploy {
-            contract: name.to_string(),
-            message,
-        };
-        let mut ast = build_ast_with_rules(&id, source, &mut (), VERSION, EPOCH, ASTRules::PrecheckSize)
-            .map_err(|e| fail(format!("parse error: {e}")))?;
-        let analysis = run_analysis(
-            &id,
-            &ast.expressions,
-            &mut self.store.as_analysis_db(),
-            false,
-            LimitedCostTracker::new_free(),
-            EPOCH,
-            VERSION,
-        )
-        .map_err(|(e, _)| fail(format!("analysis error: {e}")))?;
+        let fail = |message: String| HarnessError::Deploy { contract: name.to_string(), message };
+        let mut ast = build_ast_with_rules(&id, source, &mut (), VERSION, EPOCH, ASTRules::PrecheckSize).map_err(|e| fail(format!("parse error: {e}")))?;
+        let analysis = run_analysis(&id, &ast.expressions, &mut self.store.as_analysis_db(), false, LimitedCostTracker::new_free(), EPOCH, VERSION)
+            .map_err(|(e, _)| fail(format!("analysis error: {e}")))?;
         {
             let mut env = self.environment();
-            env.initialize_contract_from_ast(id.clone(), VERSION, &mut ast, &analysis, source, None)
-                .map_err(|e| fail(format!("initialization error: {e}")))?;
+            env.initialize_contract_from_ast(id.clone(), VERSION, &mut ast, &analysis, source, None).map_err(|e| fail(format!("initialization error: {e}")))?;
         }
         let mut analysis_db: AnalysisDatabase = self.store.as_analysis_db();
-        analysis_db
-            .execute(|db| db.insert_contract(&id, &analysis))
-            .map_err(|e| fail(format!("saving analysis: {e}")))
+        analysis_db.execute(|db| db.insert_contract(&id, &analysis)).map_err(|e| fail(format!("saving analysis: {e}")))
     }
 
     fn environment(&mut self) -> OwnedEnvironment<'_> {
         OwnedEnvironment::new_free(false, TESTNET_CHAIN_ID, self.store.as_clarity_db(), EPOCH)
     }
 
-    fn call(
-        &mut self,
-        sender: &PrincipalData,
-        contract: &str,
-        function: &str,
-        args: &[Value],
-        read_only: bool,
-    ) -> Result<CallResult, HarnessError> {
+    fn call(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value], read_only: bool) -> Result<CallResult, HarnessError> {
         let id = self.contract_id(contract);
-        let args: Vec<SymbolicExpression> = args
-            .iter()
-            .cloned()
-            .map(SymbolicExpression::atom_value)
-            .collect();
+        let args: Vec<SymbolicExpression> = args.iter().cloned().map(SymbolicExpression::atom_value).collect();
         let mut env = self.environment();
         let context = ContractContext::new(QualifiedContractIdentifier::transient(), VERSION);
-        let (value, _, events) = env
-            .execute_in_env(sender.clone(), None, Some(context), |exec| {
-                exec.execute_contract(&id, function, &args, read_only)
-            })
-            .map_err(|e: clarity::vm::errors::Error| HarnessError::Call {
-                contract: contract.to_string(),
-                function: function.to_string(),
-                message: e.to_string(),
-            })?;
+        let (value, _, events) =
+            env.execute_in_env(sender.clone(), None, Some(context), |exec| exec.execute_contract(&id, function, &args, read_only)).map_err(
+                |e: clarity::vm::errors::Error| HarnessError::Call { contract: contract.to_string(), function: function.to_string(), message: e.to_string() },
+            )?;
         let committed = !read_only && matches!(&value, Value::Response(r) if r.committed);
         let events = events
             .into_iter()
             .filter_map(|event| match event {
-                StacksTransactionEvent::SmartContractEvent(data) if data.key.1 == "print" => {
-                    Some(data.value)
-                }
+                StacksTransactionEvent::SmartContractEvent(data) if data.key.1 == "print" => Some(data.value),
                 _ => None,
             })
             .collect();
-        Ok(CallResult {
-            value,
-            events,
-            committed,
-        })
+        Ok(CallResult { value, events, committed })
     }
 }
 

@@ -44,12 +44,8 @@ impl StoreRead for MemoryStore {
 
     /// Sorts what it finds: scans serve dumps and exports, not the hot path.
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        let mut found: Vec<(Vec<u8>, Vec<u8>)> = self
-            .entries()
-            .iter()
-            .filter(|(key, _)| key.starts_with(prefix))
-            .map(|(key, value)| (key.clone(), value.clone()))
-            .collect();
+        let mut found: Vec<(Vec<u8>, Vec<u8>)> =
+            self.entries().iter().filter(|(key, _)| key.starts_with(prefix)).map(|(key, value)| (key.clone(), value.clone())).collect();
         found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         Ok(found)
     }

@@ -18,10 +18,12 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// A SQLite database holding one table, `kv`.
 pub struct SqliteStore {
-    writer: Mutex<Connection>,
     /// Connections for reads, opened on demand; `None` for an in-memory database,
-    /// which no other connection can see (its reads share the writer's).
+    /// which no other connection can see (its reads share the writer's). Declared
+    /// first so they close first: the writer, closing last, moves the write-ahead
+    /// log into the main file, which a read-only connection cannot do.
     readers: Option<(PathBuf, Mutex<Vec<Connection>>)>,
+    writer: Mutex<Connection>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -81,10 +83,7 @@ impl SqliteStore {
                  CREATE TABLE IF NOT EXISTS kv (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;",
             )
             .map_err(|e| classify(e, shown))?;
-        Ok(SqliteStore {
-            writer: Mutex::new(connection),
-            readers: path.map(|path| (path.to_path_buf(), Mutex::new(Vec::new()))),
-        })
+        Ok(SqliteStore { writer: Mutex::new(connection), readers: path.map(|path| (path.to_path_buf(), Mutex::new(Vec::new()))) })
     }
 
     /// Moves everything committed from the write-ahead log into the main file, so the

@@ -76,8 +76,7 @@ impl<B: StoreRead> StoreRead for Transactional<B> {
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        let mut merged: BTreeMap<Vec<u8>, Option<Vec<u8>>> =
-            self.base.scan_prefix(prefix)?.into_iter().map(|(key, value)| (key, Some(value))).collect();
+        let mut merged: BTreeMap<Vec<u8>, Option<Vec<u8>>> = self.base.scan_prefix(prefix)?.into_iter().map(|(key, value)| (key, Some(value))).collect();
         for layer in &self.layers {
             for (key, value) in layer.writes.range(prefix.to_vec()..) {
                 if !key.starts_with(prefix) {

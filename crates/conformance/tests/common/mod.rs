@@ -74,10 +74,7 @@ pub fn ok(value: Value) -> Value {
 /// The same Clarity value (compared by serialization, as across engines).
 #[track_caller]
 pub fn assert_same(actual: &Value, expected: &Value) {
-    assert!(
-        clarimed_conformance::serialized(actual) == clarimed_conformance::serialized(expected),
-        "got {actual}, expected {expected}"
-    );
+    assert!(clarimed_conformance::serialized(actual) == clarimed_conformance::serialized(expected), "got {actual}, expected {expected}");
 }
 
 /// The call failed with `(err code)`, kept nothing and printed nothing.
@@ -122,8 +119,7 @@ impl<C: Deploy> World<C> {
         let mut world = World::new();
         let physician = p(&world.provider);
         let patient = world.patient.clone();
-        let result = world.consent(&patient, "register-patient",
-            vec![ascii("PAT-1"), uint(19_900_101), none(), clarimed_reference::values::some(physician)]);
+        let result = world.consent(&patient, "register-patient", vec![ascii("PAT-1"), uint(19_900_101), none(), clarimed_reference::values::some(physician)]);
         assert_ok(&result, yes());
         world
     }
@@ -148,8 +144,7 @@ impl<C: Deploy> World<C> {
     pub fn give_consent(&mut self, data_type: u128) {
         let patient = self.patient.clone();
         let provider = p(&self.provider);
-        let result = self.consent(&patient, "grant-consent",
-            vec![provider, uint(data_type), none(), ascii("care")]);
+        let result = self.consent(&patient, "grant-consent", vec![provider, uint(data_type), none(), ascii("care")]);
         assert_ok(&result, yes());
     }
 
@@ -168,8 +163,7 @@ impl<C: Deploy> World<C> {
 
     /// `creator` creates a record for the patient, signing with their own key.
     pub fn create_record_by(&mut self, creator: &Key, record_type: u128, title: &str, body: &str, confidentiality: u128) -> CallResult {
-        let args = create_record_args(creator, &who(&self.patient), record_type, title,
-            &Content::of(body), None, confidentiality);
+        let args = create_record_args(creator, &who(&self.patient), record_type, title, &Content::of(body), None, confidentiality);
         self.records(creator, "create-record", args)
     }
 

@@ -152,12 +152,7 @@ impl<'a> Reader<'a> {
                     self.skip_value()?;
                 }
             }
-            found => {
-                return Err(DecodeError::UnexpectedPrefix {
-                    expected: prefix::TUPLE,
-                    found,
-                })
-            }
+            found => return Err(DecodeError::UnexpectedPrefix { expected: prefix::TUPLE, found }),
         }
         Ok(())
     }
@@ -198,10 +193,7 @@ impl ClarityType for bool {
         match input.byte()? {
             prefix::TRUE => Ok(true),
             prefix::FALSE => Ok(false),
-            found => Err(DecodeError::UnexpectedPrefix {
-                expected: prefix::TRUE,
-                found,
-            }),
+            found => Err(DecodeError::UnexpectedPrefix { expected: prefix::TRUE, found }),
         }
     }
 }
@@ -276,10 +268,7 @@ impl<T: ClarityType> ClarityType for Option<T> {
         match input.byte()? {
             prefix::NONE => Ok(None),
             prefix::SOME => Ok(Some(T::decode(input)?)),
-            found => Err(DecodeError::UnexpectedPrefix {
-                expected: prefix::SOME,
-                found,
-            }),
+            found => Err(DecodeError::UnexpectedPrefix { expected: prefix::SOME, found }),
         }
     }
 }
@@ -320,10 +309,7 @@ impl<T: ClarityType, E: ClarityType> ClarityType for Result<T, E> {
         match input.byte()? {
             prefix::OK => Ok(Ok(T::decode(input)?)),
             prefix::ERR => Ok(Err(E::decode(input)?)),
-            found => Err(DecodeError::UnexpectedPrefix {
-                expected: prefix::OK,
-                found,
-            }),
+            found => Err(DecodeError::UnexpectedPrefix { expected: prefix::OK, found }),
         }
     }
 }

@@ -17,11 +17,7 @@ pub struct Principal {
 impl Principal {
     /// The standard principal (an address) `version`, `hash160`.
     pub fn standard(version: u8, hash160: [u8; 20]) -> Principal {
-        Principal {
-            version,
-            hash160,
-            contract_name: None,
-        }
+        Principal { version, hash160, contract_name: None }
     }
 }
 
@@ -37,9 +33,7 @@ impl Principal {
 /// digits, `-` or `_`, 128 bytes at most; or `__transient`.
 fn is_contract_name(name: &[u8]) -> bool {
     let well_formed = match name.split_first() {
-        Some((first, rest)) => {
-            first.is_ascii_alphabetic() && rest.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
-        }
+        Some((first, rest)) => first.is_ascii_alphabetic() && rest.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_'),
         None => false,
     };
     name.len() <= 128 && (well_formed || name == b"__transient")
@@ -88,17 +82,8 @@ impl ClarityType for Principal {
                 }
                 Some(String::from_utf8(name.to_vec()).expect("ASCII").into_boxed_str())
             }
-            found => {
-                return Err(DecodeError::UnexpectedPrefix {
-                    expected: prefix::STANDARD_PRINCIPAL,
-                    found,
-                })
-            }
+            found => return Err(DecodeError::UnexpectedPrefix { expected: prefix::STANDARD_PRINCIPAL, found }),
         };
-        Ok(Principal {
-            version,
-            hash160,
-            contract_name,
-        })
+        Ok(Principal { version, hash160, contract_name })
     }
 }
