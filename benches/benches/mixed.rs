@@ -13,6 +13,7 @@
 //! - 9:1, each committed: nine random checks, then one `get-record` committed on its
 //!   own (a durable SQLite commit), untimed;
 //! - 9:1, blocks of 100: the same calls, committed a block of 100 at a time.
+//!
 //! Then read-only throughput on one engine from one thread and from two.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -216,8 +217,8 @@ fn main() {
     let sqlite_state = load(&sqlite);
     workloads("sqlite", &sqlite, &sqlite_state, overhead);
     println!("\n| engine | threads | read-only check-access/s | vs 1 thread |\n|---|---|---|---|");
-    let memory_rates = ([1, 2].map(|n| throughput(&memory, &memory_state, n, Duration::from_secs(3))));
-    let sqlite_rates = ([1, 2].map(|n| throughput(&sqlite, &sqlite_state, n, Duration::from_secs(3))));
+    let memory_rates = [1, 2].map(|n| throughput(&memory, &memory_state, n, Duration::from_secs(3)));
+    let sqlite_rates = [1, 2].map(|n| throughput(&sqlite, &sqlite_state, n, Duration::from_secs(3)));
     for (name, rates) in [("memory", memory_rates), ("sqlite", sqlite_rates)] {
         println!("| {name} | 1 | {:.0} | 1.00× |", rates[0]);
         println!("| {name} | 2 | {:.0} | {:.2}× |", rates[1], rates[1] / rates[0]);

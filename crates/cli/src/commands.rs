@@ -279,6 +279,11 @@ pub fn key_sign(key: &str, message: &str, json: bool) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A contract's data vars by name, as Clarity literals.
+type DataVars = BTreeMap<String, String>;
+/// A contract's map entries by map name.
+type MapEntries = BTreeMap<String, Vec<Json>>;
+
 pub fn export(db: &Path, format: ExportFormat) -> Outcome {
     let engine = open(db)?;
     let rows = engine.dump_state().map_err(|e| explain(db, &e))?;
@@ -289,7 +294,7 @@ pub fn export(db: &Path, format: ExportFormat) -> Outcome {
             }
         }
         ExportFormat::Json => {
-            let mut contracts: BTreeMap<String, (BTreeMap<String, String>, BTreeMap<String, Vec<Json>>)> = BTreeMap::new();
+            let mut contracts: BTreeMap<String, (DataVars, MapEntries)> = BTreeMap::new();
             for (key, value) in &rows {
                 let decode = |text: &str| -> Result<String, String> {
                     let bytes = unhex(text).ok_or_else(|| format!("malformed hex under {key}"))?;

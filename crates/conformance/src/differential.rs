@@ -47,6 +47,9 @@ pub struct Stats {
     pub read_only_checks: u64,
 }
 
+/// Read-only calls of one contract: function and arguments.
+type Queries = Vec<(&'static str, Vec<Value>)>;
+
 impl Stats {
     /// Public functions of both contracts no call reached.
     pub fn functions_not_called(&self) -> Vec<String> {
@@ -266,7 +269,7 @@ impl Differential {
 
     /// Every read-only function of both contracts, for the principals and record
     /// ids `call` involved (the owner always among them).
-    fn read_only_queries(&self, call: &Call) -> Vec<(&'static str, Vec<(&'static str, Vec<Value>)>)> {
+    fn read_only_queries(&self, call: &Call) -> Vec<(&'static str, Queries)> {
         let mut principals: BTreeSet<Vec<u8>> = BTreeSet::new();
         let mut people: Vec<PrincipalData> = Vec::new();
         let mut add = |p: PrincipalData| {

@@ -71,6 +71,7 @@ impl std::fmt::Display for Expect {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // a journey is a few dozen steps
 pub enum Step {
     /// A public function call, or a read-only one.
     Call {

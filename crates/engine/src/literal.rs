@@ -81,39 +81,6 @@ fn tuple(fields: &[SymbolicExpression]) -> Result<Value, String> {
     TupleData::from_data(fields).map(Value::Tuple).map_err(|e| format!("a bad tuple: {e}"))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::parse_literal as parse;
-    use clarity::vm::Value;
-
-    #[test]
-    fn every_literal_form_parses() {
-        for text in [
-            "u5",
-            "-3",
-            "'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM",
-            "\"text\"",
-            "0x00ff",
-            "none",
-            "true",
-            "(some u10)",
-            "(list u1 u2)",
-            "{ a: u1, b: (some \"x\") }",
-            "(tuple (a u1))",
-        ] {
-            assert!(parse(text).is_ok(), "{text}: {:?}", parse(text));
-        }
-        assert_eq!(parse("(some u10)").unwrap(), Value::some(Value::UInt(10)).unwrap());
-    }
-
-    #[test]
-    fn what_is_not_a_literal_is_refused_with_a_reason() {
-        for text in ["(+ u1 u2)", "u1 u2", "", "(some", "x", "(list u1 true)", "'ST1NOTAPRINCIPAL"] {
-            assert!(parse(text).is_err(), "{text} should be refused");
-        }
-    }
-}
-
 /// `value` in Clarity's literal syntax, as one would type it in a contract call:
 /// `u5`, `'ST1…`, `"text"`, `(some u1)`, `(list u1 u2)`, `{ a: u1, b: true }`.
 pub fn to_literal(value: &Value) -> String {
@@ -172,4 +139,37 @@ fn escape(bytes: &[u8]) -> String {
             _ => (b as char).to_string(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_literal as parse;
+    use clarity::vm::Value;
+
+    #[test]
+    fn every_literal_form_parses() {
+        for text in [
+            "u5",
+            "-3",
+            "'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM",
+            "\"text\"",
+            "0x00ff",
+            "none",
+            "true",
+            "(some u10)",
+            "(list u1 u2)",
+            "{ a: u1, b: (some \"x\") }",
+            "(tuple (a u1))",
+        ] {
+            assert!(parse(text).is_ok(), "{text}: {:?}", parse(text));
+        }
+        assert_eq!(parse("(some u10)").unwrap(), Value::some(Value::UInt(10)).unwrap());
+    }
+
+    #[test]
+    fn what_is_not_a_literal_is_refused_with_a_reason() {
+        for text in ["(+ u1 u2)", "u1 u2", "", "(some", "x", "(list u1 true)", "'ST1NOTAPRINCIPAL"] {
+            assert!(parse(text).is_err(), "{text} should be refused");
+        }
+    }
 }

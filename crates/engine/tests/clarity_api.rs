@@ -85,13 +85,15 @@ fn every_function_in_the_signature_table_is_dispatched() {
     }
 }
 
+/// Each function's name, whether it is read-only, and its parameters.
+type Signatures = Vec<(String, bool, Vec<(String, TypeSignature)>)>;
+
 #[test]
 fn the_signature_table_matches_the_clarity_vms_analysis_of_the_contracts() {
     let mut vm = ReferenceVm::new(owner().principal()).unwrap();
     for contract in Contract::ALL {
-        let deployed: Vec<(String, bool, Vec<(String, TypeSignature)>)> =
-            vm.function_signatures(contract.name()).unwrap().into_iter().map(|f| (f.name, f.read_only, f.args)).collect();
-        let mut table: Vec<(String, bool, Vec<(String, TypeSignature)>)> = functions(contract)
+        let deployed: Signatures = vm.function_signatures(contract.name()).unwrap().into_iter().map(|f| (f.name, f.read_only, f.args)).collect();
+        let mut table: Signatures = functions(contract)
             .map(|f| {
                 let params = f.params.iter().zip(f.signatures()).map(|(p, t)| (p.name.to_string(), t.clone())).collect();
                 (f.name.to_string(), f.access == Access::ReadOnly, params)

@@ -232,6 +232,7 @@ impl RecordManagement {
 
     // Public functions.
 
+    #[allow(clippy::too_many_arguments)] // the Clarity function's parameters, and the store and context
     pub fn grant_provider_access<S: StoreWrite>(
         &self,
         store: &mut S,

@@ -42,7 +42,7 @@ impl<S: StoreRead + StoreCommit + ?Sized> Cached<S> {
     pub fn generation(&self) -> u64 {
         loop {
             let generation = self.generation.load(Ordering::SeqCst);
-            if generation % 2 == 0 {
+            if generation.is_multiple_of(2) {
                 return generation;
             }
             std::thread::yield_now();
@@ -102,7 +102,7 @@ impl<S: StoreRead + ?Sized> StoreRead for Cached<S> {
         let value = self.backend.get(key)?.map(Cow::into_owned);
         // Kept only if no swap happened since the backend was read: otherwise it
         // may be an older value than the one the writer just cached.
-        if generation % 2 == 0 && self.values.len() < MAX_CACHED_VALUES {
+        if generation.is_multiple_of(2) && self.values.len() < MAX_CACHED_VALUES {
             self.values.insert_if(key.to_vec(), value.clone(), || self.generation.load(Ordering::SeqCst) == generation);
         }
         Ok(value.map(Cow::Owned))
