@@ -78,9 +78,10 @@ fn a_block_reaches_the_sqlite_file_only_when_committed() {
         engine.begin_block().unwrap();
         let ctx = patient.clone();
         engine.consent().register_patient(&ctx, "PAT-1", 19_800_101, None, None).unwrap();
-        assert!(engine.consent().get_patient(&patient).unwrap().is_some());
+        assert!(engine.consent().get_patient(&patient).unwrap().is_none(), "read-only calls see committed state only");
         assert!(!is_registered(&Engine::open(&path).unwrap(), &patient), "the block is not committed yet");
         engine.commit_block().unwrap();
+        assert!(engine.consent().get_patient(&patient).unwrap().is_some());
     }
     assert!(is_registered(&Engine::open(&path).unwrap(), &patient));
 }
