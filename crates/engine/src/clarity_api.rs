@@ -15,7 +15,7 @@ use clarity::vm::Value;
 use crate::convert::{bytes_to_value, to_value};
 use crate::engine::Core;
 use crate::error::{CallError, EngineError};
-use crate::table::{decode, epoch, find, Access, Function};
+use crate::table::{decode, find, Access, Function, EPOCH};
 
 /// What a call gave: its result, what it printed, and whether its writes were kept.
 #[derive(Debug, Clone, PartialEq)]
@@ -169,13 +169,13 @@ fn admit(expected: &TypeSignature, value: &Value) -> Result<Vec<u8>, String> {
         return Err(format!("a value nested deeper than Clarity's {MAX_TYPE_DEPTH} levels"));
     }
     let own = TypeSignature::type_of(value).map_err(|_| "a value beyond Clarity's size limit".to_string())?;
-    if !expected.admits_type(&epoch(), &own).unwrap_or(false) {
+    if !expected.admits_type(&EPOCH, &own).unwrap_or(false) {
         return Err(own.to_string());
     }
     // As clarity-vm (epoch 2.4 on) sanitizes a call's arguments against their own
     // types: a list holding more items, or other items, than its type says is
     // refused, and so is a callable contract.
-    let (sanitized, _) = Value::sanitize_value(&epoch(), &own, value.clone()).ok_or_else(|| format!("a value whose contents are not of its type {own}"))?;
+    let (sanitized, _) = Value::sanitize_value(&EPOCH, &own, value.clone()).ok_or_else(|| format!("a value whose contents are not of its type {own}"))?;
     let bytes = sanitized.serialize_to_vec().map_err(|e| format!("a value that does not serialize: {e:?}"))?;
     // clarity-vm does not look into the bytes of a string it is handed, and would
     // store a string-ascii holding a byte outside printable ASCII and whitespace,

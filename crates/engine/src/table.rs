@@ -235,12 +235,8 @@ impl<T: Arg> Arg for Option<T> {
     }
 }
 
-const EPOCH: StacksEpochId = StacksEpochId::Epoch25;
-
 /// The epoch whose rules the arguments are checked by.
-pub(crate) fn epoch() -> StacksEpochId {
-    EPOCH
-}
+pub(crate) const EPOCH: StacksEpochId = StacksEpochId::Epoch25;
 
 /// The function `contract.function`.
 pub fn find(contract: &str, function: &str) -> Result<&'static Function, EngineError> {

@@ -9,6 +9,7 @@ use std::borrow::{Borrow, Cow};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock};
 
 use rustc_hash::FxBuildHasher;
@@ -22,11 +23,13 @@ const SHARDS: usize = 64;
 /// A hash map split into independently locked shards.
 pub(crate) struct Shards<K, V> {
     shards: Vec<RwLock<HashMap<K, V, FxBuildHasher>>>,
+    /// How many entries, kept beside the shards so a bound check locks none of them.
+    entries: AtomicUsize,
 }
 
 impl<K, V> Default for Shards<K, V> {
     fn default() -> Shards<K, V> {
-        Shards { shards: (0..SHARDS).map(|_| RwLock::default()).collect() }
+        Shards { shards: (0..SHARDS).map(|_| RwLock::default()).collect(), entries: AtomicUsize::new(0) }
     }
 }
 
@@ -52,8 +55,8 @@ impl<K: Hash + Eq, V: Clone> Shards<K, V> {
     /// Inserts when `still_valid()` holds, checked under the shard's lock.
     pub(crate) fn insert_if(&self, key: K, value: V, still_valid: impl FnOnce() -> bool) {
         let mut shard = self.shard(&key).write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if still_valid() {
-            shard.insert(key, value);
+        if still_valid() && shard.insert(key, value).is_none() {
+            self.entries.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -61,16 +64,21 @@ impl<K: Hash + Eq, V: Clone> Shards<K, V> {
     where
         K: Borrow<Q>,
     {
-        self.shard(key).write().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(key);
+        if self.shard(key).write().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(key).is_some() {
+            self.entries.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 
+    /// How many entries, as of the last completed insert or remove.
     pub(crate) fn len(&self) -> usize {
-        self.shards.iter().map(|shard| shard.read().unwrap_or_else(|poisoned| poisoned.into_inner()).len()).sum()
+        self.entries.load(Ordering::Relaxed)
     }
 
     pub(crate) fn clear(&self) {
         for shard in &self.shards {
-            shard.write().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
+            let mut shard = shard.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+            self.entries.fetch_sub(shard.len(), Ordering::Relaxed);
+            shard.clear();
         }
     }
 }
@@ -110,7 +118,12 @@ impl<K: Hash + Eq + Clone, V: Clone> Memo<K, V> {
         {
             let mut dependents = self.dependents.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             for store_key in read {
-                dependents.entry(store_key).or_default().push(key.clone());
+                // An answer computed again after an invalidation is listed once under
+                // the keys that were not written, not once per computation.
+                let list = dependents.entry(store_key).or_default();
+                if !list.contains(&key) {
+                    list.push(key.clone());
+                }
             }
         }
         self.answers.insert_if(key, answer, still_valid);
@@ -163,5 +176,38 @@ impl<R: StoreRead + ?Sized> StoreRead for Recording<'_, R> {
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         self.scanned.set(true);
         self.inner.scan_prefix(prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_count_their_entries_through_inserts_removes_and_clears() {
+        let shards: Shards<u32, u32> = Shards::default();
+        for key in 0..100 {
+            shards.insert(key, 1);
+        }
+        shards.insert(7, 2);
+        assert_eq!(shards.len(), 100, "replacing a value adds no entry");
+        shards.remove(&7);
+        shards.remove(&7);
+        assert_eq!(shards.len(), 99, "removing what is gone removes nothing");
+        shards.insert_if(1000, 1, || false);
+        assert_eq!(shards.len(), 99);
+        shards.clear();
+        assert_eq!(shards.len(), 0);
+    }
+
+    #[test]
+    fn an_answer_remembered_again_is_listed_once_under_each_key_it_read() {
+        let memo: Memo<u32, u32> = Memo::default();
+        for _ in 0..3 {
+            memo.remember(1, 1, vec![b"a".to_vec(), b"b".to_vec()], || true);
+            memo.invalidate([&b"b"[..]]);
+        }
+        let dependents = memo.dependents.lock().unwrap();
+        assert_eq!(dependents.get(&b"a"[..]).map(Vec::len), Some(1));
     }
 }
