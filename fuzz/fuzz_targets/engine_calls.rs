@@ -7,7 +7,7 @@
 
 use arbitrary::{Result, Unstructured};
 use clarimed_engine::clarity::{TypeSignature, Value};
-use clarimed_engine::signatures::{functions, CONSENT_CONTRACT, RECORDS_CONTRACT};
+use clarimed_engine::table::{functions, Access, Contract};
 use clarimed_engine::{principal_to_clarity, Engine, MemoryStore, Principal};
 use clarity::vm::types::SequenceSubtype;
 use libfuzzer_sys::fuzz_target;
@@ -29,7 +29,11 @@ fn value_of(ty: &TypeSignature, u: &mut Unstructured<'_>) -> Result<Value> {
         TypeSignature::BoolType => Value::Bool(u.arbitrary()?),
         TypeSignature::PrincipalType => Value::Principal(principal_to_clarity(&actor(u)?).expect("a standard principal converts")),
         TypeSignature::OptionalType(inner) => {
-            if u.arbitrary()? { Value::some(value_of(inner, u)?).expect("a small optional") } else { Value::none() }
+            if u.arbitrary()? {
+                Value::some(value_of(inner, u)?).expect("a small optional")
+            } else {
+                Value::none()
+            }
         }
         TypeSignature::SequenceType(SequenceSubtype::BufferType(_)) => {
             let bytes: Vec<u8> = u.arbitrary()?;
@@ -49,36 +53,35 @@ fn value_of(ty: &TypeSignature, u: &mut Unstructured<'_>) -> Result<Value> {
     })
 }
 
-fn step(engine: &mut Engine<MemoryStore>, u: &mut Unstructured<'_>) -> Result<()> {
+fn step(engine: &Engine<MemoryStore>, u: &mut Unstructured<'_>) -> Result<()> {
     if u.ratio(1, 10)? {
         engine.mine(u.int_in_range(0..=500)?).expect("mining in memory");
         return Ok(());
     }
-    let contract = if u.arbitrary()? { CONSENT_CONTRACT } else { RECORDS_CONTRACT };
-    let table = functions(contract).expect("a known contract");
-    let function = u.choose(table)?;
-    let mut args = function.args.iter().map(|(_, ty)| value_of(ty, u)).collect::<Result<Vec<_>>>()?;
+    let contract = if u.arbitrary()? { Contract::PatientConsent } else { Contract::RecordManagement };
+    let table: Vec<_> = functions(contract).collect();
+    let function = u.choose(&table)?;
+    let mut args = function.signatures().iter().map(|ty| value_of(ty, u)).collect::<Result<Vec<_>>>()?;
     if u.ratio(1, 16)? {
         args.pop();
     }
     let sender = actor(u)?;
-    let ctx = sender.clone();
     let before = engine.dump_state().expect("a dump");
-    let kept = match engine.call(&ctx, contract, function.name, &args) {
-        Ok(output) => output.committed && !function.read_only,
+    let kept = match engine.call(&sender, contract.name(), function.name, &args) {
+        Ok(output) => output.committed && function.access == Access::Public,
         Err(_) => false,
     };
     if !kept {
-        assert_eq!(engine.dump_state().expect("a dump"), before, "{contract}.{} left a trace", function.name);
+        assert_eq!(engine.dump_state().expect("a dump"), before, "{}.{} left a trace", contract.name(), function.name);
     }
     Ok(())
 }
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
-    let mut engine = Engine::in_memory(&Principal::standard(26, [0; 20])).expect("deploys");
+    let engine = Engine::in_memory(&Principal::standard(26, [0; 20])).expect("deploys");
     while !u.is_empty() {
-        if step(&mut engine, &mut u).is_err() {
+        if step(&engine, &mut u).is_err() {
             break;
         }
     }

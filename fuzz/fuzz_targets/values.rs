@@ -13,8 +13,8 @@
 use clarimed_engine::clarity::Value;
 use clarimed_engine::consent_state::{AuditEntry, Consent, ConsentKey, EmergencyAccess, PatientProfile, Preferences};
 use clarimed_engine::records_state::{Record, RecordVersion, VersionKey};
+use clarimed_engine::to_literal;
 use clarimed_engine::{parse_literal, principal_to_native};
-use clarimed_reference::values::to_literal;
 use clarimed_storage::clarity::{Buff, ClarityType, Principal};
 use clarity::vm::types::{CharType, SequenceData};
 use libfuzzer_sys::fuzz_target;

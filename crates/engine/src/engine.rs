@@ -222,12 +222,12 @@ impl<S> Engine<S> {
     /// reference harness's dump) gives them, and sets the block height: the state of
     /// another engine, taken over. All or nothing; refused while a block is open.
     pub fn import_state(&self, rows: &[(String, String)], block_height: u32) -> Result<(), EngineError> {
-        let mut batch = Batch::default();
+        let mut writes = Vec::with_capacity(rows.len());
         for (key, value) in rows {
             let vm_key = VmKey::parse(key).filter(|k| self.core.ids.iter().any(|id| id.as_str() == k.contract));
             let vm_key = vm_key.ok_or_else(|| EngineError::ForeignKey(key.clone()))?;
             let value = unhex(value).ok_or_else(|| EngineError::MalformedRow(key.clone()))?;
-            batch.put(&vm_key.storage_key(), &value);
+            writes.push((vm_key.storage_key(), value));
         }
         let mut writer = self.core.writer();
         if !writer.layers.is_empty() {
@@ -239,8 +239,8 @@ impl<S> Engine<S> {
                 replaced.delete(&key);
             }
         }
-        for (key, value) in batch.iter() {
-            replaced.put(key, value.unwrap_or_default());
+        for (key, value) in &writes {
+            replaced.put(key, value);
         }
         replaced.put(BLOCK_HEIGHT_KEY, &block_height.to_be_bytes());
         Committer(&self.core).write(replaced)?;

@@ -5,7 +5,7 @@
 //! This is the yardstick the native engine is measured against: the scenario tests run
 //! on it, and the conformance tests compare the native modules with it call by call
 //! and byte by byte ([`ReferenceVm::dump_state`] gives the state in the VM's own
-//! storage layout). [`values`] builds and prints Clarity values; [`keys`] makes the
+//! storage layout). [`values`] builds Clarity values; [`keys`] makes the
 //! secp256k1 keys and signatures that `create-record` and `update-record` check.
 //!
 //! ```
