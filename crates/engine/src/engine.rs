@@ -251,8 +251,8 @@ impl<S> Engine<S> {
 
 impl Core {
     fn writer(&self) -> MutexGuard<'_, Writer> {
-        // The writer's state is whole between calls whatever a panicking call did:
-        // its layers are put back before anything can fail.
+        // A call that panicked took the open block's layers with it: its uncommitted
+        // writes are gone, and the committed state, written only whole, is intact.
         self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
