@@ -52,14 +52,37 @@ pub(crate) struct Core {
     /// The committed block height, swapped with the state it goes with.
     height: AtomicU32,
     /// `check-access` answers by (record, accessor, action, height).
-    checks: Memo<CheckKey, Result<u128, RecordsError>>,
+    checks: Memo<CheckKey, Result<u8, RecordsError>>,
     pub(crate) consent: PatientConsent,
     pub(crate) records: RecordManagement,
     deployer: Principal,
     ids: [ContractId; 2],
 }
 
-type CheckKey = (u128, Principal, u128, u32);
+/// A `check-access` question, packed so that a remembered answer fits in a cache
+/// line: the check on random records is bound by memory, not by computing. Questions
+/// that do not pack (a contract principal asking, a record id past 64 bits, an action
+/// other than read or write) are answered without the memo.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct CheckKey {
+    record_id: u64,
+    height: u32,
+    action: u8,
+    /// The accessor's address version and hash160.
+    accessor: [u8; 21],
+}
+
+impl CheckKey {
+    fn new(record_id: u128, accessor: &Principal, action: u128, height: u32) -> Option<CheckKey> {
+        if accessor.contract_name.is_some() || action > 1 {
+            return None;
+        }
+        let mut address = [0; 21];
+        address[0] = accessor.version;
+        address[1..].copy_from_slice(&accessor.hash160);
+        Some(CheckKey { record_id: u64::try_from(record_id).ok()?, height, action: action as u8, accessor: address })
+    }
+}
 
 /// The writer's side: the open block, if any, and the height it is at.
 struct Writer {
@@ -300,23 +323,25 @@ impl Core {
     /// written (or the height changes).
     pub(crate) fn check_access(&self, record_id: u128, accessor: &Principal, action: u128) -> Result<u128, CallError<RecordsError>> {
         let height = self.height.load(Ordering::SeqCst);
-        let key = (record_id, accessor.clone(), action, height);
-        if let Some(answer) = self.checks.get(&key) {
-            return answer.map_err(CallError::Contract);
+        if let Some(answer) = CheckKey::new(record_id, accessor, action, height).and_then(|key| self.checks.get(&key)) {
+            return answer.map(u128::from).map_err(CallError::Contract);
         }
         let answer = self.committed.read_consistent(|generation| {
             let height = self.height.load(Ordering::SeqCst);
             let recording = Recording::new(&self.committed);
             let ctx = Context::new(accessor.clone(), u128::from(height));
-            let answer = self.records.check_access(&recording, &ConsentReader(&self.consent), &ctx, record_id, accessor, action);
-            let answer = match answer {
+            let answer = match self.records.check_access(&recording, &ConsentReader(&self.consent), &ctx, record_id, accessor, action) {
                 Ok(level) => Ok(level),
                 Err(clarimed_consent::CallError::Contract(error)) => Err(error),
                 Err(clarimed_consent::CallError::State(error)) => return Err(error),
             };
-            if let Some(read) = recording.into_keys() {
-                let key = (record_id, accessor.clone(), action, height);
-                self.checks.remember(key, answer, read, || self.committed.unchanged_since(generation));
+            // Levels are READ..EMERGENCY (0 to 3), so one fits a byte.
+            let packed = match answer {
+                Ok(level) => u8::try_from(level).ok().map(Ok),
+                Err(error) => Some(Err(error)),
+            };
+            if let (Some(key), Some(packed), Some(read)) = (CheckKey::new(record_id, accessor, action, height), packed, recording.into_keys()) {
+                self.checks.remember(key, packed, read, || self.committed.unchanged_since(generation));
             }
             Ok(answer)
         })?;
@@ -415,4 +440,45 @@ fn deploy(store: &Cached<Arc<dyn Store>>, deployer: &Principal) -> Result<(), En
     clarimed_storage::StoreWrite::put(&mut deployment, BLOCK_HEIGHT_KEY, &GENESIS_HEIGHT.to_be_bytes())?;
     deployment.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clarimed_consent::codes::DataType;
+    use clarimed_records::codes::{AccessLevel, Action, RecordType};
+    use clarimed_records::{Content, Signed};
+
+    use super::*;
+    use crate::keys::{create_record_digest, SigningKey};
+
+    /// Whether `check-access` for this question is remembered.
+    fn remembered<S>(engine: &Engine<S>, record_id: u128, accessor: &Principal) -> bool {
+        let height = engine.committed_block_height();
+        let key = CheckKey::new(record_id, accessor, Action::Read.code(), height).expect("a question that packs");
+        engine.core.checks.get(&key).is_some()
+    }
+
+    #[test]
+    fn a_get_record_forgets_no_permission_check_and_a_revocation_forgets_the_ones_it_changes() {
+        let (patient_key, provider) = (SigningKey::random(), SigningKey::random().principal());
+        let patient = patient_key.principal();
+        let engine = Engine::in_memory(&SigningKey::random().principal()).unwrap();
+        engine.consent().register_patient(&patient, "P-1", 19_800_101, None, None).unwrap();
+        engine.consent().grant_consent(&patient, &provider, DataType::MedicalHistory, None, "care").unwrap();
+        engine.records().grant_provider_access(&patient, &patient, &provider, AccessLevel::Read, None, false).unwrap();
+        let (hash, checksum) = ("cd".repeat(32), [2u8; 32]);
+        let signature = patient_key.sign(&create_record_digest(&patient, RecordType::Diagnosis, &hash, &checksum)).unwrap();
+        let content = Content { title: "t", data_hash: &hash, checksum: &checksum };
+        let signed = Signed { signature: &signature, public_key: &patient_key.public_key() };
+        let (id, _) = engine.records().create_record(&patient, &patient, RecordType::Diagnosis, &content, None, 0, &signed).unwrap();
+
+        engine.records().check_access(id, &provider, Action::Read).unwrap();
+        engine.records().check_access(id, &patient, Action::Read).unwrap();
+        assert!(remembered(&engine, id, &provider) && remembered(&engine, id, &patient));
+        engine.records().get_record(&provider, id).unwrap();
+        assert!(remembered(&engine, id, &provider) && remembered(&engine, id, &patient), "an access-log entry is read by no check");
+        engine.consent().revoke_consent(&patient, &provider, DataType::MedicalHistory).unwrap();
+        assert!(!remembered(&engine, id, &provider), "the provider's check read the consent");
+        assert!(remembered(&engine, id, &patient), "the patient's check did not");
+    }
 }
