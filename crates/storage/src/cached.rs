@@ -9,10 +9,14 @@
 //! part), every key of the batch is already cached with its old value, so readers
 //! keep seeing the old state whole until the swap.
 
-use std::borrow::Cow;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::borrow::{Borrow, Cow};
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::RwLock;
 
-use crate::memo::Shards;
+use rustc_hash::FxBuildHasher;
+
 use crate::{Batch, Result, StoreCommit, StoreRead};
 
 /// A bound on the cached values; past it the writer starts the cache over.
@@ -117,5 +121,84 @@ impl<S: StoreRead + ?Sized> StoreRead for Cached<S> {
 impl<S: StoreRead + StoreCommit + ?Sized> StoreCommit for Cached<S> {
     fn write(&self, batch: Batch) -> Result<()> {
         self.commit_with(batch, |_| ())
+    }
+}
+
+/// How many independently locked parts a shared map has: readers on different
+/// cores rarely touch the same lock.
+const SHARDS: usize = 64;
+
+/// A hash map split into independently locked shards.
+pub(crate) struct Shards<K, V> {
+    shards: Vec<RwLock<HashMap<K, V, FxBuildHasher>>>,
+    /// How many entries, kept beside the shards so a bound check locks none of them.
+    entries: AtomicUsize,
+}
+
+impl<K, V> Default for Shards<K, V> {
+    fn default() -> Shards<K, V> {
+        Shards { shards: (0..SHARDS).map(|_| RwLock::default()).collect(), entries: AtomicUsize::new(0) }
+    }
+}
+
+impl<K: Hash + Eq, V: Clone> Shards<K, V> {
+    fn shard<Q: Hash + ?Sized>(&self, key: &Q) -> &RwLock<HashMap<K, V, FxBuildHasher>> {
+        let hash = FxBuildHasher.hash_one(key);
+        // Middle bits: the map inside uses the low bits for the bucket and the top
+        // seven as each entry's tag, and a shard whose entries all shared their top
+        // bits would compare keys on nearly every probe.
+        &self.shards[(hash >> 40) as usize % SHARDS]
+    }
+
+    pub(crate) fn get<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
+        let shard = self.shard(key).read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        shard.get(key).cloned()
+    }
+
+    pub(crate) fn insert(&self, key: K, value: V) {
+        self.insert_if(key, value, || true);
+    }
+
+    /// Inserts when `still_valid()` holds, checked under the shard's lock.
+    pub(crate) fn insert_if(&self, key: K, value: V, still_valid: impl FnOnce() -> bool) {
+        let mut shard = self.shard(&key).write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if still_valid() && shard.insert(key, value).is_none() {
+            self.entries.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// How many entries, as of the last completed insert.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn clear(&self) {
+        for shard in &self.shards {
+            let mut shard = shard.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+            self.entries.fetch_sub(shard.len(), Ordering::Relaxed);
+            shard.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_count_their_entries_through_inserts_and_clears() {
+        let shards: Shards<u32, u32> = Shards::default();
+        for key in 0..100 {
+            shards.insert(key, 1);
+        }
+        shards.insert(7, 2);
+        assert_eq!(shards.len(), 100, "replacing a value adds no entry");
+        shards.insert_if(1000, 1, || false);
+        assert_eq!(shards.len(), 100, "a refused insert adds nothing");
+        shards.clear();
+        assert_eq!(shards.len(), 0);
     }
 }
