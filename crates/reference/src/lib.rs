@@ -33,6 +33,7 @@ mod store;
 pub mod values;
 mod vm;
 
+pub use clarimed_costs::ExecutionCost;
 pub use vm::{CallResult, FunctionSignature, HarnessError, ReferenceVm, CONSENT_CONTRACT, CONTRACT_SOURCES, RECORDS_CONTRACT};
 
 /// Clarity values and principals, re-exported so users of the harness need not

@@ -1,14 +1,17 @@
 //! Both contracts deployed on clarity-vm, called as any principal.
 
+use clarity::boot_util::boot_code_id;
 use clarity::types::StacksEpochId;
 use clarity::vm::analysis::{run_analysis, AnalysisDatabase};
 use clarity::vm::ast::{build_ast_with_rules, ASTRules};
 use clarity::vm::contexts::OwnedEnvironment;
-use clarity::vm::costs::LimitedCostTracker;
+use clarity::vm::costs::{ExecutionCost as VmCost, LimitedCostTracker};
 use clarity::vm::database::StoreType;
 use clarity::vm::events::StacksTransactionEvent;
 use clarity::vm::types::{FunctionType, PrincipalData, QualifiedContractIdentifier, StandardPrincipalData, TypeSignature};
 use clarity::vm::{ClarityVersion, ContractContext, SymbolicExpression, Value};
+
+use clarimed_costs::{costs3, ExecutionCost, BLOCK_LIMIT_MAINNET_21, READ_ONLY_CALL_LIMIT};
 
 use crate::store::HarnessStore;
 
@@ -27,6 +30,11 @@ const TESTNET_CHAIN_ID: u32 = 0x8000_0000;
 /// The chain starts here; contracts are deployed at this height.
 const GENESIS_HEIGHT: u32 = 1;
 
+/// The part of the `cost-voting` boot contract clarity-vm reads when it loads the
+/// cost functions: how many cost proposals were confirmed (none, here, as on
+/// testnet, so every charge comes from `costs-3`).
+const COST_VOTING_SOURCE: &str = "(define-data-var confirmed-proposal-count uint u0)";
+
 #[derive(Debug, thiserror::Error)]
 pub enum HarnessError {
     #[error("deploying {contract}: {message}")]
@@ -37,13 +45,15 @@ pub enum HarnessError {
     Store(String),
 }
 
-/// What one call did: its result, the values it printed, and whether its writes
-/// were kept (a public function's `ok`; never for a read-only call).
+/// What one call did: its result, the values it printed, whether its writes
+/// were kept (a public function's `ok`; never for a read-only call), and what it
+/// cost, as the node records a transaction's cost.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallResult {
     pub value: Value,
     pub events: Vec<Value>,
     pub committed: bool,
+    pub cost: ExecutionCost,
 }
 
 /// A contract function's name, kind and argument types.
@@ -54,21 +64,35 @@ pub struct FunctionSignature {
     pub args: Vec<(String, TypeSignature)>,
 }
 
-/// The Clarity VM with both contracts deployed by one principal.
+/// The Clarity VM with both contracts deployed by one principal, charging costs
+/// as a node does in epoch 2.5: from the `costs-3` boot contract (generated from
+/// `clarimed-costs`' table), a public call against the block limit and a read-only
+/// call against the node's `call-read` limit.
 pub struct ReferenceVm {
     store: HarnessStore,
     deployer: StandardPrincipalData,
+    /// The cost trackers for public and read-only calls, loaded once (loading
+    /// reads `costs-3`); each call starts one at zero.
+    trackers: Option<Trackers>,
+}
+
+struct Trackers {
+    public: LimitedCostTracker,
+    read_only: LimitedCostTracker,
 }
 
 impl ReferenceVm {
     /// A fresh chain at block height 1 with both contracts deployed by `deployer`.
     pub fn new(deployer: StandardPrincipalData) -> Result<ReferenceVm, HarnessError> {
         let store = HarnessStore::new(GENESIS_HEIGHT).map_err(store_error)?;
-        let mut vm = ReferenceVm { store, deployer };
+        let mut vm = ReferenceVm { store, deployer, trackers: None };
         vm.set_epoch()?;
+        vm.deploy(&boot_code_id(costs3::NAME, false), &costs3::source())?;
+        vm.deploy(&boot_code_id("cost-voting", false), COST_VOTING_SOURCE)?;
         for (name, source) in CONTRACT_SOURCES {
-            vm.deploy(name, source)?;
+            vm.deploy(&vm.contract_id(name), source)?;
         }
+        vm.trackers = Some(Trackers { public: vm.tracker(BLOCK_LIMIT_MAINNET_21)?, read_only: vm.tracker(READ_ONLY_CALL_LIMIT)? });
         Ok(vm)
     }
 
@@ -99,7 +123,29 @@ impl ReferenceVm {
 
     /// Runs a read-only function as `sender`; it can write nothing.
     pub fn call_read_only(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<Value, HarnessError> {
-        self.call(sender, contract, function, args, true).map(|result| result.value)
+        self.read_only(sender, contract, function, args).map(|result| result.value)
+    }
+
+    /// Runs a read-only function as `sender`, as the node's `call-read` endpoint
+    /// runs it: against the read-only limit, writes refused. The result carries
+    /// its cost.
+    pub fn read_only(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<CallResult, HarnessError> {
+        self.call(sender, contract, function, args, true)
+    }
+
+    /// Replaces the read-only limit (the node's `read_only_call_limit`; its
+    /// writes are always zero).
+    pub fn set_read_only_limit(&mut self, limit: ExecutionCost) -> Result<(), HarnessError> {
+        let tracker = self.tracker(ExecutionCost { write_count: 0, write_length: 0, ..limit })?;
+        if let Some(trackers) = &mut self.trackers {
+            trackers.read_only = tracker;
+        }
+        Ok(())
+    }
+
+    fn tracker(&mut self, limit: ExecutionCost) -> Result<LimitedCostTracker, HarnessError> {
+        LimitedCostTracker::new(false, TESTNET_CHAIN_ID, to_vm(limit), &mut self.store.as_clarity_db(), EPOCH)
+            .map_err(|e| HarnessError::Store(format!("loading the cost functions: {e}")))
     }
 
     /// Evaluates a read-only Clarity expression in `contract`'s context, e.g. a tuple
@@ -194,9 +240,9 @@ impl ReferenceVm {
 
     /// Deploys as a node does: parse, analyse against the contracts already on
     /// chain, initialize, then save the analysis for later `contract-call?`s.
-    fn deploy(&mut self, name: &str, source: &str) -> Result<(), HarnessError> {
-        let id = self.contract_id(name);
-        let fail = |message: String| HarnessError::Deploy { contract: name.to_string(), message };
+    fn deploy(&mut self, id: &QualifiedContractIdentifier, source: &str) -> Result<(), HarnessError> {
+        let id = id.clone();
+        let fail = |message: String| HarnessError::Deploy { contract: id.name.to_string(), message };
         let mut ast = build_ast_with_rules(&id, source, &mut (), VERSION, EPOCH, ASTRules::PrecheckSize).map_err(|e| fail(format!("parse error: {e}")))?;
         let analysis = run_analysis(&id, &ast.expressions, &mut self.store.as_analysis_db(), false, LimitedCostTracker::new_free(), EPOCH, VERSION)
             .map_err(|(e, _)| fail(format!("analysis error: {e}")))?;
@@ -208,6 +254,17 @@ impl ReferenceVm {
         analysis_db.execute(|db| db.insert_contract(&id, &analysis)).map_err(|e| fail(format!("saving analysis: {e}")))
     }
 
+    /// The size a contract load is charged by: its source and its constants, as
+    /// the VM recorded them at deployment.
+    pub fn contract_size(&mut self, contract: &str) -> Result<u64, HarnessError> {
+        let id = self.contract_id(contract);
+        let mut db = self.store.as_clarity_db();
+        db.begin();
+        let size = db.get_contract_size(&id).map_err(store_error);
+        db.roll_back().map_err(store_error)?;
+        size
+    }
+
     fn environment(&mut self) -> OwnedEnvironment<'_> {
         OwnedEnvironment::new_free(false, TESTNET_CHAIN_ID, self.store.as_clarity_db(), EPOCH)
     }
@@ -215,12 +272,23 @@ impl ReferenceVm {
     fn call(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value], read_only: bool) -> Result<CallResult, HarnessError> {
         let id = self.contract_id(contract);
         let args: Vec<SymbolicExpression> = args.iter().cloned().map(SymbolicExpression::atom_value).collect();
-        let mut env = self.environment();
+        let fail = |message: String| HarnessError::Call { contract: contract.to_string(), function: function.to_string(), message };
+        let mut trackers = self.trackers.take().ok_or_else(|| fail("the cost trackers were lost by an earlier failure".into()))?;
+        let tracker = if read_only { &mut trackers.read_only } else { &mut trackers.public };
+        let mut tracker = std::mem::replace(tracker, LimitedCostTracker::new_free());
+        tracker.set_total(VmCost::zero());
+        let mut env = OwnedEnvironment::new_cost_limited(false, TESTNET_CHAIN_ID, self.store.as_clarity_db(), tracker, EPOCH);
         let context = ContractContext::new(QualifiedContractIdentifier::transient(), VERSION);
-        let (value, _, events) =
-            env.execute_in_env(sender.clone(), None, Some(context), |exec| exec.execute_contract(&id, function, &args, read_only)).map_err(
-                |e: clarity::vm::errors::Error| HarnessError::Call { contract: contract.to_string(), function: function.to_string(), message: e.to_string() },
-            )?;
+        let outcome = env.execute_in_env(sender.clone(), None, Some(context), |exec| exec.execute_contract(&id, function, &args, read_only));
+        let (_, tracker) = env.destruct().ok_or_else(|| fail("the environment was left mid-transaction".into()))?;
+        let cost = from_vm(&tracker.get_total());
+        if read_only {
+            trackers.read_only = tracker;
+        } else {
+            trackers.public = tracker;
+        }
+        self.trackers = Some(trackers);
+        let (value, _, events) = outcome.map_err(|e: clarity::vm::errors::Error| fail(e.to_string()))?;
         let committed = !read_only && matches!(&value, Value::Response(r) if r.committed);
         let events = events
             .into_iter()
@@ -229,7 +297,21 @@ impl ReferenceVm {
                 _ => None,
             })
             .collect();
-        Ok(CallResult { value, events, committed })
+        Ok(CallResult { value, events, committed, cost })
+    }
+}
+
+fn to_vm(cost: ExecutionCost) -> VmCost {
+    VmCost { runtime: cost.runtime, read_count: cost.read_count, read_length: cost.read_length, write_count: cost.write_count, write_length: cost.write_length }
+}
+
+fn from_vm(cost: &VmCost) -> ExecutionCost {
+    ExecutionCost {
+        runtime: cost.runtime,
+        read_count: cost.read_count,
+        read_length: cost.read_length,
+        write_count: cost.write_count,
+        write_length: cost.write_length,
     }
 }
 

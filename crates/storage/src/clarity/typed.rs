@@ -6,6 +6,8 @@
 
 use std::marker::PhantomData;
 
+use clarimed_costs::{CostFunction, Meter};
+
 use super::codec::{prefix, ClarityType, ClarityView, DecodeError, Reader};
 use super::key::{describe_storage_key, VmKey};
 use crate::{StoreError, StoreRead, StoreWrite};
@@ -113,6 +115,69 @@ impl<K: ClarityType, V: ClarityType> Map<K, V> {
         Ok(())
     }
 
+    /// `(map-get? map key)` in a metered call: the entry, charged as clarity-vm
+    /// charges it (the lookup of `map-get?`, then a fetch of the key's and the
+    /// stored entry's serialized bytes, the key's alone when nothing is stored).
+    pub fn map_get(&self, store: &(impl StoreRead + ?Sized), key: &K, meter: &Meter) -> Result<Option<V>, StateError> {
+        let storage_key = self.storage_key(key);
+        let bytes = store.get(&storage_key)?;
+        self.charge_fetch(meter, &storage_key, bytes.as_deref());
+        let Some(bytes) = bytes else {
+            return Ok(None);
+        };
+        Option::<V>::from_bytes(&bytes).map_err(|e| corrupt(&storage_key, e))
+    }
+
+    /// [`Map::view`] charged as [`Map::map_get`]: the VM reads the whole entry.
+    pub fn map_view<W: ClarityView>(&self, store: &(impl StoreRead + ?Sized), key: &K, meter: &Meter) -> Result<Option<W>, StateError> {
+        let storage_key = self.storage_key(key);
+        let bytes = store.get(&storage_key)?;
+        self.charge_fetch(meter, &storage_key, bytes.as_deref());
+        let Some(bytes) = bytes else {
+            return Ok(None);
+        };
+        decode_view(&bytes).map_err(|e| corrupt(&storage_key, e))
+    }
+
+    /// Whether `key` has an entry, charged as [`Map::map_get`].
+    pub fn map_contains(&self, store: &(impl StoreRead + ?Sized), key: &K, meter: &Meter) -> Result<bool, StateError> {
+        let storage_key = self.storage_key(key);
+        let bytes = store.get(&storage_key)?;
+        self.charge_fetch(meter, &storage_key, bytes.as_deref());
+        Ok(bytes.is_some_and(|bytes| bytes.first() == Some(&prefix::SOME)))
+    }
+
+    /// `(map-set map key value)` in a metered call, charged by the key's and the
+    /// stored `(some value)`'s serialized bytes.
+    pub fn map_set(&self, store: &mut (impl StoreWrite + ?Sized), key: &K, value: &V, meter: &Meter) -> Result<(), StateError> {
+        let storage_key = self.storage_key(key);
+        let mut bytes = vec![prefix::SOME];
+        value.encode(&mut bytes);
+        meter.apply(CostFunction::SetEntry, self.key_len(&storage_key) + bytes.len() as u64);
+        store.put(&storage_key, &bytes)?;
+        Ok(())
+    }
+
+    /// `(map-delete map key)` in a metered call, charged by the key's bytes and,
+    /// when there was an entry, the `none` left in its place.
+    pub fn map_delete(&self, store: &mut (impl StoreWrite + ?Sized), key: &K, meter: &Meter) -> Result<bool, StateError> {
+        let storage_key = self.storage_key(key);
+        let existed = store.get(&storage_key)?.is_some_and(|bytes| bytes.first() == Some(&prefix::SOME));
+        meter.apply(CostFunction::SetEntry, self.key_len(&storage_key) + u64::from(existed));
+        if existed {
+            store.put(&storage_key, &[prefix::NONE])?;
+        }
+        Ok(existed)
+    }
+
+    fn key_len(&self, storage_key: &[u8]) -> u64 {
+        (storage_key.len() - self.prefix.len()) as u64
+    }
+
+    fn charge_fetch(&self, meter: &Meter, storage_key: &[u8], stored: Option<&[u8]>) {
+        meter.apply(CostFunction::FetchEntry, self.key_len(storage_key) + stored.map_or(0, |bytes| bytes.len() as u64));
+    }
+
     /// `map-delete`: `none` in place of an existing entry; nothing written when there
     /// is none. Returns whether there was an entry.
     pub fn delete(&self, store: &mut (impl StoreWrite + ?Sized), key: &K) -> Result<bool, StateError> {
@@ -150,6 +215,21 @@ impl<T: ClarityType> Item<T> {
     pub fn get(&self, store: &(impl StoreRead + ?Sized)) -> Result<T, StateError> {
         let bytes = store.get(self.key.as_bytes())?.ok_or_else(|| StateError::MissingVar(self.key.clone()))?;
         T::from_bytes(&bytes).map_err(|e| corrupt(self.key.as_bytes(), e))
+    }
+
+    /// `(var-get var)` in a metered call, charged by the stored value's bytes.
+    pub fn var_get(&self, store: &(impl StoreRead + ?Sized), meter: &Meter) -> Result<T, StateError> {
+        let bytes = store.get(self.key.as_bytes())?.ok_or_else(|| StateError::MissingVar(self.key.clone()))?;
+        meter.apply(CostFunction::FetchVar, bytes.len() as u64);
+        T::from_bytes(&bytes).map_err(|e| corrupt(self.key.as_bytes(), e))
+    }
+
+    /// `(var-set var value)` in a metered call, charged by the new value's bytes.
+    pub fn var_set(&self, store: &mut (impl StoreWrite + ?Sized), value: &T, meter: &Meter) -> Result<(), StateError> {
+        let bytes = value.to_bytes();
+        meter.apply(CostFunction::SetVar, bytes.len() as u64);
+        store.put(self.key.as_bytes(), &bytes)?;
+        Ok(())
     }
 
     /// `var-set`, and `define-data-var`'s initial value.
@@ -204,5 +284,33 @@ mod tests {
         let error = map.get(&store, &1).unwrap_err();
         let StateError::Corrupt { key, .. } = error else { panic!("{error}") };
         assert_eq!(key, format!("vm::ST1.c::0::grants::{}", super::super::hex(&1u128.to_bytes())));
+    }
+
+    #[test]
+    fn metered_map_operations_charge_the_bytes_clarity_vm_charges() {
+        let map: Map<u128, bool> = Map::new(&ContractId::new("ST1.c"), "m");
+        let mut store = Transactional::new(MemoryStore::new());
+        let key = 17;
+        let fetch = |n| CostFunction::LookupFunction.at(0) + CostFunction::FetchEntry.at(n);
+        let write = |n| CostFunction::LookupFunction.at(0) + CostFunction::SetEntry.at(n);
+        // Nothing stored: the key's 17 bytes. Stored: the key and `(some true)`.
+        let meter = Meter::new();
+        assert_eq!(map.map_get(&store, &key, &meter).unwrap(), None);
+        assert_eq!(meter.total(), fetch(17));
+        let meter = Meter::new();
+        map.map_set(&mut store, &key, &true, &meter).unwrap();
+        assert_eq!(meter.total(), write(17 + 2));
+        let meter = Meter::new();
+        assert_eq!(map.map_get(&store, &key, &meter).unwrap(), Some(true));
+        assert_eq!(meter.total(), fetch(17 + 2));
+        // A delete charges the key and the `none` it leaves; a second finds no entry,
+        // but a read still finds that `none`.
+        let meter = Meter::new();
+        assert!(map.map_delete(&mut store, &key, &meter).unwrap());
+        assert!(!map.map_delete(&mut store, &key, &meter).unwrap());
+        assert_eq!(meter.total(), write(17 + 1) + write(17));
+        let meter = Meter::new();
+        assert!(!map.map_contains(&store, &key, &meter).unwrap());
+        assert_eq!(meter.total(), fetch(17 + 1));
     }
 }

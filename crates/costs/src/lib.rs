@@ -1,0 +1,23 @@
+//! Clarity's execution costs, as clarity-vm charges them in epoch 2.5.
+//!
+//! - [`ExecutionCost`]: the five dimensions a node adds up per transaction and block.
+//! - [`CostFunction`] and [`table`]: every function of the `costs-3` boot contract as
+//!   its published formula, written once here. The native engine charges from this
+//!   table; [`costs3::source`] generates from it the Clarity contract the reference
+//!   harness deploys, so clarity-vm charges from the same table; and a CI test checks
+//!   the table against Clarinet's simnet, which runs the chain's own `costs-3`.
+//! - [`Shape`] and [`ser`]: the two sizes clarity-vm feeds the formulas, a value's
+//!   `size()` and its consensus serialization length.
+//! - [`Meter`]: what a call charges, step by step, mirroring the interpreter.
+#![deny(missing_docs)]
+
+pub mod costs3;
+mod execution_cost;
+mod meter;
+mod shape;
+mod table;
+
+pub use execution_cost::{ExecutionCost, BLOCK_LIMIT_MAINNET_21, READ_ONLY_CALL_LIMIT};
+pub use meter::Meter;
+pub use shape::{ser, Shape};
+pub use table::{table, CostFunction, Formula, Spec};

@@ -1,0 +1,96 @@
+//! What a call charges, step by step, as clarity-vm's interpreter charges it.
+//!
+//! A native contract module holds a [`Meter`] for the length of one call and charges
+//! it where the interpreter would: each step below is one thing `eval` does and
+//! names the charges it makes. The order of charges does not matter (a limit is
+//! broken by the total either way), only that each is made exactly when the
+//! interpreter makes it.
+
+use std::cell::Cell;
+
+use crate::{CostFunction, ExecutionCost};
+
+/// The running cost of one call.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Meter {
+    total: Cell<ExecutionCost>,
+}
+
+impl Meter {
+    /// A meter at zero.
+    pub fn new() -> Meter {
+        Meter::default()
+    }
+
+    /// What has been charged so far.
+    pub fn total(&self) -> ExecutionCost {
+        self.total.get()
+    }
+
+    /// One charge of `f` at input size `n`.
+    pub fn charge(&self, f: CostFunction, n: u64) {
+        self.total.set(self.total.get() + f.at(n));
+    }
+
+    /// A list whose head names a native or special function: the lookup of the
+    /// name, then the function's own charge at `n`. The arguments charge for
+    /// themselves.
+    pub fn apply(&self, f: CostFunction, n: u64) {
+        self.charge(CostFunction::LookupFunction, 0);
+        self.charge(f, n);
+    }
+
+    /// A variable, argument or constant named at local-context `depth` (0 in a
+    /// function's body, one more inside each `let` and `match` branch), whose value
+    /// has `size()` `size`.
+    pub fn var(&self, depth: u64, size: u64) {
+        self.charge(CostFunction::LookupVariableDepth, depth);
+        self.charge(CostFunction::LookupVariableSize, size);
+    }
+
+    /// `block-height`: a variable that reads the chain.
+    pub fn block_height(&self) {
+        self.charge(CostFunction::FetchVar, 1);
+    }
+
+    /// Entering a defined function whose parameters have declared sizes `params`:
+    /// the application, then one type check per parameter.
+    pub fn enter(&self, params: &[u64]) {
+        self.charge(CostFunction::UserFunctionApplication, params.len() as u64);
+        for size in params {
+            self.charge(CostFunction::InnerTypeCheckCost, *size);
+        }
+    }
+
+    /// A list whose head names a defined function: the lookup of the name. The
+    /// arguments charge for themselves, and the function for its entry.
+    pub fn call(&self) {
+        self.charge(CostFunction::LookupFunction, 0);
+    }
+
+    /// Loading a contract of `size` bytes (its source and its constants), as a
+    /// transaction or `contract-call?` does before entering its function.
+    pub fn load_contract(&self, size: u64) {
+        self.charge(CostFunction::LoadContract, size);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_variable_costs_its_depth_and_size() {
+        let meter = Meter::new();
+        meter.var(1, 17);
+        assert_eq!(meter.total().runtime, (1 + 1) + (2 * 17 + 1));
+    }
+
+    #[test]
+    fn a_private_call_checks_each_parameter() {
+        let meter = Meter::new();
+        meter.call();
+        meter.enter(&[16, 148]);
+        assert_eq!(meter.total().runtime, 16 + (26 * 2 + 5) + (2 * 16 + 5) + (2 * 148 + 5));
+    }
+}
