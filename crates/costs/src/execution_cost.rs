@@ -1,7 +1,7 @@
 //! The five dimensions of a cost, and the limits a node holds calls and blocks to.
 
 use std::fmt;
-use std::ops::{Add, AddAssign, Sub};
+use std::ops::{Add, AddAssign};
 
 /// A cost in clarity-vm's five dimensions, under the node's field names.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -82,20 +82,6 @@ impl Add for ExecutionCost {
 impl AddAssign for ExecutionCost {
     fn add_assign(&mut self, other: ExecutionCost) {
         *self = *self + other;
-    }
-}
-
-impl Sub for ExecutionCost {
-    type Output = ExecutionCost;
-    /// The cost between two running totals, `later - earlier`.
-    fn sub(self, other: ExecutionCost) -> ExecutionCost {
-        ExecutionCost {
-            runtime: self.runtime.saturating_sub(other.runtime),
-            read_count: self.read_count.saturating_sub(other.read_count),
-            read_length: self.read_length.saturating_sub(other.read_length),
-            write_count: self.write_count.saturating_sub(other.write_count),
-            write_length: self.write_length.saturating_sub(other.write_length),
-        }
     }
 }
 

@@ -48,10 +48,6 @@ pub struct Spec {
 }
 
 impl Spec {
-    const fn runtime(runtime: Formula) -> Spec {
-        Spec { runtime, write_length: Formula::Const(0), write_count: Formula::Const(0), read_count: Formula::Const(0), read_length: Formula::Const(0) }
-    }
-
     /// The cost at input size `n`.
     pub fn at(&self, n: u64) -> crate::ExecutionCost {
         crate::ExecutionCost {
@@ -111,8 +107,9 @@ pub fn table() -> impl Iterator<Item = (CostFunction, Spec)> {
 
 use Formula::{Const as C, Linear as L, LogN as Log, NLogN as NLog};
 
+/// A cost function that charges only runtime.
 const fn rt(runtime: Formula) -> Spec {
-    Spec::runtime(runtime)
+    Spec { runtime, write_length: C(0), write_count: C(0), read_count: C(0), read_length: C(0) }
 }
 
 const fn full(runtime: Formula, write_length: Formula, write_count: Formula, read_count: Formula, read_length: Formula) -> Spec {

@@ -4,6 +4,7 @@
 //! (`09`) in place, as `map-delete` does. A data var holds the serialization of its
 //! value. Keys follow [`VmKey`]'s layout.
 
+use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use clarimed_costs::{CostFunction, Meter};
@@ -62,6 +63,9 @@ fn corrupt(key: &[u8], error: DecodeError) -> StateError {
     StateError::Corrupt { key: describe_storage_key(key), error }
 }
 
+/// An entry's store key and the bytes stored under it, if any.
+type Fetched<'s> = (Vec<u8>, Option<Cow<'s, [u8]>>);
+
 /// A contract's data map from `K` to `V`.
 pub struct Map<K, V> {
     prefix: String,
@@ -84,108 +88,117 @@ impl<K: ClarityType, V: ClarityType> Map<K, V> {
 
     /// `map-get?`.
     pub fn get(&self, store: &(impl StoreRead + ?Sized), key: &K) -> Result<Option<V>, StateError> {
-        let storage_key = self.storage_key(key);
-        let Some(bytes) = store.get(&storage_key)? else {
-            return Ok(None);
-        };
-        Option::<V>::from_bytes(&bytes).map_err(|e| corrupt(&storage_key, e))
+        self.read_entry(store, key, None)
     }
 
     /// Some fields of `key`'s entry: the view stops at its last field and the rest of
     /// the entry is not decoded.
     pub fn view<W: ClarityView>(&self, store: &(impl StoreRead + ?Sized), key: &K) -> Result<Option<W>, StateError> {
-        let storage_key = self.storage_key(key);
-        let Some(bytes) = store.get(&storage_key)? else {
-            return Ok(None);
-        };
-        decode_view(&bytes).map_err(|e| corrupt(&storage_key, e))
+        self.read_view(store, key, None)
     }
 
     /// Whether `key` has an entry.
     pub fn contains(&self, store: &(impl StoreRead + ?Sized), key: &K) -> Result<bool, StateError> {
-        let storage_key = self.storage_key(key);
-        Ok(store.get(&storage_key)?.is_some_and(|bytes| bytes.first() == Some(&prefix::SOME)))
+        self.has_entry(store, key, None)
     }
 
     /// `map-set`.
     pub fn set(&self, store: &mut (impl StoreWrite + ?Sized), key: &K, value: &V) -> Result<(), StateError> {
-        let mut bytes = vec![prefix::SOME];
-        value.encode(&mut bytes);
-        store.put(&self.storage_key(key), &bytes)?;
-        Ok(())
+        self.write_entry(store, key, value, None)
+    }
+
+    /// `map-delete`: `none` in place of an existing entry; nothing written when there
+    /// is none. Returns whether there was an entry.
+    pub fn delete(&self, store: &mut (impl StoreWrite + ?Sized), key: &K) -> Result<bool, StateError> {
+        self.delete_entry(store, key, None)
     }
 
     /// `(map-get? map key)` in a metered call: the entry, charged as clarity-vm
     /// charges it (the lookup of `map-get?`, then a fetch of the key's and the
     /// stored entry's serialized bytes, the key's alone when nothing is stored).
     pub fn map_get(&self, store: &(impl StoreRead + ?Sized), key: &K, meter: &Meter) -> Result<Option<V>, StateError> {
+        self.read_entry(store, key, Some(meter))
+    }
+
+    /// [`Map::view`] charged as [`Map::map_get`]: the VM reads the whole entry.
+    pub fn map_view<W: ClarityView>(&self, store: &(impl StoreRead + ?Sized), key: &K, meter: &Meter) -> Result<Option<W>, StateError> {
+        self.read_view(store, key, Some(meter))
+    }
+
+    /// Whether `key` has an entry, charged as [`Map::map_get`].
+    pub fn map_contains(&self, store: &(impl StoreRead + ?Sized), key: &K, meter: &Meter) -> Result<bool, StateError> {
+        self.has_entry(store, key, Some(meter))
+    }
+
+    /// `(map-set map key value)` in a metered call, charged by the key's and the
+    /// stored `(some value)`'s serialized bytes.
+    pub fn map_set(&self, store: &mut (impl StoreWrite + ?Sized), key: &K, value: &V, meter: &Meter) -> Result<(), StateError> {
+        self.write_entry(store, key, value, Some(meter))
+    }
+
+    /// `(map-delete map key)` in a metered call, charged by the key's bytes and,
+    /// when there was an entry, the `none` left in its place.
+    pub fn map_delete(&self, store: &mut (impl StoreWrite + ?Sized), key: &K, meter: &Meter) -> Result<bool, StateError> {
+        self.delete_entry(store, key, Some(meter))
+    }
+
+    /// Reads `key`'s stored bytes, charging the read to `meter` when there is one.
+    fn fetch<'s, S: StoreRead + ?Sized>(&self, store: &'s S, key: &K, meter: Option<&Meter>) -> Result<Fetched<'s>, StateError> {
         let storage_key = self.storage_key(key);
         let bytes = store.get(&storage_key)?;
-        self.charge_fetch(meter, &storage_key, bytes.as_deref());
+        if let Some(meter) = meter {
+            meter.apply(CostFunction::FetchEntry, self.key_len(&storage_key) + bytes.as_ref().map_or(0, |bytes| bytes.len() as u64));
+        }
+        Ok((storage_key, bytes))
+    }
+
+    fn read_entry(&self, store: &(impl StoreRead + ?Sized), key: &K, meter: Option<&Meter>) -> Result<Option<V>, StateError> {
+        let (storage_key, bytes) = self.fetch(store, key, meter)?;
         let Some(bytes) = bytes else {
             return Ok(None);
         };
         Option::<V>::from_bytes(&bytes).map_err(|e| corrupt(&storage_key, e))
     }
 
-    /// [`Map::view`] charged as [`Map::map_get`]: the VM reads the whole entry.
-    pub fn map_view<W: ClarityView>(&self, store: &(impl StoreRead + ?Sized), key: &K, meter: &Meter) -> Result<Option<W>, StateError> {
-        let storage_key = self.storage_key(key);
-        let bytes = store.get(&storage_key)?;
-        self.charge_fetch(meter, &storage_key, bytes.as_deref());
+    fn read_view<W: ClarityView>(&self, store: &(impl StoreRead + ?Sized), key: &K, meter: Option<&Meter>) -> Result<Option<W>, StateError> {
+        let (storage_key, bytes) = self.fetch(store, key, meter)?;
         let Some(bytes) = bytes else {
             return Ok(None);
         };
         decode_view(&bytes).map_err(|e| corrupt(&storage_key, e))
     }
 
-    /// Whether `key` has an entry, charged as [`Map::map_get`].
-    pub fn map_contains(&self, store: &(impl StoreRead + ?Sized), key: &K, meter: &Meter) -> Result<bool, StateError> {
-        let storage_key = self.storage_key(key);
-        let bytes = store.get(&storage_key)?;
-        self.charge_fetch(meter, &storage_key, bytes.as_deref());
+    fn has_entry(&self, store: &(impl StoreRead + ?Sized), key: &K, meter: Option<&Meter>) -> Result<bool, StateError> {
+        let (_, bytes) = self.fetch(store, key, meter)?;
         Ok(bytes.is_some_and(|bytes| bytes.first() == Some(&prefix::SOME)))
     }
 
-    /// `(map-set map key value)` in a metered call, charged by the key's and the
-    /// stored `(some value)`'s serialized bytes.
-    pub fn map_set(&self, store: &mut (impl StoreWrite + ?Sized), key: &K, value: &V, meter: &Meter) -> Result<(), StateError> {
+    fn write_entry(&self, store: &mut (impl StoreWrite + ?Sized), key: &K, value: &V, meter: Option<&Meter>) -> Result<(), StateError> {
         let storage_key = self.storage_key(key);
         let mut bytes = vec![prefix::SOME];
         value.encode(&mut bytes);
-        meter.apply(CostFunction::SetEntry, self.key_len(&storage_key) + bytes.len() as u64);
+        if let Some(meter) = meter {
+            meter.apply(CostFunction::SetEntry, self.key_len(&storage_key) + bytes.len() as u64);
+        }
         store.put(&storage_key, &bytes)?;
         Ok(())
     }
 
-    /// `(map-delete map key)` in a metered call, charged by the key's bytes and,
-    /// when there was an entry, the `none` left in its place.
-    pub fn map_delete(&self, store: &mut (impl StoreWrite + ?Sized), key: &K, meter: &Meter) -> Result<bool, StateError> {
+    fn delete_entry(&self, store: &mut (impl StoreWrite + ?Sized), key: &K, meter: Option<&Meter>) -> Result<bool, StateError> {
+        let existed = self.has_entry(store, key, None)?;
         let storage_key = self.storage_key(key);
-        let existed = store.get(&storage_key)?.is_some_and(|bytes| bytes.first() == Some(&prefix::SOME));
-        meter.apply(CostFunction::SetEntry, self.key_len(&storage_key) + u64::from(existed));
+        if let Some(meter) = meter {
+            meter.apply(CostFunction::SetEntry, self.key_len(&storage_key) + u64::from(existed));
+        }
         if existed {
             store.put(&storage_key, &[prefix::NONE])?;
         }
         Ok(existed)
     }
 
+    /// The length of the serialized map key inside `storage_key`.
     fn key_len(&self, storage_key: &[u8]) -> u64 {
         (storage_key.len() - self.prefix.len()) as u64
-    }
-
-    fn charge_fetch(&self, meter: &Meter, storage_key: &[u8], stored: Option<&[u8]>) {
-        meter.apply(CostFunction::FetchEntry, self.key_len(storage_key) + stored.map_or(0, |bytes| bytes.len() as u64));
-    }
-
-    /// `map-delete`: `none` in place of an existing entry; nothing written when there
-    /// is none. Returns whether there was an entry.
-    pub fn delete(&self, store: &mut (impl StoreWrite + ?Sized), key: &K) -> Result<bool, StateError> {
-        if !self.contains(store, key)? {
-            return Ok(false);
-        }
-        store.put(&self.storage_key(key), &[prefix::NONE])?;
-        Ok(true)
     }
 }
 
@@ -213,28 +226,38 @@ impl<T: ClarityType> Item<T> {
 
     /// `var-get`.
     pub fn get(&self, store: &(impl StoreRead + ?Sized)) -> Result<T, StateError> {
-        let bytes = store.get(self.key.as_bytes())?.ok_or_else(|| StateError::MissingVar(self.key.clone()))?;
-        T::from_bytes(&bytes).map_err(|e| corrupt(self.key.as_bytes(), e))
-    }
-
-    /// `(var-get var)` in a metered call, charged by the stored value's bytes.
-    pub fn var_get(&self, store: &(impl StoreRead + ?Sized), meter: &Meter) -> Result<T, StateError> {
-        let bytes = store.get(self.key.as_bytes())?.ok_or_else(|| StateError::MissingVar(self.key.clone()))?;
-        meter.apply(CostFunction::FetchVar, bytes.len() as u64);
-        T::from_bytes(&bytes).map_err(|e| corrupt(self.key.as_bytes(), e))
-    }
-
-    /// `(var-set var value)` in a metered call, charged by the new value's bytes.
-    pub fn var_set(&self, store: &mut (impl StoreWrite + ?Sized), value: &T, meter: &Meter) -> Result<(), StateError> {
-        let bytes = value.to_bytes();
-        meter.apply(CostFunction::SetVar, bytes.len() as u64);
-        store.put(self.key.as_bytes(), &bytes)?;
-        Ok(())
+        self.read(store, None)
     }
 
     /// `var-set`, and `define-data-var`'s initial value.
     pub fn set(&self, store: &mut (impl StoreWrite + ?Sized), value: &T) -> Result<(), StateError> {
-        store.put(self.key.as_bytes(), &value.to_bytes())?;
+        self.write(store, value, None)
+    }
+
+    /// `(var-get var)` in a metered call, charged by the stored value's bytes.
+    pub fn var_get(&self, store: &(impl StoreRead + ?Sized), meter: &Meter) -> Result<T, StateError> {
+        self.read(store, Some(meter))
+    }
+
+    /// `(var-set var value)` in a metered call, charged by the new value's bytes.
+    pub fn var_set(&self, store: &mut (impl StoreWrite + ?Sized), value: &T, meter: &Meter) -> Result<(), StateError> {
+        self.write(store, value, Some(meter))
+    }
+
+    fn read(&self, store: &(impl StoreRead + ?Sized), meter: Option<&Meter>) -> Result<T, StateError> {
+        let bytes = store.get(self.key.as_bytes())?.ok_or_else(|| StateError::MissingVar(self.key.clone()))?;
+        if let Some(meter) = meter {
+            meter.apply(CostFunction::FetchVar, bytes.len() as u64);
+        }
+        T::from_bytes(&bytes).map_err(|e| corrupt(self.key.as_bytes(), e))
+    }
+
+    fn write(&self, store: &mut (impl StoreWrite + ?Sized), value: &T, meter: Option<&Meter>) -> Result<(), StateError> {
+        let bytes = value.to_bytes();
+        if let Some(meter) = meter {
+            meter.apply(CostFunction::SetVar, bytes.len() as u64);
+        }
+        store.put(self.key.as_bytes(), &bytes)?;
         Ok(())
     }
 }
