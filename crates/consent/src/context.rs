@@ -1,19 +1,22 @@
 //! What a contract call runs with, and how it can fail.
 
+use clarimed_costs::Meter;
 use clarimed_storage::clarity::{Principal, StateError};
 
-/// The call's `tx-sender`, `contract-caller` and `block-height`.
+/// The call's `tx-sender`, `contract-caller` and `block-height`, and the meter its
+/// execution cost is charged to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Context {
     pub sender: Principal,
     pub caller: Principal,
     pub block_height: u128,
+    pub meter: Meter,
 }
 
 impl Context {
     /// A direct call: the sender is also the caller.
     pub fn new(sender: Principal, block_height: u128) -> Context {
-        Context { caller: sender.clone(), sender, block_height }
+        Context { caller: sender.clone(), sender, block_height, meter: Meter::new() }
     }
 }
 

@@ -76,21 +76,33 @@ impl PatientConsent {
         Ok(())
     }
 
-    // Private helpers, as in the contract.
+    // Private helpers, as in the contract. Each charges its own entry; its caller
+    // charges the lookup of its name and the evaluation of its arguments.
+
+    fn ensure_not_paused(&self, store: &impl StoreRead, m: &Meter, depth: u64) -> Outcome<()> {
+        m.apply(F::Asserts, 0);
+        unary(m, F::Not);
+        let paused = self.paused.var_get(store, m)?;
+        assert_or(m, depth, !paused, ConsentError::Paused)
+    }
 
     fn is_owner(&self, store: &impl StoreRead, ctx: &Context) -> Result<bool, StateError> {
-        Ok(ctx.sender == self.contract_owner.get(store)?)
+        let m = &ctx.meter;
+        m.call();
+        m.enter(&[]);
+        let owner = self.contract_owner.var_get(store, m)?;
+        is_eq_principals(m, &ctx.sender, &owner);
+        Ok(ctx.sender == owner)
     }
 
-    fn ensure_not_paused(&self, store: &impl StoreRead) -> Outcome<()> {
-        ensure(!self.paused.get(store)?, ConsentError::Paused)
+    fn increment(counter: &Item<u128>, store: &mut impl StoreWrite, m: &Meter) -> Result<(), StateError> {
+        let value = counter.var_get(store, m)?;
+        m.apply(F::Add, 2);
+        counter.var_set(store, &(value + 1), m)
     }
 
-    fn increment(counter: &Item<u128>, store: &mut impl StoreWrite) -> Result<(), StateError> {
-        let value = counter.get(store)?;
-        counter.set(store, &(value + 1))
-    }
-
+    /// `(append-audit patient action provider data-type)`; the caller charges the
+    /// evaluation of the arguments, which differs from call to call.
     fn append_audit(
         &self,
         store: &mut impl StoreWrite,
@@ -100,39 +112,133 @@ impl PatientConsent {
         provider: Option<Principal>,
         data_type: Option<u128>,
     ) -> Result<u128, StateError> {
-        let seq = self.audit_count.get(store, patient)?.unwrap_or(0);
+        let m = &ctx.meter;
+        m.call();
+        m.enter(&[PRINCIPAL, UINT, OPTIONAL_PRINCIPAL, OPTIONAL_UINT]);
+        m.apply(F::Let, 1);
+        m.apply(F::DefaultTo, 2);
+        m.var(1, PRINCIPAL);
+        let seq = self.audit_count.map_get(store, patient, m)?.unwrap_or(0);
         let key = AuditKey { patient: patient.clone(), seq };
         let entry = AuditEntry { action: action.code(), actor: ctx.sender.clone(), block: ctx.block_height, data_type, provider };
-        self.audit_log.set(store, &key, &entry)?;
-        self.audit_count.set(store, patient, &(seq + 1))?;
+        m.apply(F::TupleCons, 2);
+        m.var(1, PRINCIPAL);
+        m.var(1, UINT);
+        m.apply(F::TupleCons, 5);
+        m.var(1, UINT);
+        m.var(1, optional(entry.provider.as_ref().map(|_| PRINCIPAL)));
+        m.var(1, optional(entry.data_type.map(|_| UINT)));
+        m.block_height();
+        self.audit_log.map_set(store, &key, &entry, m)?;
+        m.var(1, PRINCIPAL);
+        m.apply(F::Add, 2);
+        m.var(1, UINT);
+        self.audit_count.map_set(store, patient, &(seq + 1), m)?;
+        m.var(1, UINT);
         Ok(seq)
     }
 
     /// The caller as a registered, living patient.
     fn living_caller_profile(&self, store: &impl StoreRead, ctx: &Context) -> Outcome<PatientProfile> {
-        let Some(profile) = self.patients.get(store, &ctx.sender)? else {
+        let m = &ctx.meter;
+        m.call();
+        m.enter(&[]);
+        m.apply(F::Let, 1);
+        m.apply(F::UnwrapRet, 2);
+        m.var(1, ERR);
+        let Some(profile) = self.patients.map_get(store, &ctx.sender, m)? else {
             return fail(ConsentError::PatientNotFound);
         };
-        ensure(!profile.deceased, ConsentError::PatientDeceased)?;
+        m.apply(F::Asserts, 0);
+        unary(m, F::Not);
+        m.apply(F::TupleGet, 7);
+        m.var(1, profile_size());
+        assert_or(m, 1, !profile.deceased, ConsentError::PatientDeceased)?;
+        unary(m, F::OkCons);
+        m.var(1, profile_size());
         Ok(profile)
     }
 
+    /// `(try! (living-caller-profile))`.
+    fn try_living_caller_profile(&self, store: &impl StoreRead, ctx: &Context) -> Outcome<PatientProfile> {
+        unary(&ctx.meter, F::TryRet);
+        self.living_caller_profile(store, ctx)
+    }
+
+    fn is_valid_data_type(m: &Meter, depth: u64, data_type: u128) -> bool {
+        m.call();
+        m.var(depth, UINT);
+        m.enter(&[UINT]);
+        compare(m, F::Le);
+        m.var(0, UINT);
+        m.var(0, UINT);
+        DataType::from_code(data_type).is_some()
+    }
+
+    fn is_sensitive(m: &Meter, depth: u64, data_type: DataType) -> bool {
+        m.call();
+        m.var(depth, UINT);
+        m.enter(&[UINT]);
+        m.apply(F::Or, 2);
+        let mental_health = data_type == DataType::MentalHealth;
+        for _ in 0..if mental_health { 1 } else { 2 } {
+            is_eq_uints(m);
+            m.var(0, UINT);
+            m.var(0, UINT);
+        }
+        data_type.is_sensitive()
+    }
+
     fn check_consent_terms(ctx: &Context, data_type: u128, expires_at: Option<u128>) -> Outcome<()> {
+        let m = &ctx.meter;
+        m.call();
+        m.var(0, UINT);
+        m.var(0, optional(expires_at.map(|_| UINT)));
+        m.enter(&[UINT, OPTIONAL_UINT]);
+        m.apply(F::Begin, 3);
+        m.apply(F::Asserts, 0);
+        let valid = Self::is_valid_data_type(m, 0, data_type);
+        assert_or(m, 0, valid, ConsentError::InvalidDataType)?;
         let Some(data_type) = DataType::from_code(data_type) else {
             return fail(ConsentError::InvalidDataType);
         };
+        m.apply(F::Match, 0);
+        m.var(0, optional(expires_at.map(|_| UINT)));
         if let Some(expiry) = expires_at {
-            ensure(expiry > ctx.block_height, ConsentError::InvalidExpiry)?;
+            m.apply(F::Asserts, 0);
+            compare(m, F::Ge);
+            m.var(1, UINT);
+            m.block_height();
+            assert_or(m, 1, expiry > ctx.block_height, ConsentError::InvalidExpiry)?;
         }
-        if data_type.is_sensitive() {
-            match expires_at {
-                Some(expiry) if expiry <= ctx.block_height + BLOCKS_PER_YEAR => {}
-                _ => return fail(ConsentError::InvalidExpiry),
-            }
+        m.apply(F::If, 0);
+        if !Self::is_sensitive(m, 0, data_type) {
+            unary(m, F::OkCons);
+            return Ok(());
         }
-        Ok(())
+        m.apply(F::Match, 0);
+        m.var(0, optional(expires_at.map(|_| UINT)));
+        let Some(expiry) = expires_at else {
+            m.var(0, ERR);
+            return fail(ConsentError::InvalidExpiry);
+        };
+        m.apply(F::If, 0);
+        compare(m, F::Leq);
+        m.var(1, UINT);
+        m.apply(F::Add, 2);
+        m.block_height();
+        m.var(1, UINT);
+        if expiry <= ctx.block_height + BLOCKS_PER_YEAR {
+            unary(m, F::OkCons);
+            Ok(())
+        } else {
+            m.var(1, ERR);
+            fail(ConsentError::InvalidExpiry)
+        }
     }
 
+    /// `(write-consent provider data-type expires-at purpose)`, its arguments
+    /// evaluated at `depth`; `args` is what evaluating them charged beyond that.
     fn write_consent(
         &self,
         store: &mut impl StoreWrite,
@@ -142,13 +248,94 @@ impl PatientConsent {
         expires_at: Option<u128>,
         purpose: &str,
     ) -> Outcome<()> {
+        let m = &ctx.meter;
+        m.enter(&[PRINCIPAL, UINT, OPTIONAL_UINT, ASCII_64]);
+        m.apply(F::Begin, 5);
+        unary(m, F::TryRet);
         Self::check_consent_terms(ctx, data_type, expires_at)?;
         let key = ConsentKey { data_type, patient: ctx.sender.clone(), provider: provider.clone() };
         let consent = Consent { expires_at, granted_at: ctx.block_height, purpose: purpose.to_string() };
-        self.consents.set(store, &key, &consent)?;
+        m.apply(F::TupleCons, 3);
+        m.var(0, PRINCIPAL);
+        m.var(0, UINT);
+        m.apply(F::TupleCons, 3);
+        m.block_height();
+        m.var(0, optional(expires_at.map(|_| UINT)));
+        m.var(0, ascii(purpose));
+        self.consents.map_set(store, &key, &consent, m)?;
+        // tx-sender ACTION-GRANT (some provider) (some data-type)
+        m.var(0, UINT);
+        unary(m, F::SomeCons);
+        m.var(0, PRINCIPAL);
+        unary(m, F::SomeCons);
+        m.var(0, UINT);
         self.append_audit(store, ctx, &ctx.sender, AuditAction::Grant, Some(provider.clone()), Some(data_type))?;
-        Self::increment(&self.total_consents_granted, store)?;
+        Self::increment(&self.total_consents_granted, store, m)?;
+        unary(m, F::OkCons);
         Ok(())
+    }
+
+    /// One step of `grant-consent-batch`'s fold: `acc` is the result so far.
+    #[allow(clippy::too_many_arguments)]
+    fn grant_batch_step(
+        &self,
+        store: &mut impl StoreWrite,
+        ctx: &Context,
+        provider: &Principal,
+        data_type: u128,
+        expires_at: Option<u128>,
+        purpose: &str,
+        acc: Outcome<u128>,
+    ) -> Outcome<u128> {
+        let m = &ctx.meter;
+        let acc_size = Shape::tuple(&[
+            ("provider", Shape::PRINCIPAL),
+            ("expires-at", Shape::optional(expires_at.map(|_| Shape::UINT))),
+            ("purpose", Shape::ascii(purpose.len() as u64)),
+            ("result", Shape::response(Shape::UINT)),
+        ])
+        .size;
+        m.enter(&[UINT, batch_accumulator()]);
+        m.apply(F::Match, 0);
+        m.apply(F::TupleGet, 4);
+        m.var(0, acc_size);
+        let count = match acc {
+            Ok(count) => count,
+            Err(error) => {
+                m.var(1, acc_size);
+                return Err(error);
+            }
+        };
+        let acc_ser = ser::tuple(&[
+            ("provider", provider.to_bytes().len() as u64),
+            ("expires-at", ser::optional(expires_at.map(|_| ser::UINT))),
+            ("purpose", ser::bytes(purpose.len() as u64)),
+            ("result", ser::wrapped(ser::UINT)),
+        ]);
+        m.apply(F::TupleMerge, acc_ser + ser::tuple(&[("result", ser::wrapped(ser::UINT))]));
+        m.var(1, acc_size);
+        m.apply(F::TupleCons, 1);
+        m.apply(F::Match, 0);
+        m.call();
+        for _ in 0..3 {
+            m.apply(F::TupleGet, 4);
+            m.var(1, acc_size);
+        }
+        m.var(1, UINT);
+        let written = self.write_consent(store, ctx, provider, data_type, expires_at, purpose);
+        match written {
+            Ok(()) => {
+                unary(m, F::OkCons);
+                m.apply(F::Add, 2);
+                m.var(2, UINT);
+                Ok(count + 1)
+            }
+            Err(error) => {
+                unary(m, F::ErrCons);
+                m.var(2, UINT);
+                Err(error)
+            }
+        }
     }
 
     // Public functions.
@@ -162,10 +349,29 @@ impl PatientConsent {
         emergency_contact: Option<Principal>,
         primary_physician: Option<Principal>,
     ) -> Printed<bool> {
-        self.ensure_not_paused(store)?;
-        ensure(!self.patients.contains(store, &ctx.sender)?, ConsentError::PatientExists)?;
-        ensure(!patient_id.is_empty(), ConsentError::InvalidInput)?;
-        ensure(is_valid_date_of_birth(date_of_birth), ConsentError::InvalidInput)?;
+        let m = &ctx.meter;
+        m.enter(&[ASCII_64, UINT, OPTIONAL_PRINCIPAL, OPTIONAL_PRINCIPAL]);
+        m.apply(F::Begin, 9);
+        self.ensure_not_paused(store, m, 0)?;
+        m.apply(F::Asserts, 0);
+        unary(m, F::IsNone);
+        let exists = self.patients.map_contains(store, &ctx.sender, m)?;
+        assert_or(m, 0, !exists, ConsentError::PatientExists)?;
+        m.apply(F::Asserts, 0);
+        compare(m, F::Ge);
+        unary(m, F::Len);
+        m.var(0, ascii(patient_id));
+        assert_or(m, 0, !patient_id.is_empty(), ConsentError::InvalidInput)?;
+        m.apply(F::Asserts, 0);
+        let valid = is_valid_date_of_birth(m, date_of_birth);
+        assert_or(m, 0, valid, ConsentError::InvalidInput)?;
+        m.apply(F::TupleCons, 7);
+        m.var(0, ascii(patient_id));
+        m.var(0, UINT);
+        m.var(0, optional(emergency_contact.as_ref().map(|_| PRINCIPAL)));
+        m.var(0, optional(primary_physician.as_ref().map(|_| PRINCIPAL)));
+        m.block_height();
+        m.block_height();
         let profile = PatientProfile {
             date_of_birth,
             deceased: false,
@@ -175,10 +381,15 @@ impl PatientConsent {
             primary_physician,
             registration_date: ctx.block_height,
         };
-        self.patients.set(store, &ctx.sender, &profile)?;
+        self.patients.map_set(store, &ctx.sender, &profile, m)?;
+        m.var(0, UINT);
         self.append_audit(store, ctx, &ctx.sender, AuditAction::Register, None, None)?;
-        Self::increment(&self.total_patients, store)?;
+        Self::increment(&self.total_patients, store, m)?;
         let event = ConsentEvent::PatientRegistered { patient: ctx.sender.clone(), patient_id: patient_id.to_string() };
+        m.apply(F::TupleCons, 3);
+        m.var(0, ascii(patient_id));
+        print(m, &event);
+        unary(m, F::OkCons);
         Ok((true, event))
     }
 
@@ -189,12 +400,32 @@ impl PatientConsent {
         emergency_contact: Option<Principal>,
         primary_physician: Option<Principal>,
     ) -> Printed<bool> {
-        self.ensure_not_paused(store)?;
-        let profile = self.living_caller_profile(store, ctx)?;
+        let m = &ctx.meter;
+        m.enter(&[OPTIONAL_PRINCIPAL, OPTIONAL_PRINCIPAL]);
+        m.apply(F::Begin, 2);
+        self.ensure_not_paused(store, m, 0)?;
+        m.apply(F::Let, 1);
+        let profile = self.try_living_caller_profile(store, ctx)?;
+        let update = ser::tuple(&[
+            ("emergency-contact", ser::optional(emergency_contact.as_ref().map(|p| p.to_bytes().len() as u64))),
+            ("primary-physician", ser::optional(primary_physician.as_ref().map(|p| p.to_bytes().len() as u64))),
+            ("last-updated", ser::UINT),
+        ]);
+        m.apply(F::TupleMerge, profile.to_bytes().len() as u64 + update);
+        m.var(1, profile_size());
+        m.apply(F::TupleCons, 3);
+        m.var(1, optional(emergency_contact.as_ref().map(|_| PRINCIPAL)));
+        m.var(1, optional(primary_physician.as_ref().map(|_| PRINCIPAL)));
+        m.block_height();
         let profile = PatientProfile { emergency_contact, primary_physician, last_updated: ctx.block_height, ..profile };
-        self.patients.set(store, &ctx.sender, &profile)?;
+        self.patients.map_set(store, &ctx.sender, &profile, m)?;
+        m.var(1, UINT);
         self.append_audit(store, ctx, &ctx.sender, AuditAction::Profile, None, None)?;
-        Ok((true, ConsentEvent::ProfileUpdated { patient: ctx.sender.clone() }))
+        let event = ConsentEvent::ProfileUpdated { patient: ctx.sender.clone() };
+        m.apply(F::TupleCons, 2);
+        print(m, &event);
+        unary(m, F::OkCons);
+        Ok((true, event))
     }
 
     pub fn update_patient_preferences(
@@ -205,12 +436,24 @@ impl PatientConsent {
         notify_on_access: bool,
         research_opt_in: bool,
     ) -> Printed<bool> {
-        self.ensure_not_paused(store)?;
-        self.living_caller_profile(store, ctx)?;
+        let m = &ctx.meter;
+        m.enter(&[BOOL, BOOL, BOOL]);
+        m.apply(F::Begin, 6);
+        self.ensure_not_paused(store, m, 0)?;
+        self.try_living_caller_profile(store, ctx)?;
+        m.apply(F::TupleCons, 3);
+        for _ in 0..3 {
+            m.var(0, BOOL);
+        }
         let preferences = Preferences { allow_emergency_access, notify_on_access, research_opt_in };
-        self.preferences.set(store, &ctx.sender, &preferences)?;
+        self.preferences.map_set(store, &ctx.sender, &preferences, m)?;
+        m.var(0, UINT);
         self.append_audit(store, ctx, &ctx.sender, AuditAction::Preferences, None, None)?;
-        Ok((true, ConsentEvent::PreferencesUpdated { patient: ctx.sender.clone() }))
+        let event = ConsentEvent::PreferencesUpdated { patient: ctx.sender.clone() };
+        m.apply(F::TupleCons, 2);
+        print(m, &event);
+        unary(m, F::OkCons);
+        Ok((true, event))
     }
 
     pub fn grant_consent(
@@ -222,12 +465,37 @@ impl PatientConsent {
         expires_at: Option<u128>,
         purpose: &str,
     ) -> Printed<bool> {
-        self.ensure_not_paused(store)?;
-        self.living_caller_profile(store, ctx)?;
-        ensure(*provider != ctx.sender, ConsentError::InvalidInput)?;
+        let m = &ctx.meter;
+        m.enter(&[PRINCIPAL, UINT, OPTIONAL_UINT, ASCII_64]);
+        m.apply(F::Begin, 6);
+        self.ensure_not_paused(store, m, 0)?;
+        self.try_living_caller_profile(store, ctx)?;
+        self.ensure_not_caller(ctx, 0, provider)?;
+        unary(m, F::TryRet);
+        m.call();
+        m.var(0, PRINCIPAL);
+        m.var(0, UINT);
+        m.var(0, optional(expires_at.map(|_| UINT)));
+        m.var(0, ascii(purpose));
         self.write_consent(store, ctx, provider, data_type, expires_at, purpose)?;
         let event = ConsentEvent::ConsentGranted { patient: ctx.sender.clone(), provider: provider.clone(), data_type, expires_at };
+        m.apply(F::TupleCons, 5);
+        m.var(0, PRINCIPAL);
+        m.var(0, UINT);
+        m.var(0, optional(expires_at.map(|_| UINT)));
+        print(m, &event);
+        unary(m, F::OkCons);
         Ok((true, event))
+    }
+
+    /// `(asserts! (not (is-eq provider tx-sender)) ERR-INVALID-INPUT)`.
+    fn ensure_not_caller(&self, ctx: &Context, depth: u64, provider: &Principal) -> Outcome<()> {
+        let m = &ctx.meter;
+        m.apply(F::Asserts, 0);
+        unary(m, F::Not);
+        is_eq_principals(m, provider, &ctx.sender);
+        m.var(depth, PRINCIPAL);
+        assert_or(m, depth, *provider != ctx.sender, ConsentError::InvalidInput)
     }
 
     /// All or nothing: the first refused data type fails the call.
@@ -240,194 +508,47 @@ impl PatientConsent {
         expires_at: Option<u128>,
         purpose: &str,
     ) -> Printed<u128> {
-        self.ensure_not_paused(store)?;
-        self.living_caller_profile(store, ctx)?;
-        ensure(*provider != ctx.sender, ConsentError::InvalidInput)?;
-        ensure(!data_types.is_empty(), ConsentError::InvalidInput)?;
+        let m = &ctx.meter;
+        let list = Shape::list(Shape::UINT, data_types.len() as u64).size;
+        m.enter(&[PRINCIPAL, DATA_TYPES, OPTIONAL_UINT, ASCII_64]);
+        m.apply(F::Begin, 6);
+        self.ensure_not_paused(store, m, 0)?;
+        self.try_living_caller_profile(store, ctx)?;
+        self.ensure_not_caller(ctx, 0, provider)?;
+        m.apply(F::Asserts, 0);
+        compare(m, F::Ge);
+        unary(m, F::Len);
+        m.var(0, list);
+        assert_or(m, 0, !data_types.is_empty(), ConsentError::InvalidInput)?;
+        m.apply(F::Let, 1);
+        unary(m, F::TryRet);
+        m.apply(F::TupleGet, 4);
+        m.apply(F::Fold, 0);
+        m.call();
+        m.var(1, list);
+        m.apply(F::TupleCons, 4);
+        m.var(1, PRINCIPAL);
+        m.var(1, optional(expires_at.map(|_| UINT)));
+        m.var(1, ascii(purpose));
+        unary(m, F::OkCons);
+        let mut acc = Ok(0);
         for &data_type in data_types {
-            self.write_consent(store, ctx, provider, data_type, expires_at, purpose)?;
+            acc = self.grant_batch_step(store, ctx, provider, data_type, expires_at, purpose, acc);
+            if let Err(CallError::State(error)) = acc {
+                return Err(CallError::State(error));
+            }
         }
+        let count = acc?;
         let event = ConsentEvent::ConsentBatchGranted { patient: ctx.sender.clone(), provider: provider.clone(), data_types: data_types.to_vec(), expires_at };
-        Ok((data_types.len() as u128, event))
+        m.apply(F::TupleCons, 5);
+        m.var(1, PRINCIPAL);
+        m.var(1, list);
+        m.var(1, optional(expires_at.map(|_| UINT)));
+        print(m, &event);
+        unary(m, F::OkCons);
+        m.var(1, UINT);
+        Ok((count, event))
     }
-
-    /// Works while paused.
-    pub fn revoke_consent(&self, store: &mut impl StoreWrite, ctx: &Context, provider: &Principal, data_type: u128) -> Printed<bool> {
-        let key = ConsentKey { data_type, patient: ctx.sender.clone(), provider: provider.clone() };
-        ensure(self.patients.contains(store, &ctx.sender)?, ConsentError::PatientNotFound)?;
-        ensure(DataType::from_code(data_type).is_some(), ConsentError::InvalidDataType)?;
-        ensure(self.consents.contains(store, &key)?, ConsentError::ConsentNotFound)?;
-        self.consents.delete(store, &key)?;
-        self.append_audit(store, ctx, &ctx.sender, AuditAction::Revoke, Some(provider.clone()), Some(data_type))?;
-        Self::increment(&self.total_consents_revoked, store)?;
-        let event = ConsentEvent::ConsentRevoked { patient: ctx.sender.clone(), provider: provider.clone(), data_type };
-        Ok((true, event))
-    }
-
-    pub fn emergency_override(&self, store: &mut impl StoreWrite, ctx: &Context, patient: &Principal, reason: &str) -> Printed<u128> {
-        self.ensure_not_paused(store)?;
-        ensure(self.is_emergency_responder(store, &ctx.sender)?, ConsentError::Unauthorized)?;
-        let Some(profile) = self.patients.get(store, patient)? else {
-            return fail(ConsentError::PatientNotFound);
-        };
-        let preferences = self.preferences.get(store, patient)?.unwrap_or_default();
-        let expires_at = ctx.block_height + self.emergency_timeout.get(store)?;
-        ensure(!profile.deceased, ConsentError::PatientDeceased)?;
-        ensure(preferences.allow_emergency_access, ConsentError::EmergencyNotAllowed)?;
-        ensure(!reason.is_empty(), ConsentError::InvalidInput)?;
-        let key = PatientProvider { patient: patient.clone(), provider: ctx.sender.clone() };
-        let access = EmergencyAccess { expires_at, granted_at: ctx.block_height, reason: reason.to_string() };
-        self.emergency_access.set(store, &key, &access)?;
-        self.append_audit(store, ctx, patient, AuditAction::EmergencyOverride, Some(ctx.sender.clone()), None)?;
-        Self::increment(&self.total_emergency_overrides, store)?;
-        let event = ConsentEvent::EmergencyOverride { patient: patient.clone(), provider: ctx.sender.clone(), expires_at, reason: reason.to_string() };
-        Ok((expires_at, event))
-    }
-
-    /// Works while paused.
-    pub fn revoke_emergency_access(&self, store: &mut impl StoreWrite, ctx: &Context, patient: &Principal, provider: &Principal) -> Printed<bool> {
-        let key = PatientProvider { patient: patient.clone(), provider: provider.clone() };
-        ensure(ctx.sender == *patient || self.is_owner(store, ctx)?, ConsentError::Unauthorized)?;
-        ensure(self.emergency_access.contains(store, &key)?, ConsentError::EmergencyNotFound)?;
-        self.emergency_access.delete(store, &key)?;
-        self.append_audit(store, ctx, patient, AuditAction::EmergencyRevoked, Some(provider.clone()), None)?;
-        let event = ConsentEvent::EmergencyAccessRevoked { patient: patient.clone(), provider: provider.clone() };
-        Ok((true, event))
-    }
-
-    pub fn mark_deceased(&self, store: &mut impl StoreWrite, ctx: &Context, patient: &Principal) -> Printed<bool> {
-        self.ensure_not_paused(store)?;
-        let Some(profile) = self.patients.get(store, patient)? else {
-            return fail(ConsentError::PatientNotFound);
-        };
-        let is_physician = profile.primary_physician.as_ref() == Some(&ctx.sender);
-        ensure(is_physician || self.is_owner(store, ctx)?, ConsentError::Unauthorized)?;
-        ensure(!profile.deceased, ConsentError::PatientDeceased)?;
-        let profile = PatientProfile { deceased: true, last_updated: ctx.block_height, ..profile };
-        self.patients.set(store, patient, &profile)?;
-        self.append_audit(store, ctx, patient, AuditAction::Deceased, None, None)?;
-        Ok((true, ConsentEvent::PatientDeceased { patient: patient.clone() }))
-    }
-
-    // Owner functions: not subject to pause.
-
-    pub fn set_paused(&self, store: &mut impl StoreWrite, ctx: &Context, paused: bool) -> Printed<bool> {
-        ensure(self.is_owner(store, ctx)?, ConsentError::Unauthorized)?;
-        self.paused.set(store, &paused)?;
-        Ok((true, ConsentEvent::PausedSet { paused }))
-    }
-
-    pub fn set_emergency_timeout(&self, store: &mut impl StoreWrite, ctx: &Context, blocks: u128) -> Printed<bool> {
-        ensure(self.is_owner(store, ctx)?, ConsentError::Unauthorized)?;
-        ensure((MIN_EMERGENCY_TIMEOUT..=MAX_EMERGENCY_TIMEOUT).contains(&blocks), ConsentError::InvalidTimeout)?;
-        self.emergency_timeout.set(store, &blocks)?;
-        Ok((true, ConsentEvent::EmergencyTimeoutSet { blocks }))
-    }
-
-    pub fn set_emergency_responder(&self, store: &mut impl StoreWrite, ctx: &Context, responder: &Principal, enabled: bool) -> Printed<bool> {
-        ensure(self.is_owner(store, ctx)?, ConsentError::Unauthorized)?;
-        self.emergency_responders.set(store, responder, &enabled)?;
-        Ok((true, ConsentEvent::EmergencyResponderSet { responder: responder.clone(), enabled }))
-    }
-
-    pub fn transfer_ownership(&self, store: &mut impl StoreWrite, ctx: &Context, new_owner: &Principal) -> Printed<bool> {
-        ensure(self.is_owner(store, ctx)?, ConsentError::Unauthorized)?;
-        self.contract_owner.set(store, new_owner)?;
-        Ok((true, ConsentEvent::OwnershipTransferred { new_owner: new_owner.clone() }))
-    }
-
-    // Read-only functions.
-
-    pub fn get_patient(&self, store: &impl StoreRead, patient: &Principal) -> Result<Option<PatientProfile>, StateError> {
-        self.patients.get(store, patient)
-    }
-
-    pub fn get_preferences(&self, store: &impl StoreRead, patient: &Principal) -> Result<Option<Preferences>, StateError> {
-        if !self.patients.contains(store, patient)? {
-            return Ok(None);
-        }
-        Ok(Some(self.preferences.get(store, patient)?.unwrap_or_default()))
-    }
-
-    pub fn get_consent(&self, store: &impl StoreRead, patient: &Principal, provider: &Principal, data_type: u128) -> Result<Option<Consent>, StateError> {
-        self.consents.get(store, &ConsentKey { data_type, patient: patient.clone(), provider: provider.clone() })
-    }
-
-    pub fn get_emergency_access(&self, store: &impl StoreRead, patient: &Principal, provider: &Principal) -> Result<Option<EmergencyAccess>, StateError> {
-        self.emergency_access.get(store, &PatientProvider { patient: patient.clone(), provider: provider.clone() })
-    }
-
-    pub fn get_audit_entry(&self, store: &impl StoreRead, patient: &Principal, seq: u128) -> Result<Option<AuditEntry>, StateError> {
-        self.audit_log.get(store, &AuditKey { patient: patient.clone(), seq })
-    }
-
-    pub fn get_audit_count(&self, store: &impl StoreRead, patient: &Principal) -> Result<u128, StateError> {
-        Ok(self.audit_count.get(store, patient)?.unwrap_or(0))
-    }
-
-    pub fn get_emergency_timeout(&self, store: &impl StoreRead) -> Result<u128, StateError> {
-        self.emergency_timeout.get(store)
-    }
-
-    pub fn is_paused(&self, store: &impl StoreRead) -> Result<bool, StateError> {
-        self.paused.get(store)
-    }
-
-    pub fn get_contract_owner(&self, store: &impl StoreRead) -> Result<Principal, StateError> {
-        self.contract_owner.get(store)
-    }
-
-    pub fn is_emergency_responder(&self, store: &impl StoreRead, responder: &Principal) -> Result<bool, StateError> {
-        Ok(self.emergency_responders.get(store, responder)?.unwrap_or(false))
-    }
-
-    pub fn get_stats(&self, store: &impl StoreRead) -> Result<Stats, StateError> {
-        Ok(Stats {
-            total_consents_granted: self.total_consents_granted.get(store)?,
-            total_consents_revoked: self.total_consents_revoked.get(store)?,
-            total_emergency_overrides: self.total_emergency_overrides.get(store)?,
-            total_patients: self.total_patients.get(store)?,
-        })
-    }
-
-    /// An entry exists and its expiry is none or above `block-height`.
-    pub fn has_consent(
-        &self,
-        store: &impl StoreRead,
-        block_height: u128,
-        patient: &Principal,
-        provider: &Principal,
-        data_type: u128,
-    ) -> Result<bool, StateError> {
-        let key = ConsentKey { data_type, patient: patient.clone(), provider: provider.clone() };
-        Ok(match self.consents.view::<ConsentTerms>(store, &key)? {
-            Some(consent) => consent.expires_at.is_none_or(|expiry| expiry > block_height),
-            None => false,
-        })
-    }
-
-    /// An entry exists and `block-height` is below its expiry.
-    pub fn has_emergency_access(&self, store: &impl StoreRead, block_height: u128, patient: &Principal, provider: &Principal) -> Result<bool, StateError> {
-        let key = PatientProvider { patient: patient.clone(), provider: provider.clone() };
-        Ok(self.emergency_access.view::<EmergencyTerms>(store, &key)?.is_some_and(|access| block_height < access.expires_at))
-    }
-
-    pub fn can_access(
-        &self,
-        store: &impl StoreRead,
-        block_height: u128,
-        patient: &Principal,
-        provider: &Principal,
-        data_type: u128,
-    ) -> Result<bool, StateError> {
-        if self.has_consent(store, block_height, patient, provider, data_type)? {
-            return Ok(true);
-        }
-        let covered = DataType::from_code(data_type).is_some_and(DataType::is_emergency_covered);
-        Ok(self.has_emergency_access(store, block_height, patient, provider)? && covered)
-    }
-}
-
 /// YYYYMMDD with year 1900..2999, month 1..12, day 1..31.
 fn is_valid_date_of_birth(date: u128) -> bool {
     let (year, month, day) = (date / 10_000, (date / 100) % 100, date % 100);

@@ -1,0 +1,91 @@
+//! What `patient-consent`'s code charges beyond its map and var operations: the
+//! sizes of its constants and parameters, and its private functions' calls, as
+//! clarity-vm charges them.
+
+use clarimed_costs::{Shape, CostFunction, Meter};
+use clarimed_storage::clarity::{ClarityType, Principal};
+
+/// An error constant, `(err uN)`.
+pub(crate) const ERR: u64 = Shape::response(Shape::UINT).size;
+/// A `uint` constant, argument or binding.
+pub(crate) const UINT: u64 = Shape::UINT.size;
+/// A principal argument or binding.
+pub(crate) const PRINCIPAL: u64 = Shape::PRINCIPAL.size;
+/// A `bool` argument.
+pub(crate) const BOOL: u64 = Shape::BOOL.size;
+/// `(optional principal)` and `(optional uint)` as declared.
+pub(crate) const OPTIONAL_PRINCIPAL: u64 = Shape::some(Shape::PRINCIPAL).size;
+pub(crate) const OPTIONAL_UINT: u64 = Shape::some(Shape::UINT).size;
+/// `(string-ascii 64)` and `(string-ascii 128)` as declared.
+pub(crate) const ASCII_64: u64 = Shape::ascii(64).size;
+pub(crate) const ASCII_128: u64 = Shape::ascii(128).size;
+/// `(list 8 uint)` as declared.
+pub(crate) const DATA_TYPES: u64 = Shape::list(Shape::UINT, 8).size;
+
+/// The size of an optional argument as passed: `(some x)` or `none`.
+pub(crate) fn optional(inner: Option<u64>) -> u64 {
+    Shape::optional(inner.map(|size| Shape { size, type_size: 1 })).size
+}
+
+/// A string argument's size.
+pub(crate) fn ascii(text: &str) -> u64 {
+    Shape::ascii(text.len() as u64).size
+}
+
+/// `DEFAULT-PREFERENCES`, a tuple of three bools.
+pub(crate) fn default_preferences() -> u64 {
+    Shape::tuple(&[("allow-emergency-access", Shape::BOOL), ("notify-on-access", Shape::BOOL), ("research-opt-in", Shape::BOOL)]).size
+}
+
+/// A patient's profile as `map-get?` returns it: the map's declared tuple type.
+pub(crate) fn profile() -> u64 {
+    Shape::tuple(&[
+        ("patient-id", Shape::ascii(64)),
+        ("date-of-birth", Shape::UINT),
+        ("emergency-contact", Shape::some(Shape::PRINCIPAL)),
+        ("primary-physician", Shape::some(Shape::PRINCIPAL)),
+        ("deceased", Shape::BOOL),
+        ("registration-date", Shape::UINT),
+        ("last-updated", Shape::UINT),
+    ])
+    .size
+}
+
+/// The accumulator `grant-batch-step` folds over, as declared.
+pub(crate) fn batch_accumulator() -> u64 {
+    Shape::tuple(&[
+        ("provider", Shape::PRINCIPAL),
+        ("expires-at", Shape::some(Shape::UINT)),
+        ("purpose", Shape::ascii(64)),
+        ("result", Shape::response_type(Shape::UINT, Shape::UINT)),
+    ])
+    .size
+}
+
+/// The size of everything the contract's constants hold, which a node adds to the
+/// source's length when it charges a load of the contract.
+pub fn constants_size() -> u64 {
+    let errors = 12 * ERR;
+    let uints = (4 + 8 + 3) * UINT;
+    errors + uints + default_preferences()
+}
+
+/// `(is-eq a b)` on two principals: charged by their serialized lengths.
+pub(crate) fn is_eq_principals(m: &Meter, a: &Principal, b: &Principal) {
+    m.apply(CostFunction::Eq, (a.to_bytes().len() + b.to_bytes().len()) as u64);
+}
+
+/// `(not x)`, `(ok x)`, `(some x)`, `(try! x)`: one-argument natives.
+pub(crate) fn unary(m: &Meter, f: CostFunction) {
+    m.apply(f, 1);
+}
+
+/// A comparison of two uints (`<`, `<=`, `>`, `>=`).
+pub(crate) fn compare(m: &Meter, f: CostFunction) {
+    m.apply(f, UINT);
+}
+
+/// `(is-eq a b)` on two uints.
+pub(crate) fn is_eq_uints(m: &Meter) {
+    m.apply(CostFunction::Eq, 2 * clarimed_costs::ser::UINT);
+}
