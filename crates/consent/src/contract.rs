@@ -3,11 +3,13 @@
 //! A public function may write before it fails: the caller runs it in a transaction
 //! and drops its writes on `Err`, as Clarity drops them on `(err …)`.
 
-use clarimed_storage::clarity::{ContractId, Item, Map, Principal, StateError};
+use clarimed_costs::{ser, CostFunction as F, Meter, Shape};
+use clarimed_storage::clarity::{ClarityType, ContractId, Item, Map, Principal, StateError};
 use clarimed_storage::{StoreRead, StoreWrite};
 
 use crate::codes::{AuditAction, ConsentError, DataType, BLOCKS_PER_YEAR, DEFAULT_EMERGENCY_TIMEOUT, MAX_EMERGENCY_TIMEOUT, MIN_EMERGENCY_TIMEOUT};
 use crate::context::{CallError, Context, Outcome};
+use crate::costs::*;
 use crate::events::ConsentEvent;
 use crate::state::*;
 
@@ -18,11 +20,13 @@ fn fail<T>(error: ConsentError) -> Outcome<T> {
     Err(CallError::Contract(error))
 }
 
-/// `asserts!`: `error` unless `condition` holds.
-fn ensure(condition: bool, error: ConsentError) -> Outcome<()> {
+/// The end of `(asserts! condition ERR-…)` at local-context `depth`: the error
+/// constant is looked up only when the condition fails.
+fn assert_or(m: &Meter, depth: u64, condition: bool, error: ConsentError) -> Outcome<()> {
     if condition {
         Ok(())
     } else {
+        m.var(depth, ERR);
         fail(error)
     }
 }
@@ -152,10 +156,10 @@ impl PatientConsent {
         m.apply(F::Asserts, 0);
         unary(m, F::Not);
         m.apply(F::TupleGet, 7);
-        m.var(1, profile_size());
+        m.var(1, PROFILE);
         assert_or(m, 1, !profile.deceased, ConsentError::PatientDeceased)?;
         unary(m, F::OkCons);
-        m.var(1, profile_size());
+        m.var(1, PROFILE);
         Ok(profile)
     }
 
@@ -295,7 +299,7 @@ impl PatientConsent {
             ("result", Shape::response(Shape::UINT)),
         ])
         .size;
-        m.enter(&[UINT, batch_accumulator()]);
+        m.enter(&[UINT, BATCH_ACCUMULATOR]);
         m.apply(F::Match, 0);
         m.apply(F::TupleGet, 4);
         m.var(0, acc_size);
@@ -363,7 +367,7 @@ impl PatientConsent {
         m.var(0, ascii(patient_id));
         assert_or(m, 0, !patient_id.is_empty(), ConsentError::InvalidInput)?;
         m.apply(F::Asserts, 0);
-        let valid = is_valid_date_of_birth(m, date_of_birth);
+        let valid = is_valid_date_of_birth(m, 0, date_of_birth);
         assert_or(m, 0, valid, ConsentError::InvalidInput)?;
         m.apply(F::TupleCons, 7);
         m.var(0, ascii(patient_id));
@@ -412,7 +416,7 @@ impl PatientConsent {
             ("last-updated", ser::UINT),
         ]);
         m.apply(F::TupleMerge, profile.to_bytes().len() as u64 + update);
-        m.var(1, profile_size());
+        m.var(1, PROFILE);
         m.apply(F::TupleCons, 3);
         m.var(1, optional(emergency_contact.as_ref().map(|_| PRINCIPAL)));
         m.var(1, optional(primary_physician.as_ref().map(|_| PRINCIPAL)));
@@ -549,8 +553,512 @@ impl PatientConsent {
         m.var(1, UINT);
         Ok((count, event))
     }
-/// YYYYMMDD with year 1900..2999, month 1..12, day 1..31.
-fn is_valid_date_of_birth(date: u128) -> bool {
+
+    /// Works while paused: a patient can always withdraw consent.
+    pub fn revoke_consent(&self, store: &mut impl StoreWrite, ctx: &Context, provider: &Principal, data_type: u128) -> Printed<bool> {
+        let m = &ctx.meter;
+        m.enter(&[PRINCIPAL, UINT]);
+        m.apply(F::Let, 1);
+        let key = ConsentKey { data_type, patient: ctx.sender.clone(), provider: provider.clone() };
+        m.apply(F::TupleCons, 3);
+        m.var(1, PRINCIPAL);
+        m.var(1, UINT);
+        m.apply(F::Asserts, 0);
+        unary(m, F::IsSome);
+        let registered = self.patients.map_contains(store, &ctx.sender, m)?;
+        assert_or(m, 1, registered, ConsentError::PatientNotFound)?;
+        m.apply(F::Asserts, 0);
+        let valid = Self::is_valid_data_type(m, 1, data_type);
+        assert_or(m, 1, valid, ConsentError::InvalidDataType)?;
+        m.apply(F::Asserts, 0);
+        unary(m, F::IsSome);
+        m.var(1, CONSENT_KEY);
+        let granted = self.consents.map_contains(store, &key, m)?;
+        assert_or(m, 1, granted, ConsentError::ConsentNotFound)?;
+        m.var(1, CONSENT_KEY);
+        self.consents.map_delete(store, &key, m)?;
+        m.var(1, UINT);
+        unary(m, F::SomeCons);
+        m.var(1, PRINCIPAL);
+        unary(m, F::SomeCons);
+        m.var(1, UINT);
+        self.append_audit(store, ctx, &ctx.sender, AuditAction::Revoke, Some(provider.clone()), Some(data_type))?;
+        Self::increment(&self.total_consents_revoked, store, m)?;
+        let event = ConsentEvent::ConsentRevoked { patient: ctx.sender.clone(), provider: provider.clone(), data_type };
+        m.apply(F::TupleCons, 4);
+        m.var(1, PRINCIPAL);
+        m.var(1, UINT);
+        print(m, &event);
+        unary(m, F::OkCons);
+        Ok((true, event))
+    }
+
+    /// The caller must be an enabled emergency responder; returns the expiry.
+    pub fn emergency_override(&self, store: &mut impl StoreWrite, ctx: &Context, patient: &Principal, reason: &str) -> Printed<u128> {
+        let m = &ctx.meter;
+        m.enter(&[PRINCIPAL, ASCII_128]);
+        m.apply(F::Begin, 3);
+        self.ensure_not_paused(store, m, 0)?;
+        m.apply(F::Asserts, 0);
+        m.apply(F::DefaultTo, 2);
+        let responder = self.emergency_responders.map_get(store, &ctx.sender, m)?.unwrap_or(false);
+        assert_or(m, 0, responder, ConsentError::Unauthorized)?;
+        m.apply(F::Let, 3);
+        m.apply(F::UnwrapRet, 2);
+        m.var(1, PRINCIPAL);
+        m.var(1, ERR);
+        let Some(profile) = self.patients.map_get(store, patient, m)? else {
+            return fail(ConsentError::PatientNotFound);
+        };
+        m.apply(F::DefaultTo, 2);
+        m.var(1, DEFAULT_PREFERENCES);
+        m.var(1, PRINCIPAL);
+        let preferences = self.preferences.map_get(store, patient, m)?.unwrap_or_default();
+        m.apply(F::Add, 2);
+        m.block_height();
+        let expires_at = ctx.block_height + self.emergency_timeout.var_get(store, m)?;
+        m.apply(F::Asserts, 0);
+        unary(m, F::Not);
+        m.apply(F::TupleGet, 7);
+        m.var(1, PROFILE);
+        assert_or(m, 1, !profile.deceased, ConsentError::PatientDeceased)?;
+        m.apply(F::Asserts, 0);
+        m.apply(F::TupleGet, 3);
+        m.var(1, DEFAULT_PREFERENCES);
+        assert_or(m, 1, preferences.allow_emergency_access, ConsentError::EmergencyNotAllowed)?;
+        m.apply(F::Asserts, 0);
+        compare(m, F::Ge);
+        unary(m, F::Len);
+        m.var(1, ascii(reason));
+        assert_or(m, 1, !reason.is_empty(), ConsentError::InvalidInput)?;
+        let key = PatientProvider { patient: patient.clone(), provider: ctx.sender.clone() };
+        let access = EmergencyAccess { expires_at, granted_at: ctx.block_height, reason: reason.to_string() };
+        m.apply(F::TupleCons, 2);
+        m.var(1, PRINCIPAL);
+        m.apply(F::TupleCons, 3);
+        m.block_height();
+        m.var(1, UINT);
+        m.var(1, ascii(reason));
+        self.emergency_access.map_set(store, &key, &access, m)?;
+        m.var(1, PRINCIPAL);
+        m.var(1, UINT);
+        unary(m, F::SomeCons);
+        self.append_audit(store, ctx, patient, AuditAction::EmergencyOverride, Some(ctx.sender.clone()), None)?;
+        Self::increment(&self.total_emergency_overrides, store, m)?;
+        let event = ConsentEvent::EmergencyOverride { patient: patient.clone(), provider: ctx.sender.clone(), expires_at, reason: reason.to_string() };
+        m.apply(F::TupleCons, 5);
+        m.var(1, PRINCIPAL);
+        m.var(1, UINT);
+        m.var(1, ascii(reason));
+        print(m, &event);
+        unary(m, F::OkCons);
+        m.var(1, UINT);
+        Ok((expires_at, event))
+    }
+
+    /// Works while paused.
+    pub fn revoke_emergency_access(&self, store: &mut impl StoreWrite, ctx: &Context, patient: &Principal, provider: &Principal) -> Printed<bool> {
+        let m = &ctx.meter;
+        m.enter(&[PRINCIPAL, PRINCIPAL]);
+        m.apply(F::Let, 1);
+        let key = PatientProvider { patient: patient.clone(), provider: provider.clone() };
+        m.apply(F::TupleCons, 2);
+        m.var(1, PRINCIPAL);
+        m.var(1, PRINCIPAL);
+        m.apply(F::Asserts, 0);
+        let allowed = self.is_patient_or_owner(store, ctx, 1, patient)?;
+        assert_or(m, 1, allowed, ConsentError::Unauthorized)?;
+        m.apply(F::Asserts, 0);
+        unary(m, F::IsSome);
+        m.var(1, PATIENT_PROVIDER);
+        let granted = self.emergency_access.map_contains(store, &key, m)?;
+        assert_or(m, 1, granted, ConsentError::EmergencyNotFound)?;
+        m.var(1, PATIENT_PROVIDER);
+        self.emergency_access.map_delete(store, &key, m)?;
+        m.var(1, PRINCIPAL);
+        m.var(1, UINT);
+        unary(m, F::SomeCons);
+        m.var(1, PRINCIPAL);
+        self.append_audit(store, ctx, patient, AuditAction::EmergencyRevoked, Some(provider.clone()), None)?;
+        let event = ConsentEvent::EmergencyAccessRevoked { patient: patient.clone(), provider: provider.clone() };
+        m.apply(F::TupleCons, 3);
+        m.var(1, PRINCIPAL);
+        m.var(1, PRINCIPAL);
+        print(m, &event);
+        unary(m, F::OkCons);
+        Ok((true, event))
+    }
+
+    /// `(or (is-eq tx-sender patient) (is-owner))`.
+    fn is_patient_or_owner(&self, store: &impl StoreRead, ctx: &Context, depth: u64, patient: &Principal) -> Result<bool, StateError> {
+        let m = &ctx.meter;
+        m.apply(F::Or, 2);
+        is_eq_principals(m, &ctx.sender, patient);
+        m.var(depth, PRINCIPAL);
+        Ok(ctx.sender == *patient || self.is_owner(store, ctx)?)
+    }
+
+    pub fn mark_deceased(&self, store: &mut impl StoreWrite, ctx: &Context, patient: &Principal) -> Printed<bool> {
+        let m = &ctx.meter;
+        m.enter(&[PRINCIPAL]);
+        m.apply(F::Begin, 2);
+        self.ensure_not_paused(store, m, 0)?;
+        m.apply(F::Let, 1);
+        m.apply(F::UnwrapRet, 2);
+        m.var(1, PRINCIPAL);
+        m.var(1, ERR);
+        let Some(profile) = self.patients.map_get(store, patient, m)? else {
+            return fail(ConsentError::PatientNotFound);
+        };
+        m.apply(F::Asserts, 0);
+        m.apply(F::Or, 2);
+        let physician = profile.primary_physician.as_ref().map_or(ser::NONE, |p| ser::wrapped(p.to_bytes().len() as u64));
+        m.apply(F::Eq, ser::wrapped(ctx.sender.to_bytes().len() as u64) + physician);
+        unary(m, F::SomeCons);
+        m.apply(F::TupleGet, 7);
+        m.var(1, PROFILE);
+        let allowed = profile.primary_physician.as_ref() == Some(&ctx.sender) || self.is_owner(store, ctx)?;
+        assert_or(m, 1, allowed, ConsentError::Unauthorized)?;
+        m.apply(F::Asserts, 0);
+        unary(m, F::Not);
+        m.apply(F::TupleGet, 7);
+        m.var(1, PROFILE);
+        assert_or(m, 1, !profile.deceased, ConsentError::PatientDeceased)?;
+        m.var(1, PRINCIPAL);
+        m.apply(F::TupleMerge, profile.to_bytes().len() as u64 + ser::tuple(&[("deceased", ser::BOOL), ("last-updated", ser::UINT)]));
+        m.var(1, PROFILE);
+        m.apply(F::TupleCons, 2);
+        m.block_height();
+        let profile = PatientProfile { deceased: true, last_updated: ctx.block_height, ..profile };
+        self.patients.map_set(store, patient, &profile, m)?;
+        m.var(1, PRINCIPAL);
+        m.var(1, UINT);
+        self.append_audit(store, ctx, patient, AuditAction::Deceased, None, None)?;
+        let event = ConsentEvent::PatientDeceased { patient: patient.clone() };
+        m.apply(F::TupleCons, 2);
+        m.var(1, PRINCIPAL);
+        print(m, &event);
+        unary(m, F::OkCons);
+        Ok((true, event))
+    }
+
+    // Owner functions: not subject to pause.
+
+    /// `(asserts! (is-owner) ERR-UNAUTHORIZED)`, the first line of each.
+    fn ensure_owner(&self, store: &impl StoreRead, ctx: &Context) -> Outcome<()> {
+        ctx.meter.apply(F::Asserts, 0);
+        let owner = self.is_owner(store, ctx)?;
+        assert_or(&ctx.meter, 0, owner, ConsentError::Unauthorized)
+    }
+
+    pub fn set_paused(&self, store: &mut impl StoreWrite, ctx: &Context, paused: bool) -> Printed<bool> {
+        let m = &ctx.meter;
+        m.enter(&[BOOL]);
+        m.apply(F::Begin, 4);
+        self.ensure_owner(store, ctx)?;
+        m.var(0, BOOL);
+        self.paused.var_set(store, &paused, m)?;
+        let event = ConsentEvent::PausedSet { paused };
+        m.apply(F::TupleCons, 2);
+        m.var(0, BOOL);
+        print(m, &event);
+        unary(m, F::OkCons);
+        Ok((true, event))
+    }
+
+    pub fn set_emergency_timeout(&self, store: &mut impl StoreWrite, ctx: &Context, blocks: u128) -> Printed<bool> {
+        let m = &ctx.meter;
+        m.enter(&[UINT]);
+        m.apply(F::Begin, 5);
+        self.ensure_owner(store, ctx)?;
+        m.apply(F::Asserts, 0);
+        m.apply(F::And, 2);
+        compare(m, F::Geq);
+        m.var(0, UINT);
+        m.var(0, UINT);
+        if blocks >= MIN_EMERGENCY_TIMEOUT {
+            compare(m, F::Leq);
+            m.var(0, UINT);
+            m.var(0, UINT);
+        }
+        assert_or(m, 0, (MIN_EMERGENCY_TIMEOUT..=MAX_EMERGENCY_TIMEOUT).contains(&blocks), ConsentError::InvalidTimeout)?;
+        m.var(0, UINT);
+        self.emergency_timeout.var_set(store, &blocks, m)?;
+        let event = ConsentEvent::EmergencyTimeoutSet { blocks };
+        m.apply(F::TupleCons, 2);
+        m.var(0, UINT);
+        print(m, &event);
+        unary(m, F::OkCons);
+        Ok((true, event))
+    }
+
+    pub fn set_emergency_responder(&self, store: &mut impl StoreWrite, ctx: &Context, responder: &Principal, enabled: bool) -> Printed<bool> {
+        let m = &ctx.meter;
+        m.enter(&[PRINCIPAL, BOOL]);
+        m.apply(F::Begin, 4);
+        self.ensure_owner(store, ctx)?;
+        m.var(0, PRINCIPAL);
+        m.var(0, BOOL);
+        self.emergency_responders.map_set(store, responder, &enabled, m)?;
+        let event = ConsentEvent::EmergencyResponderSet { responder: responder.clone(), enabled };
+        m.apply(F::TupleCons, 3);
+        m.var(0, PRINCIPAL);
+        m.var(0, BOOL);
+        print(m, &event);
+        unary(m, F::OkCons);
+        Ok((true, event))
+    }
+
+    pub fn transfer_ownership(&self, store: &mut impl StoreWrite, ctx: &Context, new_owner: &Principal) -> Printed<bool> {
+        let m = &ctx.meter;
+        m.enter(&[PRINCIPAL]);
+        m.apply(F::Begin, 4);
+        self.ensure_owner(store, ctx)?;
+        m.var(0, PRINCIPAL);
+        self.contract_owner.var_set(store, new_owner, m)?;
+        let event = ConsentEvent::OwnershipTransferred { new_owner: new_owner.clone() };
+        m.apply(F::TupleCons, 2);
+        m.var(0, PRINCIPAL);
+        print(m, &event);
+        unary(m, F::OkCons);
+        Ok((true, event))
+    }
+
+    // Read-only functions. Each charges its entry to `m`; the caller charges the
+    // load of the contract, or the lookup of the name and the arguments when one
+    // function calls another.
+
+    pub fn get_patient(&self, store: &impl StoreRead, m: &Meter, patient: &Principal) -> Result<Option<PatientProfile>, StateError> {
+        m.enter(&[PRINCIPAL]);
+        m.var(0, PRINCIPAL);
+        self.patients.map_get(store, patient, m)
+    }
+
+    pub fn get_preferences(&self, store: &impl StoreRead, m: &Meter, patient: &Principal) -> Result<Option<Preferences>, StateError> {
+        m.enter(&[PRINCIPAL]);
+        m.apply(F::Match, 0);
+        m.var(0, PRINCIPAL);
+        if !self.patients.map_contains(store, patient, m)? {
+            return Ok(None);
+        }
+        unary(m, F::SomeCons);
+        m.apply(F::DefaultTo, 2);
+        m.var(1, DEFAULT_PREFERENCES);
+        m.var(1, PRINCIPAL);
+        Ok(Some(self.preferences.map_get(store, patient, m)?.unwrap_or_default()))
+    }
+
+    pub fn get_consent(
+        &self,
+        store: &impl StoreRead,
+        m: &Meter,
+        patient: &Principal,
+        provider: &Principal,
+        data_type: u128,
+    ) -> Result<Option<Consent>, StateError> {
+        m.enter(&[PRINCIPAL, PRINCIPAL, UINT]);
+        m.apply(F::TupleCons, 3);
+        m.var(0, PRINCIPAL);
+        m.var(0, PRINCIPAL);
+        m.var(0, UINT);
+        self.consents.map_get(store, &ConsentKey { data_type, patient: patient.clone(), provider: provider.clone() }, m)
+    }
+
+    pub fn get_emergency_access(
+        &self,
+        store: &impl StoreRead,
+        m: &Meter,
+        patient: &Principal,
+        provider: &Principal,
+    ) -> Result<Option<EmergencyAccess>, StateError> {
+        m.enter(&[PRINCIPAL, PRINCIPAL]);
+        m.apply(F::TupleCons, 2);
+        m.var(0, PRINCIPAL);
+        m.var(0, PRINCIPAL);
+        self.emergency_access.map_get(store, &PatientProvider { patient: patient.clone(), provider: provider.clone() }, m)
+    }
+
+    pub fn get_audit_entry(&self, store: &impl StoreRead, m: &Meter, patient: &Principal, seq: u128) -> Result<Option<AuditEntry>, StateError> {
+        m.enter(&[PRINCIPAL, UINT]);
+        m.apply(F::TupleCons, 2);
+        m.var(0, PRINCIPAL);
+        m.var(0, UINT);
+        self.audit_log.map_get(store, &AuditKey { patient: patient.clone(), seq }, m)
+    }
+
+    pub fn get_audit_count(&self, store: &impl StoreRead, m: &Meter, patient: &Principal) -> Result<u128, StateError> {
+        m.enter(&[PRINCIPAL]);
+        m.apply(F::DefaultTo, 2);
+        m.var(0, PRINCIPAL);
+        Ok(self.audit_count.map_get(store, patient, m)?.unwrap_or(0))
+    }
+
+    pub fn get_emergency_timeout(&self, store: &impl StoreRead, m: &Meter) -> Result<u128, StateError> {
+        m.enter(&[]);
+        self.emergency_timeout.var_get(store, m)
+    }
+
+    pub fn is_paused(&self, store: &impl StoreRead, m: &Meter) -> Result<bool, StateError> {
+        m.enter(&[]);
+        self.paused.var_get(store, m)
+    }
+
+    pub fn get_contract_owner(&self, store: &impl StoreRead, m: &Meter) -> Result<Principal, StateError> {
+        m.enter(&[]);
+        self.contract_owner.var_get(store, m)
+    }
+
+    pub fn is_emergency_responder(&self, store: &impl StoreRead, m: &Meter, responder: &Principal) -> Result<bool, StateError> {
+        m.enter(&[PRINCIPAL]);
+        m.apply(F::DefaultTo, 2);
+        m.var(0, PRINCIPAL);
+        Ok(self.emergency_responders.map_get(store, responder, m)?.unwrap_or(false))
+    }
+
+    pub fn get_stats(&self, store: &impl StoreRead, m: &Meter) -> Result<Stats, StateError> {
+        m.enter(&[]);
+        m.apply(F::TupleCons, 4);
+        Ok(Stats {
+            total_patients: self.total_patients.var_get(store, m)?,
+            total_consents_granted: self.total_consents_granted.var_get(store, m)?,
+            total_consents_revoked: self.total_consents_revoked.var_get(store, m)?,
+            total_emergency_overrides: self.total_emergency_overrides.var_get(store, m)?,
+        })
+    }
+
+    /// An entry exists and its expiry is none or above `block-height`.
+    pub fn has_consent(
+        &self,
+        store: &impl StoreRead,
+        m: &Meter,
+        block_height: u128,
+        patient: &Principal,
+        provider: &Principal,
+        data_type: u128,
+    ) -> Result<bool, StateError> {
+        m.enter(&[PRINCIPAL, PRINCIPAL, UINT]);
+        m.apply(F::Match, 0);
+        m.apply(F::TupleCons, 3);
+        m.var(0, PRINCIPAL);
+        m.var(0, PRINCIPAL);
+        m.var(0, UINT);
+        let key = ConsentKey { data_type, patient: patient.clone(), provider: provider.clone() };
+        let Some(consent) = self.consents.map_view::<ConsentTerms>(store, &key, m)? else {
+            return Ok(false);
+        };
+        m.apply(F::Match, 0);
+        m.apply(F::TupleGet, 3);
+        m.var(1, CONSENT);
+        Ok(match consent.expires_at {
+            Some(expiry) => {
+                compare(m, F::Ge);
+                m.var(2, UINT);
+                m.block_height();
+                expiry > block_height
+            }
+            None => true,
+        })
+    }
+
+    /// An entry exists and `block-height` is below its expiry.
+    pub fn has_emergency_access(
+        &self,
+        store: &impl StoreRead,
+        m: &Meter,
+        block_height: u128,
+        patient: &Principal,
+        provider: &Principal,
+    ) -> Result<bool, StateError> {
+        m.enter(&[PRINCIPAL, PRINCIPAL]);
+        m.apply(F::Match, 0);
+        m.apply(F::TupleCons, 2);
+        m.var(0, PRINCIPAL);
+        m.var(0, PRINCIPAL);
+        let key = PatientProvider { patient: patient.clone(), provider: provider.clone() };
+        let Some(access) = self.emergency_access.map_view::<EmergencyTerms>(store, &key, m)? else {
+            return Ok(false);
+        };
+        compare(m, F::Le);
+        m.block_height();
+        m.apply(F::TupleGet, 3);
+        m.var(1, EMERGENCY_ACCESS);
+        Ok(block_height < access.expires_at)
+    }
+
+    pub fn can_access(
+        &self,
+        store: &impl StoreRead,
+        m: &Meter,
+        block_height: u128,
+        patient: &Principal,
+        provider: &Principal,
+        data_type: u128,
+    ) -> Result<bool, StateError> {
+        m.enter(&[PRINCIPAL, PRINCIPAL, UINT]);
+        m.apply(F::Or, 2);
+        m.call();
+        m.var(0, PRINCIPAL);
+        m.var(0, PRINCIPAL);
+        m.var(0, UINT);
+        if self.has_consent(store, m, block_height, patient, provider, data_type)? {
+            return Ok(true);
+        }
+        m.apply(F::And, 2);
+        m.call();
+        m.var(0, PRINCIPAL);
+        m.var(0, PRINCIPAL);
+        if !self.has_emergency_access(store, m, block_height, patient, provider)? {
+            return Ok(false);
+        }
+        Ok(is_emergency_covered(m, 0, data_type))
+    }
+}
+
+/// `(is-emergency-covered data-type)`, its argument named at `depth`.
+fn is_emergency_covered(m: &Meter, depth: u64, data_type: u128) -> bool {
+    m.call();
+    m.var(depth, UINT);
+    m.enter(&[UINT]);
+    m.apply(F::Or, 2);
+    compare(m, F::Leq);
+    m.var(0, UINT);
+    if data_type <= 3 {
+        return true;
+    }
+    is_eq_uints(m);
+    m.var(0, UINT);
+    m.var(0, UINT);
+    DataType::from_code(data_type).is_some_and(DataType::is_emergency_covered)
+}
+
+/// `(is-valid-date-of-birth date)`, its argument named at `depth`: YYYYMMDD with
+/// year 1900..2999, month 1..12, day 1..31, checked in that order.
+fn is_valid_date_of_birth(m: &Meter, depth: u64, date: u128) -> bool {
+    m.call();
+    m.var(depth, UINT);
+    m.enter(&[UINT]);
+    m.apply(F::Let, 3);
+    m.apply(F::Div, 2);
+    m.var(1, UINT);
+    m.apply(F::Mod, 2);
+    m.apply(F::Div, 2);
+    m.var(1, UINT);
+    m.apply(F::Mod, 2);
+    m.var(1, UINT);
     let (year, month, day) = (date / 10_000, (date / 100) % 100, date % 100);
-    (1900..=2999).contains(&year) && (1..=12).contains(&month) && (1..=31).contains(&day)
+    let checks = [year >= 1900, year <= 2999, month >= 1, month <= 12, day >= 1, day <= 31];
+    m.apply(F::And, checks.len() as u64);
+    for (i, passed) in checks.into_iter().enumerate() {
+        compare(m, if i % 2 == 0 { F::Geq } else { F::Leq });
+        m.var(1, UINT);
+        if !passed {
+            return false;
+        }
+    }
+    true
+}
+
+/// `(print event)`: charged by the printed tuple's size.
+fn print(m: &Meter, event: &ConsentEvent) {
+    m.apply(F::Print, event_size(event));
 }

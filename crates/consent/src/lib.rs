@@ -12,11 +12,13 @@ pub mod code_enum;
 pub mod codes;
 mod context;
 mod contract;
+mod costs;
 mod events;
 pub mod state;
 
 pub use context::{CallError, Context, Outcome};
 pub use contract::PatientConsent;
+pub use costs::constants_size;
 pub use events::ConsentEvent;
 
 pub use clarimed_storage::clarity::Principal;

@@ -60,11 +60,17 @@ impl Shape {
     }
 
     /// A tuple of named fields (in any order).
-    pub fn tuple(fields: &[(&str, Shape)]) -> Shape {
-        let names: u64 = fields.iter().map(|(name, _)| name.len() as u64).sum();
+    pub const fn tuple(fields: &[(&str, Shape)]) -> Shape {
+        let (mut names, mut types, mut values, mut i) = (0, 0, 0, 0);
+        while i < fields.len() {
+            names += fields[i].0.len() as u64;
+            types += fields[i].1.type_size;
+            values += fields[i].1.size;
+            i += 1;
+        }
         let count = 2 * fields.len() as u64;
-        let type_size = count + names + fields.iter().map(|(_, f)| f.type_size).sum::<u64>();
-        Shape { size: count + type_size + names + fields.iter().map(|(_, f)| f.size).sum::<u64>(), type_size }
+        let type_size = count + names + types;
+        Shape { size: count + type_size + names + values, type_size }
     }
 
     /// A list of `len` items (its type's maximum length) of `item`'s type.
