@@ -2,7 +2,7 @@
 
 use clarimed_engine::{principal_to_native, Engine, EngineError, MemoryStore, SqliteStore};
 use clarimed_reference::keys::Key;
-use clarimed_reference::{CallResult, ExecutionCost, HarnessError, PrincipalData, ReferenceVm, Value};
+use clarimed_reference::{CallResult, HarnessError, PrincipalData, ReferenceVm, Value};
 
 /// Something that runs both contracts: calls as any principal, and mined blocks.
 pub trait Chain {
@@ -73,9 +73,7 @@ impl<S> Chain for Engine<S> {
 
     fn call_public(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<CallResult, EngineError> {
         let output = self.call(&principal_to_native(sender), contract, function, args)?;
-        // The native engine's costs are being built (issue 12); until then the
-        // differential compares results, events, commits and state, not costs.
-        Ok(CallResult { value: output.value, events: output.events, committed: output.committed, cost: ExecutionCost::ZERO })
+        Ok(CallResult { value: output.value, events: output.events, committed: output.committed, cost: output.cost })
     }
 
     fn call_read_only(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<Value, EngineError> {

@@ -12,7 +12,7 @@ use clarimed_engine::table::{find, functions, Access, Contract, CONSENT_CONTRACT
 use clarimed_engine::to_literal;
 use clarimed_engine::{Engine, MemoryStore};
 use clarimed_reference::values::{principal, uint};
-use clarimed_reference::{CallResult, PrincipalData, ReferenceVm, Value};
+use clarimed_reference::{CallResult, ExecutionCost, PrincipalData, ReferenceVm, Value};
 
 use crate::chain::{serialized, Chain, Deploy};
 use crate::ops::{Call, Op, Pool, StateView};
@@ -125,17 +125,18 @@ fn field_uint(value: &Option<Value>, field: &str) -> Option<u128> {
     }
 }
 
-/// A call's outcome, comparable across engines: the serialized result and events and
-/// whether it committed, or "refused" for a call the engine would not run.
-fn comparable<E>(outcome: &Result<CallResult, E>) -> Option<(Vec<u8>, Vec<Vec<u8>>, bool)> {
-    outcome.as_ref().ok().map(|r| (serialized(&r.value), r.events.iter().map(serialized).collect(), r.committed))
+/// A call's outcome, comparable across engines: the serialized result and events,
+/// whether it committed and what it cost, or "refused" for a call the engine would
+/// not run.
+fn comparable<E>(outcome: &Result<CallResult, E>) -> Option<(Vec<u8>, Vec<Vec<u8>>, bool, ExecutionCost)> {
+    outcome.as_ref().ok().map(|r| (serialized(&r.value), r.events.iter().map(serialized).collect(), r.committed, r.cost))
 }
 
 fn describe<E: std::fmt::Display>(outcome: &Result<CallResult, E>) -> String {
     match outcome {
         Ok(r) => {
             let events: Vec<String> = r.events.iter().map(to_literal).collect();
-            format!("{} (committed: {}, events: [{}])", to_literal(&r.value), r.committed, events.join(", "))
+            format!("{} (committed: {}, events: [{}], cost: {})", to_literal(&r.value), r.committed, events.join(", "), r.cost)
         }
         Err(e) => format!("refused: {e}"),
     }

@@ -92,7 +92,7 @@ impl PatientConsent {
 
     fn is_owner(&self, store: &impl StoreRead, ctx: &Context) -> Result<bool, StateError> {
         let m = &ctx.meter;
-        m.call();
+        m.lookup();
         m.enter(&[]);
         let owner = self.contract_owner.var_get(store, m)?;
         is_eq_principals(m, &ctx.sender, &owner);
@@ -117,7 +117,7 @@ impl PatientConsent {
         data_type: Option<u128>,
     ) -> Result<u128, StateError> {
         let m = &ctx.meter;
-        m.call();
+        m.lookup();
         m.enter(&[PRINCIPAL, UINT, OPTIONAL_PRINCIPAL, OPTIONAL_UINT]);
         m.apply(F::Let, 1);
         m.apply(F::DefaultTo, 2);
@@ -145,7 +145,7 @@ impl PatientConsent {
     /// The caller as a registered, living patient.
     fn living_caller_profile(&self, store: &impl StoreRead, ctx: &Context) -> Outcome<PatientProfile> {
         let m = &ctx.meter;
-        m.call();
+        m.lookup();
         m.enter(&[]);
         m.apply(F::Let, 1);
         m.apply(F::UnwrapRet, 2);
@@ -170,7 +170,7 @@ impl PatientConsent {
     }
 
     fn is_valid_data_type(m: &Meter, depth: u64, data_type: u128) -> bool {
-        m.call();
+        m.lookup();
         m.var(depth, UINT);
         m.enter(&[UINT]);
         compare(m, F::Le);
@@ -180,7 +180,7 @@ impl PatientConsent {
     }
 
     fn is_sensitive(m: &Meter, depth: u64, data_type: DataType) -> bool {
-        m.call();
+        m.lookup();
         m.var(depth, UINT);
         m.enter(&[UINT]);
         m.apply(F::Or, 2);
@@ -195,11 +195,11 @@ impl PatientConsent {
 
     fn check_consent_terms(ctx: &Context, data_type: u128, expires_at: Option<u128>) -> Outcome<()> {
         let m = &ctx.meter;
-        m.call();
+        m.lookup();
         m.var(0, UINT);
         m.var(0, optional(expires_at.map(|_| UINT)));
         m.enter(&[UINT, OPTIONAL_UINT]);
-        m.apply(F::Begin, 3);
+        m.lookup();
         m.apply(F::Asserts, 0);
         let valid = Self::is_valid_data_type(m, 0, data_type);
         assert_or(m, 0, valid, ConsentError::InvalidDataType)?;
@@ -215,6 +215,8 @@ impl PatientConsent {
             m.block_height();
             assert_or(m, 1, expiry > ctx.block_height, ConsentError::InvalidExpiry)?;
         }
+        // The `begin` ends in a value from here on, so it is charged.
+        m.charge(F::Begin, 3);
         m.apply(F::If, 0);
         if !Self::is_sensitive(m, 0, data_type) {
             unary(m, F::OkCons);
@@ -254,7 +256,7 @@ impl PatientConsent {
     ) -> Outcome<()> {
         let m = &ctx.meter;
         m.enter(&[PRINCIPAL, UINT, OPTIONAL_UINT, ASCII_64]);
-        m.apply(F::Begin, 5);
+        m.lookup();
         unary(m, F::TryRet);
         Self::check_consent_terms(ctx, data_type, expires_at)?;
         let key = ConsentKey { data_type, patient: ctx.sender.clone(), provider: provider.clone() };
@@ -276,6 +278,7 @@ impl PatientConsent {
         self.append_audit(store, ctx, &ctx.sender, AuditAction::Grant, Some(provider.clone()), Some(data_type))?;
         Self::increment(&self.total_consents_granted, store, m)?;
         unary(m, F::OkCons);
+        m.charge(F::Begin, 5);
         Ok(())
     }
 
@@ -320,7 +323,7 @@ impl PatientConsent {
         m.var(1, acc_size);
         m.apply(F::TupleCons, 1);
         m.apply(F::Match, 0);
-        m.call();
+        m.lookup();
         for _ in 0..3 {
             m.apply(F::TupleGet, 4);
             m.var(1, acc_size);
@@ -355,7 +358,7 @@ impl PatientConsent {
     ) -> Printed<bool> {
         let m = &ctx.meter;
         m.enter(&[ASCII_64, UINT, OPTIONAL_PRINCIPAL, OPTIONAL_PRINCIPAL]);
-        m.apply(F::Begin, 9);
+        m.lookup();
         self.ensure_not_paused(store, m, 0)?;
         m.apply(F::Asserts, 0);
         unary(m, F::IsNone);
@@ -394,6 +397,7 @@ impl PatientConsent {
         m.var(0, ascii(patient_id));
         print(m, &event);
         unary(m, F::OkCons);
+        m.charge(F::Begin, 9);
         Ok((true, event))
     }
 
@@ -406,7 +410,7 @@ impl PatientConsent {
     ) -> Printed<bool> {
         let m = &ctx.meter;
         m.enter(&[OPTIONAL_PRINCIPAL, OPTIONAL_PRINCIPAL]);
-        m.apply(F::Begin, 2);
+        m.lookup();
         self.ensure_not_paused(store, m, 0)?;
         m.apply(F::Let, 1);
         let profile = self.try_living_caller_profile(store, ctx)?;
@@ -429,6 +433,7 @@ impl PatientConsent {
         m.apply(F::TupleCons, 2);
         print(m, &event);
         unary(m, F::OkCons);
+        m.charge(F::Begin, 2);
         Ok((true, event))
     }
 
@@ -442,7 +447,7 @@ impl PatientConsent {
     ) -> Printed<bool> {
         let m = &ctx.meter;
         m.enter(&[BOOL, BOOL, BOOL]);
-        m.apply(F::Begin, 6);
+        m.lookup();
         self.ensure_not_paused(store, m, 0)?;
         self.try_living_caller_profile(store, ctx)?;
         m.apply(F::TupleCons, 3);
@@ -457,6 +462,7 @@ impl PatientConsent {
         m.apply(F::TupleCons, 2);
         print(m, &event);
         unary(m, F::OkCons);
+        m.charge(F::Begin, 6);
         Ok((true, event))
     }
 
@@ -471,12 +477,12 @@ impl PatientConsent {
     ) -> Printed<bool> {
         let m = &ctx.meter;
         m.enter(&[PRINCIPAL, UINT, OPTIONAL_UINT, ASCII_64]);
-        m.apply(F::Begin, 6);
+        m.lookup();
         self.ensure_not_paused(store, m, 0)?;
         self.try_living_caller_profile(store, ctx)?;
         self.ensure_not_caller(ctx, 0, provider)?;
         unary(m, F::TryRet);
-        m.call();
+        m.lookup();
         m.var(0, PRINCIPAL);
         m.var(0, UINT);
         m.var(0, optional(expires_at.map(|_| UINT)));
@@ -489,6 +495,7 @@ impl PatientConsent {
         m.var(0, optional(expires_at.map(|_| UINT)));
         print(m, &event);
         unary(m, F::OkCons);
+        m.charge(F::Begin, 6);
         Ok((true, event))
     }
 
@@ -515,7 +522,7 @@ impl PatientConsent {
         let m = &ctx.meter;
         let list = Shape::list(Shape::UINT, data_types.len() as u64).size;
         m.enter(&[PRINCIPAL, DATA_TYPES, OPTIONAL_UINT, ASCII_64]);
-        m.apply(F::Begin, 6);
+        m.lookup();
         self.ensure_not_paused(store, m, 0)?;
         self.try_living_caller_profile(store, ctx)?;
         self.ensure_not_caller(ctx, 0, provider)?;
@@ -528,7 +535,7 @@ impl PatientConsent {
         unary(m, F::TryRet);
         m.apply(F::TupleGet, 4);
         m.apply(F::Fold, 0);
-        m.call();
+        m.lookup();
         m.var(1, list);
         m.apply(F::TupleCons, 4);
         m.var(1, PRINCIPAL);
@@ -551,6 +558,7 @@ impl PatientConsent {
         print(m, &event);
         unary(m, F::OkCons);
         m.var(1, UINT);
+        m.charge(F::Begin, 6);
         Ok((count, event))
     }
 
@@ -597,7 +605,7 @@ impl PatientConsent {
     pub fn emergency_override(&self, store: &mut impl StoreWrite, ctx: &Context, patient: &Principal, reason: &str) -> Printed<u128> {
         let m = &ctx.meter;
         m.enter(&[PRINCIPAL, ASCII_128]);
-        m.apply(F::Begin, 3);
+        m.lookup();
         self.ensure_not_paused(store, m, 0)?;
         m.apply(F::Asserts, 0);
         m.apply(F::DefaultTo, 2);
@@ -653,6 +661,7 @@ impl PatientConsent {
         print(m, &event);
         unary(m, F::OkCons);
         m.var(1, UINT);
+        m.charge(F::Begin, 3);
         Ok((expires_at, event))
     }
 
@@ -701,7 +710,7 @@ impl PatientConsent {
     pub fn mark_deceased(&self, store: &mut impl StoreWrite, ctx: &Context, patient: &Principal) -> Printed<bool> {
         let m = &ctx.meter;
         m.enter(&[PRINCIPAL]);
-        m.apply(F::Begin, 2);
+        m.lookup();
         self.ensure_not_paused(store, m, 0)?;
         m.apply(F::Let, 1);
         m.apply(F::UnwrapRet, 2);
@@ -739,6 +748,7 @@ impl PatientConsent {
         m.var(1, PRINCIPAL);
         print(m, &event);
         unary(m, F::OkCons);
+        m.charge(F::Begin, 2);
         Ok((true, event))
     }
 
@@ -754,7 +764,7 @@ impl PatientConsent {
     pub fn set_paused(&self, store: &mut impl StoreWrite, ctx: &Context, paused: bool) -> Printed<bool> {
         let m = &ctx.meter;
         m.enter(&[BOOL]);
-        m.apply(F::Begin, 4);
+        m.lookup();
         self.ensure_owner(store, ctx)?;
         m.var(0, BOOL);
         self.paused.var_set(store, &paused, m)?;
@@ -763,13 +773,14 @@ impl PatientConsent {
         m.var(0, BOOL);
         print(m, &event);
         unary(m, F::OkCons);
+        m.charge(F::Begin, 4);
         Ok((true, event))
     }
 
     pub fn set_emergency_timeout(&self, store: &mut impl StoreWrite, ctx: &Context, blocks: u128) -> Printed<bool> {
         let m = &ctx.meter;
         m.enter(&[UINT]);
-        m.apply(F::Begin, 5);
+        m.lookup();
         self.ensure_owner(store, ctx)?;
         m.apply(F::Asserts, 0);
         m.apply(F::And, 2);
@@ -789,13 +800,14 @@ impl PatientConsent {
         m.var(0, UINT);
         print(m, &event);
         unary(m, F::OkCons);
+        m.charge(F::Begin, 5);
         Ok((true, event))
     }
 
     pub fn set_emergency_responder(&self, store: &mut impl StoreWrite, ctx: &Context, responder: &Principal, enabled: bool) -> Printed<bool> {
         let m = &ctx.meter;
         m.enter(&[PRINCIPAL, BOOL]);
-        m.apply(F::Begin, 4);
+        m.lookup();
         self.ensure_owner(store, ctx)?;
         m.var(0, PRINCIPAL);
         m.var(0, BOOL);
@@ -806,13 +818,14 @@ impl PatientConsent {
         m.var(0, BOOL);
         print(m, &event);
         unary(m, F::OkCons);
+        m.charge(F::Begin, 4);
         Ok((true, event))
     }
 
     pub fn transfer_ownership(&self, store: &mut impl StoreWrite, ctx: &Context, new_owner: &Principal) -> Printed<bool> {
         let m = &ctx.meter;
         m.enter(&[PRINCIPAL]);
-        m.apply(F::Begin, 4);
+        m.lookup();
         self.ensure_owner(store, ctx)?;
         m.var(0, PRINCIPAL);
         self.contract_owner.var_set(store, new_owner, m)?;
@@ -821,6 +834,7 @@ impl PatientConsent {
         m.var(0, PRINCIPAL);
         print(m, &event);
         unary(m, F::OkCons);
+        m.charge(F::Begin, 4);
         Ok((true, event))
     }
 
@@ -996,7 +1010,7 @@ impl PatientConsent {
     ) -> Result<bool, StateError> {
         m.enter(&[PRINCIPAL, PRINCIPAL, UINT]);
         m.apply(F::Or, 2);
-        m.call();
+        m.lookup();
         m.var(0, PRINCIPAL);
         m.var(0, PRINCIPAL);
         m.var(0, UINT);
@@ -1004,7 +1018,7 @@ impl PatientConsent {
             return Ok(true);
         }
         m.apply(F::And, 2);
-        m.call();
+        m.lookup();
         m.var(0, PRINCIPAL);
         m.var(0, PRINCIPAL);
         if !self.has_emergency_access(store, m, block_height, patient, provider)? {
@@ -1016,7 +1030,7 @@ impl PatientConsent {
 
 /// `(is-emergency-covered data-type)`, its argument named at `depth`.
 fn is_emergency_covered(m: &Meter, depth: u64, data_type: u128) -> bool {
-    m.call();
+    m.lookup();
     m.var(depth, UINT);
     m.enter(&[UINT]);
     m.apply(F::Or, 2);
@@ -1034,7 +1048,7 @@ fn is_emergency_covered(m: &Meter, depth: u64, data_type: u128) -> bool {
 /// `(is-valid-date-of-birth date)`, its argument named at `depth`: YYYYMMDD with
 /// year 1900..2999, month 1..12, day 1..31, checked in that order.
 fn is_valid_date_of_birth(m: &Meter, depth: u64, date: u128) -> bool {
-    m.call();
+    m.lookup();
     m.var(depth, UINT);
     m.enter(&[UINT]);
     m.apply(F::Let, 3);

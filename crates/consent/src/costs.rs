@@ -103,13 +103,16 @@ pub(crate) const BATCH_ACCUMULATOR: u64 = Shape::tuple(&[
 ])
 .size;
 
-/// The size of everything the contract's constants hold, which a node adds to the
-/// source's length when it charges a load of the contract.
-pub fn constants_size() -> u64 {
-    let errors = 12 * ERR;
-    let uints = (4 + 8 + 3) * UINT;
-    errors + uints + DEFAULT_PREFERENCES
-}
+/// The source of `contracts/patient-consent.clar`, whose length a load charges.
+const SOURCE: &str = include_str!("../../../contracts/patient-consent.clar");
+
+/// The size of everything the contract's constants hold: 12 errors, 15 uints and
+/// the default preferences.
+pub const CONSTANTS_SIZE: u64 = 12 * ERR + 15 * UINT + DEFAULT_PREFERENCES;
+
+/// What loading the contract charges for: its source and its constants, as a node
+/// records the size of a deployed contract.
+pub const CONTRACT_SIZE: u64 = SOURCE.len() as u64 + CONSTANTS_SIZE;
 
 /// `(is-eq a b)` on two principals: charged by their serialized lengths.
 pub(crate) fn is_eq_principals(m: &Meter, a: &Principal, b: &Principal) {

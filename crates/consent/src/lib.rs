@@ -18,7 +18,7 @@ pub mod state;
 
 pub use context::{CallError, Context, Outcome};
 pub use contract::PatientConsent;
-pub use costs::constants_size;
+pub use costs::{CONSTANTS_SIZE, CONTRACT_SIZE};
 pub use events::ConsentEvent;
 
 pub use clarimed_storage::clarity::Principal;

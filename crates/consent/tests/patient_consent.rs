@@ -2,6 +2,7 @@
 
 use clarimed_consent::codes::{AuditAction, ConsentError, DataType};
 use clarimed_consent::{CallError, ConsentEvent, Context, PatientConsent, Principal};
+use clarimed_costs::Meter;
 use clarimed_storage::clarity::ContractId;
 use clarimed_storage::{MemoryStore, Transactional};
 
@@ -43,10 +44,10 @@ fn registration_writes_the_profile_one_audit_entry_and_one_event() {
     let (value, event) = f.contract.register_patient(&mut f.store, &ctx, "PAT-1", 19_800_101, None, Some(who(2))).unwrap();
     assert!(value);
     assert_eq!(event, ConsentEvent::PatientRegistered { patient: who(1), patient_id: "PAT-1".into() });
-    let profile = f.contract.get_patient(&f.store, &who(1)).unwrap().unwrap();
+    let profile = f.contract.get_patient(&f.store, &Meter::new(), &who(1)).unwrap().unwrap();
     assert_eq!((profile.registration_date, profile.primary_physician), (7, Some(who(2))));
-    assert_eq!(f.contract.get_audit_count(&f.store, &who(1)).unwrap(), 1);
-    let entry = f.contract.get_audit_entry(&f.store, &who(1), 0).unwrap().unwrap();
+    assert_eq!(f.contract.get_audit_count(&f.store, &Meter::new(), &who(1)).unwrap(), 1);
+    let entry = f.contract.get_audit_entry(&f.store, &Meter::new(), &who(1), 0).unwrap().unwrap();
     assert_eq!((entry.action, entry.block), (AuditAction::Register.code(), 7));
 }
 
@@ -55,7 +56,7 @@ fn a_consent_is_live_while_its_expiry_is_above_block_height() {
     let mut f = Fixture::registered(1);
     let ctx = Context::new(who(1), 1);
     f.contract.grant_consent(&mut f.store, &ctx, &who(2), DataType::LabResults.code(), Some(10), "labs").unwrap();
-    let live = |f: &Fixture, height| f.contract.has_consent(&f.store, height, &who(1), &who(2), 2).unwrap();
+    let live = |f: &Fixture, height| f.contract.has_consent(&f.store, &Meter::new(), height, &who(1), &who(2), 2).unwrap();
     assert!(live(&f, 9));
     assert!(!live(&f, 10));
 }
@@ -68,10 +69,10 @@ fn an_emergency_override_covers_basic_types_only() {
     let (expires_at, _) = f.contract.emergency_override(&mut f.store, &Context::new(who(3), 1), &who(1), "ER").unwrap();
     assert_eq!(expires_at, 433);
     for data_type in DataType::ALL {
-        let allowed = f.contract.can_access(&f.store, 1, &who(1), &who(3), data_type.code()).unwrap();
+        let allowed = f.contract.can_access(&f.store, &Meter::new(), 1, &who(1), &who(3), data_type.code()).unwrap();
         assert_eq!(allowed, data_type.is_emergency_covered(), "{data_type}");
     }
-    assert!(!f.contract.has_emergency_access(&f.store, 433, &who(1), &who(3)).unwrap());
+    assert!(!f.contract.has_emergency_access(&f.store, &Meter::new(), 433, &who(1), &who(3)).unwrap());
 }
 
 #[test]
@@ -88,7 +89,7 @@ fn revoking_leaves_none_in_place_of_the_consent() {
     let ctx = Context::new(who(1), 1);
     f.contract.grant_consent(&mut f.store, &ctx, &who(2), 0, None, "care").unwrap();
     f.contract.revoke_consent(&mut f.store, &ctx, &who(2), 0).unwrap();
-    assert_eq!(f.contract.get_consent(&f.store, &who(1), &who(2), 0).unwrap(), None);
+    assert_eq!(f.contract.get_consent(&f.store, &Meter::new(), &who(1), &who(2), 0).unwrap(), None);
     let again = f.contract.revoke_consent(&mut f.store, &ctx, &who(2), 0);
     assert_eq!(contract_error(again), Some(ConsentError::ConsentNotFound));
 }
@@ -101,5 +102,5 @@ fn only_the_owner_sets_the_emergency_timeout_within_6_to_4320() {
     let owner = Context::new(who(0), 1);
     assert_eq!(contract_error(f.contract.set_emergency_timeout(&mut f.store, &owner, 5)), Some(ConsentError::InvalidTimeout));
     f.contract.set_emergency_timeout(&mut f.store, &owner, 6).unwrap();
-    assert_eq!(f.contract.get_emergency_timeout(&f.store).unwrap(), 6);
+    assert_eq!(f.contract.get_emergency_timeout(&f.store, &Meter::new()).unwrap(), 6);
 }

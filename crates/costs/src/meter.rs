@@ -32,9 +32,9 @@ impl Meter {
         self.total.set(self.total.get() + f.at(n));
     }
 
-    /// A list whose head names a native or special function: the lookup of the
-    /// name, then the function's own charge at `n`. The arguments charge for
-    /// themselves.
+    /// A list whose head names a native or special function that runs to its
+    /// end: the lookup of the name, then the function's own charge at `n`. The
+    /// arguments charge for themselves.
     pub fn apply(&self, f: CostFunction, n: u64) {
         self.charge(CostFunction::LookupFunction, 0);
         self.charge(f, n);
@@ -62,9 +62,12 @@ impl Meter {
         }
     }
 
-    /// A list whose head names a defined function: the lookup of the name. The
-    /// arguments charge for themselves, and the function for its entry.
-    pub fn call(&self) {
+    /// The lookup of the name at a list's head, before its arguments are evaluated.
+    /// A defined function then charges its entry ([`Meter::enter`]); a native one
+    /// its own charge once every argument is evaluated ([`Meter::charge`]), so never
+    /// when an argument returns early (a failed `asserts!`, `unwrap!` or `try!`
+    /// inside a `begin`, say). The arguments charge for themselves.
+    pub fn lookup(&self) {
         self.charge(CostFunction::LookupFunction, 0);
     }
 
@@ -89,7 +92,7 @@ mod tests {
     #[test]
     fn a_private_call_checks_each_parameter() {
         let meter = Meter::new();
-        meter.call();
+        meter.lookup();
         meter.enter(&[16, 148]);
         assert_eq!(meter.total().runtime, 16 + (26 * 2 + 5) + (2 * 16 + 5) + (2 * 148 + 5));
     }

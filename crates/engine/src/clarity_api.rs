@@ -8,6 +8,7 @@
 //! [`EngineError`], never a panic and never a change. The checked call then runs
 //! through the typed API.
 
+use clarimed_costs::ExecutionCost;
 use clarimed_storage::clarity::{ClarityType, Principal};
 use clarity::vm::types::{OptionalData, ResponseData, SequenceData, TypeSignature, MAX_TYPE_DEPTH};
 use clarity::vm::Value;
@@ -15,7 +16,8 @@ use clarity::vm::Value;
 use crate::convert::{bytes_to_value, to_value};
 use crate::engine::Core;
 use crate::error::{CallError, EngineError};
-use crate::table::{decode, find, Access, Function, EPOCH};
+use crate::table::{decode, find, Access, Contract, Function, EPOCH};
+use crate::typed::{ConsentCalls, RecordsCalls};
 
 /// What a call gave: its result, what it printed, and whether its writes were kept.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,11 +32,14 @@ pub struct CallOutput {
     /// `contract_event` names it: always the called contract, since the contracts
     /// call each other only read-only.
     pub contract: String,
+    /// What the call cost, as clarity-vm charges it and a node records it: the load
+    /// of the contract and everything the call evaluated, `contract-call?`s included.
+    pub cost: ExecutionCost,
 }
 
 impl CallOutput {
     fn read_only(value: Value) -> CallOutput {
-        CallOutput { value, events: Vec::new(), committed: false, contract: String::new() }
+        CallOutput { value, events: Vec::new(), committed: false, contract: String::new(), cost: ExecutionCost::ZERO }
     }
 
     /// The result in Clarity's consensus serialization.
@@ -109,9 +114,10 @@ pub(crate) fn public<T: ClarityType, V: PrintEvent, E: ErrorCode>(outcome: Resul
             events: vec![bytes_to_value(&event.to_clarity_bytes())?],
             committed: true,
             contract: String::new(),
+            cost: ExecutionCost::ZERO,
         }),
         Err(CallError::Contract(error)) => {
-            Ok(CallOutput { value: to_value(&Err::<bool, u128>(error.code()))?, events: Vec::new(), committed: false, contract: String::new() })
+            Ok(CallOutput { value: to_value(&Err::<bool, u128>(error.code()))?, events: Vec::new(), committed: false, contract: String::new(), cost: ExecutionCost::ZERO })
         }
         Err(CallError::Engine(error)) => Err(error),
     }
@@ -218,8 +224,30 @@ impl Core {
 
     fn dispatch(&self, sender: &Principal, args: &Args) -> Result<CallOutput, EngineError> {
         self.check_sender(sender)?;
-        let mut output = (args.function.handler)(self, sender, args)?;
+        let calls = Calls { consent: self.consent(), records: self.records() };
+        let mut output = (args.function.handler)(&calls, sender, args)?;
         output.contract = self.contract_id(args.function.contract).to_string();
+        output.cost = match args.function.contract {
+            Contract::PatientConsent => calls.consent.last_cost(),
+            Contract::RecordManagement => calls.records.last_cost(),
+        };
         Ok(output)
+    }
+}
+
+/// What a handler calls through: the typed API of both contracts, each keeping the
+/// cost of its last call.
+pub(crate) struct Calls<'e> {
+    consent: ConsentCalls<'e>,
+    records: RecordsCalls<'e>,
+}
+
+impl<'e> Calls<'e> {
+    pub(crate) fn consent(&self) -> &ConsentCalls<'e> {
+        &self.consent
+    }
+
+    pub(crate) fn records(&self) -> &RecordsCalls<'e> {
+        &self.records
     }
 }

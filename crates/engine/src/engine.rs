@@ -7,7 +7,10 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use std::cell::Cell;
+
 use clarimed_consent::{Context, PatientConsent};
+use clarimed_costs::{ExecutionCost, Meter};
 use clarimed_records::codes::RecordsError;
 use clarimed_records::{ConsentView, RecordManagement};
 use clarimed_storage::clarity::{hex, unhex, ClarityType, ContractId, Principal, StateError, VmKey};
@@ -15,6 +18,7 @@ use clarimed_storage::{Batch, Cached, Memo, MemoryStore, Recording, SqliteStore,
 
 use crate::convert::principal_to_string;
 use crate::error::{CallError, EngineError};
+use crate::limits::Limits;
 use crate::table::Contract;
 
 /// The chain's first block, where both contracts are deployed (as in the reference).
@@ -51,8 +55,9 @@ pub(crate) struct Core {
     writer: Mutex<Writer>,
     /// The committed block height, swapped with the state it goes with.
     height: AtomicU32,
-    /// `check-access` answers by (record, accessor, action, height).
-    checks: Memo<CheckKey, Result<u8, RecordsError>>,
+    /// `check-access` answers and their costs by (record, accessor, action, height).
+    checks: Memo<CheckKey, (Result<u8, RecordsError>, ExecutionCost)>,
+    limits: Limits,
     pub(crate) consent: PatientConsent,
     pub(crate) records: RecordManagement,
     deployer: Principal,
@@ -84,10 +89,14 @@ impl CheckKey {
     }
 }
 
-/// The writer's side: the open block, if any, and the height it is at.
+/// The writer's side: the open block, if any, the height it is at, and what the
+/// calls at this height have cost so far.
 struct Writer {
     layers: Vec<Batch>,
     height: u32,
+    block_cost: ExecutionCost,
+    /// The block cost when the open block began, restored if it is aborted.
+    block_cost_at_begin: ExecutionCost,
 }
 
 impl Engine<MemoryStore> {
@@ -137,9 +146,10 @@ impl<S: Store + 'static> Engine<S> {
         let ids = contract_ids(&deployer);
         let core = Core {
             committed,
-            writer: Mutex::new(Writer { layers: Vec::new(), height }),
+            writer: Mutex::new(Writer { layers: Vec::new(), height, block_cost: ExecutionCost::ZERO, block_cost_at_begin: ExecutionCost::ZERO }),
             height: AtomicU32::new(height),
             checks: Memo::default(),
+            limits: Limits::default(),
             consent: PatientConsent::new(&ids[0]),
             records: RecordManagement::new(&ids[1]),
             deployer,
@@ -189,6 +199,9 @@ impl<S> Engine<S> {
         writer.layers = store.into_layers();
         written?;
         writer.height = height;
+        if blocks > 0 {
+            writer.block_cost = ExecutionCost::ZERO;
+        }
         Ok(())
     }
 
@@ -200,6 +213,7 @@ impl<S> Engine<S> {
             return Err(EngineError::BlockAlreadyOpen);
         }
         writer.layers.push(Batch::default());
+        writer.block_cost_at_begin = writer.block_cost;
         Ok(())
     }
 
@@ -221,7 +235,37 @@ impl<S> Engine<S> {
             return Err(EngineError::NoBlockOpen);
         }
         writer.height = self.core.height.load(Ordering::SeqCst);
+        writer.block_cost = writer.block_cost_at_begin;
         Ok(())
+    }
+
+    /// What the calls at the current block height have cost: what a node's block
+    /// builder holds against the block limit.
+    pub fn block_cost(&self) -> ExecutionCost {
+        self.core.writer().block_cost
+    }
+
+    /// The limit a block's calls share ([`clarimed_costs::BLOCK_LIMIT_MAINNET_21`]
+    /// unless changed). A public call that would take its block past it is refused
+    /// and changes nothing.
+    pub fn block_limit(&self) -> ExecutionCost {
+        self.core.limits.block.load()
+    }
+
+    /// Changes the block limit, as a node's configuration can.
+    pub fn set_block_limit(&self, limit: ExecutionCost) {
+        self.core.limits.block.store(limit);
+    }
+
+    /// The limit of one read-only call ([`clarimed_costs::READ_ONLY_CALL_LIMIT`],
+    /// the node's `call-read` default, unless changed).
+    pub fn read_only_limit(&self) -> ExecutionCost {
+        self.core.limits.read_only.load()
+    }
+
+    /// Changes the read-only limit, as a node's `read_only_call_limit` setting does.
+    pub fn set_read_only_limit(&self, limit: ExecutionCost) {
+        self.core.limits.read_only.store(limit);
     }
 
     /// Every data-map entry and data var of both contracts as the Clarity VM stores
@@ -295,56 +339,106 @@ impl Core {
         }
     }
 
-    /// Runs one public call by `sender` as a transaction at the writer's height: its
-    /// writes are kept when it returns `Ok` and dropped otherwise.
+    /// Runs one public call of `contract` by `sender` as a transaction at the
+    /// writer's height, charging it as a node does (the load of the contract, then
+    /// the call) and reporting its cost to `cost`. Its writes are kept when it
+    /// returns `Ok` and dropped otherwise; a call whose cost breaks the block limit,
+    /// alone or with the block's earlier calls, is refused and changes nothing.
     pub(crate) fn transact<T, E>(
         &self,
         sender: &Principal,
+        contract: Contract,
+        cost: &Cell<ExecutionCost>,
         call: impl FnOnce(&mut Transactional<Committer<'_>>, &Context) -> clarimed_consent::Outcome<T, E>,
     ) -> Result<T, CallError<E>> {
         self.check_sender(sender)?;
         let mut writer = self.writer();
         let ctx = Context::new(sender.clone(), u128::from(writer.height));
+        ctx.meter.load_contract(contract.size());
         let mut store = Transactional::with_layers(Committer(self), std::mem::take(&mut writer.layers));
         store.begin();
         let result = call(&mut store, &ctx);
-        let closed = if result.is_ok() { store.commit() } else { store.roll_back() };
+        let spent = ctx.meter.total();
+        cost.set(spent);
+        let limit = self.limits.block.load();
+        let refusal = if spent.exceeds(&limit) {
+            Some(EngineError::CostBalanceExceeded { cost: spent, limit })
+        } else if (writer.block_cost + spent).exceeds(&limit) {
+            Some(EngineError::BlockFull { block: writer.block_cost, cost: spent, limit })
+        } else {
+            None
+        };
+        let closed = if result.is_ok() && refusal.is_none() { store.commit() } else { store.roll_back() };
         writer.layers = store.into_layers();
         closed.map_err(EngineError::from)?;
+        if let Some(refusal) = refusal {
+            return Err(refusal.into());
+        }
+        writer.block_cost += spent;
         Ok(result?)
     }
 
-    /// `read`'s answer on one committed state, at the committed height.
-    pub(crate) fn read_committed<T>(&self, read: impl Fn(&Cached<Arc<dyn Store>>, u128) -> Result<T, StateError>) -> Result<T, EngineError> {
-        Ok(self.committed.read_consistent(|_| read(&self.committed, u128::from(self.height.load(Ordering::SeqCst))))?)
+    /// A read-only function of `contract` on one committed state, at the committed
+    /// height, charged as a node's `call-read` charges it (the load of the contract,
+    /// then the call) and held to the read-only limit; its cost goes to `cost`.
+    pub(crate) fn read_only<T>(
+        &self,
+        contract: Contract,
+        cost: &Cell<ExecutionCost>,
+        read: impl Fn(&Cached<Arc<dyn Store>>, u128, &Meter) -> Result<T, StateError>,
+    ) -> Result<T, EngineError> {
+        let (value, spent) = self.committed.read_consistent(|_| {
+            let meter = Meter::new();
+            meter.load_contract(contract.size());
+            let value = read(&self.committed, u128::from(self.height.load(Ordering::SeqCst)), &meter)?;
+            Ok::<_, StateError>((value, meter.total()))
+        })?;
+        cost.set(spent);
+        self.within_read_only_limit(spent)?;
+        Ok(value)
     }
 
-    /// `check-access` on the committed state, remembered until a key it read is
-    /// written (or the height changes).
-    pub(crate) fn check_access(&self, record_id: u128, accessor: &Principal, action: u128) -> Result<u128, CallError<RecordsError>> {
+    /// A read-only call's cost against the read-only limit.
+    fn within_read_only_limit(&self, spent: ExecutionCost) -> Result<(), EngineError> {
+        let limit = self.limits.read_only.load();
+        if spent.exceeds(&limit) {
+            return Err(EngineError::CostBalanceExceeded { cost: spent, limit });
+        }
+        Ok(())
+    }
+
+    /// `check-access` on the committed state, remembered with its cost until a key
+    /// it read is written (or the height changes).
+    pub(crate) fn check_access(&self, record_id: u128, accessor: &Principal, action: u128, cost: &Cell<ExecutionCost>) -> Result<u128, CallError<RecordsError>> {
         let height = self.height.load(Ordering::SeqCst);
-        if let Some(answer) = CheckKey::new(record_id, accessor, action, height).and_then(|key| self.checks.get(&key)) {
+        if let Some((answer, spent)) = CheckKey::new(record_id, accessor, action, height).and_then(|key| self.checks.get(&key)) {
+            cost.set(spent);
+            self.within_read_only_limit(spent)?;
             return answer.map(u128::from).map_err(CallError::Contract);
         }
-        let answer = self.committed.read_consistent(|generation| {
+        let (answer, spent) = self.committed.read_consistent(|generation| {
             let height = self.height.load(Ordering::SeqCst);
             let recording = Recording::new(&self.committed);
             let ctx = Context::new(accessor.clone(), u128::from(height));
+            ctx.meter.load_contract(Contract::RecordManagement.size());
             let answer = match self.records.check_access(&recording, &ConsentReader(&self.consent), &ctx, record_id, accessor, action) {
                 Ok(level) => Ok(level),
                 Err(clarimed_consent::CallError::Contract(error)) => Err(error),
                 Err(clarimed_consent::CallError::State(error)) => return Err(error),
             };
+            let spent = ctx.meter.total();
             // Levels are READ..EMERGENCY (0 to 3), so one fits a byte.
             let packed = match answer {
                 Ok(level) => u8::try_from(level).ok().map(Ok),
                 Err(error) => Some(Err(error)),
             };
             if let (Some(key), Some(packed), Some(read)) = (CheckKey::new(record_id, accessor, action, height), packed, recording.into_keys()) {
-                self.checks.remember(key, packed, read, || self.committed.unchanged_since(generation));
+                self.checks.remember(key, (packed, spent), read, || self.committed.unchanged_since(generation));
             }
-            Ok(answer)
+            Ok((answer, spent))
         })?;
+        cost.set(spent);
+        self.within_read_only_limit(spent)?;
         answer.map_err(CallError::Contract)
     }
 
@@ -388,16 +482,19 @@ impl StoreCommit for Committer<'_> {
 pub(crate) struct ConsentReader<'a>(pub &'a PatientConsent);
 
 impl<S: StoreRead> ConsentView<S> for ConsentReader<'_> {
-    fn is_registered(&self, store: &S, patient: &Principal) -> Result<bool, StateError> {
-        Ok(self.0.get_patient(store, patient)?.is_some())
+    fn is_registered(&self, store: &S, meter: &Meter, patient: &Principal) -> Result<bool, StateError> {
+        meter.load_contract(Contract::PatientConsent.size());
+        Ok(self.0.get_patient(store, meter, patient)?.is_some())
     }
 
-    fn has_consent(&self, store: &S, block_height: u128, patient: &Principal, provider: &Principal, data_type: u128) -> Result<bool, StateError> {
-        self.0.has_consent(store, block_height, patient, provider, data_type)
+    fn has_consent(&self, store: &S, meter: &Meter, block_height: u128, patient: &Principal, provider: &Principal, data_type: u128) -> Result<bool, StateError> {
+        meter.load_contract(Contract::PatientConsent.size());
+        self.0.has_consent(store, meter, block_height, patient, provider, data_type)
     }
 
-    fn has_emergency_access(&self, store: &S, block_height: u128, patient: &Principal, provider: &Principal) -> Result<bool, StateError> {
-        self.0.has_emergency_access(store, block_height, patient, provider)
+    fn has_emergency_access(&self, store: &S, meter: &Meter, block_height: u128, patient: &Principal, provider: &Principal) -> Result<bool, StateError> {
+        meter.load_contract(Contract::PatientConsent.size());
+        self.0.has_emergency_access(store, meter, block_height, patient, provider)
     }
 }
 

@@ -1,5 +1,6 @@
 //! What can go wrong calling the engine, other than a contract's own `(err …)`.
 
+use clarimed_costs::ExecutionCost;
 use clarimed_storage::clarity::{DecodeError, StateError};
 use clarimed_storage::StoreError;
 
@@ -85,6 +86,30 @@ pub enum EngineError {
     /// [`crate::Engine::begin_block`] with a block already open.
     #[error("a transaction block is already open")]
     BlockAlreadyOpen,
+
+    // Costs.
+    /// The call costs more than its limit allows: the block limit for a public
+    /// call, the read-only limit for a read-only one. clarity-vm's
+    /// `CostBalanceExceeded`; the call changed nothing.
+    #[error("CostBalanceExceeded: the call costs ({cost}), over the limit ({limit})")]
+    CostBalanceExceeded {
+        /// What the call costs.
+        cost: ExecutionCost,
+        /// The limit it breaks.
+        limit: ExecutionCost,
+    },
+    /// The call fits the block limit alone but not beside the calls already in
+    /// this block: a node's block builder leaves it for a later block. It changed
+    /// nothing; mine a block and call again.
+    #[error("the block is full: its calls cost ({block}), and this call (costing {cost}) would pass the limit ({limit})")]
+    BlockFull {
+        /// What the block's calls cost so far.
+        block: ExecutionCost,
+        /// What this call costs.
+        cost: ExecutionCost,
+        /// The block limit.
+        limit: ExecutionCost,
+    },
 
     // The state.
     /// The state holds no contracts (a new file opened with [`crate::Engine::open`]).

@@ -14,8 +14,7 @@ use clarimed_storage::clarity::{is_clarity_ascii, Buff, ClarityType, Principal};
 use clarity::types::StacksEpochId;
 use clarity::vm::types::{BufferLength, SequenceSubtype, StringSubtype, TypeSignature};
 
-use crate::clarity_api::{public, read_only, response, Args, CallOutput};
-use crate::engine::Core;
+use crate::clarity_api::{public, read_only, response, Args, CallOutput, Calls};
 use crate::error::EngineError;
 
 /// `patient-consent`'s name.
@@ -41,6 +40,15 @@ impl Contract {
         match self {
             Contract::PatientConsent => CONSENT_CONTRACT,
             Contract::RecordManagement => RECORDS_CONTRACT,
+        }
+    }
+
+    /// What loading the contract charges for, as a node records a deployed
+    /// contract's size: its source and its constants.
+    pub fn size(self) -> u64 {
+        match self {
+            Contract::PatientConsent => clarimed_consent::CONTRACT_SIZE,
+            Contract::RecordManagement => clarimed_records::CONTRACT_SIZE,
         }
     }
 
@@ -118,7 +126,7 @@ pub struct Param {
 }
 
 /// Runs a checked call: the engine, the caller, the arguments.
-pub(crate) type Handler = fn(&Core, &Principal, &Args) -> Result<CallOutput, EngineError>;
+pub(crate) type Handler = fn(&Calls<'_>, &Principal, &Args) -> Result<CallOutput, EngineError>;
 
 /// One function of a contract.
 pub struct Function {

@@ -4,6 +4,7 @@
 //! and drops its writes on `Err`, as Clarity drops them on `(err …)`.
 
 use clarimed_consent::{CallError, Context};
+use clarimed_costs::{ser, CostFunction as F, Meter, Shape};
 use clarimed_storage::clarity::{Buff, ClarityType, ContractId, Item, Map, Principal, StateError};
 use clarimed_storage::{StoreRead, StoreWrite};
 use sha2::{Digest, Sha256};
@@ -12,6 +13,7 @@ use crate::codes::{
     AccessLevel, Action, LogAction, RecordStatus, RecordType, RecordsError, DEFAULT_RETENTION_PERIOD, MAX_CONFIDENTIALITY, MAX_RETENTION_PERIOD, MAX_VERSIONS,
     MIN_RETENTION_PERIOD,
 };
+use crate::costs::*;
 use crate::events::RecordsEvent;
 use crate::state::*;
 use crate::view::{ConsentView, Crypto};
@@ -24,11 +26,13 @@ fn fail<T>(error: RecordsError) -> Outcome<T> {
     Err(CallError::Contract(error))
 }
 
-/// `asserts!`: `error` unless `condition` holds.
-fn ensure(condition: bool, error: RecordsError) -> Outcome<()> {
+/// The end of `(asserts! condition ERR-…)` at local-context `depth`: the error
+/// constant is looked up only when the condition fails.
+fn assert_or(m: &Meter, depth: u64, condition: bool, error: RecordsError) -> Outcome<()> {
     if condition {
         Ok(())
     } else {
+        m.var(depth, ERR);
         fail(error)
     }
 }
@@ -37,16 +41,6 @@ const READ: u128 = Action::Read.code();
 const WRITE: u128 = Action::Write.code();
 const ADMIN: u128 = AccessLevel::Admin.code();
 const ACTIVE: u128 = RecordStatus::Active.code();
-
-/// `is-emergency-covered` on a data type code.
-fn is_emergency_covered(data_type: u128) -> bool {
-    data_type <= 3 || data_type == 7
-}
-
-/// Lower-case hex digits, exactly 64 of them.
-fn is_valid_data_hash(data_hash: &str) -> bool {
-    data_hash.len() == 64 && data_hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
 
 /// A new record's content, as `create-record` and `update-record` take it.
 pub struct Content<'a> {
@@ -109,24 +103,107 @@ impl RecordManagement {
         self.total_provider_grants.set(store, &0)
     }
 
-    // Private helpers, as in the contract.
+    // Private helpers, as in the contract. Each charges its own entry; its caller
+    // charges the lookup of its name and the evaluation of its arguments.
 
     fn is_owner(&self, store: &impl StoreRead, ctx: &Context) -> Result<bool, StateError> {
-        Ok(ctx.sender == self.contract_owner.get(store)?)
+        let m = &ctx.meter;
+        m.lookup();
+        m.enter(&[]);
+        let owner = self.contract_owner.var_get(store, m)?;
+        is_eq_principals(m, &ctx.sender, &owner);
+        Ok(ctx.sender == owner)
     }
 
-    fn ensure_not_paused(&self, store: &impl StoreRead) -> Outcome<()> {
-        ensure(!self.paused.get(store)?, RecordsError::Paused)
+    /// `(asserts! (not (var-get paused)) ERR-PAUSED)`.
+    fn ensure_not_paused(&self, store: &impl StoreRead, m: &Meter) -> Outcome<()> {
+        m.apply(F::Asserts, 0);
+        unary(m, F::Not);
+        let paused = self.paused.var_get(store, m)?;
+        assert_or(m, 0, !paused, RecordsError::Paused)
+    }
+
+    /// `(asserts! (is-owner) ERR-UNAUTHORIZED)`, the first line of each owner function.
+    fn ensure_owner(&self, store: &impl StoreRead, ctx: &Context) -> Outcome<()> {
+        ctx.meter.apply(F::Asserts, 0);
+        let owner = self.is_owner(store, ctx)?;
+        assert_or(&ctx.meter, 0, owner, RecordsError::Unauthorized)
     }
 
     /// A grant whose expiry is none or above `block-height`.
     fn live_grant(&self, store: &impl StoreRead, ctx: &Context, patient: &Principal, provider: &Principal) -> Result<Option<GrantTerms>, StateError> {
+        let m = &ctx.meter;
+        m.enter(&[PRINCIPAL, PRINCIPAL]);
+        m.apply(F::Match, 0);
+        m.apply(F::TupleCons, 2);
+        m.var(0, PRINCIPAL);
+        m.var(0, PRINCIPAL);
         let key = PatientProvider { patient: patient.clone(), provider: provider.clone() };
-        Ok(self.provider_access.view::<GrantTerms>(store, &key)?.filter(|grant| grant.expires_at.is_none_or(|expiry| expiry > ctx.block_height)))
+        let Some(grant) = self.provider_access.map_view::<GrantTerms>(store, &key, m)? else {
+            return Ok(None);
+        };
+        m.apply(F::If, 0);
+        m.apply(F::Match, 0);
+        m.apply(F::TupleGet, 5);
+        m.var(1, GRANT);
+        let live = match grant.expires_at {
+            Some(expiry) => {
+                compare(m, F::Ge);
+                m.var(2, UINT);
+                m.block_height();
+                expiry > ctx.block_height
+            }
+            None => true,
+        };
+        if !live {
+            return Ok(None);
+        }
+        unary(m, F::SomeCons);
+        m.var(1, GRANT);
+        Ok(Some(grant))
+    }
+
+    /// `(live-grant patient provider)`, its arguments named at `depth`.
+    fn call_live_grant(
+        &self,
+        store: &impl StoreRead,
+        ctx: &Context,
+        depth: u64,
+        patient: &Principal,
+        provider: &Principal,
+    ) -> Result<Option<GrantTerms>, StateError> {
+        ctx.meter.lookup();
+        ctx.meter.var(depth, PRINCIPAL);
+        ctx.meter.var(depth, PRINCIPAL);
+        self.live_grant(store, ctx, patient, provider)
+    }
+
+    /// `(or (is-eq tx-sender patient) (is-live-admin patient tx-sender))`, at `depth`.
+    fn is_patient_or_live_admin(&self, store: &impl StoreRead, ctx: &Context, depth: u64, patient: &Principal) -> Result<bool, StateError> {
+        let m = &ctx.meter;
+        m.apply(F::Or, 2);
+        is_eq_principals(m, &ctx.sender, patient);
+        m.var(depth, PRINCIPAL);
+        if ctx.sender == *patient {
+            return Ok(true);
+        }
+        m.lookup();
+        m.var(depth, PRINCIPAL);
+        self.is_live_admin(store, ctx, patient, &ctx.sender)
     }
 
     fn is_live_admin(&self, store: &impl StoreRead, ctx: &Context, patient: &Principal, provider: &Principal) -> Result<bool, StateError> {
-        Ok(self.live_grant(store, ctx, patient, provider)?.is_some_and(|grant| grant.access_level == ADMIN))
+        let m = &ctx.meter;
+        m.enter(&[PRINCIPAL, PRINCIPAL]);
+        m.apply(F::Match, 0);
+        let Some(grant) = self.call_live_grant(store, ctx, 0, patient, provider)? else {
+            return Ok(false);
+        };
+        is_eq_uints(m);
+        m.apply(F::TupleGet, 5);
+        m.var(1, GRANT);
+        m.var(1, UINT);
+        Ok(grant.access_level == ADMIN)
     }
 
     /// Steps 2-4 of `check-access`, for an accessor who is not the patient.
@@ -144,23 +221,94 @@ impl RecordManagement {
         status: u128,
         action: u128,
     ) -> Outcome<u128> {
-        let grant = self.live_grant(store, ctx, patient, accessor)?;
+        let m = &ctx.meter;
+        m.enter(&[PRINCIPAL, PRINCIPAL, UINT, UINT, PRINCIPAL, UINT, UINT]);
+        m.apply(F::Let, 1);
+        let grant = self.call_live_grant(store, ctx, 1, patient, accessor)?;
+        let grant_size = Shape::optional(grant.as_ref().map(|_| Shape { size: GRANT, type_size: 0 })).size;
+        m.apply(F::If, 0);
+        m.apply(F::And, 2);
+        unary(m, F::IsSome);
+        m.var(1, grant_size);
         if let Some(grant) = &grant {
-            if consent.has_consent(store, ctx.block_height, patient, accessor, data_type)? {
+            contract_call(m, 1, &[PRINCIPAL, PRINCIPAL, UINT]);
+            if consent.has_consent(store, m, ctx.block_height, patient, accessor, data_type)? {
                 let level = grant.access_level;
-                ensure(action == READ || level >= AccessLevel::Write.code(), RecordsError::Unauthorized)?;
-                ensure(action == READ || status == ACTIVE, RecordsError::RecordArchived)?;
-                ensure(confidentiality < 2 || level == ADMIN || accessor == creator, RecordsError::Unauthorized)?;
+                m.apply(F::Let, 1);
+                m.apply(F::TupleGet, 5);
+                unary(m, F::Unwrap);
+                m.var(2, grant_size);
+                m.apply(F::Asserts, 0);
+                m.apply(F::Or, 2);
+                is_eq_uints(m);
+                m.var(2, UINT);
+                m.var(2, UINT);
+                if action != READ {
+                    compare(m, F::Geq);
+                    m.var(2, UINT);
+                    m.var(2, UINT);
+                }
+                assert_or(m, 2, action == READ || level >= AccessLevel::Write.code(), RecordsError::Unauthorized)?;
+                m.apply(F::Asserts, 0);
+                m.apply(F::Or, 2);
+                is_eq_uints(m);
+                m.var(2, UINT);
+                m.var(2, UINT);
+                if action != READ {
+                    is_eq_uints(m);
+                    m.var(2, UINT);
+                    m.var(2, UINT);
+                }
+                assert_or(m, 2, action == READ || status == ACTIVE, RecordsError::RecordArchived)?;
+                m.apply(F::Asserts, 0);
+                m.apply(F::Or, 3);
+                compare(m, F::Le);
+                m.var(2, UINT);
+                if confidentiality >= 2 {
+                    is_eq_uints(m);
+                    m.var(2, UINT);
+                    m.var(2, UINT);
+                    if level != ADMIN {
+                        is_eq_principals(m, accessor, creator);
+                        m.var(2, PRINCIPAL);
+                        m.var(2, PRINCIPAL);
+                    }
+                }
+                assert_or(m, 2, confidentiality < 2 || level == ADMIN || accessor == creator, RecordsError::Unauthorized)?;
+                unary(m, F::OkCons);
+                m.var(2, UINT);
                 return Ok(level);
             }
         }
-        if consent.has_emergency_access(store, ctx.block_height, patient, accessor)? {
-            ensure(action == READ && is_emergency_covered(data_type) && confidentiality <= 1, RecordsError::EmergencyViolation)?;
+        m.apply(F::If, 0);
+        contract_call(m, 1, &[PRINCIPAL, PRINCIPAL]);
+        if consent.has_emergency_access(store, m, ctx.block_height, patient, accessor)? {
+            m.lookup();
+            m.apply(F::Asserts, 0);
+            m.apply(F::And, 3);
+            is_eq_uints(m);
+            m.var(1, UINT);
+            m.var(1, UINT);
+            let allowed = action == READ && is_emergency_covered(m, 1, data_type) && {
+                compare(m, F::Leq);
+                m.var(1, UINT);
+                confidentiality <= 1
+            };
+            assert_or(m, 1, allowed, RecordsError::EmergencyViolation)?;
+            m.charge(F::Begin, 2);
+            unary(m, F::OkCons);
+            m.var(1, UINT);
             return Ok(AccessLevel::Emergency.code());
         }
+        m.apply(F::If, 0);
+        unary(m, F::IsSome);
+        m.var(1, grant_size);
+        m.var(1, ERR);
         fail(if grant.is_some() { RecordsError::NoConsent } else { RecordsError::Unauthorized })
     }
 
+    /// `(record-access-level record-id accessor action)`; the caller charges the
+    /// lookup and the arguments.
     fn record_access_level<S: StoreRead>(
         &self,
         store: &S,
@@ -170,20 +318,49 @@ impl RecordManagement {
         accessor: &Principal,
         action: u128,
     ) -> Outcome<u128> {
-        ensure(action <= WRITE, RecordsError::InvalidInput)?;
-        let Some(record) = self.records.view::<RecordAccess>(store, &record_id)? else {
+        let m = &ctx.meter;
+        m.enter(&[UINT, PRINCIPAL, UINT]);
+        m.lookup();
+        m.apply(F::Asserts, 0);
+        compare(m, F::Leq);
+        m.var(0, UINT);
+        m.var(0, UINT);
+        assert_or(m, 0, action <= WRITE, RecordsError::InvalidInput)?;
+        m.apply(F::Let, 1);
+        m.apply(F::UnwrapRet, 2);
+        m.var(1, UINT);
+        m.var(1, ERR);
+        let Some(record) = self.records.map_view::<RecordAccess>(store, &record_id, m)? else {
             return fail(RecordsError::RecordNotFound);
         };
+        // The `begin` ends in a value from here on, so it is charged.
+        m.charge(F::Begin, 2);
+        m.apply(F::If, 0);
+        is_eq_principals(m, accessor, &record.patient);
+        m.var(1, PRINCIPAL);
+        m.apply(F::TupleGet, 13);
+        m.var(1, RECORD);
         if *accessor == record.patient {
+            unary(m, F::OkCons);
+            m.var(1, UINT);
             return Ok(ADMIN);
         }
+        m.lookup();
+        for _ in 0..5 {
+            m.apply(F::TupleGet, 13);
+            m.var(1, RECORD);
+        }
+        m.var(1, PRINCIPAL);
+        m.var(1, UINT);
+        m.lookup();
+        let data_type = record_data_type(m, record.record_type);
         self.provider_access_level(
             store,
             consent,
             ctx,
             &record.patient,
             accessor,
-            record_data_type(record.record_type),
+            data_type,
             record.confidentiality_level,
             &record.created_by,
             record.status,
@@ -191,43 +368,205 @@ impl RecordManagement {
         )
     }
 
+    /// `(record-access-level record-id tx-sender CHECK-…)` at `depth`.
+    fn caller_access_level<S: StoreRead>(
+        &self,
+        store: &S,
+        consent: &impl ConsentView<S>,
+        ctx: &Context,
+        depth: u64,
+        record_id: u128,
+        action: u128,
+    ) -> Outcome<u128> {
+        ctx.meter.lookup();
+        ctx.meter.var(depth, UINT);
+        ctx.meter.var(depth, UINT);
+        self.record_access_level(store, consent, ctx, record_id, &ctx.sender, action)
+    }
+
+    /// `(append-access-log record-id LOG-… emergency)`: the caller charges the
+    /// lookup and the arguments.
     fn append_access_log(&self, store: &mut impl StoreWrite, ctx: &Context, record_id: u128, action: LogAction, emergency: bool) -> Result<u128, StateError> {
-        let log_id = self.next_log_id.get(store)?;
+        let m = &ctx.meter;
+        m.enter(&[UINT, UINT, BOOL]);
+        m.apply(F::Let, 1);
+        let log_id = self.next_log_id.var_get(store, m)?;
         let entry = LogEntry { accessor: ctx.sender.clone(), action: action.code(), block: ctx.block_height, emergency, record_id };
-        self.access_log.set(store, &log_id, &entry)?;
-        let count = self.record_access_count.get(store, &record_id)?.unwrap_or(0);
-        self.record_access_count.set(store, &record_id, &(count + 1))?;
-        self.next_log_id.set(store, &(log_id + 1))?;
+        m.var(1, UINT);
+        m.apply(F::TupleCons, 5);
+        m.var(1, UINT);
+        m.var(1, UINT);
+        m.block_height();
+        m.var(1, BOOL);
+        self.access_log.map_set(store, &log_id, &entry, m)?;
+        m.var(1, UINT);
+        m.apply(F::Add, 2);
+        m.apply(F::DefaultTo, 2);
+        m.var(1, UINT);
+        let count = self.record_access_count.map_get(store, &record_id, m)?.unwrap_or(0);
+        self.record_access_count.map_set(store, &record_id, &(count + 1), m)?;
+        m.apply(F::Add, 2);
+        m.var(1, UINT);
+        self.next_log_id.var_set(store, &(log_id + 1), m)?;
+        m.var(1, UINT);
         Ok(log_id)
     }
 
-    /// The signature is by `public_key`, whose principal is the caller, over `message`.
-    fn check_signature(crypto: &impl Crypto, ctx: &Context, message: &impl ClarityType, signed: &Signed<'_>) -> Outcome<()> {
+    /// `(append-access-log record-id LOG-… false)` at `depth`.
+    fn log_access(&self, store: &mut impl StoreWrite, ctx: &Context, depth: u64, record_id: u128, action: LogAction) -> Result<u128, StateError> {
+        ctx.meter.lookup();
+        ctx.meter.var(depth, UINT);
+        ctx.meter.var(depth, UINT);
+        self.append_access_log(store, ctx, record_id, action, false)
+    }
+
+    /// `(try! (check-signature (sha256 (unwrap-panic (to-consensus-buff? message)))
+    /// signature public-key))` at `depth`, where building `message` charged
+    /// `fields` field lookups. The signature is by `public-key`, whose principal is
+    /// the caller, over the message's hash.
+    fn check_signature(crypto: &impl Crypto, ctx: &Context, depth: u64, message: &impl ClarityType, signed: &Signed<'_>) -> Outcome<()> {
+        let m = &ctx.meter;
+        let message = message.to_bytes();
+        unary(m, F::TryRet);
+        m.lookup();
+        m.apply(F::Sha256, ser::bytes(message.len() as u64));
+        unary(m, F::Unwrap);
+        m.apply(F::ToConsensusBuff, message.len() as u64);
+        m.var(depth, buff(signed.signature));
+        m.var(depth, buff(signed.public_key));
+        m.enter(&[BUFF_32, BUFF_65, BUFF_33]);
+        m.lookup();
+        m.apply(F::Asserts, 0);
+        is_eq_uints(m);
+        unary(m, F::Len);
+        m.var(0, buff(signed.public_key));
         let Ok(public_key) = <&[u8; 33]>::try_from(signed.public_key) else {
-            return fail(RecordsError::InvalidSignature);
+            return assert_or(m, 0, false, RecordsError::InvalidSignature);
         };
-        ensure(crypto.principal_of(public_key).as_ref() == Some(&ctx.sender), RecordsError::InvalidSignature)?;
-        let digest: [u8; 32] = Sha256::digest(message.to_bytes()).into();
-        ensure(crypto.secp256k1_verify(&digest, signed.signature, public_key), RecordsError::InvalidSignature)
+        m.apply(F::Asserts, 0);
+        let signer = crypto.principal_of(public_key);
+        let signer_len = signer.as_ref().map_or(ser::UINT, len_of);
+        m.apply(F::Eq, ser::wrapped(signer_len) + ser::wrapped(len_of(&ctx.sender)));
+        m.apply(F::PrincipalOf, 0);
+        m.var(0, BUFF_33);
+        unary(m, F::OkCons);
+        assert_or(m, 0, signer.as_ref() == Some(&ctx.sender), RecordsError::InvalidSignature)?;
+        m.apply(F::Asserts, 0);
+        m.apply(F::Secp256k1verify, 0);
+        m.var(0, BUFF_32);
+        m.var(0, buff(signed.signature));
+        // clarity-vm answers false for a signature it cannot use before it looks
+        // at the key.
+        let signature = signed.signature;
+        if signature.len() >= 64 && !(signature.len() == 65 && signature[64] > 3) {
+            m.var(0, BUFF_33);
+        }
+        let digest: [u8; 32] = Sha256::digest(&message).into();
+        assert_or(m, 0, crypto.secp256k1_verify(&digest, signed.signature, public_key), RecordsError::InvalidSignature)?;
+        unary(m, F::OkCons);
+        m.charge(F::Begin, 4);
+        Ok(())
     }
 
-    fn check_new_content(&self, store: &impl StoreRead, content: &Content<'_>) -> Outcome<()> {
-        ensure(!content.title.is_empty(), RecordsError::InvalidInput)?;
-        ensure(is_valid_data_hash(content.data_hash), RecordsError::InvalidInput)?;
-        ensure(!self.hash_index.contains(store, &content.data_hash.to_string())?, RecordsError::DuplicateRecord)
+    /// `(try! (check-new-content title data-hash))` at `depth`.
+    fn check_new_content(&self, store: &impl StoreRead, m: &Meter, depth: u64, content: &Content<'_>) -> Outcome<()> {
+        unary(m, F::TryRet);
+        m.lookup();
+        m.var(depth, ascii(content.title));
+        m.var(depth, ascii(content.data_hash));
+        m.enter(&[TITLE, DATA_HASH]);
+        m.lookup();
+        m.apply(F::Asserts, 0);
+        compare(m, F::Ge);
+        unary(m, F::Len);
+        m.var(0, ascii(content.title));
+        assert_or(m, 0, !content.title.is_empty(), RecordsError::InvalidInput)?;
+        m.apply(F::Asserts, 0);
+        let valid = is_valid_data_hash(m, content.data_hash);
+        assert_or(m, 0, valid, RecordsError::InvalidInput)?;
+        m.apply(F::Asserts, 0);
+        unary(m, F::IsNone);
+        m.var(0, ascii(content.data_hash));
+        let duplicate = self.hash_index.map_contains(store, &content.data_hash.to_string(), m)?;
+        assert_or(m, 0, !duplicate, RecordsError::DuplicateRecord)?;
+        unary(m, F::OkCons);
+        m.charge(F::Begin, 4);
+        Ok(())
     }
 
+    /// `(archive-one record-id)`: the caller charges the lookup and the argument.
     fn archive_one<S: StoreWrite>(&self, store: &mut S, consent: &impl ConsentView<S>, ctx: &Context, record_id: u128) -> Outcome<()> {
-        let level = self.record_access_level(store, consent, ctx, record_id, &ctx.sender, WRITE)?;
-        let Some(record) = self.records.get(store, &record_id)? else {
+        let m = &ctx.meter;
+        m.enter(&[UINT]);
+        m.apply(F::Let, 2);
+        unary(m, F::TryRet);
+        let level = self.caller_access_level(store, consent, ctx, 1, record_id, WRITE)?;
+        m.apply(F::UnwrapRet, 2);
+        m.var(1, UINT);
+        m.var(1, ERR);
+        let Some(record) = self.records.map_get(store, &record_id, m)? else {
             return fail(RecordsError::RecordNotFound);
         };
-        ensure(level == ADMIN || ctx.sender == record.created_by, RecordsError::Unauthorized)?;
-        ensure(record.status == ACTIVE, RecordsError::RecordArchived)?;
+        m.apply(F::Asserts, 0);
+        m.apply(F::Or, 2);
+        is_eq_uints(m);
+        m.var(1, UINT);
+        m.var(1, UINT);
+        if level != ADMIN {
+            is_eq_principals(m, &ctx.sender, &record.created_by);
+            m.apply(F::TupleGet, 13);
+            m.var(1, RECORD);
+        }
+        assert_or(m, 1, level == ADMIN || ctx.sender == record.created_by, RecordsError::Unauthorized)?;
+        m.apply(F::Asserts, 0);
+        is_eq_uints(m);
+        m.apply(F::TupleGet, 13);
+        m.var(1, RECORD);
+        m.var(1, UINT);
+        assert_or(m, 1, record.status == ACTIVE, RecordsError::RecordArchived)?;
+        m.var(1, UINT);
+        m.apply(F::TupleMerge, len_of(&record) + ser::tuple(&[("status", ser::UINT), ("updated-at", ser::UINT)]));
+        m.var(1, RECORD);
+        m.apply(F::TupleCons, 2);
+        m.var(1, UINT);
+        m.block_height();
         let record = Record { status: RecordStatus::Archived.code(), updated_at: ctx.block_height, ..record };
-        self.records.set(store, &record_id, &record)?;
-        self.append_access_log(store, ctx, record_id, LogAction::Archive, false)?;
+        self.records.map_set(store, &record_id, &record, m)?;
+        self.log_access(store, ctx, 1, record_id, LogAction::Archive)?;
+        unary(m, F::OkCons);
         Ok(())
+    }
+
+    /// One step of `archive-records`' fold: `acc` is the result so far. A step
+    /// after a failure only passes the failure on.
+    fn archive_step<S: StoreWrite>(&self, store: &mut S, consent: &impl ConsentView<S>, ctx: &Context, record_id: u128, acc: Outcome<u128>) -> Outcome<u128> {
+        let m = &ctx.meter;
+        m.enter(&[UINT, RESPONSE]);
+        m.apply(F::Match, 0);
+        m.var(0, RESPONSE);
+        let count = match acc {
+            Ok(count) => count,
+            Err(error) => {
+                m.var(1, RESPONSE);
+                return Err(error);
+            }
+        };
+        m.apply(F::Match, 0);
+        m.lookup();
+        m.var(1, UINT);
+        match self.archive_one(store, consent, ctx, record_id) {
+            Ok(()) => {
+                unary(m, F::OkCons);
+                m.apply(F::Add, 2);
+                m.var(2, UINT);
+                Ok(count + 1)
+            }
+            Err(error) => {
+                unary(m, F::ErrCons);
+                m.var(2, UINT);
+                Err(error)
+            }
+        }
     }
 
     // Public functions.
@@ -244,30 +583,97 @@ impl RecordManagement {
         expires_at: Option<u128>,
         audit_required: bool,
     ) -> Printed<bool> {
-        self.ensure_not_paused(store)?;
-        ensure(consent.is_registered(store, patient)?, RecordsError::PatientNotFound)?;
-        ensure(ctx.sender == *patient || self.is_live_admin(store, ctx, patient, &ctx.sender)?, RecordsError::Unauthorized)?;
-        ensure(access_level <= ADMIN, RecordsError::InvalidAccessLevel)?;
+        let m = &ctx.meter;
+        let expiry_size = Shape::optional(expires_at.map(|_| Shape::UINT)).size;
+        m.enter(&[PRINCIPAL, PRINCIPAL, UINT, OPTIONAL_UINT, BOOL]);
+        m.lookup();
+        self.ensure_not_paused(store, m)?;
+        self.ensure_registered(store, consent, m, patient)?;
+        m.apply(F::Asserts, 0);
+        let allowed = self.is_patient_or_live_admin(store, ctx, 0, patient)?;
+        assert_or(m, 0, allowed, RecordsError::Unauthorized)?;
+        m.apply(F::Asserts, 0);
+        compare(m, F::Leq);
+        m.var(0, UINT);
+        m.var(0, UINT);
+        assert_or(m, 0, access_level <= ADMIN, RecordsError::InvalidAccessLevel)?;
+        m.apply(F::Match, 0);
+        m.var(0, expiry_size);
         if let Some(expiry) = expires_at {
-            ensure(expiry > ctx.block_height, RecordsError::InvalidExpiry)?;
+            m.apply(F::Asserts, 0);
+            compare(m, F::Ge);
+            m.var(1, UINT);
+            m.block_height();
+            assert_or(m, 1, expiry > ctx.block_height, RecordsError::InvalidExpiry)?;
         }
-        ensure(provider != patient, RecordsError::InvalidInput)?;
+        m.apply(F::Asserts, 0);
+        unary(m, F::Not);
+        is_eq_principals(m, provider, patient);
+        m.var(0, PRINCIPAL);
+        m.var(0, PRINCIPAL);
+        assert_or(m, 0, provider != patient, RecordsError::InvalidInput)?;
         let key = PatientProvider { patient: patient.clone(), provider: provider.clone() };
         let grant = Grant { access_level, audit_required, expires_at, granted_at: ctx.block_height, granted_by: ctx.sender.clone() };
-        self.provider_access.set(store, &key, &grant)?;
-        let total = self.total_provider_grants.get(store)?;
-        self.total_provider_grants.set(store, &(total + 1))?;
+        m.apply(F::TupleCons, 2);
+        m.var(0, PRINCIPAL);
+        m.var(0, PRINCIPAL);
+        m.apply(F::TupleCons, 5);
+        m.var(0, UINT);
+        m.block_height();
+        m.var(0, expiry_size);
+        m.var(0, BOOL);
+        self.provider_access.map_set(store, &key, &grant, m)?;
+        let total = self.total_provider_grants.var_get(store, m)?;
+        m.apply(F::Add, 2);
+        self.total_provider_grants.var_set(store, &(total + 1), m)?;
         let event = RecordsEvent::ProviderAccessGranted { patient: patient.clone(), provider: provider.clone(), access_level, expires_at };
+        m.apply(F::TupleCons, 5);
+        m.var(0, PRINCIPAL);
+        m.var(0, PRINCIPAL);
+        m.var(0, UINT);
+        m.var(0, expiry_size);
+        print(m, &event);
+        unary(m, F::OkCons);
+        m.charge(F::Begin, 9);
         Ok((true, event))
+    }
+
+    /// `(asserts! (is-some (contract-call? .patient-consent get-patient patient))
+    /// ERR-PATIENT-NOT-FOUND)`.
+    fn ensure_registered<S: StoreRead>(&self, store: &S, consent: &impl ConsentView<S>, m: &Meter, patient: &Principal) -> Outcome<()> {
+        m.apply(F::Asserts, 0);
+        unary(m, F::IsSome);
+        contract_call(m, 0, &[PRINCIPAL]);
+        let registered = consent.is_registered(store, m, patient)?;
+        assert_or(m, 0, registered, RecordsError::PatientNotFound)
     }
 
     /// Works while paused.
     pub fn revoke_provider_access(&self, store: &mut impl StoreWrite, ctx: &Context, patient: &Principal, provider: &Principal) -> Printed<bool> {
+        let m = &ctx.meter;
+        m.enter(&[PRINCIPAL, PRINCIPAL]);
+        m.apply(F::Let, 1);
+        m.apply(F::TupleCons, 2);
+        m.var(1, PRINCIPAL);
+        m.var(1, PRINCIPAL);
         let key = PatientProvider { patient: patient.clone(), provider: provider.clone() };
-        ensure(ctx.sender == *patient || self.is_live_admin(store, ctx, patient, &ctx.sender)?, RecordsError::Unauthorized)?;
-        ensure(self.provider_access.contains(store, &key)?, RecordsError::AccessNotFound)?;
-        self.provider_access.delete(store, &key)?;
-        Ok((true, RecordsEvent::ProviderAccessRevoked { patient: patient.clone(), provider: provider.clone() }))
+        m.apply(F::Asserts, 0);
+        let allowed = self.is_patient_or_live_admin(store, ctx, 1, patient)?;
+        assert_or(m, 1, allowed, RecordsError::Unauthorized)?;
+        m.apply(F::Asserts, 0);
+        unary(m, F::IsSome);
+        m.var(1, PATIENT_PROVIDER);
+        let granted = self.provider_access.map_contains(store, &key, m)?;
+        assert_or(m, 1, granted, RecordsError::AccessNotFound)?;
+        m.var(1, PATIENT_PROVIDER);
+        self.provider_access.map_delete(store, &key, m)?;
+        let event = RecordsEvent::ProviderAccessRevoked { patient: patient.clone(), provider: provider.clone() };
+        m.apply(F::TupleCons, 3);
+        m.var(1, PRINCIPAL);
+        m.var(1, PRINCIPAL);
+        print(m, &event);
+        unary(m, F::OkCons);
+        Ok((true, event))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -284,23 +690,69 @@ impl RecordManagement {
         confidentiality_level: u128,
         signed: &Signed<'_>,
     ) -> Printed<u128> {
-        self.ensure_not_paused(store)?;
-        let Some(kind) = RecordType::from_code(record_type) else {
-            return fail(RecordsError::InvalidRecordType);
-        };
-        ensure(confidentiality_level <= MAX_CONFIDENTIALITY, RecordsError::InvalidInput)?;
-        ensure(consent.is_registered(store, patient)?, RecordsError::PatientNotFound)?;
+        let m = &ctx.meter;
+        let key_id_size = Shape::optional(encryption_key_id.map(|id| Shape::ascii(id.len() as u64))).size;
+        m.enter(&[PRINCIPAL, UINT, TITLE, DATA_HASH, BUFF_32, KEY_ID, UINT, BUFF_65, BUFF_33]);
+        m.lookup();
+        self.ensure_not_paused(store, m)?;
+        m.apply(F::Asserts, 0);
+        compare(m, F::Le);
+        m.var(0, UINT);
+        m.var(0, UINT);
+        assert_or(m, 0, RecordType::from_code(record_type).is_some(), RecordsError::InvalidRecordType)?;
+        m.apply(F::Asserts, 0);
+        compare(m, F::Leq);
+        m.var(0, UINT);
+        m.var(0, UINT);
+        assert_or(m, 0, confidentiality_level <= MAX_CONFIDENTIALITY, RecordsError::InvalidInput)?;
+        self.ensure_registered(store, consent, m, patient)?;
+        m.apply(F::If, 0);
+        is_eq_principals(m, &ctx.sender, patient);
+        m.var(0, PRINCIPAL);
         if ctx.sender != *patient {
-            let data_type = kind.data_type().code();
+            m.lookup();
+            unary(m, F::TryRet);
+            m.lookup();
+            m.var(0, PRINCIPAL);
+            // confidentiality-level, STATUS-ACTIVE, CHECK-WRITE
+            for _ in 0..3 {
+                m.var(0, UINT);
+            }
+            m.lookup();
+            m.var(0, UINT);
+            let data_type = record_data_type(m, record_type);
             self.provider_access_level(store, consent, ctx, patient, &ctx.sender, data_type, confidentiality_level, &ctx.sender, ACTIVE, WRITE)?;
+            m.charge(F::Begin, 2);
         }
-        self.check_new_content(store, content)?;
+        self.check_new_content(store, m, 0, content)?;
         let message =
             CreateMessage { checksum: Buff(content.checksum.to_vec()), data_hash: content.data_hash.to_string(), patient: patient.clone(), record_type };
-        Self::check_signature(crypto, ctx, &message, signed)?;
+        m.apply(F::TupleCons, 4);
+        m.var(0, PRINCIPAL);
+        m.var(0, UINT);
+        m.var(0, ascii(content.data_hash));
+        m.var(0, buff(content.checksum));
+        Self::check_signature(crypto, ctx, 0, &message, signed)?;
 
-        let record_id = self.next_record_id.get(store)?;
-        let index = self.patient_record_count.get(store, patient)?.unwrap_or(0);
+        m.apply(F::Let, 2);
+        let record_id = self.next_record_id.var_get(store, m)?;
+        m.apply(F::DefaultTo, 2);
+        m.var(1, PRINCIPAL);
+        let index = self.patient_record_count.map_get(store, patient, m)?.unwrap_or(0);
+        m.var(1, UINT);
+        m.apply(F::TupleCons, 13);
+        m.var(1, PRINCIPAL);
+        m.var(1, UINT);
+        m.block_height();
+        m.block_height();
+        m.var(1, UINT);
+        m.var(1, ascii(content.title));
+        m.var(1, ascii(content.data_hash));
+        m.var(1, buff(content.checksum));
+        m.var(1, key_id_size);
+        m.var(1, UINT);
+        m.apply(F::Add, 2);
+        m.block_height();
         let record = Record {
             checksum: Buff(content.checksum.to_vec()),
             confidentiality_level,
@@ -310,34 +762,126 @@ impl RecordManagement {
             encryption_key_id: encryption_key_id.map(str::to_string),
             patient: patient.clone(),
             record_type,
-            retention_until: ctx.block_height + self.retention_period.get(store)?,
+            retention_until: ctx.block_height + self.retention_period.var_get(store, m)?,
             status: ACTIVE,
             title: content.title.to_string(),
             updated_at: ctx.block_height,
             version: 1,
         };
-        self.records.set(store, &record_id, &record)?;
-        let version = current_version(&record, ctx);
-        self.record_versions.set(store, &VersionKey { record_id, version: 1 }, &version)?;
-        self.hash_index.set(store, &record.data_hash, &record_id)?;
-        self.patient_records.set(store, &PatientIndex { index, patient: patient.clone() }, &record_id)?;
-        self.patient_record_count.set(store, patient, &(index + 1))?;
-        self.next_record_id.set(store, &(record_id + 1))?;
-        self.append_access_log(store, ctx, record_id, LogAction::Create, false)?;
+        self.records.map_set(store, &record_id, &record, m)?;
+        m.apply(F::TupleCons, 2);
+        m.var(1, UINT);
+        self.write_version(store, m, 1, &VersionKey { record_id, version: 1 }, &current_version(&record, ctx), content)?;
+        m.var(1, ascii(content.data_hash));
+        m.var(1, UINT);
+        self.hash_index.map_set(store, &record.data_hash, &record_id, m)?;
+        m.apply(F::TupleCons, 2);
+        m.var(1, PRINCIPAL);
+        m.var(1, UINT);
+        m.var(1, UINT);
+        self.patient_records.map_set(store, &PatientIndex { index, patient: patient.clone() }, &record_id, m)?;
+        m.var(1, PRINCIPAL);
+        m.apply(F::Add, 2);
+        m.var(1, UINT);
+        self.patient_record_count.map_set(store, patient, &(index + 1), m)?;
+        m.apply(F::Add, 2);
+        m.var(1, UINT);
+        self.next_record_id.var_set(store, &(record_id + 1), m)?;
+        self.log_access(store, ctx, 1, record_id, LogAction::Create)?;
         let event = RecordsEvent::RecordCreated { record_id, patient: patient.clone(), created_by: ctx.sender.clone(), record_type };
+        m.apply(F::TupleCons, 5);
+        m.var(1, UINT);
+        m.var(1, PRINCIPAL);
+        m.var(1, UINT);
+        print(m, &event);
+        unary(m, F::OkCons);
+        m.var(1, UINT);
+        m.charge(F::Begin, 8);
         Ok((record_id, event))
     }
 
+    /// `(map-set record-versions { record-id, version } { title: title, data-hash:
+    /// data-hash, checksum: checksum, updated-by: tx-sender, updated-at:
+    /// block-height })` at `depth`, the key's tuple charged by the caller.
+    fn write_version(
+        &self,
+        store: &mut impl StoreWrite,
+        m: &Meter,
+        depth: u64,
+        key: &VersionKey,
+        version: &RecordVersion,
+        content: &Content<'_>,
+    ) -> Result<(), StateError> {
+        m.apply(F::TupleCons, 5);
+        m.var(depth, ascii(content.title));
+        m.var(depth, ascii(content.data_hash));
+        m.var(depth, buff(content.checksum));
+        m.block_height();
+        self.record_versions.map_set(store, key, version, m)
+    }
+
     pub fn get_record<S: StoreWrite>(&self, store: &mut S, consent: &impl ConsentView<S>, ctx: &Context, record_id: u128) -> Printed<Record> {
-        self.ensure_not_paused(store)?;
-        let level = self.record_access_level(store, consent, ctx, record_id, &ctx.sender, READ)?;
-        let Some(record) = self.records.get(store, &record_id)? else {
+        let m = &ctx.meter;
+        m.enter(&[UINT]);
+        m.lookup();
+        self.ensure_not_paused(store, m)?;
+        m.apply(F::Let, 2);
+        unary(m, F::TryRet);
+        let level = self.caller_access_level(store, consent, ctx, 1, record_id, READ)?;
+        m.apply(F::UnwrapRet, 2);
+        m.var(1, UINT);
+        m.var(1, ERR);
+        let Some(record) = self.records.map_get(store, &record_id, m)? else {
             return fail(RecordsError::RecordNotFound);
         };
         let emergency = level == AccessLevel::Emergency.code();
+        m.lookup();
+        m.var(1, UINT);
+        m.var(1, UINT);
+        is_eq_uints(m);
+        m.var(1, UINT);
+        m.var(1, UINT);
         self.append_access_log(store, ctx, record_id, LogAction::Read, emergency)?;
         let event = RecordsEvent::RecordRead { record_id, accessor: ctx.sender.clone(), access_level: level };
+        m.apply(F::TupleCons, 4);
+        m.var(1, UINT);
+        m.var(1, UINT);
+        print(m, &event);
+        unary(m, F::OkCons);
+        m.var(1, RECORD);
+        m.charge(F::Begin, 2);
         Ok((record, event))
+    }
+
+    /// The first lines of `update-record` and `rollback-record`'s `let`: the
+    /// record, its next version, and the check that it is active.
+    fn active_record(&self, store: &impl StoreRead, m: &Meter, record_id: u128) -> Outcome<Record> {
+        m.apply(F::Let, 2);
+        m.apply(F::UnwrapRet, 2);
+        m.var(1, UINT);
+        m.var(1, ERR);
+        let Some(record) = self.records.map_get(store, &record_id, m)? else {
+            return fail(RecordsError::RecordNotFound);
+        };
+        m.apply(F::Add, 2);
+        m.apply(F::TupleGet, 13);
+        m.var(1, RECORD);
+        m.apply(F::Asserts, 0);
+        is_eq_uints(m);
+        m.apply(F::TupleGet, 13);
+        m.var(1, RECORD);
+        m.var(1, UINT);
+        assert_or(m, 1, record.status == ACTIVE, RecordsError::RecordArchived)?;
+        Ok(record)
+    }
+
+    /// `(asserts! (<= new-version MAX-VERSIONS) ERR-INVALID-VERSION)`.
+    fn ensure_version_left(m: &Meter, new_version: u128) -> Outcome<()> {
+        m.apply(F::Asserts, 0);
+        compare(m, F::Leq);
+        m.var(1, UINT);
+        m.var(1, UINT);
+        assert_or(m, 1, new_version <= MAX_VERSIONS, RecordsError::InvalidVersion)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -351,17 +895,39 @@ impl RecordManagement {
         content: &Content<'_>,
         signed: &Signed<'_>,
     ) -> Printed<u128> {
-        self.ensure_not_paused(store)?;
-        self.record_access_level(store, consent, ctx, record_id, &ctx.sender, WRITE)?;
-        let Some(record) = self.records.get(store, &record_id)? else {
-            return fail(RecordsError::RecordNotFound);
-        };
+        let m = &ctx.meter;
+        m.enter(&[UINT, TITLE, DATA_HASH, BUFF_32, BUFF_65, BUFF_33]);
+        m.lookup();
+        self.ensure_not_paused(store, m)?;
+        unary(m, F::TryRet);
+        self.caller_access_level(store, consent, ctx, 0, record_id, WRITE)?;
+        let record = self.active_record(store, m, record_id)?;
         let new_version = record.version + 1;
-        ensure(record.status == ACTIVE, RecordsError::RecordArchived)?;
-        self.check_new_content(store, content)?;
-        ensure(new_version <= MAX_VERSIONS, RecordsError::InvalidVersion)?;
+        self.check_new_content(store, m, 1, content)?;
+        Self::ensure_version_left(m, new_version)?;
         let message = UpdateMessage { checksum: Buff(content.checksum.to_vec()), data_hash: content.data_hash.to_string(), record_id, version: new_version };
-        Self::check_signature(crypto, ctx, &message, signed)?;
+        m.apply(F::TupleCons, 4);
+        m.var(1, UINT);
+        m.var(1, UINT);
+        m.var(1, ascii(content.data_hash));
+        m.var(1, buff(content.checksum));
+        Self::check_signature(crypto, ctx, 1, &message, signed)?;
+        let update = ser::tuple(&[
+            ("title", ser::bytes(content.title.len() as u64)),
+            ("data-hash", ser::bytes(content.data_hash.len() as u64)),
+            ("checksum", ser::bytes(content.checksum.len() as u64)),
+            ("version", ser::UINT),
+            ("updated-at", ser::UINT),
+        ]);
+        m.var(1, UINT);
+        m.apply(F::TupleMerge, len_of(&record) + update);
+        m.var(1, RECORD);
+        m.apply(F::TupleCons, 5);
+        m.var(1, ascii(content.title));
+        m.var(1, ascii(content.data_hash));
+        m.var(1, buff(content.checksum));
+        m.var(1, UINT);
+        m.block_height();
         let record = Record {
             title: content.title.to_string(),
             data_hash: content.data_hash.to_string(),
@@ -370,29 +936,76 @@ impl RecordManagement {
             updated_at: ctx.block_height,
             ..record
         };
-        self.records.set(store, &record_id, &record)?;
-        let version = current_version(&record, ctx);
-        self.record_versions.set(store, &VersionKey { record_id, version: new_version }, &version)?;
-        self.hash_index.set(store, &record.data_hash, &record_id)?;
-        self.append_access_log(store, ctx, record_id, LogAction::Update, false)?;
+        self.records.map_set(store, &record_id, &record, m)?;
+        m.apply(F::TupleCons, 2);
+        m.var(1, UINT);
+        m.var(1, UINT);
+        self.write_version(store, m, 1, &VersionKey { record_id, version: new_version }, &current_version(&record, ctx), content)?;
+        m.var(1, ascii(content.data_hash));
+        m.var(1, UINT);
+        self.hash_index.map_set(store, &record.data_hash, &record_id, m)?;
+        self.log_access(store, ctx, 1, record_id, LogAction::Update)?;
         let event = RecordsEvent::RecordUpdated { record_id, version: new_version, updated_by: ctx.sender.clone() };
+        m.apply(F::TupleCons, 4);
+        m.var(1, UINT);
+        m.var(1, UINT);
+        print(m, &event);
+        unary(m, F::OkCons);
+        m.var(1, UINT);
+        m.charge(F::Begin, 3);
         Ok((new_version, event))
     }
 
     pub fn rollback_record<S: StoreWrite>(&self, store: &mut S, consent: &impl ConsentView<S>, ctx: &Context, record_id: u128, version: u128) -> Printed<u128> {
-        self.ensure_not_paused(store)?;
-        let level = self.record_access_level(store, consent, ctx, record_id, &ctx.sender, WRITE)?;
-        ensure(level == ADMIN, RecordsError::Unauthorized)?;
-        let Some(record) = self.records.get(store, &record_id)? else {
-            return fail(RecordsError::RecordNotFound);
-        };
+        let m = &ctx.meter;
+        m.enter(&[UINT, UINT]);
+        m.lookup();
+        self.ensure_not_paused(store, m)?;
+        m.apply(F::Asserts, 0);
+        m.lookup();
+        unary(m, F::TryRet);
+        let level = self.caller_access_level(store, consent, ctx, 0, record_id, WRITE)?;
+        // `is-eq` is charged once its arguments are evaluated: a failed `try!` skips it.
+        m.charge(F::Eq, 2 * ser::UINT);
+        m.var(0, UINT);
+        assert_or(m, 0, level == ADMIN, RecordsError::Unauthorized)?;
+        let record = self.active_record(store, m, record_id)?;
         let new_version = record.version + 1;
-        ensure(record.status == ACTIVE, RecordsError::RecordArchived)?;
-        ensure(version >= 1 && version < record.version, RecordsError::InvalidVersion)?;
-        ensure(new_version <= MAX_VERSIONS, RecordsError::InvalidVersion)?;
-        let Some(old) = self.record_versions.get(store, &VersionKey { record_id, version })? else {
+        m.apply(F::Asserts, 0);
+        m.apply(F::And, 2);
+        compare(m, F::Geq);
+        m.var(1, UINT);
+        if version >= 1 {
+            compare(m, F::Le);
+            m.var(1, UINT);
+            m.apply(F::TupleGet, 13);
+            m.var(1, RECORD);
+        }
+        assert_or(m, 1, version >= 1 && version < record.version, RecordsError::InvalidVersion)?;
+        Self::ensure_version_left(m, new_version)?;
+        m.apply(F::Let, 1);
+        m.apply(F::UnwrapRet, 2);
+        m.apply(F::TupleCons, 2);
+        m.var(2, UINT);
+        m.var(2, UINT);
+        m.var(2, ERR);
+        let Some(old) = self.record_versions.map_get(store, &VersionKey { record_id, version }, m)? else {
             return fail(RecordsError::InvalidVersion);
         };
+        let update = ser::tuple(&[
+            ("title", len_of(&old.title)),
+            ("data-hash", len_of(&old.data_hash)),
+            ("checksum", len_of(&old.checksum)),
+            ("version", ser::UINT),
+            ("updated-at", ser::UINT),
+        ]);
+        m.var(2, UINT);
+        m.apply(F::TupleMerge, len_of(&record) + update);
+        m.var(2, RECORD);
+        m.apply(F::TupleCons, 5);
+        get_old_content(m);
+        m.var(2, UINT);
+        m.block_height();
         let record = Record {
             title: old.title.clone(),
             data_hash: old.data_hash.clone(),
@@ -401,68 +1014,199 @@ impl RecordManagement {
             updated_at: ctx.block_height,
             ..record
         };
-        self.records.set(store, &record_id, &record)?;
+        self.records.map_set(store, &record_id, &record, m)?;
+        m.apply(F::TupleCons, 2);
+        m.var(2, UINT);
+        m.var(2, UINT);
+        m.apply(F::TupleCons, 5);
+        get_old_content(m);
+        m.block_height();
         let restored = RecordVersion { updated_at: ctx.block_height, updated_by: ctx.sender.clone(), ..old };
-        self.record_versions.set(store, &VersionKey { record_id, version: new_version }, &restored)?;
-        self.append_access_log(store, ctx, record_id, LogAction::Rollback, false)?;
+        self.record_versions.map_set(store, &VersionKey { record_id, version: new_version }, &restored, m)?;
+        self.log_access(store, ctx, 2, record_id, LogAction::Rollback)?;
         let event = RecordsEvent::RecordRolledBack { record_id, version: new_version, restored_version: version };
+        m.apply(F::TupleCons, 4);
+        for _ in 0..3 {
+            m.var(2, UINT);
+        }
+        print(m, &event);
+        unary(m, F::OkCons);
+        m.var(2, UINT);
+        m.charge(F::Begin, 3);
         Ok((new_version, event))
     }
 
     pub fn archive_record<S: StoreWrite>(&self, store: &mut S, consent: &impl ConsentView<S>, ctx: &Context, record_id: u128) -> Printed<bool> {
-        self.ensure_not_paused(store)?;
+        let m = &ctx.meter;
+        m.enter(&[UINT]);
+        m.lookup();
+        self.ensure_not_paused(store, m)?;
+        unary(m, F::TryRet);
+        m.lookup();
+        m.var(0, UINT);
         self.archive_one(store, consent, ctx, record_id)?;
-        Ok((true, RecordsEvent::RecordArchived { record_id, archived_by: ctx.sender.clone() }))
+        let event = RecordsEvent::RecordArchived { record_id, archived_by: ctx.sender.clone() };
+        m.apply(F::TupleCons, 3);
+        m.var(0, UINT);
+        print(m, &event);
+        unary(m, F::OkCons);
+        m.charge(F::Begin, 4);
+        Ok((true, event))
     }
 
     /// All or nothing: the first record that cannot be archived fails the call.
     pub fn archive_records<S: StoreWrite>(&self, store: &mut S, consent: &impl ConsentView<S>, ctx: &Context, record_ids: &[u128]) -> Printed<u128> {
-        self.ensure_not_paused(store)?;
-        ensure(!record_ids.is_empty(), RecordsError::InvalidInput)?;
+        let m = &ctx.meter;
+        let list = Shape::list(Shape::UINT, record_ids.len() as u64).size;
+        m.enter(&[RECORD_IDS]);
+        m.lookup();
+        self.ensure_not_paused(store, m)?;
+        m.apply(F::Asserts, 0);
+        compare(m, F::Ge);
+        unary(m, F::Len);
+        m.var(0, list);
+        assert_or(m, 0, !record_ids.is_empty(), RecordsError::InvalidInput)?;
+        m.apply(F::Let, 1);
+        unary(m, F::TryRet);
+        m.apply(F::Fold, 0);
+        m.lookup();
+        m.var(1, list);
+        unary(m, F::OkCons);
+        let mut acc = Ok(0);
         for &record_id in record_ids {
-            self.archive_one(store, consent, ctx, record_id)?;
+            acc = self.archive_step(store, consent, ctx, record_id, acc);
+            if let Err(CallError::State(error)) = acc {
+                return Err(CallError::State(error));
+            }
         }
+        let count = acc?;
         let event = RecordsEvent::RecordsArchived { record_ids: record_ids.to_vec(), archived_by: ctx.sender.clone() };
-        Ok((record_ids.len() as u128, event))
+        m.apply(F::TupleCons, 3);
+        m.var(1, list);
+        print(m, &event);
+        unary(m, F::OkCons);
+        m.var(1, UINT);
+        m.charge(F::Begin, 3);
+        Ok((count, event))
     }
 
     pub fn purge_record(&self, store: &mut impl StoreWrite, ctx: &Context, record_id: u128) -> Printed<bool> {
-        self.ensure_not_paused(store)?;
-        let Some(record) = self.records.get(store, &record_id)? else {
+        let m = &ctx.meter;
+        m.enter(&[UINT]);
+        m.lookup();
+        self.ensure_not_paused(store, m)?;
+        m.apply(F::Let, 1);
+        m.apply(F::UnwrapRet, 2);
+        m.var(1, UINT);
+        m.var(1, ERR);
+        let Some(record) = self.records.map_get(store, &record_id, m)? else {
             return fail(RecordsError::RecordNotFound);
         };
-        ensure(ctx.sender == record.patient || self.is_owner(store, ctx)?, RecordsError::Unauthorized)?;
-        ensure(ctx.block_height >= record.retention_until, RecordsError::RetentionPeriod)?;
+        m.apply(F::Asserts, 0);
+        m.apply(F::Or, 2);
+        is_eq_principals(m, &ctx.sender, &record.patient);
+        m.apply(F::TupleGet, 13);
+        m.var(1, RECORD);
+        let allowed = ctx.sender == record.patient || self.is_owner(store, ctx)?;
+        assert_or(m, 1, allowed, RecordsError::Unauthorized)?;
+        m.apply(F::Asserts, 0);
+        compare(m, F::Geq);
+        m.block_height();
+        m.apply(F::TupleGet, 13);
+        m.var(1, RECORD);
+        assert_or(m, 1, ctx.block_height >= record.retention_until, RecordsError::RetentionPeriod)?;
+        m.apply(F::Fold, 0);
+        m.lookup();
+        unary(m, F::Unwrap);
+        m.apply(F::Slice, record.version as u64 * UINT);
+        m.var(1, VERSION_NUMBERS);
+        m.apply(F::TupleGet, 13);
+        m.var(1, RECORD);
+        m.var(1, UINT);
         for version in 1..=record.version {
-            self.record_versions.delete(store, &VersionKey { record_id, version })?;
+            m.enter(&[UINT, UINT]);
+            m.apply(F::Begin, 2);
+            m.apply(F::TupleCons, 2);
+            m.var(0, UINT);
+            m.var(0, UINT);
+            self.record_versions.map_delete(store, &VersionKey { record_id, version }, m)?;
+            m.var(0, UINT);
         }
-        self.records.delete(store, &record_id)?;
-        self.append_access_log(store, ctx, record_id, LogAction::Purge, false)?;
-        Ok((true, RecordsEvent::RecordPurged { record_id, purged_by: ctx.sender.clone() }))
+        m.var(1, UINT);
+        self.records.map_delete(store, &record_id, m)?;
+        self.log_access(store, ctx, 1, record_id, LogAction::Purge)?;
+        let event = RecordsEvent::RecordPurged { record_id, purged_by: ctx.sender.clone() };
+        m.apply(F::TupleCons, 3);
+        m.var(1, UINT);
+        print(m, &event);
+        unary(m, F::OkCons);
+        m.charge(F::Begin, 2);
+        Ok((true, event))
     }
 
     // Owner functions: not subject to pause.
 
     pub fn set_paused(&self, store: &mut impl StoreWrite, ctx: &Context, paused: bool) -> Printed<bool> {
-        ensure(self.is_owner(store, ctx)?, RecordsError::Unauthorized)?;
-        self.paused.set(store, &paused)?;
-        Ok((true, RecordsEvent::PausedSet { paused }))
+        let m = &ctx.meter;
+        m.enter(&[BOOL]);
+        m.lookup();
+        self.ensure_owner(store, ctx)?;
+        m.var(0, BOOL);
+        self.paused.var_set(store, &paused, m)?;
+        let event = RecordsEvent::PausedSet { paused };
+        m.apply(F::TupleCons, 2);
+        m.var(0, BOOL);
+        print(m, &event);
+        unary(m, F::OkCons);
+        m.charge(F::Begin, 4);
+        Ok((true, event))
     }
 
     pub fn set_retention_period(&self, store: &mut impl StoreWrite, ctx: &Context, blocks: u128) -> Printed<bool> {
-        ensure(self.is_owner(store, ctx)?, RecordsError::Unauthorized)?;
-        ensure((MIN_RETENTION_PERIOD..=MAX_RETENTION_PERIOD).contains(&blocks), RecordsError::InvalidInput)?;
-        self.retention_period.set(store, &blocks)?;
-        Ok((true, RecordsEvent::RetentionPeriodSet { blocks }))
+        let m = &ctx.meter;
+        m.enter(&[UINT]);
+        m.lookup();
+        self.ensure_owner(store, ctx)?;
+        m.apply(F::Asserts, 0);
+        m.apply(F::And, 2);
+        compare(m, F::Geq);
+        m.var(0, UINT);
+        m.var(0, UINT);
+        if blocks >= MIN_RETENTION_PERIOD {
+            compare(m, F::Leq);
+            m.var(0, UINT);
+            m.var(0, UINT);
+        }
+        assert_or(m, 0, (MIN_RETENTION_PERIOD..=MAX_RETENTION_PERIOD).contains(&blocks), RecordsError::InvalidInput)?;
+        m.var(0, UINT);
+        self.retention_period.var_set(store, &blocks, m)?;
+        let event = RecordsEvent::RetentionPeriodSet { blocks };
+        m.apply(F::TupleCons, 2);
+        m.var(0, UINT);
+        print(m, &event);
+        unary(m, F::OkCons);
+        m.charge(F::Begin, 5);
+        Ok((true, event))
     }
 
     pub fn transfer_ownership(&self, store: &mut impl StoreWrite, ctx: &Context, new_owner: &Principal) -> Printed<bool> {
-        ensure(self.is_owner(store, ctx)?, RecordsError::Unauthorized)?;
-        self.contract_owner.set(store, new_owner)?;
-        Ok((true, RecordsEvent::OwnershipTransferred { new_owner: new_owner.clone() }))
+        let m = &ctx.meter;
+        m.enter(&[PRINCIPAL]);
+        m.lookup();
+        self.ensure_owner(store, ctx)?;
+        m.var(0, PRINCIPAL);
+        self.contract_owner.var_set(store, new_owner, m)?;
+        let event = RecordsEvent::OwnershipTransferred { new_owner: new_owner.clone() };
+        m.apply(F::TupleCons, 2);
+        m.var(0, PRINCIPAL);
+        print(m, &event);
+        unary(m, F::OkCons);
+        m.charge(F::Begin, 4);
+        Ok((true, event))
     }
 
-    // Read-only functions.
+    // Read-only functions. Each charges its entry to the meter; the caller charges
+    // the load of the contract.
 
     /// The permission check: the level the access is granted under, or why not.
     pub fn check_access<S: StoreRead>(
@@ -474,60 +1218,185 @@ impl RecordManagement {
         accessor: &Principal,
         action: u128,
     ) -> Outcome<u128> {
+        let m = &ctx.meter;
+        m.enter(&[UINT, PRINCIPAL, UINT]);
+        m.lookup();
+        m.var(0, UINT);
+        m.var(0, PRINCIPAL);
+        m.var(0, UINT);
         self.record_access_level(store, consent, ctx, record_id, accessor, action)
     }
 
-    pub fn get_record_info(&self, store: &impl StoreRead, record_id: u128) -> Result<Option<Record>, StateError> {
-        self.records.get(store, &record_id)
+    pub fn get_record_info(&self, store: &impl StoreRead, m: &Meter, record_id: u128) -> Result<Option<Record>, StateError> {
+        m.enter(&[UINT]);
+        m.var(0, UINT);
+        self.records.map_get(store, &record_id, m)
     }
 
-    pub fn get_record_version(&self, store: &impl StoreRead, record_id: u128, version: u128) -> Result<Option<RecordVersion>, StateError> {
-        self.record_versions.get(store, &VersionKey { record_id, version })
+    pub fn get_record_version(&self, store: &impl StoreRead, m: &Meter, record_id: u128, version: u128) -> Result<Option<RecordVersion>, StateError> {
+        m.enter(&[UINT, UINT]);
+        m.apply(F::TupleCons, 2);
+        m.var(0, UINT);
+        m.var(0, UINT);
+        self.record_versions.map_get(store, &VersionKey { record_id, version }, m)
     }
 
-    pub fn get_provider_access(&self, store: &impl StoreRead, patient: &Principal, provider: &Principal) -> Result<Option<Grant>, StateError> {
-        self.provider_access.get(store, &PatientProvider { patient: patient.clone(), provider: provider.clone() })
+    pub fn get_provider_access(&self, store: &impl StoreRead, m: &Meter, patient: &Principal, provider: &Principal) -> Result<Option<Grant>, StateError> {
+        m.enter(&[PRINCIPAL, PRINCIPAL]);
+        m.apply(F::TupleCons, 2);
+        m.var(0, PRINCIPAL);
+        m.var(0, PRINCIPAL);
+        self.provider_access.map_get(store, &PatientProvider { patient: patient.clone(), provider: provider.clone() }, m)
     }
 
-    pub fn get_access_log_entry(&self, store: &impl StoreRead, log_id: u128) -> Result<Option<LogEntry>, StateError> {
-        self.access_log.get(store, &log_id)
+    pub fn get_access_log_entry(&self, store: &impl StoreRead, m: &Meter, log_id: u128) -> Result<Option<LogEntry>, StateError> {
+        m.enter(&[UINT]);
+        m.var(0, UINT);
+        self.access_log.map_get(store, &log_id, m)
     }
 
-    pub fn get_record_access_count(&self, store: &impl StoreRead, record_id: u128) -> Result<u128, StateError> {
-        Ok(self.record_access_count.get(store, &record_id)?.unwrap_or(0))
+    pub fn get_record_access_count(&self, store: &impl StoreRead, m: &Meter, record_id: u128) -> Result<u128, StateError> {
+        m.enter(&[UINT]);
+        m.apply(F::DefaultTo, 2);
+        m.var(0, UINT);
+        Ok(self.record_access_count.map_get(store, &record_id, m)?.unwrap_or(0))
     }
 
-    pub fn get_record_count(&self, store: &impl StoreRead, patient: &Principal) -> Result<u128, StateError> {
-        Ok(self.patient_record_count.get(store, patient)?.unwrap_or(0))
+    pub fn get_record_count(&self, store: &impl StoreRead, m: &Meter, patient: &Principal) -> Result<u128, StateError> {
+        m.enter(&[PRINCIPAL]);
+        m.apply(F::DefaultTo, 2);
+        m.var(0, PRINCIPAL);
+        Ok(self.patient_record_count.map_get(store, patient, m)?.unwrap_or(0))
     }
 
-    pub fn get_patient_record_id(&self, store: &impl StoreRead, patient: &Principal, index: u128) -> Result<Option<u128>, StateError> {
-        self.patient_records.get(store, &PatientIndex { index, patient: patient.clone() })
+    pub fn get_patient_record_id(&self, store: &impl StoreRead, m: &Meter, patient: &Principal, index: u128) -> Result<Option<u128>, StateError> {
+        m.enter(&[PRINCIPAL, UINT]);
+        m.apply(F::TupleCons, 2);
+        m.var(0, PRINCIPAL);
+        m.var(0, UINT);
+        self.patient_records.map_get(store, &PatientIndex { index, patient: patient.clone() }, m)
     }
 
-    pub fn verify_checksum(&self, store: &impl StoreRead, record_id: u128, checksum: &[u8]) -> Result<bool, StateError> {
-        Ok(self.records.get(store, &record_id)?.is_some_and(|record| record.checksum.0 == checksum))
+    pub fn verify_checksum(&self, store: &impl StoreRead, m: &Meter, record_id: u128, checksum: &[u8]) -> Result<bool, StateError> {
+        m.enter(&[UINT, BUFF_32]);
+        m.apply(F::Match, 0);
+        m.var(0, UINT);
+        let Some(record) = self.records.map_get(store, &record_id, m)? else {
+            return Ok(false);
+        };
+        m.apply(F::Eq, len_of(&record.checksum) + ser::bytes(checksum.len() as u64));
+        m.apply(F::TupleGet, 13);
+        m.var(1, RECORD);
+        m.var(1, buff(checksum));
+        Ok(record.checksum.0 == checksum)
     }
 
-    pub fn get_retention_period(&self, store: &impl StoreRead) -> Result<u128, StateError> {
-        self.retention_period.get(store)
+    pub fn get_retention_period(&self, store: &impl StoreRead, m: &Meter) -> Result<u128, StateError> {
+        m.enter(&[]);
+        self.retention_period.var_get(store, m)
     }
 
-    pub fn is_paused(&self, store: &impl StoreRead) -> Result<bool, StateError> {
-        self.paused.get(store)
+    pub fn is_paused(&self, store: &impl StoreRead, m: &Meter) -> Result<bool, StateError> {
+        m.enter(&[]);
+        self.paused.var_get(store, m)
     }
 
-    pub fn get_contract_owner(&self, store: &impl StoreRead) -> Result<Principal, StateError> {
-        self.contract_owner.get(store)
+    pub fn get_contract_owner(&self, store: &impl StoreRead, m: &Meter) -> Result<Principal, StateError> {
+        m.enter(&[]);
+        self.contract_owner.var_get(store, m)
     }
 
-    pub fn get_stats(&self, store: &impl StoreRead) -> Result<Stats, StateError> {
-        Ok(Stats {
-            total_access_log_entries: self.next_log_id.get(store)? - 1,
-            total_provider_grants: self.total_provider_grants.get(store)?,
-            total_records: self.next_record_id.get(store)? - 1,
-        })
+    pub fn get_stats(&self, store: &impl StoreRead, m: &Meter) -> Result<Stats, StateError> {
+        m.enter(&[]);
+        m.apply(F::TupleCons, 3);
+        m.apply(F::Sub, 2);
+        let total_records = self.next_record_id.var_get(store, m)? - 1;
+        m.apply(F::Sub, 2);
+        let total_access_log_entries = self.next_log_id.var_get(store, m)? - 1;
+        Ok(Stats { total_access_log_entries, total_provider_grants: self.total_provider_grants.var_get(store, m)?, total_records })
     }
+}
+
+/// `(contract-call? .patient-consent fn args…)`'s own charges, its arguments of
+/// sizes `args` named at `depth`; the callee charges its load and entry.
+fn contract_call(m: &Meter, depth: u64, args: &[u64]) {
+    m.apply(F::ContractCall, 0);
+    for size in args {
+        m.var(depth, *size);
+    }
+}
+
+/// `(get title old)`, `(get data-hash old)`, `(get checksum old)` in a rollback.
+fn get_old_content(m: &Meter) {
+    for _ in 0..3 {
+        m.apply(F::TupleGet, 5);
+        m.var(2, VERSION);
+    }
+}
+
+/// `(record-data-type record-type)`'s entry and body: the consent data type a
+/// record type needs (u0 past the table). The caller charges the lookup and the
+/// argument.
+fn record_data_type(m: &Meter, record_type: u128) -> u128 {
+    m.enter(&[UINT]);
+    m.apply(F::DefaultTo, 2);
+    m.apply(F::ElementAt, 2);
+    m.var(0, RECORD_DATA_TYPES);
+    m.var(0, UINT);
+    RecordType::from_code(record_type).map_or(0, |kind| kind.data_type().code())
+}
+
+/// `(is-emergency-covered data-type)`, its argument named at `depth`.
+fn is_emergency_covered(m: &Meter, depth: u64, data_type: u128) -> bool {
+    m.lookup();
+    m.var(depth, UINT);
+    m.enter(&[UINT]);
+    m.apply(F::Or, 2);
+    compare(m, F::Leq);
+    m.var(0, UINT);
+    if data_type <= 3 {
+        return true;
+    }
+    is_eq_uints(m);
+    m.var(0, UINT);
+    data_type == 7
+}
+
+/// `(is-valid-data-hash data-hash)` in `check-new-content`: lower-case hex
+/// digits, exactly 64 of them, checked by folding `is-hex-digit` over the string.
+fn is_valid_data_hash(m: &Meter, data_hash: &str) -> bool {
+    m.lookup();
+    m.var(0, ascii(data_hash));
+    m.enter(&[DATA_HASH]);
+    m.apply(F::And, 2);
+    is_eq_uints(m);
+    unary(m, F::Len);
+    m.var(0, ascii(data_hash));
+    if data_hash.len() != 64 {
+        return false;
+    }
+    m.apply(F::Fold, 0);
+    m.lookup();
+    m.var(0, ascii(data_hash));
+    let mut valid = true;
+    for byte in data_hash.bytes() {
+        m.enter(&[CHARACTER, BOOL]);
+        m.apply(F::And, 2);
+        m.var(0, BOOL);
+        if valid {
+            unary(m, F::IsSome);
+            m.apply(F::IndexOf, ser::bytes(16) + ser::bytes(1));
+            m.var(0, HEX_DIGITS);
+            m.var(0, Shape::ascii(1).size);
+            valid = matches!(byte, b'0'..=b'9' | b'a'..=b'f');
+        }
+    }
+    valid
+}
+
+/// `(print event)`: charged by the printed tuple's size.
+fn print(m: &Meter, event: &RecordsEvent) {
+    m.apply(F::Print, event_size(event));
 }
 
 /// The `record-versions` entry for a record's current content, written by `ctx`.
@@ -539,9 +1408,4 @@ fn current_version(record: &Record, ctx: &Context) -> RecordVersion {
         updated_at: ctx.block_height,
         updated_by: ctx.sender.clone(),
     }
-}
-
-/// `record-data-type`: the consent data type a stored record's type needs.
-fn record_data_type(record_type: u128) -> u128 {
-    RecordType::from_code(record_type).map_or(0, |kind| kind.data_type().code())
 }

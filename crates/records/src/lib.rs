@@ -11,10 +11,12 @@
 
 pub mod codes;
 mod contract;
+mod costs;
 mod events;
 pub mod state;
 mod view;
 
 pub use contract::{Content, RecordManagement, Signed};
+pub use costs::{CONSTANTS_SIZE, CONTRACT_SIZE};
 pub use events::RecordsEvent;
 pub use view::{ConsentView, Crypto};

@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 
 use clarimed_consent::{CallError, Context, Principal};
+use clarimed_costs::Meter;
 use clarimed_records::codes::{AccessLevel, RecordsError};
 use clarimed_records::{ConsentView, Content, Crypto, RecordManagement, Signed};
 use clarimed_storage::clarity::{ContractId, StateError};
@@ -29,13 +30,13 @@ struct FakeConsent {
 }
 
 impl ConsentView<Store> for FakeConsent {
-    fn is_registered(&self, _: &Store, patient: &Principal) -> Result<bool, StateError> {
+    fn is_registered(&self, _: &Store, _: &Meter, patient: &Principal) -> Result<bool, StateError> {
         Ok(*patient == who(PATIENT))
     }
-    fn has_consent(&self, _: &Store, _: u128, _: &Principal, provider: &Principal, data_type: u128) -> Result<bool, StateError> {
+    fn has_consent(&self, _: &Store, _: &Meter, _: u128, _: &Principal, provider: &Principal, data_type: u128) -> Result<bool, StateError> {
         Ok(self.consents.borrow().contains(&(provider.clone(), data_type)))
     }
-    fn has_emergency_access(&self, _: &Store, _: u128, _: &Principal, provider: &Principal) -> Result<bool, StateError> {
+    fn has_emergency_access(&self, _: &Store, _: &Meter, _: u128, _: &Principal, provider: &Principal) -> Result<bool, StateError> {
         Ok(self.emergencies.borrow().contains(provider))
     }
 }
@@ -155,9 +156,9 @@ fn every_successful_get_record_adds_one_access_log_entry() {
     let ctx = Context::new(who(PATIENT), 5);
     for expected in 2..5 {
         f.contract.get_record(&mut f.store, &f.consent, &ctx, 1).unwrap();
-        assert_eq!(f.contract.get_record_access_count(&f.store, 1).unwrap(), expected);
+        assert_eq!(f.contract.get_record_access_count(&f.store, &Meter::new(), 1).unwrap(), expected);
     }
-    let entry = f.contract.get_access_log_entry(&f.store, 4).unwrap().unwrap();
+    let entry = f.contract.get_access_log_entry(&f.store, &Meter::new(), 4).unwrap().unwrap();
     assert_eq!((entry.action, entry.block, entry.emergency), (0, 5, false));
 }
 

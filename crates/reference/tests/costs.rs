@@ -48,3 +48,10 @@ fn a_read_only_call_over_the_read_only_limit_is_refused() {
     vm.set_read_only_limit(READ_ONLY_CALL_LIMIT).unwrap();
     assert!(vm.read_only(&patient.principal().into(), CONSENT_CONTRACT, "is-paused", &[]).is_ok());
 }
+
+#[test]
+fn the_native_modules_know_their_contracts_sizes() {
+    let (mut vm, _) = vm();
+    assert_eq!(vm.contract_size(CONSENT_CONTRACT).unwrap(), clarimed_consent::CONTRACT_SIZE);
+    assert_eq!(vm.contract_size(clarimed_reference::RECORDS_CONTRACT).unwrap(), clarimed_records::CONTRACT_SIZE);
+}
