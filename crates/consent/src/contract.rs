@@ -295,13 +295,9 @@ impl PatientConsent {
         acc: Outcome<u128>,
     ) -> Outcome<u128> {
         let m = &ctx.meter;
-        let acc_size = Shape::tuple(&[
-            ("provider", Shape::PRINCIPAL),
-            ("expires-at", Shape::optional(expires_at.map(|_| Shape::UINT))),
-            ("purpose", Shape::ascii(purpose.len() as u64)),
-            ("result", Shape::response(Shape::UINT)),
-        ])
-        .size;
+        // Clarity 2 casts a tuple argument to its parameter's declared type, so the
+        // accumulator's size is the declared one whatever its purpose holds.
+        let acc_size = BATCH_ACCUMULATOR;
         m.enter(&[UINT, BATCH_ACCUMULATOR]);
         m.apply(F::Match, 0);
         m.apply(F::TupleGet, 4);
