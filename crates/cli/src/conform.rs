@@ -72,8 +72,13 @@ fn print_summary(options: &Options, stats: &Stats, seconds: f64) {
     println!("  {:<34} {:>12.0}", "operations per second", stats.steps as f64 / seconds.max(f64::EPSILON));
     println!("  {:<34} {:>12}", "full state comparisons", stats.state_checks);
     println!("  {:<34} {:>12}", "read-only answers compared", stats.read_only_checks);
-    println!("\ncalls per function");
+    println!("  {:<34} {:>12}", "read-only costs compared", stats.read_only_costs.values().sum::<u64>());
+    println!("\npublic calls per function (result, events and cost compared)");
     for (function, calls) in &stats.calls {
+        println!("  {function:<54} {calls:>8}");
+    }
+    println!("\nread-only calls whose cost was compared");
+    for (function, calls) in &stats.read_only_costs {
         println!("  {function:<54} {calls:>8}");
     }
     println!("\nerror codes returned");
@@ -88,5 +93,9 @@ fn print_summary(options: &Options, stats: &Stats, seconds: f64) {
     }
     let missing = stats.functions_not_called();
     let unreturned = names.keys().filter(|code| !stats.errors.contains_key(code)).count();
-    println!("\npublic functions never called: {}, error codes never returned: {unreturned}", missing.len());
+    println!(
+        "\npublic functions never called: {}, error codes never returned: {unreturned}, read-only functions whose cost was never compared: {}",
+        missing.len(),
+        stats.read_only_costs_not_compared().len()
+    );
 }

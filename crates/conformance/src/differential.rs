@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use clarimed_engine::table::{find, functions, Access, Contract, CONSENT_CONTRACT, RECORDS_CONTRACT};
 use clarimed_engine::to_literal;
-use clarimed_engine::{Engine, MemoryStore};
+use clarimed_engine::{principal_to_native, Engine, MemoryStore};
 use clarimed_reference::values::{principal, uint};
 use clarimed_reference::{CallResult, ExecutionCost, PrincipalData, ReferenceVm, Value};
 
@@ -45,12 +45,26 @@ pub struct Stats {
     pub errors: BTreeMap<u128, u64>,
     pub state_checks: u64,
     pub read_only_checks: u64,
+    /// `contract.function` to how many read-only calls' costs were compared (each
+    /// public call's cost is compared with its result).
+    pub read_only_costs: BTreeMap<String, u64>,
 }
 
 /// Read-only calls of one contract: function and arguments.
 type Queries = Vec<(&'static str, Vec<Value>)>;
 
 impl Stats {
+    /// Read-only functions of both contracts whose cost was never compared.
+    pub fn read_only_costs_not_compared(&self) -> Vec<String> {
+        Contract::ALL
+            .into_iter()
+            .flat_map(functions)
+            .filter(|f| f.access == Access::ReadOnly)
+            .map(|f| format!("{}.{}", f.contract.name(), f.name))
+            .filter(|name| !self.read_only_costs.contains_key(name))
+            .collect()
+    }
+
     /// Public functions of both contracts no call reached.
     pub fn functions_not_called(&self) -> Vec<String> {
         Contract::ALL
@@ -231,6 +245,7 @@ impl Differential {
             return Err(self.diverged(state_difference(&vm_state, &native_state)));
         }
         for (contract, queries) in self.read_only_queries(call) {
+            self.compare_read_only_costs(contract, &queries, stats)?;
             stats.read_only_checks += queries.len() as u64;
             let expression = format!(
                 "{{ {} }}",
@@ -264,6 +279,33 @@ impl Differential {
                     )));
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// The cost of one call of each read-only function among `queries`, run alone
+    /// on each engine as a node's `call-read` runs it (the VM charges slowly, so
+    /// the calls compared rotate through the queries from check to check).
+    fn compare_read_only_costs(&mut self, contract: &str, queries: &Queries, stats: &mut Stats) -> Result<(), Divergence> {
+        let mut by_function: BTreeMap<&str, Vec<&Vec<Value>>> = BTreeMap::new();
+        for (function, args) in queries {
+            by_function.entry(function).or_default().push(args);
+        }
+        let owner = self.pool.principal(0);
+        for (function, calls) in by_function {
+            let args = calls[self.steps_taken % calls.len()];
+            let on_vm =
+                self.reference.read_only(&owner, contract, function, args).map_err(|e| self.diverged(format!("the VM's {contract}.{function} failed: {e}")))?;
+            let on_native = self.native.read(&principal_to_native(&owner), contract, function, args);
+            let on_native = on_native.map_err(|e| self.diverged(format!("native {contract}.{function} failed: {e}")))?;
+            if on_vm.cost != on_native.cost {
+                let args: String = args.iter().map(|a| format!(" {}", to_literal(a))).collect();
+                return Err(self.diverged(format!(
+                    "the cost of read-only ({function}{args}) on {contract}\n  clarity-vm:    {}\n  native engine: {}",
+                    on_vm.cost, on_native.cost
+                )));
+            }
+            *stats.read_only_costs.entry(format!("{contract}.{function}")).or_default() += 1;
         }
         Ok(())
     }

@@ -116,9 +116,13 @@ pub(crate) fn public<T: ClarityType, V: PrintEvent, E: ErrorCode>(outcome: Resul
             contract: String::new(),
             cost: ExecutionCost::ZERO,
         }),
-        Err(CallError::Contract(error)) => {
-            Ok(CallOutput { value: to_value(&Err::<bool, u128>(error.code()))?, events: Vec::new(), committed: false, contract: String::new(), cost: ExecutionCost::ZERO })
-        }
+        Err(CallError::Contract(error)) => Ok(CallOutput {
+            value: to_value(&Err::<bool, u128>(error.code()))?,
+            events: Vec::new(),
+            committed: false,
+            contract: String::new(),
+            cost: ExecutionCost::ZERO,
+        }),
         Err(CallError::Engine(error)) => Err(error),
     }
 }

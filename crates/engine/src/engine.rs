@@ -409,7 +409,13 @@ impl Core {
 
     /// `check-access` on the committed state, remembered with its cost until a key
     /// it read is written (or the height changes).
-    pub(crate) fn check_access(&self, record_id: u128, accessor: &Principal, action: u128, cost: &Cell<ExecutionCost>) -> Result<u128, CallError<RecordsError>> {
+    pub(crate) fn check_access(
+        &self,
+        record_id: u128,
+        accessor: &Principal,
+        action: u128,
+        cost: &Cell<ExecutionCost>,
+    ) -> Result<u128, CallError<RecordsError>> {
         let height = self.height.load(Ordering::SeqCst);
         if let Some((answer, spent)) = CheckKey::new(record_id, accessor, action, height).and_then(|key| self.checks.get(&key)) {
             cost.set(spent);
@@ -487,7 +493,15 @@ impl<S: StoreRead> ConsentView<S> for ConsentReader<'_> {
         Ok(self.0.get_patient(store, meter, patient)?.is_some())
     }
 
-    fn has_consent(&self, store: &S, meter: &Meter, block_height: u128, patient: &Principal, provider: &Principal, data_type: u128) -> Result<bool, StateError> {
+    fn has_consent(
+        &self,
+        store: &S,
+        meter: &Meter,
+        block_height: u128,
+        patient: &Principal,
+        provider: &Principal,
+        data_type: u128,
+    ) -> Result<bool, StateError> {
         meter.load_contract(Contract::PatientConsent.size());
         self.0.has_consent(store, meter, block_height, patient, provider, data_type)
     }

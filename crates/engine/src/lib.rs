@@ -93,8 +93,8 @@ pub use error::{CallError, EngineError};
 pub use literal::{literal_value, parse_expressions, parse_literal, to_literal};
 pub use typed::{ConsentCalls, ConsentResult, RecordsCalls, RecordsResult};
 
-pub use clarimed_costs::{ExecutionCost, BLOCK_LIMIT_MAINNET_21, READ_ONLY_CALL_LIMIT};
 pub use clarimed_consent::{codes as consent_codes, state as consent_state, ConsentEvent};
+pub use clarimed_costs::{ExecutionCost, BLOCK_LIMIT_MAINNET_21, READ_ONLY_CALL_LIMIT};
 pub use clarimed_records::{codes as records_codes, state as records_state, Content, RecordsEvent, Signed};
 pub use clarimed_storage::clarity::{hex, unhex, ClarityType, Principal, StoreType, VmKey};
 pub use clarimed_storage::{MemoryStore, SqliteStore, Store};

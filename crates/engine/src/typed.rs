@@ -95,7 +95,9 @@ impl ConsentCalls<'_> {
         primary_physician: Option<Principal>,
     ) -> ConsentResult<bool> {
         admit(&table::REGISTER_PATIENT, &[&patient_id, &date_of_birth, &emergency_contact, &primary_physician])?;
-        self.core.transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| self.core.consent.register_patient(store, ctx, patient_id, date_of_birth, emergency_contact, primary_physician))
+        self.core.transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| {
+            self.core.consent.register_patient(store, ctx, patient_id, date_of_birth, emergency_contact, primary_physician)
+        })
     }
 
     /// `update-patient-profile`.
@@ -106,7 +108,9 @@ impl ConsentCalls<'_> {
         primary_physician: Option<Principal>,
     ) -> ConsentResult<bool> {
         admit(&table::UPDATE_PATIENT_PROFILE, &[&emergency_contact, &primary_physician])?;
-        self.core.transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| self.core.consent.update_patient_profile(store, ctx, emergency_contact, primary_physician))
+        self.core.transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| {
+            self.core.consent.update_patient_profile(store, ctx, emergency_contact, primary_physician)
+        })
     }
 
     /// `update-patient-preferences`.
@@ -117,8 +121,9 @@ impl ConsentCalls<'_> {
         notify_on_access: bool,
         research_opt_in: bool,
     ) -> ConsentResult<bool> {
-        self.core
-            .transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| self.core.consent.update_patient_preferences(store, ctx, allow_emergency_access, notify_on_access, research_opt_in))
+        self.core.transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| {
+            self.core.consent.update_patient_preferences(store, ctx, allow_emergency_access, notify_on_access, research_opt_in)
+        })
     }
 
     /// `grant-consent`.
@@ -132,7 +137,9 @@ impl ConsentCalls<'_> {
     ) -> ConsentResult<bool> {
         let data_type = data_type.into();
         admit(&table::GRANT_CONSENT, &[provider, &data_type, &expires_at, &purpose])?;
-        self.core.transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| self.core.consent.grant_consent(store, ctx, provider, data_type, expires_at, purpose))
+        self.core.transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| {
+            self.core.consent.grant_consent(store, ctx, provider, data_type, expires_at, purpose)
+        })
     }
 
     /// `grant-consent-batch`: all or nothing.
@@ -146,7 +153,9 @@ impl ConsentCalls<'_> {
     ) -> ConsentResult<u128> {
         let codes: Vec<u128> = data_types.iter().map(|&t| t.into()).collect();
         admit(&table::GRANT_CONSENT_BATCH, &[provider, &codes.as_slice(), &expires_at, &purpose])?;
-        self.core.transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| self.core.consent.grant_consent_batch(store, ctx, provider, &codes, expires_at, purpose))
+        self.core.transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| {
+            self.core.consent.grant_consent_batch(store, ctx, provider, &codes, expires_at, purpose)
+        })
     }
 
     /// `revoke-consent`; works while paused.
@@ -263,20 +272,23 @@ impl ConsentCalls<'_> {
     pub fn has_consent(&self, patient: &Principal, provider: &Principal, data_type: impl Into<u128>) -> Result<bool, EngineError> {
         let data_type = data_type.into();
         table::HAS_CONSENT.admit(&[patient, provider, &data_type])?;
-        self.core.read_only(Contract::PatientConsent, &self.cost, |store, height, m| self.core.consent.has_consent(store, m, height, patient, provider, data_type))
+        self.core
+            .read_only(Contract::PatientConsent, &self.cost, |store, height, m| self.core.consent.has_consent(store, m, height, patient, provider, data_type))
     }
 
     /// `has-emergency-access`, at the committed block height.
     pub fn has_emergency_access(&self, patient: &Principal, provider: &Principal) -> Result<bool, EngineError> {
         table::HAS_EMERGENCY_ACCESS.admit(&[patient, provider])?;
-        self.core.read_only(Contract::PatientConsent, &self.cost, |store, height, m| self.core.consent.has_emergency_access(store, m, height, patient, provider))
+        self.core
+            .read_only(Contract::PatientConsent, &self.cost, |store, height, m| self.core.consent.has_emergency_access(store, m, height, patient, provider))
     }
 
     /// `can-access`, at the committed block height.
     pub fn can_access(&self, patient: &Principal, provider: &Principal, data_type: impl Into<u128>) -> Result<bool, EngineError> {
         let data_type = data_type.into();
         table::CAN_ACCESS.admit(&[patient, provider, &data_type])?;
-        self.core.read_only(Contract::PatientConsent, &self.cost, |store, height, m| self.core.consent.can_access(store, m, height, patient, provider, data_type))
+        self.core
+            .read_only(Contract::PatientConsent, &self.cost, |store, height, m| self.core.consent.can_access(store, m, height, patient, provider, data_type))
     }
 }
 
@@ -356,7 +368,9 @@ impl RecordsCalls<'_> {
 
     /// `get-record`: the record, with an access-log entry.
     pub fn get_record(&self, sender: &Principal, record_id: u128) -> RecordsResult<Record> {
-        self.core.transact(sender, Contract::RecordManagement, &self.cost, |store, ctx| self.core.records.get_record(store, &ConsentReader(&self.core.consent), ctx, record_id))
+        self.core.transact(sender, Contract::RecordManagement, &self.cost, |store, ctx| {
+            self.core.records.get_record(store, &ConsentReader(&self.core.consent), ctx, record_id)
+        })
     }
 
     /// `update-record`: the new version.
@@ -369,18 +383,24 @@ impl RecordsCalls<'_> {
 
     /// `rollback-record`: the new version.
     pub fn rollback_record(&self, sender: &Principal, record_id: u128, version: u128) -> RecordsResult<u128> {
-        self.core.transact(sender, Contract::RecordManagement, &self.cost, |store, ctx| self.core.records.rollback_record(store, &ConsentReader(&self.core.consent), ctx, record_id, version))
+        self.core.transact(sender, Contract::RecordManagement, &self.cost, |store, ctx| {
+            self.core.records.rollback_record(store, &ConsentReader(&self.core.consent), ctx, record_id, version)
+        })
     }
 
     /// `archive-record`.
     pub fn archive_record(&self, sender: &Principal, record_id: u128) -> RecordsResult<bool> {
-        self.core.transact(sender, Contract::RecordManagement, &self.cost, |store, ctx| self.core.records.archive_record(store, &ConsentReader(&self.core.consent), ctx, record_id))
+        self.core.transact(sender, Contract::RecordManagement, &self.cost, |store, ctx| {
+            self.core.records.archive_record(store, &ConsentReader(&self.core.consent), ctx, record_id)
+        })
     }
 
     /// `archive-records`: all or nothing.
     pub fn archive_records(&self, sender: &Principal, record_ids: &[u128]) -> RecordsResult<u128> {
         admit(&table::ARCHIVE_RECORDS, &[&record_ids])?;
-        self.core.transact(sender, Contract::RecordManagement, &self.cost, |store, ctx| self.core.records.archive_records(store, &ConsentReader(&self.core.consent), ctx, record_ids))
+        self.core.transact(sender, Contract::RecordManagement, &self.cost, |store, ctx| {
+            self.core.records.archive_records(store, &ConsentReader(&self.core.consent), ctx, record_ids)
+        })
     }
 
     /// `purge-record`.
