@@ -1,7 +1,7 @@
 //! Arbitrary bytes as a sequence of operations (the conformance crate's strategies,
 //! each operation seeded by 8 of the fuzzer's bytes: `ops::from_bytes`), run on the
 //! Clarity VM (the reference harness) and the native engine at once: results,
-//! events, state dumps and read-only answers must agree after every step.
+//! events, costs, state dumps and read-only answers must agree after every step.
 #![no_main]
 
 use clarimed_conformance::differential::{Differential, Stats};

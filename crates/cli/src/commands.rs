@@ -9,8 +9,8 @@ use clarimed_engine::consent_codes::{AuditAction, DataType};
 use clarimed_engine::keys::{consensus_digest, SigningKey};
 use clarimed_engine::records_codes::LogAction;
 use clarimed_engine::{
-    bytes_to_value, hex, parse_literal, parse_principal, principal_to_string, to_literal, unhex, CallOutput, Engine, EngineError, Principal, SqliteStore,
-    StoreType, VmKey,
+    bytes_to_value, hex, parse_literal, parse_principal, principal_to_string, to_literal, unhex, CallOutput, Engine, EngineError, ExecutionCost, Principal,
+    SqliteStore, StoreType, VmKey,
 };
 use serde_json::{json, Value as Json};
 
@@ -66,8 +66,19 @@ fn parse_args(args: &[String]) -> Result<Vec<Value>, String> {
     args.iter().map(|arg| parse_literal(arg).map_err(|e| e.to_string())).collect()
 }
 
+/// An execution cost as JSON, with the node's field names.
+pub fn cost_json(cost: &ExecutionCost) -> Json {
+    json!({
+        "runtime": cost.runtime,
+        "read_count": cost.read_count,
+        "read_length": cost.read_length,
+        "write_count": cost.write_count,
+        "write_length": cost.write_length,
+    })
+}
+
 /// A call's result and events as JSON: each as Clarity text and as consensus
-/// bytes in hex, each event with the contract that printed it.
+/// bytes in hex, each event with the contract that printed it; and its cost.
 pub fn output_json(output: &CallOutput) -> Json {
     let events: Vec<Json> = output
         .events
@@ -80,12 +91,13 @@ pub fn output_json(output: &CallOutput) -> Json {
         "result_hex": format!("0x{}", hex(&output.value_bytes())),
         "events": events,
         "committed": output.committed,
+        "execution_cost": cost_json(&output.cost),
     })
 }
 
-/// A call's result then its events (`print CONTRACT VALUE`), as text.
+/// A call's result, its cost, then its events (`print CONTRACT VALUE`), as text.
 pub fn output_lines(output: &CallOutput) -> Vec<String> {
-    let mut lines = vec![to_literal(&output.value)];
+    let mut lines = vec![to_literal(&output.value), format!("cost {}", output.cost)];
     lines.extend(output.events.iter().map(|event| format!("print {} {}", output.contract, to_literal(event))));
     lines
 }

@@ -36,8 +36,9 @@ fn walk(engine: &mut Engine<SqliteStore>, cast: &Cast, path: &Path, out: &mut im
         writeln!(out, "\n{:>2}. [block {}] {}", number + 1, Chain::block_height(engine), step.note())?;
         writeln!(out, "    {}", step.describe(cast))?;
         match step.run(engine)? {
-            Outcome::Called { value, events, matched } => {
+            Outcome::Called { value, events, cost, matched } => {
                 writeln!(out, "    => {}", to_literal(&value))?;
+                writeln!(out, "       cost {cost}")?;
                 for event in &events {
                     writeln!(out, "       print {}", to_literal(event))?;
                 }

@@ -169,7 +169,8 @@ pub fn run(db: &Path, script: &str, from: u64, block_per_call: bool, json: bool)
     Ok(ExitCode::SUCCESS)
 }
 
-/// A call's line: its result, at the block it ran in (its events are in the JSON form).
+/// A call's line: its result and cost, at the block it ran in (its events are in
+/// the JSON form).
 fn call_report(number: usize, line: usize, height: u32, output: &CallOutput, json: bool) -> String {
     if json {
         let mut report = output_json(output);
@@ -178,7 +179,7 @@ fn call_report(number: usize, line: usize, height: u32, output: &CallOutput, jso
         report["block-height"] = json!(height);
         report.to_string()
     } else {
-        format!("step {number}: [block {height}] {}", to_literal(&output.value))
+        format!("step {number}: [block {height}] {}\n  cost {}", to_literal(&output.value), output.cost)
     }
 }
 

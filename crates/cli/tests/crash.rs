@@ -200,6 +200,10 @@ fn run_script(db: &Path, script: &Path, from: usize, kill: Option<(u64, Duration
         if read == 0 || !line.ends_with('\n') {
             return false;
         }
+        // Under each call's line, its cost.
+        if line.starts_with("  cost ") {
+            return true;
+        }
         let number: usize = line
             .strip_prefix("step ")
             .and_then(|rest| rest.split(':').next())

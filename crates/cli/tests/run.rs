@@ -68,9 +68,16 @@ impl Fixture {
     }
 }
 
+/// The step lines of a run's report; each call's line has its cost on the next.
 fn lines(run: &Run) -> Vec<&str> {
     assert_eq!(run.code, 0, "stdout: {}\nstderr: {}", run.stdout, run.stderr);
-    run.stdout.lines().collect()
+    let all: Vec<&str> = run.stdout.lines().collect();
+    for pair in all.windows(2) {
+        if pair[0].starts_with("step ") && !pair[0].contains(" mined ") {
+            assert!(pair[1].starts_with("  cost runtime "), "no cost under {:?}", pair[0]);
+        }
+    }
+    all.into_iter().filter(|line| !line.starts_with("  cost ")).collect()
 }
 
 fn register(patient: &str) -> String {

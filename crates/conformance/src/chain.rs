@@ -10,7 +10,8 @@ pub trait Chain {
 
     fn call_public(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<CallResult, Self::Error>;
 
-    fn call_read_only(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<Value, Self::Error>;
+    /// A read-only call as a node's `call-read` runs it: its value and its cost.
+    fn call_read_only(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<CallResult, Self::Error>;
 
     fn mine(&mut self, blocks: u32) -> Result<(), Self::Error>;
 
@@ -42,8 +43,8 @@ impl Chain for ReferenceVm {
         ReferenceVm::call_public(self, sender, contract, function, args)
     }
 
-    fn call_read_only(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<Value, HarnessError> {
-        ReferenceVm::call_read_only(self, sender, contract, function, args)
+    fn call_read_only(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<CallResult, HarnessError> {
+        ReferenceVm::read_only(self, sender, contract, function, args)
     }
 
     fn mine(&mut self, blocks: u32) -> Result<(), HarnessError> {
@@ -76,8 +77,9 @@ impl<S> Chain for Engine<S> {
         Ok(CallResult { value: output.value, events: output.events, committed: output.committed, cost: output.cost })
     }
 
-    fn call_read_only(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<Value, EngineError> {
-        Ok(self.read(&principal_to_native(sender), contract, function, args)?.value)
+    fn call_read_only(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<CallResult, EngineError> {
+        let output = self.read(&principal_to_native(sender), contract, function, args)?;
+        Ok(CallResult { value: output.value, events: output.events, committed: output.committed, cost: output.cost })
     }
 
     fn mine(&mut self, blocks: u32) -> Result<(), EngineError> {

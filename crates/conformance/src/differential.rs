@@ -269,7 +269,8 @@ impl Differential {
                 let on_native = self
                     .native
                     .call_read_only(&owner, contract, function, args)
-                    .map_err(|e| self.diverged(format!("native {contract}.{function} failed: {e}")))?;
+                    .map_err(|e| self.diverged(format!("native {contract}.{function} failed: {e}")))?
+                    .value;
                 if serialized(on_vm) != serialized(&on_native) {
                     let args: String = args.iter().map(|a| format!(" {}", to_literal(a))).collect();
                     return Err(self.diverged(format!(

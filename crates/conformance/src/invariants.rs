@@ -264,7 +264,7 @@ impl Invariants {
 
     fn is_paused(&mut self, contract: &str) -> Result<bool, Violation> {
         let owner = self.pool.principal(0);
-        match self.engine.call_read_only(&owner, contract, "is-paused", &[]) {
+        match self.engine.call_read_only(&owner, contract, "is-paused", &[]).map(|result| result.value) {
             Ok(Value::Bool(paused)) => Ok(paused),
             other => Err(self.broken(format!("{contract}.is-paused gave {other:?}"))),
         }
@@ -403,7 +403,7 @@ impl Invariants {
             for accessor in &actors {
                 for action in [READ, WRITE] {
                     let args = [uint(id), principal(accessor.clone()), uint(action)];
-                    let answer = self.engine.call_read_only(&owner, RECORDS_CONTRACT, "check-access", &args).map_err(|e| self.broken(e.to_string()))?;
+                    let answer = self.engine.call_read_only(&owner, RECORDS_CONTRACT, "check-access", &args).map_err(|e| self.broken(e.to_string()))?.value;
                     let engine = match &answer {
                         Value::Response(response) if response.committed => as_uint(&response.data),
                         _ => None,

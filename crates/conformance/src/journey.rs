@@ -2,7 +2,7 @@
 //! with the result it must give. `clarimed demo` prints it; the scenario tests assert
 //! it; any [`Chain`], the reference VM or the native engine, can run it.
 
-use clarimed_reference::{PrincipalData, Value};
+use clarimed_reference::{ExecutionCost, PrincipalData, Value};
 use sha2::{Digest, Sha256};
 
 use clarimed_engine::to_literal;
@@ -92,7 +92,7 @@ pub enum Step {
 /// What running one step gave.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    Called { value: Value, events: Vec<Value>, matched: bool },
+    Called { value: Value, events: Vec<Value>, cost: ExecutionCost, matched: bool },
     Mined { height: u32 },
 }
 
@@ -118,14 +118,10 @@ impl Step {
     pub fn run<C: Chain>(&self, chain: &mut C) -> Result<Outcome, C::Error> {
         match self {
             Step::Call { sender, contract, function, args, read_only, expect, .. } => {
-                let (value, events) = if *read_only {
-                    (chain.call_read_only(sender, contract, function, args)?, vec![])
-                } else {
-                    let result = chain.call_public(sender, contract, function, args)?;
-                    (result.value, result.events)
-                };
-                let matched = expect.matches(&value);
-                Ok(Outcome::Called { value, events, matched })
+                let result =
+                    if *read_only { chain.call_read_only(sender, contract, function, args)? } else { chain.call_public(sender, contract, function, args)? };
+                let matched = expect.matches(&result.value);
+                Ok(Outcome::Called { value: result.value, events: result.events, cost: result.cost, matched })
             }
             Step::Mine { blocks, .. } => {
                 chain.mine(*blocks)?;

@@ -1,5 +1,6 @@
 //! State interchange: a state built on one engine, loaded into the other, continues
-//! identically on both.
+//! identically on both: results, events, costs (which read the stored entries'
+//! sizes) and state.
 
 use std::cell::RefCell;
 

@@ -182,12 +182,12 @@ impl<C: Deploy> World<C> {
 
     pub fn read_consent(&mut self, function: &str, args: Vec<Value>) -> Value {
         let sender = who(&self.stranger);
-        self.chain.call_read_only(&sender, CONSENT_CONTRACT, function, &args).expect("no runtime error")
+        self.chain.call_read_only(&sender, CONSENT_CONTRACT, function, &args).expect("no runtime error").value
     }
 
     pub fn read_records(&mut self, function: &str, args: Vec<Value>) -> Value {
         let sender = who(&self.stranger);
-        self.chain.call_read_only(&sender, RECORDS_CONTRACT, function, &args).expect("no runtime error")
+        self.chain.call_read_only(&sender, RECORDS_CONTRACT, function, &args).expect("no runtime error").value
     }
 
     pub fn mine(&mut self, blocks: u32) {
