@@ -7,6 +7,8 @@ mod commands;
 #[cfg(feature = "harness")]
 mod conform;
 #[cfg(feature = "harness")]
+mod costs;
+#[cfg(feature = "harness")]
 mod demo;
 mod script;
 mod state;
@@ -106,6 +108,11 @@ enum Command {
     /// divergence.
     #[cfg(feature = "harness")]
     Conform(conform::Options),
+    /// What each function costs on the default random sequences, as clarity-vm
+    /// charges it: min / median / max of each dimension and the largest share of
+    /// the block and read-only limits.
+    #[cfg(feature = "harness")]
+    Costs(costs::Options),
 }
 
 #[derive(Subcommand)]
@@ -144,6 +151,8 @@ fn main() -> ExitCode {
         Command::Export { format } => commands::export(db, format),
         #[cfg(feature = "harness")]
         Command::Conform(options) => return conform::run(&options),
+        #[cfg(feature = "harness")]
+        Command::Costs(options) => costs::run(&options, json),
     };
     match result {
         Ok(code) => code,

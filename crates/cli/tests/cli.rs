@@ -271,3 +271,29 @@ fn every_subcommand_has_help() {
     }
     assert!(!db.exists());
 }
+
+#[test]
+fn costs_reports_every_function_of_both_contracts_with_its_spread_and_shares() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("unused.db");
+    let report = json(&db, &["costs", "--cases", "3", "--steps", "30"]);
+    assert_eq!(report["block_limit"]["runtime"], 5_000_000_000u64);
+    assert_eq!(report["read_only_limit"]["read_count"], 30);
+    let functions = report["functions"].as_array().expect("a list of functions");
+    let named = |name: &str| functions.iter().find(|f| f["function"] == name).unwrap_or_else(|| panic!("{name} missing"));
+    for function in functions {
+        assert!(function["calls"].as_u64() > Some(0), "{function}");
+        for (dimension, spread) in function["execution_cost"].as_object().expect("five dimensions") {
+            let [min, median, max] = ["min", "median", "max"].map(|k| spread[k].as_u64().expect("a number"));
+            assert!(min <= median && median <= max, "{dimension} of {function}");
+        }
+    }
+    let check = named("record-management.check-access");
+    assert_eq!(check["access"], "read-only");
+    assert!(check["max_share_of_read_only_limit"].as_f64().is_some_and(|share| share > 0.0 && share < 1.0), "{check}");
+    let create = named("record-management.create-record");
+    assert!(create["max_share_of_read_only_limit"].is_null(), "a public function has no read-only share");
+    assert!(!db.exists(), "costs runs in memory");
+    let table = ok(&db, &["costs", "--cases", "1", "--steps", "10"]);
+    assert!(table.lines().any(|line| line.starts_with("patient-consent.register-patient")), "{table}");
+}

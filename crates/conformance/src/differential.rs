@@ -51,7 +51,7 @@ pub struct Stats {
 }
 
 /// Read-only calls of one contract: function and arguments.
-type Queries = Vec<(&'static str, Vec<Value>)>;
+pub type Queries = Vec<(&'static str, Vec<Value>)>;
 
 impl Stats {
     /// Read-only functions of both contracts whose cost was never compared.
@@ -244,7 +244,7 @@ impl Differential {
         if vm_state != native_state {
             return Err(self.diverged(state_difference(&vm_state, &native_state)));
         }
-        for (contract, queries) in self.read_only_queries(call) {
+        for (contract, queries) in read_only_queries(&self.pool, &self.native, call) {
             self.compare_read_only_costs(contract, &queries, stats)?;
             stats.read_only_checks += queries.len() as u64;
             let expression = format!(
@@ -310,78 +310,78 @@ impl Differential {
         }
         Ok(())
     }
+}
 
-    /// Every read-only function of both contracts, for the principals and record
-    /// ids `call` involved (the owner always among them).
-    fn read_only_queries(&self, call: &Call) -> Vec<(&'static str, Queries)> {
-        let mut principals: BTreeSet<Vec<u8>> = BTreeSet::new();
-        let mut people: Vec<PrincipalData> = Vec::new();
-        let mut add = |p: PrincipalData| {
-            if principals.insert(serialized(&Value::Principal(p.clone()))) {
-                people.push(p);
-            }
-        };
-        add(self.pool.principal(0));
-        let mut ids: Vec<u128> = vec![self.native.next_record_id().saturating_sub(1)];
-        let mut data_type = 0;
-        if let Call::Contract { sender, contract, function, args } = call {
-            add(self.pool.principal(*sender));
-            let signature = find(contract, function).expect("a function the ops call");
-            for (param, value) in signature.params.iter().zip(args) {
-                match (param.name, value) {
-                    (_, Value::Principal(p)) => add(p.clone()),
-                    ("record-id", Value::UInt(id)) => ids.push(*id),
-                    ("data-type", Value::UInt(t)) => data_type = *t,
-                    _ => {}
-                }
+/// Every read-only function of both contracts, for the principals and record
+/// ids `call` involved (the owner always among them).
+pub fn read_only_queries(pool: &Pool, native: &Engine<MemoryStore>, call: &Call) -> Vec<(&'static str, Queries)> {
+    let mut principals: BTreeSet<Vec<u8>> = BTreeSet::new();
+    let mut people: Vec<PrincipalData> = Vec::new();
+    let mut add = |p: PrincipalData| {
+        if principals.insert(serialized(&Value::Principal(p.clone()))) {
+            people.push(p);
+        }
+    };
+    add(pool.principal(0));
+    let mut ids: Vec<u128> = vec![native.next_record_id().saturating_sub(1)];
+    let mut data_type = 0;
+    if let Call::Contract { sender, contract, function, args } = call {
+        add(pool.principal(*sender));
+        let signature = find(contract, function).expect("a function the ops call");
+        for (param, value) in signature.params.iter().zip(args) {
+            match (param.name, value) {
+                (_, Value::Principal(p)) => add(p.clone()),
+                ("record-id", Value::UInt(id)) => ids.push(*id),
+                ("data-type", Value::UInt(t)) => data_type = *t,
+                _ => {}
             }
         }
-        ids.sort_unstable();
-        ids.dedup();
-        let p = |who: &PrincipalData| principal(who.clone());
-        let mut consent = vec![("get-emergency-timeout", vec![]), ("is-paused", vec![]), ("get-contract-owner", vec![]), ("get-stats", vec![])];
-        let mut records = vec![
-            ("get-retention-period", vec![]),
-            ("is-paused", vec![]),
-            ("get-contract-owner", vec![]),
-            ("get-stats", vec![]),
-            ("get-access-log-entry", vec![uint(self.last_log_id())]),
-        ];
-        for who in &people {
-            consent.push(("get-patient", vec![p(who)]));
-            consent.push(("get-preferences", vec![p(who)]));
-            consent.push(("get-audit-count", vec![p(who)]));
-            consent.push(("get-audit-entry", vec![p(who), uint(0)]));
-            consent.push(("is-emergency-responder", vec![p(who)]));
-            records.push(("get-record-count", vec![p(who)]));
-            records.push(("get-patient-record-id", vec![p(who), uint(0)]));
-            for other in &people {
-                consent.push(("get-consent", vec![p(who), p(other), uint(data_type)]));
-                consent.push(("has-consent", vec![p(who), p(other), uint(data_type)]));
-                consent.push(("can-access", vec![p(who), p(other), uint(data_type)]));
-                consent.push(("get-emergency-access", vec![p(who), p(other)]));
-                consent.push(("has-emergency-access", vec![p(who), p(other)]));
-                records.push(("get-provider-access", vec![p(who), p(other)]));
-            }
-            for id in &ids {
-                records.push(("check-access", vec![uint(*id), p(who), uint(0)]));
-                records.push(("check-access", vec![uint(*id), p(who), uint(1)]));
-            }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let p = |who: &PrincipalData| principal(who.clone());
+    let mut consent = vec![("get-emergency-timeout", vec![]), ("is-paused", vec![]), ("get-contract-owner", vec![]), ("get-stats", vec![])];
+    let mut records = vec![
+        ("get-retention-period", vec![]),
+        ("is-paused", vec![]),
+        ("get-contract-owner", vec![]),
+        ("get-stats", vec![]),
+        ("get-access-log-entry", vec![uint(last_log_id(native))]),
+    ];
+    for who in &people {
+        consent.push(("get-patient", vec![p(who)]));
+        consent.push(("get-preferences", vec![p(who)]));
+        consent.push(("get-audit-count", vec![p(who)]));
+        consent.push(("get-audit-entry", vec![p(who), uint(0)]));
+        consent.push(("is-emergency-responder", vec![p(who)]));
+        records.push(("get-record-count", vec![p(who)]));
+        records.push(("get-patient-record-id", vec![p(who), uint(0)]));
+        for other in &people {
+            consent.push(("get-consent", vec![p(who), p(other), uint(data_type)]));
+            consent.push(("has-consent", vec![p(who), p(other), uint(data_type)]));
+            consent.push(("can-access", vec![p(who), p(other), uint(data_type)]));
+            consent.push(("get-emergency-access", vec![p(who), p(other)]));
+            consent.push(("has-emergency-access", vec![p(who), p(other)]));
+            records.push(("get-provider-access", vec![p(who), p(other)]));
         }
         for id in &ids {
-            records.push(("get-record-info", vec![uint(*id)]));
-            records.push(("get-record-version", vec![uint(*id), uint(1)]));
-            records.push(("get-record-access-count", vec![uint(*id)]));
-            records.push(("verify-checksum", vec![uint(*id), clarimed_reference::values::buff(&[0; 32])]));
+            records.push(("check-access", vec![uint(*id), p(who), uint(0)]));
+            records.push(("check-access", vec![uint(*id), p(who), uint(1)]));
         }
-        vec![(CONSENT_CONTRACT, consent), (RECORDS_CONTRACT, records)]
     }
+    for id in &ids {
+        records.push(("get-record-info", vec![uint(*id)]));
+        records.push(("get-record-version", vec![uint(*id), uint(1)]));
+        records.push(("get-record-access-count", vec![uint(*id)]));
+        records.push(("verify-checksum", vec![uint(*id), clarimed_reference::values::buff(&[0; 32])]));
+    }
+    vec![(CONSENT_CONTRACT, consent), (RECORDS_CONTRACT, records)]
+}
 
-    fn last_log_id(&self) -> u128 {
-        let ctx = self.native.deployer().clone();
-        let stats = self.native.read(&ctx, RECORDS_CONTRACT, "get-stats", &[]).map(|o| o.value).ok();
-        field_uint(&stats, "total-access-log-entries").unwrap_or(0)
-    }
+fn last_log_id(native: &Engine<MemoryStore>) -> u128 {
+    let ctx = native.deployer().clone();
+    let stats = native.read(&ctx, RECORDS_CONTRACT, "get-stats", &[]).map(|o| o.value).ok();
+    field_uint(&stats, "total-access-log-entries").unwrap_or(0)
 }
 
 /// The first rows where two dumps differ.
