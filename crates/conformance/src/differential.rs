@@ -142,8 +142,17 @@ fn field_uint(value: &Option<Value>, field: &str) -> Option<u128> {
 /// A call's outcome, comparable across engines: the serialized result and events,
 /// whether it committed and what it cost, or "refused" for a call the engine would
 /// not run.
-fn comparable<E>(outcome: &Result<CallResult, E>) -> Option<(Vec<u8>, Vec<Vec<u8>>, bool, ExecutionCost)> {
-    outcome.as_ref().ok().map(|r| (serialized(&r.value), r.events.iter().map(serialized).collect(), r.committed, r.cost))
+fn comparable<E>(outcome: &Result<CallResult, E>) -> Option<Comparable> {
+    outcome.as_ref().ok().map(|r| Comparable { value: serialized(&r.value), events: r.events.iter().map(serialized).collect(), committed: r.committed, cost: r.cost })
+}
+
+/// What of a call's outcome must agree across engines.
+#[derive(PartialEq)]
+struct Comparable {
+    value: Vec<u8>,
+    events: Vec<Vec<u8>>,
+    committed: bool,
+    cost: ExecutionCost,
 }
 
 fn describe<E: std::fmt::Display>(outcome: &Result<CallResult, E>) -> String {

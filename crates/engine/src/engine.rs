@@ -17,7 +17,7 @@ use clarimed_storage::clarity::{hex, unhex, ClarityType, ContractId, Principal, 
 use clarimed_storage::{Batch, Cached, Memo, MemoryStore, Recording, SqliteStore, Store, StoreCommit, StoreRead, Transactional};
 
 use crate::convert::principal_to_string;
-use crate::error::{CallError, EngineError};
+use crate::error::{CallError, EngineError, OverLimit};
 use crate::limits::Limits;
 use crate::table::Contract;
 
@@ -361,10 +361,11 @@ impl Core {
         let spent = ctx.meter.total();
         cost.set(spent);
         let limit = self.limits.block.load();
+        let over = Box::new(OverLimit { cost: spent, limit, block: writer.block_cost });
         let refusal = if spent.exceeds(&limit) {
-            Some(EngineError::CostBalanceExceeded { cost: spent, limit })
+            Some(EngineError::CostBalanceExceeded(over))
         } else if (writer.block_cost + spent).exceeds(&limit) {
-            Some(EngineError::BlockFull { block: writer.block_cost, cost: spent, limit })
+            Some(EngineError::BlockFull(over))
         } else {
             None
         };
@@ -402,7 +403,7 @@ impl Core {
     fn within_read_only_limit(&self, spent: ExecutionCost) -> Result<(), EngineError> {
         let limit = self.limits.read_only.load();
         if spent.exceeds(&limit) {
-            return Err(EngineError::CostBalanceExceeded { cost: spent, limit });
+            return Err(EngineError::CostBalanceExceeded(Box::new(OverLimit { cost: spent, limit, block: ExecutionCost::ZERO })));
         }
         Ok(())
     }

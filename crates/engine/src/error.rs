@@ -91,25 +91,13 @@ pub enum EngineError {
     /// The call costs more than its limit allows: the block limit for a public
     /// call, the read-only limit for a read-only one. clarity-vm's
     /// `CostBalanceExceeded`; the call changed nothing.
-    #[error("CostBalanceExceeded: the call costs ({cost}), over the limit ({limit})")]
-    CostBalanceExceeded {
-        /// What the call costs.
-        cost: ExecutionCost,
-        /// The limit it breaks.
-        limit: ExecutionCost,
-    },
+    #[error("CostBalanceExceeded: the call costs ({}), over the limit ({})", .0.cost, .0.limit)]
+    CostBalanceExceeded(Box<OverLimit>),
     /// The call fits the block limit alone but not beside the calls already in
     /// this block: a node's block builder leaves it for a later block. It changed
     /// nothing; mine a block and call again.
-    #[error("the block is full: its calls cost ({block}), and this call (costing {cost}) would pass the limit ({limit})")]
-    BlockFull {
-        /// What the block's calls cost so far.
-        block: ExecutionCost,
-        /// What this call costs.
-        cost: ExecutionCost,
-        /// The block limit.
-        limit: ExecutionCost,
-    },
+    #[error("the block is full: its calls cost ({}), and this call (costing {}) would pass the limit ({})", .0.block, .0.cost, .0.limit)]
+    BlockFull(Box<OverLimit>),
 
     // The state.
     /// The state holds no contracts (a new file opened with [`crate::Engine::open`]).
@@ -158,6 +146,17 @@ impl From<StateError> for EngineError {
             StateError::MissingVar(_) => EngineError::NotDeployed,
         }
     }
+}
+
+/// What a call refused for its cost would have cost, and the limit it would break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverLimit {
+    /// What the call costs.
+    pub cost: ExecutionCost,
+    /// The limit it would break.
+    pub limit: ExecutionCost,
+    /// What the block's earlier calls cost (zero for a read-only call).
+    pub block: ExecutionCost,
 }
 
 /// A typed call's failure: the contract's own `(err …)`, or the engine's refusal.

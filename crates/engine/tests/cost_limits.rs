@@ -41,7 +41,7 @@ fn a_read_only_call_over_the_read_only_limit_is_refused() {
     let cost = engine.read(&patient, "patient-consent", "can-access", &args).unwrap().cost;
     engine.set_read_only_limit(ExecutionCost { read_count: cost.read_count - 1, ..READ_ONLY_CALL_LIMIT });
     let refused = engine.read(&patient, "patient-consent", "can-access", &args).unwrap_err();
-    assert!(matches!(refused, EngineError::CostBalanceExceeded { cost: refused_cost, .. } if refused_cost == cost), "{refused}");
+    assert!(matches!(&refused, EngineError::CostBalanceExceeded(over) if over.cost == cost), "{refused}");
     engine.set_read_only_limit(READ_ONLY_CALL_LIMIT);
     assert!(engine.read(&patient, "patient-consent", "can-access", &args).is_ok());
 }
