@@ -10,7 +10,7 @@
 //! through the Clarity-valued API, and `get-record-typed` through the typed API.
 //! Each group ends by printing each native median and its speed-up over clarity-vm.
 
-use clarimed_benches::{deployed, print_ratios, set_up, Cast};
+use clarimed_benches::{deployed, print_ratios, set_up, without_block_limit, Cast};
 use clarimed_engine::{principal_to_native, Engine, MemoryStore, SqliteStore};
 use clarimed_reference::keys::Key;
 use clarimed_reference::values::{ascii, none, principal, uint};
@@ -31,9 +31,11 @@ impl Engines {
     fn new() -> Engines {
         let cast = Cast::new();
         let memory = deployed(&cast);
+        without_block_limit(&memory);
         let dir = tempfile::tempdir().expect("a temporary folder");
         let owner = principal_to_native(&cast.owner.principal().into());
         let mut sqlite = Engine::open_or_create(dir.path().join("bench.db"), &owner).expect("a SQLite state");
+        without_block_limit(&sqlite);
         set_up(&mut sqlite, &cast);
         let vm = deployed(&cast);
         Engines { cast, memory, sqlite, vm, _dir: dir }

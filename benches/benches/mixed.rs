@@ -19,6 +19,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use clarimed_benches::without_block_limit;
 use clarimed_engine::consent_codes::DataType;
 use clarimed_engine::keys::{create_record_digest, SigningKey};
 use clarimed_engine::records_codes::{AccessLevel, Action, RecordType};
@@ -210,10 +211,12 @@ fn main() {
     println!("timer overhead subtracted: {overhead} ns; {PATIENTS} patients, {} records, {PROVIDERS} providers\n", PATIENTS * RECORD_TYPES.len());
     println!("| engine | workload | check-access median | p99 |\n|---|---|---|---|");
     let memory = Engine::in_memory(&SigningKey::random().principal()).unwrap();
+    without_block_limit(&memory);
     let memory_state = load(&memory);
     workloads("memory", &memory, &memory_state, overhead);
     let dir = tempfile::tempdir().unwrap();
     let sqlite = Engine::open_or_create(dir.path().join("mixed.db"), &SigningKey::random().principal()).unwrap();
+    without_block_limit(&sqlite);
     let sqlite_state = load(&sqlite);
     workloads("sqlite", &sqlite, &sqlite_state, overhead);
     println!("\n| engine | threads | read-only check-access/s | vs 1 thread |\n|---|---|---|---|");

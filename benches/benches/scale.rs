@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use clarimed_benches::without_block_limit;
 use clarimed_engine::consent_codes::DataType;
 use clarimed_engine::records_codes::{AccessLevel, Action, RecordType};
 use clarimed_engine::{principal_to_native, Content, Engine, Principal, Signed, SqliteStore};
@@ -176,6 +177,7 @@ fn main() {
     let owner = native(&Key::from_seed(b"scale owner"));
     let providers: Vec<Principal> = (0..10).map(|i| native(&Key::from_seed(format!("scale provider {i}").as_bytes()))).collect();
     let mut engine = Engine::open_or_create(&path, &owner).expect("a SQLite state");
+    without_block_limit(&engine);
     let mut loaded = 0;
     let (mut consent_bytes, mut record_bytes) = (0u64, 0u64);
     println!(

@@ -94,3 +94,10 @@ pub fn print_ratios(group: &str, natives: &[&str]) {
         }
     }
 }
+
+/// Lifts the block limit of `engine`: a benchmark runs many thousands of calls at
+/// one block height, which a node would spread over blocks. Each call's cost is
+/// still computed and still checked against the (now unreachable) limit.
+pub fn without_block_limit<S>(engine: &clarimed_engine::Engine<S>) {
+    engine.set_block_limit(clarimed_engine::ExecutionCost::MAX);
+}

@@ -18,6 +18,7 @@ pub fn explain(path: &Path, error: &EngineError) -> String {
         EngineError::Busy => format!("the state {} is locked by another process", path.display()),
         EngineError::NotAState(_) => format!("{} is not a clarimed state (corrupt, or another kind of file)", path.display()),
         EngineError::NotDeployed => format!("{} holds no deployed contracts (run `clarimed init --force`)", path.display()),
+        EngineError::BlockFull(_) => format!("{error}; mine a block first (`clarimed mine`, `::advance_chain_tip 1` in a script, or `run --block-per-call`)"),
         other => other.to_string(),
     }
 }

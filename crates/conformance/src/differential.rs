@@ -143,7 +143,12 @@ fn field_uint(value: &Option<Value>, field: &str) -> Option<u128> {
 /// whether it committed and what it cost, or "refused" for a call the engine would
 /// not run.
 fn comparable<E>(outcome: &Result<CallResult, E>) -> Option<Comparable> {
-    outcome.as_ref().ok().map(|r| Comparable { value: serialized(&r.value), events: r.events.iter().map(serialized).collect(), committed: r.committed, cost: r.cost })
+    outcome.as_ref().ok().map(|r| Comparable {
+        value: serialized(&r.value),
+        events: r.events.iter().map(serialized).collect(),
+        committed: r.committed,
+        cost: r.cost,
+    })
 }
 
 /// What of a call's outcome must agree across engines.

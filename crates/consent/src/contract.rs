@@ -310,7 +310,7 @@ impl PatientConsent {
             }
         };
         let acc_ser = ser::tuple(&[
-            ("provider", provider.to_bytes().len() as u64),
+            ("provider", provider.serialized_len()),
             ("expires-at", ser::optional(expires_at.map(|_| ser::UINT))),
             ("purpose", ser::bytes(purpose.len() as u64)),
             ("result", ser::wrapped(ser::UINT)),
@@ -411,8 +411,8 @@ impl PatientConsent {
         m.apply(F::Let, 1);
         let profile = self.try_living_caller_profile(store, ctx)?;
         let update = ser::tuple(&[
-            ("emergency-contact", ser::optional(emergency_contact.as_ref().map(|p| p.to_bytes().len() as u64))),
-            ("primary-physician", ser::optional(primary_physician.as_ref().map(|p| p.to_bytes().len() as u64))),
+            ("emergency-contact", ser::optional(emergency_contact.as_ref().map(|p| p.serialized_len()))),
+            ("primary-physician", ser::optional(primary_physician.as_ref().map(|p| p.serialized_len()))),
             ("last-updated", ser::UINT),
         ]);
         m.apply(F::TupleMerge, profile.to_bytes().len() as u64 + update);
@@ -717,8 +717,8 @@ impl PatientConsent {
         };
         m.apply(F::Asserts, 0);
         m.apply(F::Or, 2);
-        let physician = profile.primary_physician.as_ref().map_or(ser::NONE, |p| ser::wrapped(p.to_bytes().len() as u64));
-        m.apply(F::Eq, ser::wrapped(ctx.sender.to_bytes().len() as u64) + physician);
+        let physician = profile.primary_physician.as_ref().map_or(ser::NONE, |p| ser::wrapped(p.serialized_len()));
+        m.apply(F::Eq, ser::wrapped(ctx.sender.serialized_len()) + physician);
         unary(m, F::SomeCons);
         m.apply(F::TupleGet, 7);
         m.var(1, PROFILE);

@@ -3,7 +3,7 @@
 //! clarity-vm charges them.
 
 use clarimed_costs::{CostFunction, Meter, Shape};
-use clarimed_storage::clarity::{ClarityType, Principal};
+use clarimed_storage::clarity::Principal;
 
 use crate::events::ConsentEvent;
 
@@ -116,7 +116,7 @@ pub const CONTRACT_SIZE: u64 = SOURCE.len() as u64 + CONSTANTS_SIZE;
 
 /// `(is-eq a b)` on two principals: charged by their serialized lengths.
 pub(crate) fn is_eq_principals(m: &Meter, a: &Principal, b: &Principal) {
-    m.apply(CostFunction::Eq, (a.to_bytes().len() + b.to_bytes().len()) as u64);
+    m.apply(CostFunction::Eq, a.serialized_len() + b.serialized_len());
 }
 
 /// `(not x)`, `(ok x)`, `(some x)`, `(try! x)`: one-argument natives.

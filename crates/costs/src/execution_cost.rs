@@ -30,6 +30,10 @@ impl ExecutionCost {
     /// No cost.
     pub const ZERO: ExecutionCost = ExecutionCost { runtime: 0, read_count: 0, read_length: 0, write_count: 0, write_length: 0 };
 
+    /// No limit: the most of every dimension.
+    pub const MAX: ExecutionCost =
+        ExecutionCost { runtime: u64::MAX, read_count: u64::MAX, read_length: u64::MAX, write_count: u64::MAX, write_length: u64::MAX };
+
     /// Whether any dimension is above `limit`'s, which is how clarity-vm decides
     /// that a charge breaks its limit.
     pub fn exceeds(&self, limit: &ExecutionCost) -> bool {
@@ -68,6 +72,7 @@ impl ExecutionCost {
 
 impl Add for ExecutionCost {
     type Output = ExecutionCost;
+    #[inline]
     fn add(self, other: ExecutionCost) -> ExecutionCost {
         ExecutionCost {
             runtime: self.runtime.saturating_add(other.runtime),
@@ -80,6 +85,7 @@ impl Add for ExecutionCost {
 }
 
 impl AddAssign for ExecutionCost {
+    #[inline]
     fn add_assign(&mut self, other: ExecutionCost) {
         *self = *self + other;
     }

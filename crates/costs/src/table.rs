@@ -21,6 +21,7 @@ pub enum Formula {
 impl Formula {
     /// The formula at `n`. `log2` is Clarity's, the floor of the binary logarithm;
     /// no runtime charge takes a logarithm of 0 (those inputs count tuple fields).
+    #[inline]
     pub fn at(self, n: u64) -> u64 {
         let log2 = |n: u64| if n == 0 { 0 } else { u64::from(63 - n.leading_zeros()) };
         match self {
@@ -49,6 +50,7 @@ pub struct Spec {
 
 impl Spec {
     /// The cost at input size `n`.
+    #[inline]
     pub fn at(&self, n: u64) -> crate::ExecutionCost {
         crate::ExecutionCost {
             runtime: self.runtime.at(n),
@@ -86,6 +88,7 @@ macro_rules! cost_table {
             }
 
             /// Its formulas.
+            #[inline]
             pub const fn spec(self) -> Spec {
                 match self {
                     $( CostFunction::$variant => $spec, )*
@@ -93,6 +96,7 @@ macro_rules! cost_table {
             }
 
             /// Its cost at input size `n`.
+            #[inline]
             pub fn at(self, n: u64) -> crate::ExecutionCost {
                 self.spec().at(n)
             }

@@ -56,7 +56,7 @@ pub(crate) struct Core {
     /// The committed block height, swapped with the state it goes with.
     height: AtomicU32,
     /// `check-access` answers and their costs by (record, accessor, action, height).
-    checks: Memo<CheckKey, (Result<u8, RecordsError>, ExecutionCost)>,
+    checks: Memo<CheckKey, Remembered>,
     limits: Limits,
     pub(crate) consent: PatientConsent,
     pub(crate) records: RecordManagement,
@@ -86,6 +86,39 @@ impl CheckKey {
         address[0] = accessor.version;
         address[1..].copy_from_slice(&accessor.hash160);
         Some(CheckKey { record_id: u64::try_from(record_id).ok()?, height, action: action as u8, accessor: address })
+    }
+}
+
+/// A remembered `check-access` answer and its cost, packed so that an entry, key
+/// included, stays within a cache line: levels are READ..EMERGENCY (0 to 3), and a
+/// read-only call's cost writes nothing and fits the read-only limit. Answers that
+/// do not pack are not remembered.
+#[derive(Clone, Copy)]
+struct Remembered {
+    answer: Result<u8, RecordsError>,
+    read_count: u16,
+    runtime: u32,
+    read_length: u32,
+}
+
+impl Remembered {
+    fn pack(answer: Result<u128, RecordsError>, cost: ExecutionCost) -> Option<Remembered> {
+        if cost.write_count != 0 || cost.write_length != 0 {
+            return None;
+        }
+        Some(Remembered {
+            answer: match answer {
+                Ok(level) => Ok(u8::try_from(level).ok()?),
+                Err(error) => Err(error),
+            },
+            read_count: u16::try_from(cost.read_count).ok()?,
+            runtime: u32::try_from(cost.runtime).ok()?,
+            read_length: u32::try_from(cost.read_length).ok()?,
+        })
+    }
+
+    fn cost(&self) -> ExecutionCost {
+        ExecutionCost { runtime: self.runtime.into(), read_count: self.read_count.into(), read_length: self.read_length.into(), ..ExecutionCost::ZERO }
     }
 }
 
@@ -266,6 +299,8 @@ impl<S> Engine<S> {
     /// Changes the read-only limit, as a node's `read_only_call_limit` setting does.
     pub fn set_read_only_limit(&self, limit: ExecutionCost) {
         self.core.limits.read_only.store(limit);
+        // Remembered checks were held to the old limit.
+        self.core.checks.clear();
     }
 
     /// Every data-map entry and data var of both contracts as the Clarity VM stores
@@ -418,10 +453,11 @@ impl Core {
         cost: &Cell<ExecutionCost>,
     ) -> Result<u128, CallError<RecordsError>> {
         let height = self.height.load(Ordering::SeqCst);
-        if let Some((answer, spent)) = CheckKey::new(record_id, accessor, action, height).and_then(|key| self.checks.get(&key)) {
-            cost.set(spent);
-            self.within_read_only_limit(spent)?;
-            return answer.map(u128::from).map_err(CallError::Contract);
+        // A remembered answer is within the read-only limit: it was when it was
+        // remembered, and a change of the limit forgets every answer.
+        if let Some(remembered) = CheckKey::new(record_id, accessor, action, height).and_then(|key| self.checks.get(&key)) {
+            cost.set(remembered.cost());
+            return remembered.answer.map(u128::from).map_err(CallError::Contract);
         }
         let (answer, spent) = self.committed.read_consistent(|generation| {
             let height = self.height.load(Ordering::SeqCst);
@@ -434,13 +470,11 @@ impl Core {
                 Err(clarimed_consent::CallError::State(error)) => return Err(error),
             };
             let spent = ctx.meter.total();
-            // Levels are READ..EMERGENCY (0 to 3), so one fits a byte.
-            let packed = match answer {
-                Ok(level) => u8::try_from(level).ok().map(Ok),
-                Err(error) => Some(Err(error)),
-            };
-            if let (Some(key), Some(packed), Some(read)) = (CheckKey::new(record_id, accessor, action, height), packed, recording.into_keys()) {
-                self.checks.remember(key, (packed, spent), read, || self.committed.unchanged_since(generation));
+            if let (Some(key), Some(remembered), Some(read)) =
+                (CheckKey::new(record_id, accessor, action, height), Remembered::pack(answer, spent), recording.into_keys())
+            {
+                let within_limit = || !spent.exceeds(&self.limits.read_only.load());
+                self.checks.remember(key, remembered, read, || self.committed.unchanged_since(generation) && within_limit());
             }
             Ok((answer, spent))
         })?;

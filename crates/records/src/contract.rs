@@ -445,8 +445,8 @@ impl RecordManagement {
         };
         m.apply(F::Asserts, 0);
         let signer = crypto.principal_of(public_key);
-        let signer_len = signer.as_ref().map_or(ser::UINT, len_of);
-        m.apply(F::Eq, ser::wrapped(signer_len) + ser::wrapped(len_of(&ctx.sender)));
+        let signer_len = signer.as_ref().map_or(ser::UINT, Principal::serialized_len);
+        m.apply(F::Eq, ser::wrapped(signer_len) + ser::wrapped(ctx.sender.serialized_len()));
         m.apply(F::PrincipalOf, 0);
         m.var(0, BUFF_33);
         unary(m, F::OkCons);

@@ -95,7 +95,7 @@ pub(crate) fn len_of(value: &impl ClarityType) -> u64 {
 
 /// `(is-eq a b)` on two principals.
 pub(crate) fn is_eq_principals(m: &Meter, a: &Principal, b: &Principal) {
-    m.apply(CostFunction::Eq, len_of(a) + len_of(b));
+    m.apply(CostFunction::Eq, a.serialized_len() + b.serialized_len());
 }
 
 /// `(is-eq a b)` on two uints.

@@ -19,6 +19,13 @@ impl Principal {
     pub fn standard(version: u8, hash160: [u8; 20]) -> Principal {
         Principal { version, hash160, contract_name: None }
     }
+
+    /// The length of its consensus serialization, without serializing it: what
+    /// `is-eq` and the other serialized-size charges count.
+    pub fn serialized_len(&self) -> u64 {
+        let address = 1 + 1 + 20;
+        address + self.contract_name.as_ref().map_or(0, |name| 1 + name.len() as u64)
+    }
 }
 
 impl Principal {
@@ -85,5 +92,17 @@ impl ClarityType for Principal {
             found => return Err(DecodeError::UnexpectedPrefix { expected: prefix::STANDARD_PRINCIPAL, found }),
         };
         Ok(Principal { version, hash160, contract_name })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialized_len_is_the_encodings_length() {
+        for principal in [Principal::standard(26, [7; 20]), Principal { version: 22, hash160: [1; 20], contract_name: Some("a-contract".into()) }] {
+            assert_eq!(principal.serialized_len(), principal.to_bytes().len() as u64);
+        }
     }
 }
