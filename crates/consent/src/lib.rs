@@ -3,7 +3,10 @@
 //! [`PatientConsent`] implements every public and read-only function of
 //! `contracts/patient-consent.clar` with the same checks in the same order, the same
 //! error codes ([`codes`]), the same audit entries and the same print events
-//! ([`ConsentEvent`]). Its state is typed data maps and vars over any
+//! ([`ConsentEvent`]), and it charges each call's execution cost to the call's
+//! [`Context::meter`] where clarity-vm charges it, expression by expression of the
+//! Clarity source (the load of the contract is the caller's to charge:
+//! [`CONTRACT_SIZE`]). Its state is typed data maps and vars over any
 //! [`clarimed_storage::Store`], laid out exactly as the Clarity VM lays out the
 //! contract's data. The engine (`clarimed-engine`) runs each call in a transaction
 //! and keeps its writes only when it returns `Ok`, as Clarity does on `(ok …)`.

@@ -22,6 +22,12 @@
 //!   from any number of threads at once.
 //! - **Blocks**: [`Engine::begin_block`], [`Engine::commit_block`],
 //!   [`Engine::abort_block`], [`Engine::mine`].
+//! - **Costs**: every call's [`ExecutionCost`], as clarity-vm charges it, computed
+//!   natively: [`CallOutput::cost`], [`ConsentCalls::last_cost`],
+//!   [`RecordsCalls::last_cost`]. Calls are held to a node's limits
+//!   ([`Engine::set_read_only_limit`], [`Engine::set_block_limit`],
+//!   [`Engine::block_cost`]); a call past one is [`EngineError::CostBalanceExceeded`]
+//!   or [`EngineError::BlockFull`] and changes nothing.
 //! - **Errors**: [`EngineError`] (bad input, an unusable state, a bug) and, from the
 //!   typed API, [`CallError`] (the contract's own `err`, or an [`EngineError`]).
 //! - **Values and keys**: [`parse_literal`] for Clarity literals, principals
