@@ -80,8 +80,10 @@ impl PatientConsent {
         Ok(())
     }
 
-    // Private helpers, as in the contract. Each charges its own entry; its caller
-    // charges the lookup of its name and the evaluation of its arguments.
+    // Private helpers, as in the contract. Each charges its entry and body, and
+    // most the call itself too (the lookup of the name and the arguments); those
+    // whose callers charge the call say so, as do the steps a `fold` applies
+    // (which are entered without a lookup).
 
     fn ensure_not_paused(&self, store: &impl StoreRead, m: &Meter, depth: u64) -> Outcome<()> {
         m.apply(F::Asserts, 0);
@@ -243,8 +245,9 @@ impl PatientConsent {
         }
     }
 
-    /// `(write-consent provider data-type expires-at purpose)`, its arguments
-    /// evaluated at `depth`; `args` is what evaluating them charged beyond that.
+    /// `(write-consent provider data-type expires-at purpose)`: its entry and body;
+    /// the caller charges the lookup of its name and its arguments, which differ
+    /// between `grant-consent` and `grant-batch-step`.
     fn write_consent(
         &self,
         store: &mut impl StoreWrite,

@@ -103,8 +103,10 @@ impl RecordManagement {
         self.total_provider_grants.set(store, &0)
     }
 
-    // Private helpers, as in the contract. Each charges its own entry; its caller
-    // charges the lookup of its name and the evaluation of its arguments.
+    // Private helpers, as in the contract. Each charges its entry and body, and
+    // most the call itself too (the lookup of the name and the arguments); those
+    // whose callers charge the call say so, as do the steps a `fold` applies
+    // (which are entered without a lookup).
 
     fn is_owner(&self, store: &impl StoreRead, ctx: &Context) -> Result<bool, StateError> {
         let m = &ctx.meter;
@@ -130,7 +132,8 @@ impl RecordManagement {
         assert_or(&ctx.meter, 0, owner, RecordsError::Unauthorized)
     }
 
-    /// A grant whose expiry is none or above `block-height`.
+    /// A grant whose expiry is none or above `block-height`. The caller charges the
+    /// call ([`RecordManagement::call_live_grant`]).
     fn live_grant(&self, store: &impl StoreRead, ctx: &Context, patient: &Principal, provider: &Principal) -> Result<Option<GrantTerms>, StateError> {
         let m = &ctx.meter;
         m.enter(&[PRINCIPAL, PRINCIPAL]);
@@ -192,6 +195,7 @@ impl RecordManagement {
         self.is_live_admin(store, ctx, patient, &ctx.sender)
     }
 
+    /// Whether `provider` holds a live ADMIN grant; the caller charges the call.
     fn is_live_admin(&self, store: &impl StoreRead, ctx: &Context, patient: &Principal, provider: &Principal) -> Result<bool, StateError> {
         let m = &ctx.meter;
         m.enter(&[PRINCIPAL, PRINCIPAL]);
