@@ -11,6 +11,7 @@ mod costs;
 #[cfg(feature = "harness")]
 mod demo;
 mod script;
+mod serve;
 mod state;
 
 use std::path::{Path, PathBuf};
@@ -98,6 +99,13 @@ enum Command {
     /// Walk the patient journey on the native engine, printing each call and result.
     #[cfg(feature = "harness")]
     Demo,
+    /// Serve the state over a Stacks node's HTTP RPC (read routes: call-read,
+    /// data_var, map_entry, contracts/source, accounts, info).
+    Serve {
+        /// The address to listen on (3999 is stacks.js's devnet default).
+        #[arg(long, default_value_t = clarimed_node_rpc::default_listen())]
+        listen: std::net::SocketAddr,
+    },
     /// The state: in the Clarity VM's key layout (kv) or as readable JSON.
     Export {
         #[arg(long, value_enum, default_value_t = commands::ExportFormat::Kv)]
@@ -149,6 +157,7 @@ fn main() -> ExitCode {
         #[cfg(feature = "harness")]
         Command::Demo => demo::run(given_db, &mut std::io::stdout()),
         Command::Export { format } => commands::export(db, format),
+        Command::Serve { listen } => serve::run(db, listen),
         #[cfg(feature = "harness")]
         Command::Conform(options) => return conform::run(&options),
         #[cfg(feature = "harness")]

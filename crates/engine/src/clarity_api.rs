@@ -14,7 +14,7 @@ use clarity::vm::types::{OptionalData, ResponseData, SequenceData, TypeSignature
 use clarity::vm::Value;
 
 use crate::convert::{bytes_to_value, to_value};
-use crate::engine::Core;
+use crate::engine::{Core, Mode};
 use crate::error::{CallError, EngineError};
 use crate::table::{decode, find, Access, Contract, Function, EPOCH};
 use crate::typed::{ConsentCalls, RecordsCalls};
@@ -226,9 +226,31 @@ impl Core {
         self.dispatch(sender, &args)
     }
 
+    /// Runs any function as a node's `call-read` does: a read-only one as
+    /// [`Core::read`], a public one on the committed state with nothing kept, held
+    /// to the read-only limit (so one that writes is [`EngineError::NotReadOnly`]).
+    pub(crate) fn call_read(&self, sender: &Principal, contract: &str, function: &str, args: &[Value]) -> Result<CallOutput, EngineError> {
+        let checked = arguments(contract, function, args)?;
+        let mode = match checked.function.access {
+            Access::Public => Mode::DryRun,
+            Access::ReadOnly => Mode::Commit,
+        };
+        let mut output = self.dispatch_in(mode, sender, &checked).map_err(|error| match error {
+            EngineError::NotReadOnly { .. } => EngineError::NotReadOnly { contract: contract.to_string(), function: function.to_string() },
+            other => other,
+        })?;
+        output.events.clear();
+        output.committed = false;
+        Ok(output)
+    }
+
     fn dispatch(&self, sender: &Principal, args: &Args) -> Result<CallOutput, EngineError> {
+        self.dispatch_in(Mode::Commit, sender, args)
+    }
+
+    fn dispatch_in(&self, mode: Mode, sender: &Principal, args: &Args) -> Result<CallOutput, EngineError> {
         self.check_sender(sender)?;
-        let calls = Calls { consent: self.consent(), records: self.records() };
+        let calls = Calls { consent: self.consent_in(mode), records: self.records_in(mode) };
         let mut output = (args.function.handler)(&calls, sender, args)?;
         output.contract = self.contract_id(args.function.contract).to_string();
         output.cost = match args.function.contract {

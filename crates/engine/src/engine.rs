@@ -89,6 +89,14 @@ impl CheckKey {
     }
 }
 
+/// How a public call runs: as a transaction, or as a node's `call-read` runs one
+/// (on the committed state, nothing kept).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Commit,
+    DryRun,
+}
+
 /// A remembered `check-access` answer and its cost, packed so that an entry, key
 /// included, stays within a cache line: levels are READ..EMERGENCY (0 to 3), and a
 /// read-only call's cost writes nothing and fits the read-only limit. Answers that
@@ -303,6 +311,21 @@ impl<S> Engine<S> {
         self.core.checks.clear();
     }
 
+    /// The committed value of `contract`'s data var `var` as the Clarity VM stores
+    /// it (its consensus serialization); `None` when the contract has no such var.
+    pub fn data_var(&self, contract: Contract, var: &str) -> Result<Option<Vec<u8>>, EngineError> {
+        let key = VmKey::data_var(self.core.contract_id(contract).as_str(), var).storage_key();
+        Ok(self.core.committed.get(&key)?.map(|bytes| bytes.into_owned()))
+    }
+
+    /// The committed entry of `contract`'s map `map` under the serialized key `key`
+    /// as the Clarity VM stores it: `(some value)`, or `none` where `map-delete` left
+    /// one; `None` when nothing was ever stored there.
+    pub fn map_entry(&self, contract: Contract, map: &str, key: &[u8]) -> Result<Option<Vec<u8>>, EngineError> {
+        let key = VmKey::map_entry(self.core.contract_id(contract).as_str(), map, key.to_vec()).storage_key();
+        Ok(self.core.committed.get(&key)?.map(|bytes| bytes.into_owned()))
+    }
+
     /// Every data-map entry and data var of both contracts as the Clarity VM stores
     /// them (key, hex of the value), sorted by key, as committed: comparable byte
     /// for byte with the reference harness's dump.
@@ -379,22 +402,40 @@ impl Core {
     /// the call) and reporting its cost to `cost`. Its writes are kept when it
     /// returns `Ok` and dropped otherwise; a call whose cost breaks the block limit,
     /// alone or with the block's earlier calls, is refused and changes nothing.
+    ///
+    /// In [`Mode::DryRun`] the call runs on the committed state at the committed
+    /// height, as a node's `call-read` runs a public function: nothing it writes is
+    /// kept, its block pays nothing, and it is held to the read-only limit (a write
+    /// breaks it: [`EngineError::NotReadOnly`]).
     pub(crate) fn transact<T, E>(
         &self,
         sender: &Principal,
         contract: Contract,
+        mode: Mode,
         cost: &Cell<ExecutionCost>,
         call: impl FnOnce(&mut Transactional<Committer<'_>>, &Context) -> clarimed_consent::Outcome<T, E>,
     ) -> Result<T, CallError<E>> {
         self.check_sender(sender)?;
         let mut writer = self.writer();
-        let ctx = Context::new(sender.clone(), u128::from(writer.height));
+        let (height, layers) = match mode {
+            Mode::Commit => (writer.height, std::mem::take(&mut writer.layers)),
+            Mode::DryRun => (self.height.load(Ordering::SeqCst), Vec::new()),
+        };
+        let ctx = Context::new(sender.clone(), u128::from(height));
         ctx.meter.load_contract(contract.size());
-        let mut store = Transactional::with_layers(Committer(self), std::mem::take(&mut writer.layers));
+        let mut store = Transactional::with_layers(Committer(self), layers);
         store.begin();
         let result = call(&mut store, &ctx);
         let spent = ctx.meter.total();
         cost.set(spent);
+        if mode == Mode::DryRun {
+            store.roll_back().map_err(EngineError::from)?;
+            if spent.write_count > 0 {
+                return Err(EngineError::NotReadOnly { contract: contract.name().to_string(), function: String::new() }.into());
+            }
+            self.within_read_only_limit(spent)?;
+            return Ok(result?);
+        }
         let limit = self.limits.block.load();
         let over = Box::new(OverLimit { cost: spent, limit, block: writer.block_cost });
         let refusal = if spent.exceeds(&limit) {

@@ -123,4 +123,12 @@ impl<S> Engine<S> {
     pub fn read(&self, sender: &Principal, contract: &str, function: &str, args: &[clarity::Value]) -> Result<CallOutput, EngineError> {
         self.core().read(sender, contract, function, args)
     }
+
+    /// Runs any function as a Stacks node's `call-read` endpoint does: on the
+    /// committed state, held to the read-only limit, keeping nothing. A public
+    /// function runs too, and answers its result unless it writes
+    /// ([`EngineError::NotReadOnly`], the node's `NotReadOnly`).
+    pub fn call_read(&self, sender: &Principal, contract: &str, function: &str, args: &[clarity::Value]) -> Result<CallOutput, EngineError> {
+        self.core().call_read(sender, contract, function, args)
+    }
 }

@@ -22,7 +22,7 @@ use std::cell::Cell;
 use clarimed_costs::ExecutionCost;
 
 use crate::crypto::TestnetCrypto;
-use crate::engine::{ConsentReader, Core, Engine};
+use crate::engine::{ConsentReader, Core, Engine, Mode};
 use crate::error::{CallError, EngineError};
 use crate::table::{self, Arg, Contract};
 
@@ -45,11 +45,19 @@ impl<S> Engine<S> {
 
 impl Core {
     pub(crate) fn consent(&self) -> ConsentCalls<'_> {
-        ConsentCalls { core: self, cost: Cell::new(ExecutionCost::ZERO) }
+        self.consent_in(Mode::Commit)
     }
 
     pub(crate) fn records(&self) -> RecordsCalls<'_> {
-        RecordsCalls { core: self, cost: Cell::new(ExecutionCost::ZERO) }
+        self.records_in(Mode::Commit)
+    }
+
+    pub(crate) fn consent_in(&self, mode: Mode) -> ConsentCalls<'_> {
+        ConsentCalls { core: self, mode, cost: Cell::new(ExecutionCost::ZERO) }
+    }
+
+    pub(crate) fn records_in(&self, mode: Mode) -> RecordsCalls<'_> {
+        RecordsCalls { core: self, mode, cost: Cell::new(ExecutionCost::ZERO) }
     }
 }
 
@@ -59,6 +67,7 @@ impl Core {
 /// call: [`ConsentCalls::last_cost`].
 pub struct ConsentCalls<'e> {
     core: &'e Core,
+    mode: Mode,
     cost: Cell<ExecutionCost>,
 }
 
@@ -68,6 +77,7 @@ pub struct ConsentCalls<'e> {
 /// call: [`RecordsCalls::last_cost`].
 pub struct RecordsCalls<'e> {
     core: &'e Core,
+    mode: Mode,
     cost: Cell<ExecutionCost>,
 }
 
@@ -95,7 +105,7 @@ impl ConsentCalls<'_> {
         primary_physician: Option<Principal>,
     ) -> ConsentResult<bool> {
         admit(&table::REGISTER_PATIENT, &[&patient_id, &date_of_birth, &emergency_contact, &primary_physician])?;
-        self.core.transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| {
+        self.core.transact(sender, Contract::PatientConsent, self.mode, &self.cost, |store, ctx| {
             self.core.consent.register_patient(store, ctx, patient_id, date_of_birth, emergency_contact, primary_physician)
         })
     }
@@ -108,7 +118,7 @@ impl ConsentCalls<'_> {
         primary_physician: Option<Principal>,
     ) -> ConsentResult<bool> {
         admit(&table::UPDATE_PATIENT_PROFILE, &[&emergency_contact, &primary_physician])?;
-        self.core.transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| {
+        self.core.transact(sender, Contract::PatientConsent, self.mode, &self.cost, |store, ctx| {
             self.core.consent.update_patient_profile(store, ctx, emergency_contact, primary_physician)
         })
     }
@@ -121,7 +131,7 @@ impl ConsentCalls<'_> {
         notify_on_access: bool,
         research_opt_in: bool,
     ) -> ConsentResult<bool> {
-        self.core.transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| {
+        self.core.transact(sender, Contract::PatientConsent, self.mode, &self.cost, |store, ctx| {
             self.core.consent.update_patient_preferences(store, ctx, allow_emergency_access, notify_on_access, research_opt_in)
         })
     }
@@ -137,7 +147,7 @@ impl ConsentCalls<'_> {
     ) -> ConsentResult<bool> {
         let data_type = data_type.into();
         admit(&table::GRANT_CONSENT, &[provider, &data_type, &expires_at, &purpose])?;
-        self.core.transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| {
+        self.core.transact(sender, Contract::PatientConsent, self.mode, &self.cost, |store, ctx| {
             self.core.consent.grant_consent(store, ctx, provider, data_type, expires_at, purpose)
         })
     }
@@ -153,7 +163,7 @@ impl ConsentCalls<'_> {
     ) -> ConsentResult<u128> {
         let codes: Vec<u128> = data_types.iter().map(|&t| t.into()).collect();
         admit(&table::GRANT_CONSENT_BATCH, &[provider, &codes.as_slice(), &expires_at, &purpose])?;
-        self.core.transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| {
+        self.core.transact(sender, Contract::PatientConsent, self.mode, &self.cost, |store, ctx| {
             self.core.consent.grant_consent_batch(store, ctx, provider, &codes, expires_at, purpose)
         })
     }
@@ -162,47 +172,53 @@ impl ConsentCalls<'_> {
     pub fn revoke_consent(&self, sender: &Principal, provider: &Principal, data_type: impl Into<u128>) -> ConsentResult<bool> {
         let data_type = data_type.into();
         admit(&table::REVOKE_CONSENT, &[provider, &data_type])?;
-        self.core.transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| self.core.consent.revoke_consent(store, ctx, provider, data_type))
+        self.core
+            .transact(sender, Contract::PatientConsent, self.mode, &self.cost, |store, ctx| self.core.consent.revoke_consent(store, ctx, provider, data_type))
     }
 
     /// `emergency-override`: the block its access ends at.
     pub fn emergency_override(&self, sender: &Principal, patient: &Principal, reason: &str) -> ConsentResult<u128> {
         admit(&table::EMERGENCY_OVERRIDE, &[patient, &reason])?;
-        self.core.transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| self.core.consent.emergency_override(store, ctx, patient, reason))
+        self.core
+            .transact(sender, Contract::PatientConsent, self.mode, &self.cost, |store, ctx| self.core.consent.emergency_override(store, ctx, patient, reason))
     }
 
     /// `revoke-emergency-access`; works while paused.
     pub fn revoke_emergency_access(&self, sender: &Principal, patient: &Principal, provider: &Principal) -> ConsentResult<bool> {
         admit(&table::REVOKE_EMERGENCY_ACCESS, &[patient, provider])?;
-        self.core.transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| self.core.consent.revoke_emergency_access(store, ctx, patient, provider))
+        self.core.transact(sender, Contract::PatientConsent, self.mode, &self.cost, |store, ctx| {
+            self.core.consent.revoke_emergency_access(store, ctx, patient, provider)
+        })
     }
 
     /// `mark-deceased`.
     pub fn mark_deceased(&self, sender: &Principal, patient: &Principal) -> ConsentResult<bool> {
         admit(&table::MARK_DECEASED, &[patient])?;
-        self.core.transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| self.core.consent.mark_deceased(store, ctx, patient))
+        self.core.transact(sender, Contract::PatientConsent, self.mode, &self.cost, |store, ctx| self.core.consent.mark_deceased(store, ctx, patient))
     }
 
     /// `set-paused` (owner only).
     pub fn set_paused(&self, sender: &Principal, paused: bool) -> ConsentResult<bool> {
-        self.core.transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| self.core.consent.set_paused(store, ctx, paused))
+        self.core.transact(sender, Contract::PatientConsent, self.mode, &self.cost, |store, ctx| self.core.consent.set_paused(store, ctx, paused))
     }
 
     /// `set-emergency-timeout` (owner only).
     pub fn set_emergency_timeout(&self, sender: &Principal, blocks: u128) -> ConsentResult<bool> {
-        self.core.transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| self.core.consent.set_emergency_timeout(store, ctx, blocks))
+        self.core.transact(sender, Contract::PatientConsent, self.mode, &self.cost, |store, ctx| self.core.consent.set_emergency_timeout(store, ctx, blocks))
     }
 
     /// `set-emergency-responder` (owner only).
     pub fn set_emergency_responder(&self, sender: &Principal, responder: &Principal, enabled: bool) -> ConsentResult<bool> {
         admit(&table::SET_EMERGENCY_RESPONDER, &[responder, &enabled])?;
-        self.core.transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| self.core.consent.set_emergency_responder(store, ctx, responder, enabled))
+        self.core.transact(sender, Contract::PatientConsent, self.mode, &self.cost, |store, ctx| {
+            self.core.consent.set_emergency_responder(store, ctx, responder, enabled)
+        })
     }
 
     /// `transfer-ownership` (owner only).
     pub fn transfer_ownership(&self, sender: &Principal, new_owner: &Principal) -> ConsentResult<bool> {
         admit(&table::CONSENT_TRANSFER_OWNERSHIP, &[new_owner])?;
-        self.core.transact(sender, Contract::PatientConsent, &self.cost, |store, ctx| self.core.consent.transfer_ownership(store, ctx, new_owner))
+        self.core.transact(sender, Contract::PatientConsent, self.mode, &self.cost, |store, ctx| self.core.consent.transfer_ownership(store, ctx, new_owner))
     }
 
     /// `get-patient`.
@@ -311,7 +327,7 @@ impl RecordsCalls<'_> {
     ) -> RecordsResult<bool> {
         let level = access_level.into();
         admit(&table::GRANT_PROVIDER_ACCESS, &[patient, provider, &level, &expires_at, &audit_required])?;
-        self.core.transact(sender, Contract::RecordManagement, &self.cost, |store, ctx| {
+        self.core.transact(sender, Contract::RecordManagement, self.mode, &self.cost, |store, ctx| {
             self.core.records.grant_provider_access(store, &ConsentReader(&self.core.consent), ctx, patient, provider, level, expires_at, audit_required)
         })
     }
@@ -319,7 +335,9 @@ impl RecordsCalls<'_> {
     /// `revoke-provider-access`; works while paused.
     pub fn revoke_provider_access(&self, sender: &Principal, patient: &Principal, provider: &Principal) -> RecordsResult<bool> {
         admit(&table::REVOKE_PROVIDER_ACCESS, &[patient, provider])?;
-        self.core.transact(sender, Contract::RecordManagement, &self.cost, |store, ctx| self.core.records.revoke_provider_access(store, ctx, patient, provider))
+        self.core.transact(sender, Contract::RecordManagement, self.mode, &self.cost, |store, ctx| {
+            self.core.records.revoke_provider_access(store, ctx, patient, provider)
+        })
     }
 
     /// `create-record`: the new record's id.
@@ -349,7 +367,7 @@ impl RecordsCalls<'_> {
                 &signed.public_key,
             ],
         )?;
-        self.core.transact(sender, Contract::RecordManagement, &self.cost, |store, ctx| {
+        self.core.transact(sender, Contract::RecordManagement, self.mode, &self.cost, |store, ctx| {
             let consent = ConsentReader(&self.core.consent);
             self.core.records.create_record(
                 store,
@@ -368,7 +386,7 @@ impl RecordsCalls<'_> {
 
     /// `get-record`: the record, with an access-log entry.
     pub fn get_record(&self, sender: &Principal, record_id: u128) -> RecordsResult<Record> {
-        self.core.transact(sender, Contract::RecordManagement, &self.cost, |store, ctx| {
+        self.core.transact(sender, Contract::RecordManagement, self.mode, &self.cost, |store, ctx| {
             self.core.records.get_record(store, &ConsentReader(&self.core.consent), ctx, record_id)
         })
     }
@@ -376,21 +394,21 @@ impl RecordsCalls<'_> {
     /// `update-record`: the new version.
     pub fn update_record(&self, sender: &Principal, record_id: u128, content: &Content<'_>, signed: &Signed<'_>) -> RecordsResult<u128> {
         admit(&table::UPDATE_RECORD, &[&record_id, &content.title, &content.data_hash, &content.checksum, &signed.signature, &signed.public_key])?;
-        self.core.transact(sender, Contract::RecordManagement, &self.cost, |store, ctx| {
+        self.core.transact(sender, Contract::RecordManagement, self.mode, &self.cost, |store, ctx| {
             self.core.records.update_record(store, &ConsentReader(&self.core.consent), &TestnetCrypto, ctx, record_id, content, signed)
         })
     }
 
     /// `rollback-record`: the new version.
     pub fn rollback_record(&self, sender: &Principal, record_id: u128, version: u128) -> RecordsResult<u128> {
-        self.core.transact(sender, Contract::RecordManagement, &self.cost, |store, ctx| {
+        self.core.transact(sender, Contract::RecordManagement, self.mode, &self.cost, |store, ctx| {
             self.core.records.rollback_record(store, &ConsentReader(&self.core.consent), ctx, record_id, version)
         })
     }
 
     /// `archive-record`.
     pub fn archive_record(&self, sender: &Principal, record_id: u128) -> RecordsResult<bool> {
-        self.core.transact(sender, Contract::RecordManagement, &self.cost, |store, ctx| {
+        self.core.transact(sender, Contract::RecordManagement, self.mode, &self.cost, |store, ctx| {
             self.core.records.archive_record(store, &ConsentReader(&self.core.consent), ctx, record_id)
         })
     }
@@ -398,30 +416,30 @@ impl RecordsCalls<'_> {
     /// `archive-records`: all or nothing.
     pub fn archive_records(&self, sender: &Principal, record_ids: &[u128]) -> RecordsResult<u128> {
         admit(&table::ARCHIVE_RECORDS, &[&record_ids])?;
-        self.core.transact(sender, Contract::RecordManagement, &self.cost, |store, ctx| {
+        self.core.transact(sender, Contract::RecordManagement, self.mode, &self.cost, |store, ctx| {
             self.core.records.archive_records(store, &ConsentReader(&self.core.consent), ctx, record_ids)
         })
     }
 
     /// `purge-record`.
     pub fn purge_record(&self, sender: &Principal, record_id: u128) -> RecordsResult<bool> {
-        self.core.transact(sender, Contract::RecordManagement, &self.cost, |store, ctx| self.core.records.purge_record(store, ctx, record_id))
+        self.core.transact(sender, Contract::RecordManagement, self.mode, &self.cost, |store, ctx| self.core.records.purge_record(store, ctx, record_id))
     }
 
     /// `set-paused` (owner only).
     pub fn set_paused(&self, sender: &Principal, paused: bool) -> RecordsResult<bool> {
-        self.core.transact(sender, Contract::RecordManagement, &self.cost, |store, ctx| self.core.records.set_paused(store, ctx, paused))
+        self.core.transact(sender, Contract::RecordManagement, self.mode, &self.cost, |store, ctx| self.core.records.set_paused(store, ctx, paused))
     }
 
     /// `set-retention-period` (owner only).
     pub fn set_retention_period(&self, sender: &Principal, blocks: u128) -> RecordsResult<bool> {
-        self.core.transact(sender, Contract::RecordManagement, &self.cost, |store, ctx| self.core.records.set_retention_period(store, ctx, blocks))
+        self.core.transact(sender, Contract::RecordManagement, self.mode, &self.cost, |store, ctx| self.core.records.set_retention_period(store, ctx, blocks))
     }
 
     /// `transfer-ownership` (owner only).
     pub fn transfer_ownership(&self, sender: &Principal, new_owner: &Principal) -> RecordsResult<bool> {
         admit(&table::RECORDS_TRANSFER_OWNERSHIP, &[new_owner])?;
-        self.core.transact(sender, Contract::RecordManagement, &self.cost, |store, ctx| self.core.records.transfer_ownership(store, ctx, new_owner))
+        self.core.transact(sender, Contract::RecordManagement, self.mode, &self.cost, |store, ctx| self.core.records.transfer_ownership(store, ctx, new_owner))
     }
 
     /// The permission check, at the committed block height: the access level

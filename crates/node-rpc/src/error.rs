@@ -1,0 +1,40 @@
+//! The node's error answers: a status and a plain-text reason.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// A refused request, answered as the node answers it.
+#[derive(Debug, thiserror::Error)]
+pub enum RpcError {
+    /// A request the node cannot decode: HTTP 400.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Nothing at that path: HTTP 404.
+    #[error("{0}")]
+    NotFound(String),
+    /// The state could not be read: HTTP 500.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl IntoResponse for RpcError {
+    fn into_response(self) -> Response {
+        let status = match self {
+            RpcError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            RpcError::NotFound(_) => StatusCode::NOT_FOUND,
+            RpcError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        (status, self.to_string()).into_response()
+    }
+}
+
+impl From<clarimed_engine::EngineError> for RpcError {
+    fn from(error: clarimed_engine::EngineError) -> RpcError {
+        RpcError::Internal(error.to_string())
+    }
+}
+
+/// Any path the node does not serve.
+pub(crate) async fn not_found() -> RpcError {
+    RpcError::NotFound("No such file or directory".to_string())
+}

@@ -1,0 +1,91 @@
+//! A Stacks node's HTTP RPC for both contracts, over the native engine: what
+//! `@stacks/transactions` and the node's own OpenAPI clients call, with the node's
+//! request bodies, response bodies, status codes and error shapes (stacks-core's
+//! `docs/rpc/openapi.yaml` and `stackslib/src/net/api/`).
+//!
+//! Routes, one module each:
+//! - [`info`]: `GET /v2/info`;
+//! - [`call_read`]: `POST /v2/contracts/call-read/{address}/{contract}/{function}`;
+//! - [`data`]: `GET /v2/data_var/…` and `POST /v2/map_entry/…`;
+//! - [`contracts`]: `GET /v2/contracts/source/…`;
+//! - [`accounts`]: `GET /v2/accounts/{principal}` and `GET /v2/fees/transfer`.
+//!
+//! Every read is answered from the engine's committed state, from any number of
+//! connections at once.
+#![deny(missing_docs)]
+
+pub mod accounts;
+pub mod call_read;
+pub mod contracts;
+pub mod data;
+mod error;
+pub mod info;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+use clarimed_engine::table::Contract;
+use clarimed_engine::{principal_to_string, Engine, Store};
+use tokio::net::TcpListener;
+
+pub use error::RpcError;
+
+/// The largest request body the server reads, as a node bounds its own.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// What every route reads: the engine, shared.
+pub struct Node<S> {
+    engine: Arc<Engine<S>>,
+}
+
+impl<S> Clone for Node<S> {
+    fn clone(&self) -> Node<S> {
+        Node { engine: self.engine.clone() }
+    }
+}
+
+impl<S: Store + 'static> Node<S> {
+    /// The node over `engine`.
+    pub fn new(engine: Arc<Engine<S>>) -> Node<S> {
+        Node { engine }
+    }
+
+    /// The contract `address.name` names, if it is one of the two the deployer
+    /// deployed.
+    fn contract(&self, address: &str, name: &str) -> Option<Contract> {
+        let deployer = principal_to_string(self.engine.deployer());
+        (address == deployer).then(|| Contract::from_name(name).ok()).flatten()
+    }
+
+    /// Every route.
+    pub fn router(self) -> Router {
+        Router::new()
+            .route("/v2/info", get(info::get_info::<S>))
+            .route("/v2/contracts/call-read/:address/:contract/:function", post(call_read::call_read::<S>))
+            .route("/v2/data_var/:address/:contract/:var", get(data::get_data_var::<S>))
+            .route("/v2/map_entry/:address/:contract/:map", post(data::get_map_entry::<S>))
+            .route("/v2/contracts/source/:address/:contract", get(contracts::get_source::<S>))
+            .route("/v2/accounts/:principal", get(accounts::get_account::<S>))
+            .route("/v2/fees/transfer", get(accounts::get_transfer_fee))
+            .fallback(error::not_found)
+            .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+            .with_state(self)
+    }
+}
+
+/// Serves `engine` on `listener` until `shutdown` resolves; then finishes the
+/// requests under way.
+pub async fn serve<S: Store + 'static>(
+    listener: TcpListener,
+    engine: Arc<Engine<S>>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, Node::new(engine).router()).with_graceful_shutdown(shutdown).await
+}
+
+/// The address `serve` listens on unless told otherwise: stacks.js's devnet default.
+pub fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 3999))
+}

@@ -1,0 +1,177 @@
+//! The node's read routes over loopback, as a client meets them: shapes, status
+//! codes and refusals.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use clarimed_engine::clarity::Value;
+use clarimed_engine::{hex, principal_to_clarity, principal_to_string, Engine, ExecutionCost, MemoryStore, Principal, READ_ONLY_CALL_LIMIT};
+use serde_json::{json, Value as Json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+struct Served {
+    address: SocketAddr,
+    engine: Arc<Engine<MemoryStore>>,
+    deployer: String,
+    patient: Principal,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+fn principal(seed: u8) -> Principal {
+    Principal::standard(26, [seed; 20])
+}
+
+/// An engine with one registered patient, served on a free loopback port.
+async fn served() -> Served {
+    let engine = Arc::new(Engine::in_memory(&principal(1)).unwrap());
+    let patient = principal(2);
+    engine.consent().register_patient(&patient, "PAT-1", 19_800_412, None, None).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(clarimed_node_rpc::serve(listener, engine.clone(), async move {
+        let _ = stopped.await;
+    }));
+    Served { address, deployer: principal_to_string(&principal(1)), engine, patient, _stop: stop }
+}
+
+/// One HTTP/1.1 request; the status and the body.
+async fn request(address: SocketAddr, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let body = body.unwrap_or("");
+    let head =
+        format!("{method} {path} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_string(&mut response)).await.expect("an answer in time").unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("a status");
+    (status, body.to_string())
+}
+
+async fn json(address: SocketAddr, method: &str, path: &str, body: Option<Json>) -> (u16, Json) {
+    let (status, text) = request(address, method, path, body.map(|b| b.to_string()).as_deref()).await;
+    (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON from {path}: {text}")))
+}
+
+fn arg(value: &Value) -> String {
+    format!("0x{}", hex(&value.serialize_to_vec().unwrap()))
+}
+
+fn who(p: &Principal) -> Value {
+    Value::Principal(principal_to_clarity(p).unwrap())
+}
+
+#[tokio::test]
+async fn call_read_answers_a_read_only_function_with_its_hex() {
+    let s = served().await;
+    let path = format!("/v2/contracts/call-read/{}/patient-consent/get-patient", s.deployer);
+    let body = json!({ "sender": principal_to_string(&s.patient), "arguments": [arg(&who(&s.patient))] });
+    let (status, answer) = json(s.address, "POST", &path, Some(body)).await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["okay"], true);
+    let expected = s.engine.read(&s.patient, "patient-consent", "get-patient", &[who(&s.patient)]).unwrap().value;
+    assert_eq!(answer["result"], arg(&expected));
+}
+
+#[tokio::test]
+async fn call_read_of_a_public_function_that_writes_is_not_read_only_and_changes_nothing() {
+    let s = served().await;
+    let before = s.engine.dump_state().unwrap();
+    let path = format!("/v2/contracts/call-read/{}/patient-consent/register-patient", s.deployer);
+    let args = [Value::string_ascii_from_bytes(b"PAT-2".to_vec()).unwrap(), Value::UInt(19_800_101), Value::none(), Value::none()];
+    let body = json!({ "sender": principal_to_string(&principal(3)), "arguments": args.iter().map(arg).collect::<Vec<_>>() });
+    let (status, answer) = json(s.address, "POST", &path, Some(body)).await;
+    assert_eq!((status, answer.clone()), (200, json!({ "okay": false, "cause": "NotReadOnly" })));
+    assert_eq!(s.engine.dump_state().unwrap(), before);
+}
+
+#[tokio::test]
+async fn call_read_of_a_public_function_that_writes_nothing_answers_its_result() {
+    let s = served().await;
+    // A stranger cannot grant consent: `(err u101)`, before any write.
+    let path = format!("/v2/contracts/call-read/{}/patient-consent/grant-consent", s.deployer);
+    let args = [who(&s.patient), Value::UInt(1), Value::none(), Value::string_ascii_from_bytes(b"care".to_vec()).unwrap()];
+    let body = json!({ "sender": principal_to_string(&principal(3)), "arguments": args.iter().map(arg).collect::<Vec<_>>() });
+    let (status, answer) = json(s.address, "POST", &path, Some(body)).await;
+    assert_eq!(status, 200);
+    assert_eq!(answer, json!({ "okay": true, "result": arg(&Value::error(Value::UInt(101)).unwrap()) }));
+}
+
+#[tokio::test]
+async fn call_read_refusals_have_the_nodes_causes() {
+    let s = served().await;
+    let sender = principal_to_string(&s.patient);
+    let ask = |contract: &str, function: &str, args: Vec<String>| {
+        (format!("/v2/contracts/call-read/{}/{contract}/{function}", s.deployer), json!({ "sender": sender, "arguments": args }))
+    };
+    let (path, body) = ask("no-such-contract", "is-paused", vec![]);
+    let (_, answer) = json(s.address, "POST", &path, Some(body)).await;
+    assert_eq!(answer["okay"], false);
+    assert!(answer["cause"].as_str().unwrap().starts_with("Unchecked(NoSuchContract("), "{answer}");
+    let (path, body) = ask("patient-consent", "no-such-function", vec![]);
+    let (_, answer) = json(s.address, "POST", &path, Some(body)).await;
+    assert_eq!(answer["cause"], "Unchecked(UndefinedFunction(\"no-such-function\"))");
+    let (path, body) = ask("patient-consent", "is-paused", vec![arg(&Value::UInt(1))]);
+    let (_, answer) = json(s.address, "POST", &path, Some(body)).await;
+    assert_eq!(answer["cause"], "Unchecked(IncorrectArgumentCount(0, 1))");
+
+    s.engine.set_read_only_limit(ExecutionCost { read_count: 1, ..READ_ONLY_CALL_LIMIT });
+    let (path, body) = ask("patient-consent", "is-paused", vec![]);
+    let (_, answer) = json(s.address, "POST", &path, Some(body)).await;
+    assert!(answer["cause"].as_str().unwrap().starts_with("Unchecked(CostBalanceExceeded(ExecutionCost { write_length: 0,"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_body_that_does_not_decode_is_a_bad_request() {
+    let s = served().await;
+    let path = format!("/v2/contracts/call-read/{}/patient-consent/is-paused", s.deployer);
+    assert_eq!(request(s.address, "POST", &path, Some("{ not json")).await.0, 400);
+    let body = json!({ "sender": "not a principal", "arguments": [] }).to_string();
+    assert_eq!(request(s.address, "POST", &path, Some(&body)).await, (400, "Failed to parse sender principal".to_string()));
+    let body = json!({ "sender": principal_to_string(&s.patient), "arguments": ["0xzz"] }).to_string();
+    assert_eq!(request(s.address, "POST", &path, Some(&body)).await, (400, "Failed to deserialize argument value".to_string()));
+    assert_eq!(request(s.address, "GET", "/v2/no-such-route", None).await.0, 404);
+    assert_eq!(request(s.address, "GET", &path, None).await.0, 405, "call-read takes POST only");
+}
+
+#[tokio::test]
+async fn data_vars_and_map_entries_are_the_stored_bytes() {
+    let s = served().await;
+    let (status, var) = json(s.address, "GET", &format!("/v2/data_var/{}/patient-consent/total-patients?proof=0", s.deployer), None).await;
+    assert_eq!((status, var), (200, json!({ "data": arg(&Value::UInt(1)) })));
+    let (status, _) = request(s.address, "GET", &format!("/v2/data_var/{}/patient-consent/no-such-var", s.deployer), None).await;
+    assert_eq!(status, 404);
+
+    let path = format!("/v2/map_entry/{}/patient-consent/audit-count?proof=0", s.deployer);
+    let (status, entry) = json(s.address, "POST", &path, Some(json!(arg(&who(&s.patient))))).await;
+    assert_eq!((status, entry), (200, json!({ "data": arg(&Value::some(Value::UInt(1)).unwrap()) })));
+    let (_, missing) = json(s.address, "POST", &path, Some(json!(arg(&who(&principal(9)))))).await;
+    assert_eq!(missing, json!({ "data": "0x09" }));
+}
+
+#[tokio::test]
+async fn sources_accounts_fees_and_info_have_the_nodes_shapes() {
+    let s = served().await;
+    let (status, source) = json(s.address, "GET", &format!("/v2/contracts/source/{}/record-management?proof=0", s.deployer), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(source["source"], include_str!("../../../contracts/record-management.clar"));
+    assert_eq!(source["publish_height"], 1);
+    assert_eq!(request(s.address, "GET", "/v2/contracts/source/ST000000000000000000002AMW42H/record-management", None).await.0, 404);
+
+    let (status, account) = json(s.address, "GET", &format!("/v2/accounts/{}?proof=0", principal_to_string(&s.patient)), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(account["nonce"], 0);
+    assert_eq!(account["balance"], format!("0x{}", "0".repeat(32)));
+    assert_eq!(request(s.address, "GET", "/v2/accounts/nobody", None).await.0, 400);
+    assert_eq!(json(s.address, "GET", "/v2/fees/transfer", None).await, (200, json!(1)));
+
+    s.engine.mine(5).unwrap();
+    let (status, info) = json(s.address, "GET", "/v2/info", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(info["stacks_tip_height"], s.engine.committed_block_height());
+    assert_eq!(info["network_id"], 0x8000_0000u32);
+    assert_eq!(info["stacks_tip"].as_str().map(str::len), Some(64));
+}
