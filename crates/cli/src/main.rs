@@ -100,7 +100,7 @@ enum Command {
     #[cfg(feature = "harness")]
     Demo,
     /// Serve the state over a Stacks node's HTTP RPC (read routes: call-read,
-    /// data_var, map_entry, contracts/source, accounts, info).
+    /// data_var, map_entry, contracts/source and interface, accounts, info).
     Serve {
         /// The address to listen on (3999 is stacks.js's devnet default).
         #[arg(long, default_value_t = clarimed_node_rpc::default_listen())]

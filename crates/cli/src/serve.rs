@@ -10,13 +10,13 @@ use crate::state::open;
 /// Serves the state at `db` on `listen` until interrupted (Ctrl-C or SIGTERM), then
 /// finishes the requests under way.
 pub fn run(db: &Path, listen: SocketAddr) -> Result<ExitCode, String> {
-    let engine = Arc::new(open(db)?);
+    let node = clarimed_node_rpc::Node::new(Arc::new(open(db)?))?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start the server's runtime: {e}"))?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
         let address = listener.local_addr().map_err(|e| e.to_string())?;
         eprintln!("clarimed serve: {} on http://{address} (Ctrl-C stops)", db.display());
-        clarimed_node_rpc::serve(listener, engine, stopped()).await.map_err(|e| format!("the server stopped: {e}"))
+        clarimed_node_rpc::serve(listener, node, stopped()).await.map_err(|e| format!("the server stopped: {e}"))
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -7,7 +7,7 @@
 //! - [`info`]: `GET /v2/info`;
 //! - [`call_read`]: `POST /v2/contracts/call-read/{address}/{contract}/{function}`;
 //! - [`data`]: `GET /v2/data_var/…` and `POST /v2/map_entry/…`;
-//! - [`contracts`]: `GET /v2/contracts/source/…`;
+//! - [`contracts`]: `GET /v2/contracts/source/…` and `GET /v2/contracts/interface/…`;
 //! - [`accounts`]: `GET /v2/accounts/{principal}` and `GET /v2/fees/transfer`.
 //!
 //! Every read is answered from the engine's committed state, from any number of
@@ -35,21 +35,23 @@ pub use error::RpcError;
 /// The largest request body the server reads, as a node bounds its own.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
-/// What every route reads: the engine, shared.
+/// What every route reads: the engine, shared, and the contracts' interfaces.
 pub struct Node<S> {
     engine: Arc<Engine<S>>,
+    interfaces: Arc<[serde_json::Value; 2]>,
 }
 
 impl<S> Clone for Node<S> {
     fn clone(&self) -> Node<S> {
-        Node { engine: self.engine.clone() }
+        Node { engine: self.engine.clone(), interfaces: self.interfaces.clone() }
     }
 }
 
 impl<S: Store + 'static> Node<S> {
-    /// The node over `engine`.
-    pub fn new(engine: Arc<Engine<S>>) -> Node<S> {
-        Node { engine }
+    /// The node over `engine`; the contracts' interfaces are computed once, here.
+    pub fn new(engine: Arc<Engine<S>>) -> Result<Node<S>, String> {
+        let interfaces = Arc::new(contracts::interfaces(engine.deployer())?);
+        Ok(Node { engine, interfaces })
     }
 
     /// The contract `address.name` names, if it is one of the two the deployer
@@ -67,6 +69,7 @@ impl<S: Store + 'static> Node<S> {
             .route("/v2/data_var/:address/:contract/:var", get(data::get_data_var::<S>))
             .route("/v2/map_entry/:address/:contract/:map", post(data::get_map_entry::<S>))
             .route("/v2/contracts/source/:address/:contract", get(contracts::get_source::<S>))
+            .route("/v2/contracts/interface/:address/:contract", get(contracts::get_interface::<S>))
             .route("/v2/accounts/:principal", get(accounts::get_account::<S>))
             .route("/v2/fees/transfer", get(accounts::get_transfer_fee))
             .fallback(error::not_found)
@@ -75,14 +78,14 @@ impl<S: Store + 'static> Node<S> {
     }
 }
 
-/// Serves `engine` on `listener` until `shutdown` resolves; then finishes the
+/// Serves `node` on `listener` until `shutdown` resolves; then finishes the
 /// requests under way.
 pub async fn serve<S: Store + 'static>(
     listener: TcpListener,
-    engine: Arc<Engine<S>>,
+    node: Node<S>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, Node::new(engine).router()).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, node.router()).with_graceful_shutdown(shutdown).await
 }
 
 /// The address `serve` listens on unless told otherwise: stacks.js's devnet default.

@@ -30,7 +30,8 @@ async fn served() -> Served {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(clarimed_node_rpc::serve(listener, engine.clone(), async move {
+    let node = clarimed_node_rpc::Node::new(engine.clone()).expect("both contracts' interfaces");
+    tokio::spawn(clarimed_node_rpc::serve(listener, node, async move {
         let _ = stopped.await;
     }));
     Served { address, deployer: principal_to_string(&principal(1)), engine, patient, _stop: stop }
@@ -174,4 +175,26 @@ async fn sources_accounts_fees_and_info_have_the_nodes_shapes() {
     assert_eq!(info["stacks_tip_height"], s.engine.committed_block_height());
     assert_eq!(info["network_id"], 0x8000_0000u32);
     assert_eq!(info["stacks_tip"].as_str().map(str::len), Some(64));
+}
+
+#[tokio::test]
+async fn the_interface_is_clarity_vms_and_lists_every_function_of_the_table() {
+    let s = served().await;
+    for contract in clarimed_engine::table::Contract::ALL {
+        let (status, interface) = json(s.address, "GET", &format!("/v2/contracts/interface/{}/{}", s.deployer, contract.name()), None).await;
+        assert_eq!(status, 200);
+        assert_eq!((interface["epoch"].as_str(), interface["clarity_version"].as_str()), (Some("Epoch25"), Some("Clarity2")));
+        let functions = interface["functions"].as_array().expect("functions");
+        for row in clarimed_engine::table::functions(contract) {
+            let function = functions.iter().find(|f| f["name"] == row.name).unwrap_or_else(|| panic!("{} missing", row.name));
+            let access = match row.access {
+                clarimed_engine::table::Access::Public => "public",
+                clarimed_engine::table::Access::ReadOnly => "read_only",
+            };
+            assert_eq!(function["access"], access, "{}", row.name);
+            assert_eq!(function["args"].as_array().map(Vec::len), Some(row.params.len()), "{}", row.name);
+        }
+    }
+    let (status, _) = request(s.address, "GET", &format!("/v2/contracts/interface/{}/nothing", s.deployer), None).await;
+    assert_eq!(status, 404);
 }
