@@ -118,7 +118,7 @@ impl ReferenceVm {
     /// `contract-caller`). A returned `err` rolls back its writes and events, as on
     /// chain; a runtime error is a [`HarnessError::Call`].
     pub fn call_public(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<CallResult, HarnessError> {
-        self.call(sender, contract, function, args, false)
+        self.call(sender, contract, function, args, Run::Public)
     }
 
     /// Runs a read-only function as `sender`; it can write nothing.
@@ -130,7 +130,15 @@ impl ReferenceVm {
     /// runs it: against the read-only limit, writes refused. The result carries
     /// its cost.
     pub fn read_only(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<CallResult, HarnessError> {
-        self.call(sender, contract, function, args, true)
+        self.call(sender, contract, function, args, Run::ReadOnly)
+    }
+
+    /// Runs any function as a node's `call-read` endpoint does: against the
+    /// read-only limit, but through `execute_contract` with `read_only = false`, so
+    /// a public function runs too and fails at its first write
+    /// (`CostBalanceExceeded` with a write counted: the node's `NotReadOnly`).
+    pub fn call_read(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<CallResult, HarnessError> {
+        self.call(sender, contract, function, args, Run::CallRead)
     }
 
     /// Replaces the read-only limit (the node's `read_only_call_limit`; its
@@ -269,7 +277,8 @@ impl ReferenceVm {
         OwnedEnvironment::new_free(false, TESTNET_CHAIN_ID, self.store.as_clarity_db(), EPOCH)
     }
 
-    fn call(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value], read_only: bool) -> Result<CallResult, HarnessError> {
+    fn call(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value], run: Run) -> Result<CallResult, HarnessError> {
+        let read_only = run != Run::Public;
         let id = self.contract_id(contract);
         let args: Vec<SymbolicExpression> = args.iter().cloned().map(SymbolicExpression::atom_value).collect();
         let fail = |message: String| HarnessError::Call { contract: contract.to_string(), function: function.to_string(), message };
@@ -279,7 +288,7 @@ impl ReferenceVm {
         tracker.set_total(VmCost::zero());
         let mut env = OwnedEnvironment::new_cost_limited(false, TESTNET_CHAIN_ID, self.store.as_clarity_db(), tracker, EPOCH);
         let context = ContractContext::new(QualifiedContractIdentifier::transient(), VERSION);
-        let outcome = env.execute_in_env(sender.clone(), None, Some(context), |exec| exec.execute_contract(&id, function, &args, read_only));
+        let outcome = env.execute_in_env(sender.clone(), None, Some(context), |exec| exec.execute_contract(&id, function, &args, run == Run::ReadOnly));
         let (_, tracker) = env.destruct().ok_or_else(|| fail("the environment was left mid-transaction".into()))?;
         let cost = from_vm(&tracker.get_total());
         if read_only {
@@ -299,6 +308,16 @@ impl ReferenceVm {
             .collect();
         Ok(CallResult { value, events, committed, cost })
     }
+}
+
+/// How a call runs: as a transaction, as a read-only call that refuses a public
+/// function, or as a node's `call-read` runs any function (read-only limit, so a
+/// write breaks it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Run {
+    Public,
+    ReadOnly,
+    CallRead,
 }
 
 fn to_vm(cost: ExecutionCost) -> VmCost {
