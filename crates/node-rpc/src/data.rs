@@ -40,6 +40,9 @@ pub async fn get_map_entry<S: Store + 'static>(
     Path((address, contract, map)): Path<(String, String, String)>,
     body: axum::body::Bytes,
 ) -> Result<Json<DataResponse>, RpcError> {
+    if body.is_empty() {
+        return Err(RpcError::BadRequest("Invalid Http request: invalid body length for GetMapEntry (0)".to_string()));
+    }
     let hex_key: String = serde_json::from_slice(&body).map_err(|_| RpcError::BadRequest("Failed to parse JSON body".to_string()))?;
     let key = Value::try_deserialize_hex_untyped(hex_key.trim_start_matches("0x"))
         .map_err(|_| RpcError::BadRequest("Failed to deserialize map key value".to_string()))?;

@@ -32,7 +32,8 @@ use tokio::net::TcpListener;
 
 pub use error::RpcError;
 
-/// The largest request body the server reads, as a node bounds its own.
+/// The largest request body the server reads, as a node bounds its own; a longer
+/// one is refused with HTTP 413 before it is read whole.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// What every route reads: the engine, shared, and the contracts' interfaces.

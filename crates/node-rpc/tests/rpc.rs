@@ -134,6 +134,11 @@ async fn a_body_that_does_not_decode_is_a_bad_request() {
     assert_eq!(request(s.address, "POST", &path, Some(&body)).await, (400, "Failed to parse sender principal".to_string()));
     let body = json!({ "sender": principal_to_string(&s.patient), "arguments": ["0xzz"] }).to_string();
     assert_eq!(request(s.address, "POST", &path, Some(&body)).await, (400, "Failed to deserialize argument value".to_string()));
+    assert_eq!(request(s.address, "POST", &path, None).await, (400, "Invalid Http request: invalid body length for CallReadOnly (0)".to_string()));
+    let huge = format!("\"{}\"", "00".repeat(clarimed_node_rpc::MAX_BODY_BYTES));
+    let map = format!("/v2/map_entry/{}/patient-consent/patients?proof=0", s.deployer);
+    assert_eq!(request(s.address, "POST", &map, Some(&huge)).await.0, 413, "an oversized body is refused before it is read whole");
+    assert_eq!(request(s.address, "GET", "/v2/info", None).await.0, 200, "and the server keeps serving");
     assert_eq!(request(s.address, "GET", "/v2/no-such-route", None).await.0, 404);
     assert_eq!(request(s.address, "GET", &path, None).await.0, 405, "call-read takes POST only");
 }
