@@ -34,6 +34,18 @@ impl From<clarimed_engine::EngineError> for RpcError {
     }
 }
 
+/// Refuses a request whose declared body is longer than the server reads, before
+/// reading it, as the node checks the content length first.
+pub(crate) async fn refuse_oversized(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let declared = request.headers().get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(length) if length > crate::MAX_BODY_BYTES as u64 => {
+            RpcError::BadRequest(format!("Invalid Http request: invalid body length ({length})")).into_response()
+        }
+        _ => next.run(request).await,
+    }
+}
+
 /// Any path the node does not serve.
 pub(crate) async fn not_found() -> RpcError {
     RpcError::NotFound("No such file or directory".to_string())

@@ -32,8 +32,9 @@ use tokio::net::TcpListener;
 
 pub use error::RpcError;
 
-/// The largest request body the server reads, as a node bounds its own; a longer
-/// one is refused with HTTP 413 before it is read whole.
+/// The largest request body the server reads, as a node bounds its own. A request
+/// declaring a longer one is refused at once, as the node refuses it (HTTP 400);
+/// one that sends more without declaring it is cut off at this length (HTTP 413).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// What every route reads: the engine, shared, and the contracts' interfaces.
@@ -75,6 +76,7 @@ impl<S: Store + 'static> Node<S> {
             .route("/v2/fees/transfer", get(accounts::get_transfer_fee))
             .fallback(error::not_found)
             .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+            .layer(axum::middleware::from_fn(error::refuse_oversized))
             .with_state(self)
     }
 }
