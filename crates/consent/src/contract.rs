@@ -87,7 +87,7 @@ impl PatientConsent {
 
     fn ensure_not_paused(&self, store: &impl StoreRead, m: &Meter, depth: u64) -> Outcome<()> {
         m.apply(F::Asserts, 0);
-        unary(m, F::Not);
+        m.unary(F::Not);
         let paused = self.paused.var_get(store, m)?;
         assert_or(m, depth, !paused, ConsentError::Paused)
     }
@@ -156,18 +156,18 @@ impl PatientConsent {
             return fail(ConsentError::PatientNotFound);
         };
         m.apply(F::Asserts, 0);
-        unary(m, F::Not);
+        m.unary(F::Not);
         m.apply(F::TupleGet, 7);
         m.var(1, PROFILE);
         assert_or(m, 1, !profile.deceased, ConsentError::PatientDeceased)?;
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.var(1, PROFILE);
         Ok(profile)
     }
 
     /// `(try! (living-caller-profile))`.
     fn try_living_caller_profile(&self, store: &impl StoreRead, ctx: &Context) -> Outcome<PatientProfile> {
-        unary(&ctx.meter, F::TryRet);
+        ctx.meter.unary(F::TryRet);
         self.living_caller_profile(store, ctx)
     }
 
@@ -175,7 +175,7 @@ impl PatientConsent {
         m.lookup();
         m.var(depth, UINT);
         m.enter(&[UINT]);
-        compare(m, F::Le);
+        m.compare_uints(F::Le);
         m.var(0, UINT);
         m.var(0, UINT);
         DataType::from_code(data_type).is_some()
@@ -188,7 +188,7 @@ impl PatientConsent {
         m.apply(F::Or, 2);
         let mental_health = data_type == DataType::MentalHealth;
         for _ in 0..if mental_health { 1 } else { 2 } {
-            is_eq_uints(m);
+            m.is_eq_uints();
             m.var(0, UINT);
             m.var(0, UINT);
         }
@@ -212,7 +212,7 @@ impl PatientConsent {
         m.var(0, optional(expires_at.map(|_| UINT)));
         if let Some(expiry) = expires_at {
             m.apply(F::Asserts, 0);
-            compare(m, F::Ge);
+            m.compare_uints(F::Ge);
             m.var(1, UINT);
             m.block_height();
             assert_or(m, 1, expiry > ctx.block_height, ConsentError::InvalidExpiry)?;
@@ -221,7 +221,7 @@ impl PatientConsent {
         m.charge(F::Begin, 3);
         m.apply(F::If, 0);
         if !Self::is_sensitive(m, 0, data_type) {
-            unary(m, F::OkCons);
+            m.unary(F::OkCons);
             return Ok(());
         }
         m.apply(F::Match, 0);
@@ -231,13 +231,13 @@ impl PatientConsent {
             return fail(ConsentError::InvalidExpiry);
         };
         m.apply(F::If, 0);
-        compare(m, F::Leq);
+        m.compare_uints(F::Leq);
         m.var(1, UINT);
         m.apply(F::Add, 2);
         m.block_height();
         m.var(1, UINT);
         if expiry <= ctx.block_height + BLOCKS_PER_YEAR {
-            unary(m, F::OkCons);
+            m.unary(F::OkCons);
             Ok(())
         } else {
             m.var(1, ERR);
@@ -260,7 +260,7 @@ impl PatientConsent {
         let m = &ctx.meter;
         m.enter(&[PRINCIPAL, UINT, OPTIONAL_UINT, ASCII_64]);
         m.lookup();
-        unary(m, F::TryRet);
+        m.unary(F::TryRet);
         Self::check_consent_terms(ctx, data_type, expires_at)?;
         let key = ConsentKey { data_type, patient: ctx.sender.clone(), provider: provider.clone() };
         let consent = Consent { expires_at, granted_at: ctx.block_height, purpose: purpose.to_string() };
@@ -274,13 +274,13 @@ impl PatientConsent {
         self.consents.map_set(store, &key, &consent, m)?;
         // tx-sender ACTION-GRANT (some provider) (some data-type)
         m.var(0, UINT);
-        unary(m, F::SomeCons);
+        m.unary(F::SomeCons);
         m.var(0, PRINCIPAL);
-        unary(m, F::SomeCons);
+        m.unary(F::SomeCons);
         m.var(0, UINT);
         self.append_audit(store, ctx, &ctx.sender, AuditAction::Grant, Some(provider.clone()), Some(data_type))?;
         Self::increment(&self.total_consents_granted, store, m)?;
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.charge(F::Begin, 5);
         Ok(())
     }
@@ -331,13 +331,13 @@ impl PatientConsent {
         let written = self.write_consent(store, ctx, provider, data_type, expires_at, purpose);
         match written {
             Ok(()) => {
-                unary(m, F::OkCons);
+                m.unary(F::OkCons);
                 m.apply(F::Add, 2);
                 m.var(2, UINT);
                 Ok(count + 1)
             }
             Err(error) => {
-                unary(m, F::ErrCons);
+                m.unary(F::ErrCons);
                 m.var(2, UINT);
                 Err(error)
             }
@@ -360,12 +360,12 @@ impl PatientConsent {
         m.lookup();
         self.ensure_not_paused(store, m, 0)?;
         m.apply(F::Asserts, 0);
-        unary(m, F::IsNone);
+        m.unary(F::IsNone);
         let exists = self.patients.map_contains(store, &ctx.sender, m)?;
         assert_or(m, 0, !exists, ConsentError::PatientExists)?;
         m.apply(F::Asserts, 0);
-        compare(m, F::Ge);
-        unary(m, F::Len);
+        m.compare_uints(F::Ge);
+        m.unary(F::Len);
         m.var(0, ascii(patient_id));
         assert_or(m, 0, !patient_id.is_empty(), ConsentError::InvalidInput)?;
         m.apply(F::Asserts, 0);
@@ -395,7 +395,7 @@ impl PatientConsent {
         m.apply(F::TupleCons, 3);
         m.var(0, ascii(patient_id));
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.charge(F::Begin, 9);
         Ok((true, event))
     }
@@ -431,7 +431,7 @@ impl PatientConsent {
         let event = ConsentEvent::ProfileUpdated { patient: ctx.sender.clone() };
         m.apply(F::TupleCons, 2);
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.charge(F::Begin, 2);
         Ok((true, event))
     }
@@ -460,7 +460,7 @@ impl PatientConsent {
         let event = ConsentEvent::PreferencesUpdated { patient: ctx.sender.clone() };
         m.apply(F::TupleCons, 2);
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.charge(F::Begin, 6);
         Ok((true, event))
     }
@@ -480,7 +480,7 @@ impl PatientConsent {
         self.ensure_not_paused(store, m, 0)?;
         self.try_living_caller_profile(store, ctx)?;
         self.ensure_not_caller(ctx, 0, provider)?;
-        unary(m, F::TryRet);
+        m.unary(F::TryRet);
         m.lookup();
         m.var(0, PRINCIPAL);
         m.var(0, UINT);
@@ -493,7 +493,7 @@ impl PatientConsent {
         m.var(0, UINT);
         m.var(0, optional(expires_at.map(|_| UINT)));
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.charge(F::Begin, 6);
         Ok((true, event))
     }
@@ -502,7 +502,7 @@ impl PatientConsent {
     fn ensure_not_caller(&self, ctx: &Context, depth: u64, provider: &Principal) -> Outcome<()> {
         let m = &ctx.meter;
         m.apply(F::Asserts, 0);
-        unary(m, F::Not);
+        m.unary(F::Not);
         is_eq_principals(m, provider, &ctx.sender);
         m.var(depth, PRINCIPAL);
         assert_or(m, depth, *provider != ctx.sender, ConsentError::InvalidInput)
@@ -526,12 +526,12 @@ impl PatientConsent {
         self.try_living_caller_profile(store, ctx)?;
         self.ensure_not_caller(ctx, 0, provider)?;
         m.apply(F::Asserts, 0);
-        compare(m, F::Ge);
-        unary(m, F::Len);
+        m.compare_uints(F::Ge);
+        m.unary(F::Len);
         m.var(0, list);
         assert_or(m, 0, !data_types.is_empty(), ConsentError::InvalidInput)?;
         m.apply(F::Let, 1);
-        unary(m, F::TryRet);
+        m.unary(F::TryRet);
         m.apply(F::TupleGet, 4);
         m.apply(F::Fold, 0);
         m.lookup();
@@ -540,7 +540,7 @@ impl PatientConsent {
         m.var(1, PRINCIPAL);
         m.var(1, optional(expires_at.map(|_| UINT)));
         m.var(1, ascii(purpose));
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         let mut acc = Ok(0);
         for &data_type in data_types {
             acc = self.grant_batch_step(store, ctx, provider, data_type, expires_at, purpose, acc);
@@ -555,7 +555,7 @@ impl PatientConsent {
         m.var(1, list);
         m.var(1, optional(expires_at.map(|_| UINT)));
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.var(1, UINT);
         m.charge(F::Begin, 6);
         Ok((count, event))
@@ -571,23 +571,23 @@ impl PatientConsent {
         m.var(1, PRINCIPAL);
         m.var(1, UINT);
         m.apply(F::Asserts, 0);
-        unary(m, F::IsSome);
+        m.unary(F::IsSome);
         let registered = self.patients.map_contains(store, &ctx.sender, m)?;
         assert_or(m, 1, registered, ConsentError::PatientNotFound)?;
         m.apply(F::Asserts, 0);
         let valid = Self::is_valid_data_type(m, 1, data_type);
         assert_or(m, 1, valid, ConsentError::InvalidDataType)?;
         m.apply(F::Asserts, 0);
-        unary(m, F::IsSome);
+        m.unary(F::IsSome);
         m.var(1, CONSENT_KEY);
         let granted = self.consents.map_contains(store, &key, m)?;
         assert_or(m, 1, granted, ConsentError::ConsentNotFound)?;
         m.var(1, CONSENT_KEY);
         self.consents.map_delete(store, &key, m)?;
         m.var(1, UINT);
-        unary(m, F::SomeCons);
+        m.unary(F::SomeCons);
         m.var(1, PRINCIPAL);
-        unary(m, F::SomeCons);
+        m.unary(F::SomeCons);
         m.var(1, UINT);
         self.append_audit(store, ctx, &ctx.sender, AuditAction::Revoke, Some(provider.clone()), Some(data_type))?;
         Self::increment(&self.total_consents_revoked, store, m)?;
@@ -596,7 +596,7 @@ impl PatientConsent {
         m.var(1, PRINCIPAL);
         m.var(1, UINT);
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         Ok((true, event))
     }
 
@@ -625,7 +625,7 @@ impl PatientConsent {
         m.block_height();
         let expires_at = ctx.block_height + self.emergency_timeout.var_get(store, m)?;
         m.apply(F::Asserts, 0);
-        unary(m, F::Not);
+        m.unary(F::Not);
         m.apply(F::TupleGet, 7);
         m.var(1, PROFILE);
         assert_or(m, 1, !profile.deceased, ConsentError::PatientDeceased)?;
@@ -634,8 +634,8 @@ impl PatientConsent {
         m.var(1, DEFAULT_PREFERENCES);
         assert_or(m, 1, preferences.allow_emergency_access, ConsentError::EmergencyNotAllowed)?;
         m.apply(F::Asserts, 0);
-        compare(m, F::Ge);
-        unary(m, F::Len);
+        m.compare_uints(F::Ge);
+        m.unary(F::Len);
         m.var(1, ascii(reason));
         assert_or(m, 1, !reason.is_empty(), ConsentError::InvalidInput)?;
         let key = PatientProvider { patient: patient.clone(), provider: ctx.sender.clone() };
@@ -649,7 +649,7 @@ impl PatientConsent {
         self.emergency_access.map_set(store, &key, &access, m)?;
         m.var(1, PRINCIPAL);
         m.var(1, UINT);
-        unary(m, F::SomeCons);
+        m.unary(F::SomeCons);
         self.append_audit(store, ctx, patient, AuditAction::EmergencyOverride, Some(ctx.sender.clone()), None)?;
         Self::increment(&self.total_emergency_overrides, store, m)?;
         let event = ConsentEvent::EmergencyOverride { patient: patient.clone(), provider: ctx.sender.clone(), expires_at, reason: reason.to_string() };
@@ -658,7 +658,7 @@ impl PatientConsent {
         m.var(1, UINT);
         m.var(1, ascii(reason));
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.var(1, UINT);
         m.charge(F::Begin, 3);
         Ok((expires_at, event))
@@ -677,7 +677,7 @@ impl PatientConsent {
         let allowed = self.is_patient_or_owner(store, ctx, 1, patient)?;
         assert_or(m, 1, allowed, ConsentError::Unauthorized)?;
         m.apply(F::Asserts, 0);
-        unary(m, F::IsSome);
+        m.unary(F::IsSome);
         m.var(1, PATIENT_PROVIDER);
         let granted = self.emergency_access.map_contains(store, &key, m)?;
         assert_or(m, 1, granted, ConsentError::EmergencyNotFound)?;
@@ -685,7 +685,7 @@ impl PatientConsent {
         self.emergency_access.map_delete(store, &key, m)?;
         m.var(1, PRINCIPAL);
         m.var(1, UINT);
-        unary(m, F::SomeCons);
+        m.unary(F::SomeCons);
         m.var(1, PRINCIPAL);
         self.append_audit(store, ctx, patient, AuditAction::EmergencyRevoked, Some(provider.clone()), None)?;
         let event = ConsentEvent::EmergencyAccessRevoked { patient: patient.clone(), provider: provider.clone() };
@@ -693,7 +693,7 @@ impl PatientConsent {
         m.var(1, PRINCIPAL);
         m.var(1, PRINCIPAL);
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         Ok((true, event))
     }
 
@@ -722,13 +722,13 @@ impl PatientConsent {
         m.apply(F::Or, 2);
         let physician = profile.primary_physician.as_ref().map_or(ser::NONE, |p| ser::wrapped(p.serialized_len()));
         m.apply(F::Eq, ser::wrapped(ctx.sender.serialized_len()) + physician);
-        unary(m, F::SomeCons);
+        m.unary(F::SomeCons);
         m.apply(F::TupleGet, 7);
         m.var(1, PROFILE);
         let allowed = profile.primary_physician.as_ref() == Some(&ctx.sender) || self.is_owner(store, ctx)?;
         assert_or(m, 1, allowed, ConsentError::Unauthorized)?;
         m.apply(F::Asserts, 0);
-        unary(m, F::Not);
+        m.unary(F::Not);
         m.apply(F::TupleGet, 7);
         m.var(1, PROFILE);
         assert_or(m, 1, !profile.deceased, ConsentError::PatientDeceased)?;
@@ -746,7 +746,7 @@ impl PatientConsent {
         m.apply(F::TupleCons, 2);
         m.var(1, PRINCIPAL);
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.charge(F::Begin, 2);
         Ok((true, event))
     }
@@ -771,7 +771,7 @@ impl PatientConsent {
         m.apply(F::TupleCons, 2);
         m.var(0, BOOL);
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.charge(F::Begin, 4);
         Ok((true, event))
     }
@@ -783,11 +783,11 @@ impl PatientConsent {
         self.ensure_owner(store, ctx)?;
         m.apply(F::Asserts, 0);
         m.apply(F::And, 2);
-        compare(m, F::Geq);
+        m.compare_uints(F::Geq);
         m.var(0, UINT);
         m.var(0, UINT);
         if blocks >= MIN_EMERGENCY_TIMEOUT {
-            compare(m, F::Leq);
+            m.compare_uints(F::Leq);
             m.var(0, UINT);
             m.var(0, UINT);
         }
@@ -798,7 +798,7 @@ impl PatientConsent {
         m.apply(F::TupleCons, 2);
         m.var(0, UINT);
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.charge(F::Begin, 5);
         Ok((true, event))
     }
@@ -816,7 +816,7 @@ impl PatientConsent {
         m.var(0, PRINCIPAL);
         m.var(0, BOOL);
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.charge(F::Begin, 4);
         Ok((true, event))
     }
@@ -832,7 +832,7 @@ impl PatientConsent {
         m.apply(F::TupleCons, 2);
         m.var(0, PRINCIPAL);
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.charge(F::Begin, 4);
         Ok((true, event))
     }
@@ -854,7 +854,7 @@ impl PatientConsent {
         if !self.patients.map_contains(store, patient, m)? {
             return Ok(None);
         }
-        unary(m, F::SomeCons);
+        m.unary(F::SomeCons);
         m.apply(F::DefaultTo, 2);
         m.var(1, DEFAULT_PREFERENCES);
         m.var(1, PRINCIPAL);
@@ -964,7 +964,7 @@ impl PatientConsent {
         m.var(1, CONSENT);
         Ok(match consent.expires_at {
             Some(expiry) => {
-                compare(m, F::Ge);
+                m.compare_uints(F::Ge);
                 m.var(2, UINT);
                 m.block_height();
                 expiry > block_height
@@ -991,7 +991,7 @@ impl PatientConsent {
         let Some(access) = self.emergency_access.map_view::<EmergencyTerms>(store, &key, m)? else {
             return Ok(false);
         };
-        compare(m, F::Le);
+        m.compare_uints(F::Le);
         m.block_height();
         m.apply(F::TupleGet, 3);
         m.var(1, EMERGENCY_ACCESS);
@@ -1033,12 +1033,12 @@ fn is_emergency_covered(m: &Meter, depth: u64, data_type: u128) -> bool {
     m.var(depth, UINT);
     m.enter(&[UINT]);
     m.apply(F::Or, 2);
-    compare(m, F::Leq);
+    m.compare_uints(F::Leq);
     m.var(0, UINT);
     if data_type <= 3 {
         return true;
     }
-    is_eq_uints(m);
+    m.is_eq_uints();
     m.var(0, UINT);
     m.var(0, UINT);
     DataType::from_code(data_type).is_some_and(DataType::is_emergency_covered)
@@ -1062,7 +1062,7 @@ fn is_valid_date_of_birth(m: &Meter, depth: u64, date: u128) -> bool {
     let checks = [year >= 1900, year <= 2999, month >= 1, month <= 12, day >= 1, day <= 31];
     m.apply(F::And, checks.len() as u64);
     for (i, passed) in checks.into_iter().enumerate() {
-        compare(m, if i % 2 == 0 { F::Geq } else { F::Leq });
+        m.compare_uints(if i % 2 == 0 { F::Geq } else { F::Leq });
         m.var(1, UINT);
         if !passed {
             return false;

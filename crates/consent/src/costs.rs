@@ -7,14 +7,8 @@ use clarimed_storage::clarity::Principal;
 
 use crate::events::ConsentEvent;
 
-/// An error constant, `(err uN)`.
-pub(crate) const ERR: u64 = Shape::response(Shape::UINT).size;
-/// A `uint` constant, argument or binding.
-pub(crate) const UINT: u64 = Shape::UINT.size;
-/// A principal argument or binding.
-pub(crate) const PRINCIPAL: u64 = Shape::PRINCIPAL.size;
-/// A `bool` argument.
-pub(crate) const BOOL: u64 = Shape::BOOL.size;
+pub(crate) use clarimed_costs::size::{BOOL, ERR, PRINCIPAL, UINT};
+
 /// `(optional principal)` and `(optional uint)` as declared.
 pub(crate) const OPTIONAL_PRINCIPAL: u64 = Shape::some(Shape::PRINCIPAL).size;
 pub(crate) const OPTIONAL_UINT: u64 = Shape::some(Shape::UINT).size;
@@ -117,19 +111,4 @@ pub const CONTRACT_SIZE: u64 = SOURCE.len() as u64 + CONSTANTS_SIZE;
 /// `(is-eq a b)` on two principals: charged by their serialized lengths.
 pub(crate) fn is_eq_principals(m: &Meter, a: &Principal, b: &Principal) {
     m.apply(CostFunction::Eq, a.serialized_len() + b.serialized_len());
-}
-
-/// `(not x)`, `(ok x)`, `(some x)`, `(try! x)`: one-argument natives.
-pub(crate) fn unary(m: &Meter, f: CostFunction) {
-    m.apply(f, 1);
-}
-
-/// A comparison of two uints (`<`, `<=`, `>`, `>=`).
-pub(crate) fn compare(m: &Meter, f: CostFunction) {
-    m.apply(f, UINT);
-}
-
-/// `(is-eq a b)` on two uints.
-pub(crate) fn is_eq_uints(m: &Meter) {
-    m.apply(CostFunction::Eq, 2 * clarimed_costs::ser::UINT);
 }

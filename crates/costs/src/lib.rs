@@ -19,5 +19,5 @@ mod table;
 
 pub use execution_cost::{ExecutionCost, BLOCK_LIMIT_MAINNET_21, READ_ONLY_CALL_LIMIT};
 pub use meter::Meter;
-pub use shape::{ser, Shape};
+pub use shape::{ser, size, Shape};
 pub use table::{table, CostFunction, Formula, Spec};

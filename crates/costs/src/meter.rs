@@ -83,6 +83,26 @@ impl Meter {
         self.charge(CostFunction::LookupVariableSize, size);
     }
 
+    /// A one-argument native that runs to its end (`not`, `ok`, `some`, `try!`,
+    /// `len`, `is-some` …): charged by its argument count, 1.
+    #[inline]
+    pub fn unary(&self, f: CostFunction) {
+        self.apply(f, 1);
+    }
+
+    /// A comparison of two uints (`<`, `<=`, `>`, `>=`): charged by the smaller
+    /// operand's size, a uint's.
+    #[inline]
+    pub fn compare_uints(&self, f: CostFunction) {
+        self.apply(f, crate::Shape::UINT.size);
+    }
+
+    /// `(is-eq a b)` on two uints: charged by their serialized lengths.
+    #[inline]
+    pub fn is_eq_uints(&self) {
+        self.apply(CostFunction::Eq, 2 * crate::ser::UINT);
+    }
+
     /// `block-height`: a variable that reads the chain.
     #[inline]
     pub fn block_height(&self) {

@@ -80,6 +80,21 @@ impl Shape {
     }
 }
 
+/// The `size()` of the values both contracts name most: a `uint`, a `bool`, a
+/// principal, and an error constant `(err uN)`.
+pub mod size {
+    use super::Shape;
+
+    /// A `uint` constant, argument or binding.
+    pub const UINT: u64 = Shape::UINT.size;
+    /// A `bool`.
+    pub const BOOL: u64 = Shape::BOOL.size;
+    /// A principal.
+    pub const PRINCIPAL: u64 = Shape::PRINCIPAL.size;
+    /// An error constant, `(err uN)`.
+    pub const ERR: u64 = Shape::response(Shape::UINT).size;
+}
+
 /// Lengths of consensus-serialized values.
 pub mod ser {
     /// A `uint` or `int`.

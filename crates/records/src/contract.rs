@@ -120,7 +120,7 @@ impl RecordManagement {
     /// `(asserts! (not (var-get paused)) ERR-PAUSED)`.
     fn ensure_not_paused(&self, store: &impl StoreRead, m: &Meter) -> Outcome<()> {
         m.apply(F::Asserts, 0);
-        unary(m, F::Not);
+        m.unary(F::Not);
         let paused = self.paused.var_get(store, m)?;
         assert_or(m, 0, !paused, RecordsError::Paused)
     }
@@ -151,7 +151,7 @@ impl RecordManagement {
         m.var(1, GRANT);
         let live = match grant.expires_at {
             Some(expiry) => {
-                compare(m, F::Ge);
+                m.compare_uints(F::Ge);
                 m.var(2, UINT);
                 m.block_height();
                 expiry > ctx.block_height
@@ -161,7 +161,7 @@ impl RecordManagement {
         if !live {
             return Ok(None);
         }
-        unary(m, F::SomeCons);
+        m.unary(F::SomeCons);
         m.var(1, GRANT);
         Ok(Some(grant))
     }
@@ -203,7 +203,7 @@ impl RecordManagement {
         let Some(grant) = self.call_live_grant(store, ctx, 0, patient, provider)? else {
             return Ok(false);
         };
-        is_eq_uints(m);
+        m.is_eq_uints();
         m.apply(F::TupleGet, 5);
         m.var(1, GRANT);
         m.var(1, UINT);
@@ -232,7 +232,7 @@ impl RecordManagement {
         let grant_size = Shape::optional(grant.as_ref().map(|_| Shape { size: GRANT, type_size: 0 })).size;
         m.apply(F::If, 0);
         m.apply(F::And, 2);
-        unary(m, F::IsSome);
+        m.unary(F::IsSome);
         m.var(1, grant_size);
         if let Some(grant) = &grant {
             contract_call(m, 1, &[PRINCIPAL, PRINCIPAL, UINT]);
@@ -240,36 +240,36 @@ impl RecordManagement {
                 let level = grant.access_level;
                 m.apply(F::Let, 1);
                 m.apply(F::TupleGet, 5);
-                unary(m, F::Unwrap);
+                m.unary(F::Unwrap);
                 m.var(2, grant_size);
                 m.apply(F::Asserts, 0);
                 m.apply(F::Or, 2);
-                is_eq_uints(m);
+                m.is_eq_uints();
                 m.var(2, UINT);
                 m.var(2, UINT);
                 if action != READ {
-                    compare(m, F::Geq);
+                    m.compare_uints(F::Geq);
                     m.var(2, UINT);
                     m.var(2, UINT);
                 }
                 assert_or(m, 2, action == READ || level >= AccessLevel::Write.code(), RecordsError::Unauthorized)?;
                 m.apply(F::Asserts, 0);
                 m.apply(F::Or, 2);
-                is_eq_uints(m);
+                m.is_eq_uints();
                 m.var(2, UINT);
                 m.var(2, UINT);
                 if action != READ {
-                    is_eq_uints(m);
+                    m.is_eq_uints();
                     m.var(2, UINT);
                     m.var(2, UINT);
                 }
                 assert_or(m, 2, action == READ || status == ACTIVE, RecordsError::RecordArchived)?;
                 m.apply(F::Asserts, 0);
                 m.apply(F::Or, 3);
-                compare(m, F::Le);
+                m.compare_uints(F::Le);
                 m.var(2, UINT);
                 if confidentiality >= 2 {
-                    is_eq_uints(m);
+                    m.is_eq_uints();
                     m.var(2, UINT);
                     m.var(2, UINT);
                     if level != ADMIN {
@@ -279,7 +279,7 @@ impl RecordManagement {
                     }
                 }
                 assert_or(m, 2, confidentiality < 2 || level == ADMIN || accessor == creator, RecordsError::Unauthorized)?;
-                unary(m, F::OkCons);
+                m.unary(F::OkCons);
                 m.var(2, UINT);
                 return Ok(level);
             }
@@ -290,22 +290,22 @@ impl RecordManagement {
             m.lookup();
             m.apply(F::Asserts, 0);
             m.apply(F::And, 3);
-            is_eq_uints(m);
+            m.is_eq_uints();
             m.var(1, UINT);
             m.var(1, UINT);
             let allowed = action == READ && is_emergency_covered(m, 1, data_type) && {
-                compare(m, F::Leq);
+                m.compare_uints(F::Leq);
                 m.var(1, UINT);
                 confidentiality <= 1
             };
             assert_or(m, 1, allowed, RecordsError::EmergencyViolation)?;
             m.charge(F::Begin, 2);
-            unary(m, F::OkCons);
+            m.unary(F::OkCons);
             m.var(1, UINT);
             return Ok(AccessLevel::Emergency.code());
         }
         m.apply(F::If, 0);
-        unary(m, F::IsSome);
+        m.unary(F::IsSome);
         m.var(1, grant_size);
         m.var(1, ERR);
         fail(if grant.is_some() { RecordsError::NoConsent } else { RecordsError::Unauthorized })
@@ -326,7 +326,7 @@ impl RecordManagement {
         m.enter(&[UINT, PRINCIPAL, UINT]);
         m.lookup();
         m.apply(F::Asserts, 0);
-        compare(m, F::Leq);
+        m.compare_uints(F::Leq);
         m.var(0, UINT);
         m.var(0, UINT);
         assert_or(m, 0, action <= WRITE, RecordsError::InvalidInput)?;
@@ -345,7 +345,7 @@ impl RecordManagement {
         m.apply(F::TupleGet, 13);
         m.var(1, RECORD);
         if *accessor == record.patient {
-            unary(m, F::OkCons);
+            m.unary(F::OkCons);
             m.var(1, UINT);
             return Ok(ADMIN);
         }
@@ -431,18 +431,18 @@ impl RecordManagement {
     fn check_signature(crypto: &impl Crypto, ctx: &Context, depth: u64, message: &impl ClarityType, signed: &Signed<'_>) -> Outcome<()> {
         let m = &ctx.meter;
         let message = message.to_bytes();
-        unary(m, F::TryRet);
+        m.unary(F::TryRet);
         m.lookup();
         m.apply(F::Sha256, ser::bytes(message.len() as u64));
-        unary(m, F::Unwrap);
+        m.unary(F::Unwrap);
         m.apply(F::ToConsensusBuff, message.len() as u64);
         m.var(depth, buff(signed.signature));
         m.var(depth, buff(signed.public_key));
         m.enter(&[BUFF_32, BUFF_65, BUFF_33]);
         m.lookup();
         m.apply(F::Asserts, 0);
-        is_eq_uints(m);
-        unary(m, F::Len);
+        m.is_eq_uints();
+        m.unary(F::Len);
         m.var(0, buff(signed.public_key));
         let Ok(public_key) = <&[u8; 33]>::try_from(signed.public_key) else {
             return assert_or(m, 0, false, RecordsError::InvalidSignature);
@@ -453,7 +453,7 @@ impl RecordManagement {
         m.apply(F::Eq, ser::wrapped(signer_len) + ser::wrapped(ctx.sender.serialized_len()));
         m.apply(F::PrincipalOf, 0);
         m.var(0, BUFF_33);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         assert_or(m, 0, signer.as_ref() == Some(&ctx.sender), RecordsError::InvalidSignature)?;
         m.apply(F::Asserts, 0);
         m.apply(F::Secp256k1verify, 0);
@@ -467,33 +467,33 @@ impl RecordManagement {
         }
         let digest: [u8; 32] = Sha256::digest(&message).into();
         assert_or(m, 0, crypto.secp256k1_verify(&digest, signed.signature, public_key), RecordsError::InvalidSignature)?;
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.charge(F::Begin, 4);
         Ok(())
     }
 
     /// `(try! (check-new-content title data-hash))` at `depth`.
     fn check_new_content(&self, store: &impl StoreRead, m: &Meter, depth: u64, content: &Content<'_>) -> Outcome<()> {
-        unary(m, F::TryRet);
+        m.unary(F::TryRet);
         m.lookup();
         m.var(depth, ascii(content.title));
         m.var(depth, ascii(content.data_hash));
         m.enter(&[TITLE, DATA_HASH]);
         m.lookup();
         m.apply(F::Asserts, 0);
-        compare(m, F::Ge);
-        unary(m, F::Len);
+        m.compare_uints(F::Ge);
+        m.unary(F::Len);
         m.var(0, ascii(content.title));
         assert_or(m, 0, !content.title.is_empty(), RecordsError::InvalidInput)?;
         m.apply(F::Asserts, 0);
         let valid = is_valid_data_hash(m, content.data_hash);
         assert_or(m, 0, valid, RecordsError::InvalidInput)?;
         m.apply(F::Asserts, 0);
-        unary(m, F::IsNone);
+        m.unary(F::IsNone);
         m.var(0, ascii(content.data_hash));
         let duplicate = self.hash_index.map_contains(store, &content.data_hash.to_string(), m)?;
         assert_or(m, 0, !duplicate, RecordsError::DuplicateRecord)?;
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.charge(F::Begin, 4);
         Ok(())
     }
@@ -503,7 +503,7 @@ impl RecordManagement {
         let m = &ctx.meter;
         m.enter(&[UINT]);
         m.apply(F::Let, 2);
-        unary(m, F::TryRet);
+        m.unary(F::TryRet);
         let level = self.caller_access_level(store, consent, ctx, 1, record_id, WRITE)?;
         m.apply(F::UnwrapRet, 2);
         m.var(1, UINT);
@@ -513,7 +513,7 @@ impl RecordManagement {
         };
         m.apply(F::Asserts, 0);
         m.apply(F::Or, 2);
-        is_eq_uints(m);
+        m.is_eq_uints();
         m.var(1, UINT);
         m.var(1, UINT);
         if level != ADMIN {
@@ -523,7 +523,7 @@ impl RecordManagement {
         }
         assert_or(m, 1, level == ADMIN || ctx.sender == record.created_by, RecordsError::Unauthorized)?;
         m.apply(F::Asserts, 0);
-        is_eq_uints(m);
+        m.is_eq_uints();
         m.apply(F::TupleGet, 13);
         m.var(1, RECORD);
         m.var(1, UINT);
@@ -537,7 +537,7 @@ impl RecordManagement {
         let record = Record { status: RecordStatus::Archived.code(), updated_at: ctx.block_height, ..record };
         self.records.map_set(store, &record_id, &record, m)?;
         self.log_access(store, ctx, 1, record_id, LogAction::Archive)?;
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         Ok(())
     }
 
@@ -560,13 +560,13 @@ impl RecordManagement {
         m.var(1, UINT);
         match self.archive_one(store, consent, ctx, record_id) {
             Ok(()) => {
-                unary(m, F::OkCons);
+                m.unary(F::OkCons);
                 m.apply(F::Add, 2);
                 m.var(2, UINT);
                 Ok(count + 1)
             }
             Err(error) => {
-                unary(m, F::ErrCons);
+                m.unary(F::ErrCons);
                 m.var(2, UINT);
                 Err(error)
             }
@@ -597,7 +597,7 @@ impl RecordManagement {
         let allowed = self.is_patient_or_live_admin(store, ctx, 0, patient)?;
         assert_or(m, 0, allowed, RecordsError::Unauthorized)?;
         m.apply(F::Asserts, 0);
-        compare(m, F::Leq);
+        m.compare_uints(F::Leq);
         m.var(0, UINT);
         m.var(0, UINT);
         assert_or(m, 0, access_level <= ADMIN, RecordsError::InvalidAccessLevel)?;
@@ -605,13 +605,13 @@ impl RecordManagement {
         m.var(0, expiry_size);
         if let Some(expiry) = expires_at {
             m.apply(F::Asserts, 0);
-            compare(m, F::Ge);
+            m.compare_uints(F::Ge);
             m.var(1, UINT);
             m.block_height();
             assert_or(m, 1, expiry > ctx.block_height, RecordsError::InvalidExpiry)?;
         }
         m.apply(F::Asserts, 0);
-        unary(m, F::Not);
+        m.unary(F::Not);
         is_eq_principals(m, provider, patient);
         m.var(0, PRINCIPAL);
         m.var(0, PRINCIPAL);
@@ -637,7 +637,7 @@ impl RecordManagement {
         m.var(0, UINT);
         m.var(0, expiry_size);
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.charge(F::Begin, 9);
         Ok((true, event))
     }
@@ -646,7 +646,7 @@ impl RecordManagement {
     /// ERR-PATIENT-NOT-FOUND)`.
     fn ensure_registered<S: StoreRead>(&self, store: &S, consent: &impl ConsentView<S>, m: &Meter, patient: &Principal) -> Outcome<()> {
         m.apply(F::Asserts, 0);
-        unary(m, F::IsSome);
+        m.unary(F::IsSome);
         contract_call(m, 0, &[PRINCIPAL]);
         let registered = consent.is_registered(store, m, patient)?;
         assert_or(m, 0, registered, RecordsError::PatientNotFound)
@@ -665,7 +665,7 @@ impl RecordManagement {
         let allowed = self.is_patient_or_live_admin(store, ctx, 1, patient)?;
         assert_or(m, 1, allowed, RecordsError::Unauthorized)?;
         m.apply(F::Asserts, 0);
-        unary(m, F::IsSome);
+        m.unary(F::IsSome);
         m.var(1, PATIENT_PROVIDER);
         let granted = self.provider_access.map_contains(store, &key, m)?;
         assert_or(m, 1, granted, RecordsError::AccessNotFound)?;
@@ -676,7 +676,7 @@ impl RecordManagement {
         m.var(1, PRINCIPAL);
         m.var(1, PRINCIPAL);
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         Ok((true, event))
     }
 
@@ -700,12 +700,12 @@ impl RecordManagement {
         m.lookup();
         self.ensure_not_paused(store, m)?;
         m.apply(F::Asserts, 0);
-        compare(m, F::Le);
+        m.compare_uints(F::Le);
         m.var(0, UINT);
         m.var(0, UINT);
         assert_or(m, 0, RecordType::from_code(record_type).is_some(), RecordsError::InvalidRecordType)?;
         m.apply(F::Asserts, 0);
-        compare(m, F::Leq);
+        m.compare_uints(F::Leq);
         m.var(0, UINT);
         m.var(0, UINT);
         assert_or(m, 0, confidentiality_level <= MAX_CONFIDENTIALITY, RecordsError::InvalidInput)?;
@@ -715,7 +715,7 @@ impl RecordManagement {
         m.var(0, PRINCIPAL);
         if ctx.sender != *patient {
             m.lookup();
-            unary(m, F::TryRet);
+            m.unary(F::TryRet);
             m.lookup();
             m.var(0, PRINCIPAL);
             // confidentiality-level, STATUS-ACTIVE, CHECK-WRITE
@@ -798,7 +798,7 @@ impl RecordManagement {
         m.var(1, PRINCIPAL);
         m.var(1, UINT);
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.var(1, UINT);
         m.charge(F::Begin, 8);
         Ok((record_id, event))
@@ -830,7 +830,7 @@ impl RecordManagement {
         m.lookup();
         self.ensure_not_paused(store, m)?;
         m.apply(F::Let, 2);
-        unary(m, F::TryRet);
+        m.unary(F::TryRet);
         let level = self.caller_access_level(store, consent, ctx, 1, record_id, READ)?;
         m.apply(F::UnwrapRet, 2);
         m.var(1, UINT);
@@ -842,7 +842,7 @@ impl RecordManagement {
         m.lookup();
         m.var(1, UINT);
         m.var(1, UINT);
-        is_eq_uints(m);
+        m.is_eq_uints();
         m.var(1, UINT);
         m.var(1, UINT);
         self.append_access_log(store, ctx, record_id, LogAction::Read, emergency)?;
@@ -851,7 +851,7 @@ impl RecordManagement {
         m.var(1, UINT);
         m.var(1, UINT);
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.var(1, RECORD);
         m.charge(F::Begin, 2);
         Ok((record, event))
@@ -871,7 +871,7 @@ impl RecordManagement {
         m.apply(F::TupleGet, 13);
         m.var(1, RECORD);
         m.apply(F::Asserts, 0);
-        is_eq_uints(m);
+        m.is_eq_uints();
         m.apply(F::TupleGet, 13);
         m.var(1, RECORD);
         m.var(1, UINT);
@@ -882,7 +882,7 @@ impl RecordManagement {
     /// `(asserts! (<= new-version MAX-VERSIONS) ERR-INVALID-VERSION)`.
     fn ensure_version_left(m: &Meter, new_version: u128) -> Outcome<()> {
         m.apply(F::Asserts, 0);
-        compare(m, F::Leq);
+        m.compare_uints(F::Leq);
         m.var(1, UINT);
         m.var(1, UINT);
         assert_or(m, 1, new_version <= MAX_VERSIONS, RecordsError::InvalidVersion)
@@ -903,7 +903,7 @@ impl RecordManagement {
         m.enter(&[UINT, TITLE, DATA_HASH, BUFF_32, BUFF_65, BUFF_33]);
         m.lookup();
         self.ensure_not_paused(store, m)?;
-        unary(m, F::TryRet);
+        m.unary(F::TryRet);
         self.caller_access_level(store, consent, ctx, 0, record_id, WRITE)?;
         let record = self.active_record(store, m, record_id)?;
         let new_version = record.version + 1;
@@ -954,7 +954,7 @@ impl RecordManagement {
         m.var(1, UINT);
         m.var(1, UINT);
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.var(1, UINT);
         m.charge(F::Begin, 3);
         Ok((new_version, event))
@@ -967,7 +967,7 @@ impl RecordManagement {
         self.ensure_not_paused(store, m)?;
         m.apply(F::Asserts, 0);
         m.lookup();
-        unary(m, F::TryRet);
+        m.unary(F::TryRet);
         let level = self.caller_access_level(store, consent, ctx, 0, record_id, WRITE)?;
         // `is-eq` is charged once its arguments are evaluated: a failed `try!` skips it.
         m.charge(F::Eq, 2 * ser::UINT);
@@ -977,10 +977,10 @@ impl RecordManagement {
         let new_version = record.version + 1;
         m.apply(F::Asserts, 0);
         m.apply(F::And, 2);
-        compare(m, F::Geq);
+        m.compare_uints(F::Geq);
         m.var(1, UINT);
         if version >= 1 {
-            compare(m, F::Le);
+            m.compare_uints(F::Le);
             m.var(1, UINT);
             m.apply(F::TupleGet, 13);
             m.var(1, RECORD);
@@ -1034,7 +1034,7 @@ impl RecordManagement {
             m.var(2, UINT);
         }
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.var(2, UINT);
         m.charge(F::Begin, 3);
         Ok((new_version, event))
@@ -1045,7 +1045,7 @@ impl RecordManagement {
         m.enter(&[UINT]);
         m.lookup();
         self.ensure_not_paused(store, m)?;
-        unary(m, F::TryRet);
+        m.unary(F::TryRet);
         m.lookup();
         m.var(0, UINT);
         self.archive_one(store, consent, ctx, record_id)?;
@@ -1053,7 +1053,7 @@ impl RecordManagement {
         m.apply(F::TupleCons, 3);
         m.var(0, UINT);
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.charge(F::Begin, 4);
         Ok((true, event))
     }
@@ -1066,16 +1066,16 @@ impl RecordManagement {
         m.lookup();
         self.ensure_not_paused(store, m)?;
         m.apply(F::Asserts, 0);
-        compare(m, F::Ge);
-        unary(m, F::Len);
+        m.compare_uints(F::Ge);
+        m.unary(F::Len);
         m.var(0, list);
         assert_or(m, 0, !record_ids.is_empty(), RecordsError::InvalidInput)?;
         m.apply(F::Let, 1);
-        unary(m, F::TryRet);
+        m.unary(F::TryRet);
         m.apply(F::Fold, 0);
         m.lookup();
         m.var(1, list);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         let mut acc = Ok(0);
         for &record_id in record_ids {
             acc = self.archive_step(store, consent, ctx, record_id, acc);
@@ -1088,7 +1088,7 @@ impl RecordManagement {
         m.apply(F::TupleCons, 3);
         m.var(1, list);
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.var(1, UINT);
         m.charge(F::Begin, 3);
         Ok((count, event))
@@ -1114,14 +1114,14 @@ impl RecordManagement {
         let allowed = ctx.sender == record.patient || self.is_owner(store, ctx)?;
         assert_or(m, 1, allowed, RecordsError::Unauthorized)?;
         m.apply(F::Asserts, 0);
-        compare(m, F::Geq);
+        m.compare_uints(F::Geq);
         m.block_height();
         m.apply(F::TupleGet, 13);
         m.var(1, RECORD);
         assert_or(m, 1, ctx.block_height >= record.retention_until, RecordsError::RetentionPeriod)?;
         m.apply(F::Fold, 0);
         m.lookup();
-        unary(m, F::Unwrap);
+        m.unary(F::Unwrap);
         m.apply(F::Slice, record.version as u64 * UINT);
         m.var(1, VERSION_NUMBERS);
         m.apply(F::TupleGet, 13);
@@ -1143,7 +1143,7 @@ impl RecordManagement {
         m.apply(F::TupleCons, 3);
         m.var(1, UINT);
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.charge(F::Begin, 2);
         Ok((true, event))
     }
@@ -1161,7 +1161,7 @@ impl RecordManagement {
         m.apply(F::TupleCons, 2);
         m.var(0, BOOL);
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.charge(F::Begin, 4);
         Ok((true, event))
     }
@@ -1173,11 +1173,11 @@ impl RecordManagement {
         self.ensure_owner(store, ctx)?;
         m.apply(F::Asserts, 0);
         m.apply(F::And, 2);
-        compare(m, F::Geq);
+        m.compare_uints(F::Geq);
         m.var(0, UINT);
         m.var(0, UINT);
         if blocks >= MIN_RETENTION_PERIOD {
-            compare(m, F::Leq);
+            m.compare_uints(F::Leq);
             m.var(0, UINT);
             m.var(0, UINT);
         }
@@ -1188,7 +1188,7 @@ impl RecordManagement {
         m.apply(F::TupleCons, 2);
         m.var(0, UINT);
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.charge(F::Begin, 5);
         Ok((true, event))
     }
@@ -1204,7 +1204,7 @@ impl RecordManagement {
         m.apply(F::TupleCons, 2);
         m.var(0, PRINCIPAL);
         print(m, &event);
-        unary(m, F::OkCons);
+        m.unary(F::OkCons);
         m.charge(F::Begin, 4);
         Ok((true, event))
     }
@@ -1356,12 +1356,12 @@ fn is_emergency_covered(m: &Meter, depth: u64, data_type: u128) -> bool {
     m.var(depth, UINT);
     m.enter(&[UINT]);
     m.apply(F::Or, 2);
-    compare(m, F::Leq);
+    m.compare_uints(F::Leq);
     m.var(0, UINT);
     if data_type <= 3 {
         return true;
     }
-    is_eq_uints(m);
+    m.is_eq_uints();
     m.var(0, UINT);
     data_type == 7
 }
@@ -1373,8 +1373,8 @@ fn is_valid_data_hash(m: &Meter, data_hash: &str) -> bool {
     m.var(0, ascii(data_hash));
     m.enter(&[DATA_HASH]);
     m.apply(F::And, 2);
-    is_eq_uints(m);
-    unary(m, F::Len);
+    m.is_eq_uints();
+    m.unary(F::Len);
     m.var(0, ascii(data_hash));
     if data_hash.len() != 64 {
         return false;
@@ -1388,7 +1388,7 @@ fn is_valid_data_hash(m: &Meter, data_hash: &str) -> bool {
         m.apply(F::And, 2);
         m.var(0, BOOL);
         if valid {
-            unary(m, F::IsSome);
+            m.unary(F::IsSome);
             m.apply(F::IndexOf, ser::bytes(16) + ser::bytes(1));
             m.var(0, HEX_DIGITS);
             m.var(0, Shape::ascii(1).size);

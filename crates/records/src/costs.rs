@@ -1,19 +1,13 @@
 //! What `record-management`'s code charges beyond its map and var operations: the
 //! sizes of its constants, parameters and map values, as clarity-vm charges them.
 
-use clarimed_costs::{ser, CostFunction, Meter, Shape};
+use clarimed_costs::{CostFunction, Meter, Shape};
 use clarimed_storage::clarity::{ClarityType, Principal};
 
 use crate::events::RecordsEvent;
 
-/// An error constant, `(err uN)`.
-pub(crate) const ERR: u64 = Shape::response(Shape::UINT).size;
-/// A `uint` constant, argument or binding.
-pub(crate) const UINT: u64 = Shape::UINT.size;
-/// A principal argument or binding.
-pub(crate) const PRINCIPAL: u64 = Shape::PRINCIPAL.size;
-/// A `bool` argument or binding.
-pub(crate) const BOOL: u64 = Shape::BOOL.size;
+pub(crate) use clarimed_costs::size::{BOOL, ERR, PRINCIPAL, UINT};
+
 /// `(optional uint)` as declared.
 pub(crate) const OPTIONAL_UINT: u64 = Shape::some(Shape::UINT).size;
 /// `(string-ascii 100)`, `(string-ascii 64)` and `(string-ascii 1)` as declared.
@@ -96,21 +90,6 @@ pub(crate) fn len_of(value: &impl ClarityType) -> u64 {
 /// `(is-eq a b)` on two principals.
 pub(crate) fn is_eq_principals(m: &Meter, a: &Principal, b: &Principal) {
     m.apply(CostFunction::Eq, a.serialized_len() + b.serialized_len());
-}
-
-/// `(is-eq a b)` on two uints.
-pub(crate) fn is_eq_uints(m: &Meter) {
-    m.apply(CostFunction::Eq, 2 * ser::UINT);
-}
-
-/// `(not x)`, `(ok x)`, `(some x)`, `(try! x)`, `(len x)`: one-argument natives.
-pub(crate) fn unary(m: &Meter, f: CostFunction) {
-    m.apply(f, 1);
-}
-
-/// A comparison of two uints (`<`, `<=`, `>`, `>=`).
-pub(crate) fn compare(m: &Meter, f: CostFunction) {
-    m.apply(f, UINT);
 }
 
 /// A string argument's size.
