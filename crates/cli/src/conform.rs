@@ -14,24 +14,43 @@ use indicatif::{ProgressBar, ProgressStyle};
 /// The defaults are the run the test suite asserts full coverage of.
 #[derive(Args, Debug)]
 pub struct Options {
-    /// How many random sequences to run.
-    #[arg(long, default_value_t = 40)]
-    cases: usize,
-    /// Random operations per sequence (after a fixed opening of 3).
-    #[arg(long, default_value_t = 80)]
-    steps: usize,
-    /// The same seed runs the same sequences.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    #[command(flatten)]
+    sequences: Sequences,
     /// Compare the full state and the read-only answers every N steps (and after
     /// each sequence's last step); results and events are compared at every step.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     check_every: u64,
 }
 
+/// Which random sequences a run takes: `conform`'s, and `costs`'.
+#[derive(Args, Debug)]
+pub struct Sequences {
+    /// How many random sequences to run.
+    #[arg(long, default_value_t = 40)]
+    pub cases: usize,
+    /// Random operations per sequence (after a fixed opening of 3).
+    #[arg(long, default_value_t = 80)]
+    pub steps: usize,
+    /// The same seed runs the same sequences.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+impl Sequences {
+    /// The sequences, each its opening then its random steps.
+    pub fn each(&self) -> impl Iterator<Item = Vec<clarimed_conformance::ops::Op>> {
+        seeded_sequences(self.seed, self.cases, self.steps)
+    }
+
+    /// Every step of every sequence, for a progress bar.
+    pub fn total_steps(&self) -> u64 {
+        (self.cases * (self.steps + clarimed_conformance::ops::opening().len())) as u64
+    }
+}
+
 pub fn run(options: &Options) -> ExitCode {
-    let per_case = options.steps + clarimed_conformance::ops::opening().len();
-    let total = (options.cases * per_case) as u64;
+    let sequences = &options.sequences;
+    let total = sequences.total_steps();
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} steps, {per_sec}, eta {eta} {msg}")
@@ -40,12 +59,12 @@ pub fn run(options: &Options) -> ExitCode {
     let started = Instant::now();
     let mut stats = Stats::default();
     let mut divergences = 0;
-    for (case, ops) in seeded_sequences(options.seed, options.cases, options.steps).enumerate() {
+    for (case, ops) in sequences.each().enumerate() {
         let mut run = Differential::new(options.check_every as usize);
         for (i, op) in ops.iter().enumerate() {
             if let Err(divergence) = run.step(op, &mut stats, i + 1 == ops.len()) {
                 divergences += 1;
-                bar.suspend(|| println!("case {} (seed {}):\n{divergence}", case + 1, options.seed));
+                bar.suspend(|| println!("case {} (seed {}):\n{divergence}", case + 1, sequences.seed));
                 bar.inc((ops.len() - i) as u64);
                 break;
             }
@@ -65,8 +84,8 @@ pub fn run(options: &Options) -> ExitCode {
 }
 
 fn print_summary(options: &Options, stats: &Stats, seconds: f64) {
-    println!("clarimed conform: the native engine against the Clarity VM (seed {})", options.seed);
-    println!("  {:<34} {:>12}", "cases", options.cases);
+    println!("clarimed conform: the native engine against the Clarity VM (seed {})", options.sequences.seed);
+    println!("  {:<34} {:>12}", "cases", options.sequences.cases);
     println!("  {:<34} {:>12}", "operations", stats.steps);
     println!("  {:<34} {:>12.1}", "seconds", seconds);
     println!("  {:<34} {:>12.0}", "operations per second", stats.steps as f64 / seconds.max(f64::EPSILON));

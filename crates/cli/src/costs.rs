@@ -8,9 +8,8 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use clap::Args;
 use clarimed_conformance::differential::read_only_queries;
-use clarimed_conformance::ops::{seeded_sequences, Call, Pool};
+use clarimed_conformance::ops::{Call, Pool};
 use clarimed_conformance::Deploy;
 use clarimed_engine::table::{find, Access};
 use clarimed_engine::{principal_to_native, Engine, ExecutionCost, MemoryStore, BLOCK_LIMIT_MAINNET_21, READ_ONLY_CALL_LIMIT};
@@ -18,20 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value as Json};
 
 use crate::commands::cost_json;
-
-/// The defaults are `clarimed conform`'s.
-#[derive(Args, Debug)]
-pub struct Options {
-    /// How many random sequences to run.
-    #[arg(long, default_value_t = 40)]
-    cases: usize,
-    /// Random operations per sequence (after a fixed opening of 3).
-    #[arg(long, default_value_t = 80)]
-    steps: usize,
-    /// The same seed runs the same sequences.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-}
+use crate::conform::Sequences;
 
 /// Every cost one function was charged, and whether it is read-only.
 struct Observed {
@@ -39,16 +25,16 @@ struct Observed {
     costs: Vec<ExecutionCost>,
 }
 
-pub fn run(options: &Options, json: bool) -> Result<ExitCode, String> {
-    let per_case = options.steps + clarimed_conformance::ops::opening().len();
-    let bar = ProgressBar::new((options.cases * per_case) as u64);
+/// Runs `clarimed conform`'s sequences (the same defaults) on the native engine.
+pub fn run(options: &Sequences, json: bool) -> Result<ExitCode, String> {
+    let bar = ProgressBar::new(options.total_steps());
     bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} steps, eta {eta}").expect("a valid progress template"));
     let mut observed: BTreeMap<String, Observed> = BTreeMap::new();
     let mut record = |contract: &str, function: &str, cost: ExecutionCost| {
         let read_only = find(contract, function).is_ok_and(|f| f.access == Access::ReadOnly);
         observed.entry(format!("{contract}.{function}")).or_insert_with(|| Observed { read_only, costs: Vec::new() }).costs.push(cost);
     };
-    for ops in seeded_sequences(options.seed, options.cases, options.steps) {
+    for ops in options.each() {
         let pool = Pool::new();
         let engine = Engine::<MemoryStore>::deploy(pool.owner());
         for op in &ops {
@@ -134,7 +120,7 @@ impl Row {
     }
 }
 
-fn print_table(options: &Options, rows: &[Row]) {
+fn print_table(options: &Sequences, rows: &[Row]) {
     println!(
         "clarimed costs: {} random sequences of {} steps (seed {}), each call charged as clarity-vm charges it",
         options.cases, options.steps, options.seed

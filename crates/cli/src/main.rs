@@ -120,7 +120,7 @@ enum Command {
     /// charges it: min / median / max of each dimension and the largest share of
     /// the block and read-only limits.
     #[cfg(feature = "harness")]
-    Costs(costs::Options),
+    Costs(conform::Sequences),
 }
 
 #[derive(Subcommand)]
