@@ -56,25 +56,25 @@ pub type Queries = Vec<(&'static str, Vec<Value>)>;
 impl Stats {
     /// Read-only functions of both contracts whose cost was never compared.
     pub fn read_only_costs_not_compared(&self) -> Vec<String> {
-        Contract::ALL
-            .into_iter()
-            .flat_map(functions)
-            .filter(|f| f.access == Access::ReadOnly)
-            .map(|f| format!("{}.{}", f.contract.name(), f.name))
-            .filter(|name| !self.read_only_costs.contains_key(name))
-            .collect()
+        missing(Access::ReadOnly, &self.read_only_costs)
     }
 
     /// Public functions of both contracts no call reached.
     pub fn functions_not_called(&self) -> Vec<String> {
-        Contract::ALL
-            .into_iter()
-            .flat_map(functions)
-            .filter(|f| f.access == Access::Public)
-            .map(|f| format!("{}.{}", f.contract.name(), f.name))
-            .filter(|name| !self.calls.contains_key(name))
-            .collect()
+        missing(Access::Public, &self.calls)
     }
+}
+
+/// The `contract.function` names of both contracts' `access` functions that `seen`
+/// has no count for.
+fn missing(access: Access, seen: &BTreeMap<String, u64>) -> Vec<String> {
+    Contract::ALL
+        .into_iter()
+        .flat_map(functions)
+        .filter(|f| f.access == access)
+        .map(|f| format!("{}.{}", f.contract.name(), f.name))
+        .filter(|name| !seen.contains_key(name))
+        .collect()
 }
 
 /// The native engine seen as the state the next op resolves against.
