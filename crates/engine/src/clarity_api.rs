@@ -213,8 +213,13 @@ impl Core {
     /// Runs `contract`'s `function` as `sender`: a public function as a transaction,
     /// a read-only one on the committed state.
     pub(crate) fn call(&self, sender: &Principal, contract: &str, function: &str, args: &[Value]) -> Result<CallOutput, EngineError> {
+        self.call_in(Mode::Commit, sender, contract, function, args)
+    }
+
+    /// Runs `contract`'s `function` as `sender` in `mode`.
+    pub(crate) fn call_in(&self, mode: Mode, sender: &Principal, contract: &str, function: &str, args: &[Value]) -> Result<CallOutput, EngineError> {
         let args = arguments(contract, function, args)?;
-        self.dispatch(sender, &args)
+        self.dispatch_in(mode, sender, &args)
     }
 
     /// Runs a read-only function; a public function is refused.

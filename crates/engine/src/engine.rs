@@ -53,6 +53,10 @@ pub struct Engine<S> {
 pub(crate) struct Core {
     committed: Cached<Arc<dyn Store>>,
     writer: Mutex<Writer>,
+    /// Held by whatever opens, closes or fills a block as a whole (a transaction's
+    /// nonce check, call and receipt), so that no block begins or ends in between.
+    /// Taken before the writer lock, never after it.
+    blocks: Mutex<()>,
     /// The committed block height, swapped with the state it goes with.
     height: AtomicU32,
     /// `check-access` answers and their costs by (record, accessor, action, height).
@@ -89,11 +93,14 @@ impl CheckKey {
     }
 }
 
-/// How a public call runs: as a transaction, or as a node's `call-read` runs one
-/// (on the committed state, nothing kept).
+/// How a public call runs: as a transaction; as a transaction whose writes are
+/// dropped whatever it returns (a post-condition failed), its cost still its
+/// block's; or as a node's `call-read` runs one (on the committed state, nothing
+/// kept).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
     Commit,
+    Abort,
     DryRun,
 }
 
@@ -132,12 +139,14 @@ impl Remembered {
 
 /// The writer's side: the open block, if any, the height it is at, and what the
 /// calls at this height have cost so far.
-struct Writer {
-    layers: Vec<Batch>,
-    height: u32,
+pub(crate) struct Writer {
+    pub(crate) layers: Vec<Batch>,
+    pub(crate) height: u32,
     block_cost: ExecutionCost,
     /// The block cost when the open block began, restored if it is aborted.
     block_cost_at_begin: ExecutionCost,
+    /// How many signed transactions the open block includes.
+    pub(crate) block_transactions: u32,
 }
 
 impl Engine<MemoryStore> {
@@ -187,7 +196,14 @@ impl<S: Store + 'static> Engine<S> {
         let ids = contract_ids(&deployer);
         let core = Core {
             committed,
-            writer: Mutex::new(Writer { layers: Vec::new(), height, block_cost: ExecutionCost::ZERO, block_cost_at_begin: ExecutionCost::ZERO }),
+            writer: Mutex::new(Writer {
+                layers: Vec::new(),
+                height,
+                block_cost: ExecutionCost::ZERO,
+                block_cost_at_begin: ExecutionCost::ZERO,
+                block_transactions: 0,
+            }),
+            blocks: Mutex::new(()),
             height: AtomicU32::new(height),
             checks: Memo::default(),
             limits: Limits::default(),
@@ -233,6 +249,7 @@ impl<S> Engine<S> {
 
     /// Advances `block-height` by `blocks`.
     pub fn mine(&self, blocks: u32) -> Result<(), EngineError> {
+        let _turn = self.core.block_turn();
         let mut writer = self.core.writer();
         let height = writer.height.checked_add(blocks).ok_or(EngineError::BlockHeightOutOfRange(u32::MAX))?;
         let mut store = Transactional::with_layers(Committer(&self.core), std::mem::take(&mut writer.layers));
@@ -249,17 +266,20 @@ impl<S> Engine<S> {
     /// From here until [`Engine::commit_block`], kept calls are committed together
     /// (one SQLite commit); read-only calls see none of them until then.
     pub fn begin_block(&self) -> Result<(), EngineError> {
+        let _turn = self.core.block_turn();
         let mut writer = self.core.writer();
         if !writer.layers.is_empty() {
             return Err(EngineError::BlockAlreadyOpen);
         }
         writer.layers.push(Batch::default());
         writer.block_cost_at_begin = writer.block_cost;
+        writer.block_transactions = 0;
         Ok(())
     }
 
     /// Commits every call of the open block at once.
     pub fn commit_block(&self) -> Result<(), EngineError> {
+        let _turn = self.core.block_turn();
         let mut writer = self.core.writer();
         if writer.layers.is_empty() {
             return Err(EngineError::NoBlockOpen);
@@ -271,6 +291,7 @@ impl<S> Engine<S> {
 
     /// Drops every call of the open block.
     pub fn abort_block(&self) -> Result<(), EngineError> {
+        let _turn = self.core.block_turn();
         let mut writer = self.core.writer();
         if writer.layers.pop().is_none() {
             return Err(EngineError::NoBlockOpen);
@@ -354,6 +375,7 @@ impl<S> Engine<S> {
             let value = unhex(value).ok_or_else(|| EngineError::MalformedRow(key.clone()))?;
             writes.push((vm_key.storage_key(), value));
         }
+        let _turn = self.core.block_turn();
         let mut writer = self.core.writer();
         if !writer.layers.is_empty() {
             return Err(EngineError::BlockAlreadyOpen);
@@ -375,10 +397,20 @@ impl<S> Engine<S> {
 }
 
 impl Core {
-    fn writer(&self) -> MutexGuard<'_, Writer> {
+    pub(crate) fn writer(&self) -> MutexGuard<'_, Writer> {
         // A call that panicked took the open block's layers with it: its uncommitted
         // writes are gone, and the committed state, written only whole, is intact.
         self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The turn of whatever opens, closes or fills a block as a whole.
+    pub(crate) fn block_turn(&self) -> MutexGuard<'_, ()> {
+        self.blocks.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The committed state, as readers see it.
+    pub(crate) fn committed(&self) -> &Cached<Arc<dyn Store>> {
+        &self.committed
     }
 
     pub(crate) fn contract_id(&self, contract: Contract) -> &ContractId {
@@ -418,7 +450,7 @@ impl Core {
         self.check_sender(sender)?;
         let mut writer = self.writer();
         let (height, layers) = match mode {
-            Mode::Commit => (writer.height, std::mem::take(&mut writer.layers)),
+            Mode::Commit | Mode::Abort => (writer.height, std::mem::take(&mut writer.layers)),
             Mode::DryRun => (self.height.load(Ordering::SeqCst), Vec::new()),
         };
         let ctx = Context::new(sender.clone(), u128::from(height));
@@ -445,7 +477,7 @@ impl Core {
         } else {
             None
         };
-        let closed = if result.is_ok() && refusal.is_none() { store.commit() } else { store.roll_back() };
+        let closed = if mode == Mode::Commit && result.is_ok() && refusal.is_none() { store.commit() } else { store.roll_back() };
         writer.layers = store.into_layers();
         closed.map_err(EngineError::from)?;
         if let Some(refusal) = refusal {
@@ -542,7 +574,7 @@ impl Core {
 
 /// The committed state as the writer's transactions see it: reads through the
 /// cache, and an outermost commit published to readers.
-pub(crate) struct Committer<'a>(&'a Core);
+pub(crate) struct Committer<'a>(pub(crate) &'a Core);
 
 impl StoreRead for Committer<'_> {
     fn get(&self, key: &[u8]) -> clarimed_storage::Result<Option<Cow<'_, [u8]>>> {

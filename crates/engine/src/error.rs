@@ -86,6 +86,14 @@ pub enum EngineError {
     /// [`crate::Engine::begin_block`] with a block already open.
     #[error("a transaction block is already open")]
     BlockAlreadyOpen,
+    /// [`crate::Engine::include`] with a nonce other than the sender's next.
+    #[error("nonce {actual} is not the sender's next, {expected}")]
+    BadNonce {
+        /// The sender's next nonce.
+        expected: u64,
+        /// The transaction's.
+        actual: u64,
+    },
 
     // Costs.
     /// The call costs more than its limit allows: the block limit for a public

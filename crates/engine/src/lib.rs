@@ -22,6 +22,9 @@
 //!   from any number of threads at once.
 //! - **Blocks**: [`Engine::begin_block`], [`Engine::commit_block`],
 //!   [`Engine::abort_block`], [`Engine::mine`].
+//! - **Signed transactions**: [`Engine::include`] runs an authenticated call in the
+//!   open block, spending its sender's nonce ([`Engine::nonce`]) and keeping its
+//!   [`Receipt`] by txid ([`Engine::receipt`]).
 //! - **Costs**: every call's [`ExecutionCost`], as clarity-vm charges it, computed
 //!   natively: [`CallOutput::cost`], [`ConsentCalls::last_cost`],
 //!   [`RecordsCalls::last_cost`]. Calls are held to a node's limits
@@ -90,6 +93,7 @@ pub mod keys;
 mod limits;
 mod literal;
 pub mod table;
+mod transactions;
 mod typed;
 
 pub use clarity_api::{check_arguments, CallOutput};
@@ -97,6 +101,7 @@ pub use convert::{bytes_to_value, parse_principal, principal_to_clarity, princip
 pub use engine::{Engine, DEFAULT_DB_PATH, GENESIS_HEIGHT};
 pub use error::{CallError, EngineError, OverLimit};
 pub use literal::{literal_value, parse_expressions, parse_literal, to_literal};
+pub use transactions::{Receipt, SignedCall, TxStatus};
 pub use typed::{ConsentCalls, ConsentResult, RecordsCalls, RecordsResult};
 
 pub use clarimed_consent::{codes as consent_codes, state as consent_state, ConsentEvent};
