@@ -99,12 +99,21 @@ enum Command {
     /// Walk the patient journey on the native engine, printing each call and result.
     #[cfg(feature = "harness")]
     Demo,
-    /// Serve the state over a Stacks node's HTTP RPC (read routes: call-read,
-    /// data_var, map_entry, contracts/source and interface, accounts, info).
+    /// Serve the state over a Stacks node's HTTP RPC: signed transactions
+    /// (POST /v2/transactions), mined into blocks, and the node's read routes.
     Serve {
         /// The address to listen on (3999 is stacks.js's devnet default).
         #[arg(long, default_value_t = clarimed_node_rpc::default_listen())]
         listen: std::net::SocketAddr,
+        /// Mine a block every MS milliseconds while transactions wait.
+        #[arg(long, value_name = "MS", default_value_t = 1000, conflicts_with = "block_per_tx", value_parser = clap::value_parser!(u64).range(1..))]
+        block_time: u64,
+        /// Mine each transaction in a block of its own, at once.
+        #[arg(long)]
+        block_per_tx: bool,
+        /// The most transactions a block takes (a block is mined as soon as this many wait).
+        #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        block_txs: u64,
     },
     /// The state: in the Clarity VM's key layout (kv) or as readable JSON.
     Export {
@@ -157,7 +166,14 @@ fn main() -> ExitCode {
         #[cfg(feature = "harness")]
         Command::Demo => demo::run(given_db, &mut std::io::stdout()),
         Command::Export { format } => commands::export(db, format),
-        Command::Serve { listen } => serve::run(db, listen),
+        Command::Serve { listen, block_time, block_per_tx, block_txs } => {
+            let mining = if block_per_tx {
+                clarimed_node_rpc::Mining::PerTransaction
+            } else {
+                clarimed_node_rpc::Mining::Every { interval: std::time::Duration::from_millis(block_time), max_transactions: block_txs as usize }
+            };
+            serve::run(db, listen, mining)
+        }
         #[cfg(feature = "harness")]
         Command::Conform(options) => return conform::run(&options),
         #[cfg(feature = "harness")]

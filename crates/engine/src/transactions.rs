@@ -158,9 +158,8 @@ impl<S> Engine<S> {
             tx_index: writer.block_transactions,
         };
         let mut block = Transactional::with_layers(Committer(core), std::mem::take(&mut writer.layers));
-        let written = block
-            .put(key.as_bytes(), &(expected + 1).to_be_bytes())
-            .and_then(|()| block.put(receipt_key(&call.txid).as_bytes(), &encode_receipt(&receipt)));
+        let written =
+            block.put(key.as_bytes(), &(expected + 1).to_be_bytes()).and_then(|()| block.put(receipt_key(&call.txid).as_bytes(), &encode_receipt(&receipt)));
         writer.layers = block.into_layers();
         written?;
         writer.block_transactions += 1;

@@ -3,7 +3,7 @@
 //! the writes but not the cost or the nonce; a refused inclusion changes nothing.
 
 use clarimed_engine::clarity::Value;
-use clarimed_engine::{principal_to_native, Engine, EngineError, ExecutionCost, MemoryStore, Principal, SignedCall, TxStatus};
+use clarimed_engine::{principal_to_native, Engine, EngineError, ExecutionCost, Principal, SignedCall, TxStatus};
 use clarimed_reference::keys::Key;
 
 fn principal(seed: &[u8]) -> Principal {

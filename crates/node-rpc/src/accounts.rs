@@ -1,7 +1,7 @@
 //! `GET /v2/accounts/{principal}` and `GET /v2/fees/transfer`.
 //!
-//! clarimed holds no STX: every account's balance is zero, and fees are what a
-//! transaction says it pays. The nonce is the account's next one.
+//! clarimed holds no STX: every account's balance is zero, and no fee is taken.
+//! The nonce is the account's next one, as committed.
 
 use axum::extract::{Path, State};
 use axum::Json;
@@ -24,10 +24,11 @@ pub struct AccountResponse {
 }
 
 /// The account of `principal`; 400 for text that is not a principal.
-pub async fn get_account<S: Store + 'static>(State(_node): State<Node<S>>, Path(principal): Path<String>) -> Result<Json<AccountResponse>, RpcError> {
-    parse_principal(&principal).map_err(|_| RpcError::BadRequest(format!("Failed to parse principal {principal}")))?;
+pub async fn get_account<S: Store + 'static>(State(node): State<Node<S>>, Path(principal): Path<String>) -> Result<Json<AccountResponse>, RpcError> {
+    let account = parse_principal(&principal).map_err(|_| RpcError::BadRequest(format!("Failed to parse principal {principal}")))?;
+    let nonce = node.engine.nonce(&account)?;
     let zero = format!("0x{}", "0".repeat(32));
-    Ok(Json(AccountResponse { balance: zero.clone(), locked: zero, unlock_height: 0, nonce: 0 }))
+    Ok(Json(AccountResponse { balance: zero.clone(), locked: zero, unlock_height: 0, nonce }))
 }
 
 /// The fee rate of an STX transfer, per byte, as the node's minimum.

@@ -47,7 +47,7 @@ pub struct InfoResponse {
 
 /// 32 bytes that name block `height` of this chain: a stand-in for a block hash,
 /// the same on every run.
-fn block_hash(kind: &str, height: u32, len: usize) -> String {
+pub(crate) fn block_hash(kind: &str, height: u32, len: usize) -> String {
     let digest = Sha256::digest(format!("clarimed {kind} {height}"));
     clarimed_engine::hex(&digest[..len])
 }

@@ -8,10 +8,15 @@
 //! - [`call_read`]: `POST /v2/contracts/call-read/{address}/{contract}/{function}`;
 //! - [`data`]: `GET /v2/data_var/…` and `POST /v2/map_entry/…`;
 //! - [`contracts`]: `GET /v2/contracts/source/…` and `GET /v2/contracts/interface/…`;
-//! - [`accounts`]: `GET /v2/accounts/{principal}` and `GET /v2/fees/transfer`.
+//! - [`accounts`]: `GET /v2/accounts/{principal}` and `GET /v2/fees/transfer`;
+//! - [`transactions`]: `POST /v2/transactions` and `POST /v2/fees/transaction`;
+//! - [`extended`]: the Hiro API's `GET /extended/v1/tx/{txid}` and
+//!   `GET /extended/v1/address/{principal}/nonces`.
 //!
 //! Every read is answered from the engine's committed state, from any number of
-//! connections at once.
+//! connections at once. Transactions wait in the [`mempool`] until the [`miner`],
+//! a thread of its own, takes them into blocks; a block is one commit, and readers
+//! see it whole once it is committed.
 #![deny(missing_docs)]
 
 pub mod accounts;
@@ -19,7 +24,11 @@ pub mod call_read;
 pub mod contracts;
 pub mod data;
 mod error;
+pub mod extended;
 pub mod info;
+pub mod mempool;
+pub mod miner;
+pub mod transactions;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,29 +40,33 @@ use clarimed_engine::{principal_to_string, Engine, Store};
 use tokio::net::TcpListener;
 
 pub use error::RpcError;
+pub use miner::{Mining, Pool};
 
 /// The largest request body the server reads, as a node bounds its own. A request
 /// declaring a longer one is refused at once, as the node refuses it (HTTP 400);
 /// one that sends more without declaring it is cut off at this length (HTTP 413).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
-/// What every route reads: the engine, shared, and the contracts' interfaces.
+/// What every route reads: the engine, shared, the contracts' interfaces, and the
+/// mempool.
 pub struct Node<S> {
     engine: Arc<Engine<S>>,
     interfaces: Arc<[serde_json::Value; 2]>,
+    pool: Arc<Pool>,
 }
 
 impl<S> Clone for Node<S> {
     fn clone(&self) -> Node<S> {
-        Node { engine: self.engine.clone(), interfaces: self.interfaces.clone() }
+        Node { engine: self.engine.clone(), interfaces: self.interfaces.clone(), pool: self.pool.clone() }
     }
 }
 
-impl<S: Store + 'static> Node<S> {
-    /// The node over `engine`; the contracts' interfaces are computed once, here.
-    pub fn new(engine: Arc<Engine<S>>) -> Result<Node<S>, String> {
+impl<S: Store + Send + Sync + 'static> Node<S> {
+    /// The node over `engine`, mining blocks as `mining` says; the contracts'
+    /// interfaces are computed once, here.
+    pub fn new(engine: Arc<Engine<S>>, mining: Mining) -> Result<Node<S>, String> {
         let interfaces = Arc::new(contracts::interfaces(engine.deployer())?);
-        Ok(Node { engine, interfaces })
+        Ok(Node { engine, interfaces, pool: Arc::new(Pool::new(mining)) })
     }
 
     /// The contract `address.name` names, if it is one of the two the deployer
@@ -74,6 +87,10 @@ impl<S: Store + 'static> Node<S> {
             .route("/v2/contracts/interface/:address/:contract", get(contracts::get_interface::<S>))
             .route("/v2/accounts/:principal", get(accounts::get_account::<S>))
             .route("/v2/fees/transfer", get(accounts::get_transfer_fee))
+            .route("/v2/fees/transaction", post(transactions::post_fee_estimate::<S>))
+            .route("/v2/transactions", post(transactions::post_transaction::<S>))
+            .route("/extended/v1/tx/:txid", get(extended::get_transaction::<S>))
+            .route("/extended/v1/address/:principal/nonces", get(extended::get_nonces::<S>))
             .fallback(error::not_found)
             .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(axum::middleware::from_fn(error::refuse_oversized))
@@ -81,14 +98,25 @@ impl<S: Store + 'static> Node<S> {
     }
 }
 
-/// Serves `node` on `listener` until `shutdown` resolves; then finishes the
-/// requests under way.
-pub async fn serve<S: Store + 'static>(
+/// Serves `node` on `listener`, mining on a thread of its own, until `shutdown`
+/// resolves; then finishes the requests under way and the block being built, if
+/// any. Transactions still waiting are not committed, as a node's mempool is not
+/// part of its chain.
+pub async fn serve<S: Store + Send + Sync + 'static>(
     listener: TcpListener,
     node: Node<S>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, node.router()).with_graceful_shutdown(shutdown).await
+    let (engine, pool) = (node.engine.clone(), node.pool.clone());
+    let mining = pool.clone();
+    let miner = std::thread::Builder::new().name("clarimed-miner".to_string()).spawn(move || miner::run(engine, mining))?;
+    let served = axum::serve(listener, node.router()).with_graceful_shutdown(shutdown).await;
+    pool.stop();
+    let mined = tokio::task::spawn_blocking(move || miner.join()).await;
+    if !matches!(mined, Ok(Ok(()))) {
+        return Err(std::io::Error::other("the miner stopped with a panic"));
+    }
+    served
 }
 
 /// The address `serve` listens on unless told otherwise: stacks.js's devnet default.

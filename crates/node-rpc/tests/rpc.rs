@@ -30,7 +30,7 @@ async fn served() -> Served {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let node = clarimed_node_rpc::Node::new(engine.clone()).expect("both contracts' interfaces");
+    let node = clarimed_node_rpc::Node::new(engine.clone(), clarimed_node_rpc::Mining::PerTransaction).expect("both contracts' interfaces");
     tokio::spawn(clarimed_node_rpc::serve(listener, node, async move {
         let _ = stopped.await;
     }));

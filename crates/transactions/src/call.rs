@@ -3,11 +3,10 @@
 use clarimed_engine::clarity::Value;
 use clarimed_engine::table::{find, Access, Contract};
 use clarimed_engine::{check_arguments, principal_to_native, Principal};
-use stacks_codec::codec::TransactionPayload;
-use stacks_codec::clarity::address::{
-    C32_ADDRESS_VERSION_MAINNET_MULTISIG, C32_ADDRESS_VERSION_MAINNET_SINGLESIG, C32_ADDRESS_VERSION_TESTNET_MULTISIG,
-    C32_ADDRESS_VERSION_TESTNET_SINGLESIG,
+use clarity::address::{
+    C32_ADDRESS_VERSION_MAINNET_MULTISIG, C32_ADDRESS_VERSION_MAINNET_SINGLESIG, C32_ADDRESS_VERSION_TESTNET_MULTISIG, C32_ADDRESS_VERSION_TESTNET_SINGLESIG,
 };
+use stacks_codec::codec::TransactionPayload;
 
 use crate::{Network, Rejection, Transaction};
 
@@ -28,10 +27,7 @@ impl Transaction {
     /// contract, a public function of that name, the arguments' types.
     pub fn contract_call(&self, network: &Network, deployer: &Principal) -> Result<Call, Rejection> {
         let TransactionPayload::ContractCall(call) = &self.wire().payload else {
-            return Err(Rejection::Other(format!(
-                "clarimed runs contract calls only, and this is a {} transaction",
-                self.wire().payload.name()
-            )));
+            return Err(Rejection::Other(format!("clarimed runs contract calls only, and this is a {} transaction", self.wire().payload.name())));
         };
         if !address_version_of(network, call.address.version) {
             return Err(Rejection::BadAddressVersionByte);

@@ -22,12 +22,11 @@
 
 mod call;
 mod rejection;
+pub mod sign;
 
 use clarimed_engine::{principal_to_native, Principal};
-use stacks_codec::codec::{
-    StacksTransaction, TransactionAuth, TransactionAuthField, TransactionPostCondition, TransactionSpendingCondition,
-};
 use stacks_codec::codec::StacksMessageCodec;
+use stacks_codec::codec::{StacksTransaction, TransactionAuth, TransactionAuthField, TransactionPostCondition, TransactionSpendingCondition};
 
 pub use call::Call;
 pub use rejection::{NonceMismatch, Rejection};
@@ -151,7 +150,7 @@ impl Transaction {
 }
 
 /// Every signature the transaction's spending conditions carry.
-fn signatures(auth: &TransactionAuth) -> Vec<&stacks_codec::clarity::util::secp256k1::MessageSignature> {
+fn signatures(auth: &TransactionAuth) -> Vec<&clarity::util::secp256k1::MessageSignature> {
     let conditions: Vec<&TransactionSpendingCondition> = match auth {
         TransactionAuth::Standard(origin) => vec![origin],
         TransactionAuth::Sponsored(origin, sponsor) => vec![origin, sponsor],
@@ -160,12 +159,10 @@ fn signatures(auth: &TransactionAuth) -> Vec<&stacks_codec::clarity::util::secp2
     for condition in conditions {
         match condition {
             TransactionSpendingCondition::Singlesig(single) => found.push(&single.signature),
-            TransactionSpendingCondition::Multisig(multi) => {
-                found.extend(multi.fields.iter().filter_map(|field| match field {
-                    TransactionAuthField::Signature(_, signature) => Some(signature),
-                    TransactionAuthField::PublicKey(_) => None,
-                }))
-            }
+            TransactionSpendingCondition::Multisig(multi) => found.extend(multi.fields.iter().filter_map(|field| match field {
+                TransactionAuthField::Signature(_, signature) => Some(signature),
+                TransactionAuthField::PublicKey(_) => None,
+            })),
         }
     }
     found
@@ -173,7 +170,7 @@ fn signatures(auth: &TransactionAuth) -> Vec<&stacks_codec::clarity::util::secp2
 
 /// A signature whose S is in the curve order's upper half has a twin (same signer,
 /// other txid); the node's mempool refuses it with this message.
-fn low_s(signature: &stacks_codec::clarity::util::secp256k1::MessageSignature) -> Result<(), Rejection> {
+fn low_s(signature: &clarity::util::secp256k1::MessageSignature) -> Result<(), Rejection> {
     // One that does not even parse is left to the verification, which says so.
     let Some(recoverable) = signature.to_secp256k1_recoverable() else {
         return Ok(());

@@ -1,0 +1,170 @@
+//! The two routes of the Hiro API that stacks.js clients poll beside the node's:
+//! `GET /extended/v1/tx/{txid}` (a transaction's outcome) and
+//! `GET /extended/v1/address/{principal}/nonces` (the next nonce, counting the
+//! mempool; what `fetchNonce` asks first).
+//!
+//! A transaction is answered in the Hiro API's shape for a contract call: waiting
+//! (`tx_status` `pending`), dropped (`dropped_…`), or mined (`success`,
+//! `abort_by_response`, `abort_by_post_condition`, with `tx_result`, `events`,
+//! `block_height`, `tx_index` and the execution cost). Block hashes are clarimed's
+//! stand-ins (see [`crate::info`]); no block times are given.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use clarimed_engine::clarity::Value;
+use clarimed_engine::table::find;
+use clarimed_engine::{bytes_to_value, hex, parse_principal, principal_to_string, to_literal, unhex, Receipt, Store};
+use clarimed_transactions::wire::{TransactionAnchorMode, TransactionPostConditionMode};
+use clarimed_transactions::Transaction;
+use serde_json::{json, Value as Json_};
+
+use crate::mempool::Known;
+use crate::{info, Node, RpcError};
+
+/// A transaction by txid (with or without `0x`); 404 when it is not known.
+pub async fn get_transaction<S: Store + 'static>(State(node): State<Node<S>>, Path(txid): Path<String>) -> Result<Response, RpcError> {
+    let bytes: Option<[u8; 32]> = unhex(txid.trim_start_matches("0x")).and_then(|bytes| bytes.try_into().ok());
+    let Some(id) = bytes else {
+        return Err(RpcError::BadRequest(format!("Invalid tx id {txid}")));
+    };
+    // The mempool first: a transaction leaves it only once its block is committed.
+    let known = node.pool.lock().find(&id);
+    match known {
+        Some(Known::Pending(pending)) => Ok(Json(described(&pending.tx, "pending")).into_response()),
+        Some(Known::Dropped(pending, why)) => Ok(Json(described(&pending.tx, why.status())).into_response()),
+        None => {
+            if let Some(receipt) = node.engine.receipt(&id)? {
+                let tx = Transaction::decode(&receipt.transaction).map_err(|e| RpcError::Internal(format!("a kept transaction does not decode: {e}")))?;
+                return Ok(Json(mined(&tx, &receipt)?).into_response());
+            }
+            let answer = json!({ "error": format!("could not find transaction by ID 0x{}", hex(&id)) });
+            Ok((StatusCode::NOT_FOUND, Json(answer)).into_response())
+        }
+    }
+}
+
+/// What the transaction says of itself, with its status.
+fn described(tx: &Transaction, status: &str) -> Json_ {
+    let wire = tx.wire();
+    let call = match &wire.payload {
+        clarimed_transactions::wire::TransactionPayload::ContractCall(call) => Some(call),
+        _ => None,
+    };
+    let contract_call = call.map(|call| {
+        let contract_id = format!("{}.{}", principal_to_string(&clarimed_engine::principal_to_native(&call.address.into())), call.contract_name);
+        let function = find(call.contract_name.as_str(), call.function_name.as_str()).ok();
+        let signature = function.map(|function| {
+            let params: Vec<String> = function.params.iter().map(|param| format!("({} {})", param.name, param.ty)).collect();
+            format!("(define-public ({} {}))", function.name, params.join(" "))
+        });
+        let args: Vec<Json_> = call
+            .function_args
+            .iter()
+            .enumerate()
+            .map(|(index, value)| {
+                let param = function.and_then(|function| function.params.get(index));
+                json!({
+                    "hex": value_hex(value),
+                    "repr": to_literal(value),
+                    "name": param.map(|param| param.name),
+                    "type": param.map(|param| param.ty.to_string()),
+                })
+            })
+            .collect();
+        json!({
+            "contract_id": contract_id,
+            "function_name": call.function_name.as_str(),
+            "function_signature": signature.unwrap_or_default(),
+            "function_args": args,
+        })
+    });
+    json!({
+        "tx_id": format!("0x{}", tx.txid_hex()),
+        "tx_status": status,
+        "tx_type": if call.is_some() { "contract_call" } else { wire.payload.name() },
+        "nonce": tx.nonce(),
+        "fee_rate": tx.fee().to_string(),
+        "sender_address": principal_to_string(&tx.origin()),
+        "sponsored": tx.is_sponsored(),
+        "post_condition_mode": match wire.post_condition_mode {
+            TransactionPostConditionMode::Allow => "allow",
+            TransactionPostConditionMode::Deny => "deny",
+        },
+        "post_conditions": wire.post_conditions.iter().map(|condition| json!(format!("{condition:?}"))).collect::<Vec<_>>(),
+        "anchor_mode": match wire.anchor_mode {
+            TransactionAnchorMode::OnChainOnly => "on_chain_only",
+            TransactionAnchorMode::OffChainOnly => "off_chain_only",
+            TransactionAnchorMode::Any => "any",
+        },
+        "contract_call": contract_call,
+    })
+}
+
+/// A mined transaction: its description, block and outcome.
+fn mined(tx: &Transaction, receipt: &Receipt) -> Result<Json_, RpcError> {
+    let mut answer = described(tx, receipt.status.as_str());
+    let result = bytes_to_value(&receipt.result).map_err(|e| RpcError::Internal(e.to_string()))?;
+    let events = receipt
+        .events
+        .iter()
+        .enumerate()
+        .map(|(index, bytes)| {
+            let value = bytes_to_value(bytes).map_err(|e| RpcError::Internal(e.to_string()))?;
+            Ok(json!({
+                "event_index": index,
+                "event_type": "smart_contract_log",
+                "tx_id": format!("0x{}", tx.txid_hex()),
+                "contract_log": {
+                    "contract_id": receipt.contract,
+                    "topic": "print",
+                    "value": { "hex": format!("0x{}", hex(bytes)), "repr": to_literal(&value) },
+                },
+            }))
+        })
+        .collect::<Result<Vec<_>, RpcError>>()?;
+    let fields = json!({
+        "block_hash": format!("0x{}", info::block_hash("block", receipt.block_height, 32)),
+        "block_height": receipt.block_height,
+        "index_block_hash": format!("0x{}", info::block_hash("index", receipt.block_height, 32)),
+        "canonical": true,
+        "microblock_canonical": true,
+        "tx_index": receipt.tx_index,
+        "tx_result": { "hex": format!("0x{}", hex(&receipt.result)), "repr": to_literal(&result) },
+        "event_count": events.len(),
+        "events": events,
+        "execution_cost_read_count": receipt.cost.read_count,
+        "execution_cost_read_length": receipt.cost.read_length,
+        "execution_cost_runtime": receipt.cost.runtime,
+        "execution_cost_write_count": receipt.cost.write_count,
+        "execution_cost_write_length": receipt.cost.write_length,
+    });
+    if let (Some(answer), Json_::Object(fields)) = (answer.as_object_mut(), fields) {
+        answer.extend(fields);
+    }
+    Ok(answer)
+}
+
+fn value_hex(value: &Value) -> String {
+    format!("0x{}", hex(&value.serialize_to_vec().unwrap_or_default()))
+}
+
+/// An account's nonces, counting the mempool.
+pub async fn get_nonces<S: Store + 'static>(State(node): State<Node<S>>, Path(principal): Path<String>) -> Result<Json<Json_>, RpcError> {
+    let account = parse_principal(&principal).map_err(|_| RpcError::BadRequest(format!("invalid STX address \"{principal}\"")))?;
+    let next = node.engine.nonce(&account)?;
+    let waiting = node.pool.lock().waiting_nonces(&account);
+    let last_waiting = waiting.last().copied();
+    let missing: Vec<u64> = match last_waiting {
+        Some(last) => (next..last).filter(|nonce| !waiting.contains(nonce)).rev().collect(),
+        None => Vec::new(),
+    };
+    Ok(Json(json!({
+        "last_executed_tx_nonce": next.checked_sub(1),
+        "last_mempool_tx_nonce": last_waiting,
+        "possible_next_nonce": last_waiting.map_or(next, |last| (last + 1).max(next)),
+        "detected_missing_nonces": missing,
+        "detected_mempool_nonces": waiting,
+    })))
+}

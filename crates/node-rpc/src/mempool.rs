@@ -1,0 +1,169 @@
+//! The mempool: signed transactions admitted as a node admits them, waiting for the
+//! miner, and what became of those that were dropped.
+//!
+//! Admission follows the node's `will_admit_mempool_tx`: the transaction is
+//! authenticated ([`Transaction::authenticate`]); its nonce may not be one the
+//! account already spent ([`Rejection::BadNonce`]) and may run ahead of it by at
+//! most [`MAXIMUM_TX_CHAINING`] ([`Rejection::TooMuchChaining`]); no other waiting
+//! transaction may spend the same nonce ([`Rejection::ConflictingNonceInMempool`];
+//! clarimed replaces nothing by fee); then the payload must call a public function
+//! of one of the two contracts with arguments of its types. clarimed holds no STX,
+//! so no balance is checked and no fee is taken.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use clarimed_engine::{principal_to_string, Engine, ExecutionCost, Principal};
+use clarimed_transactions::{Call, NonceMismatch, Rejection, Transaction, TESTNET};
+
+/// How far past an account's next nonce the mempool takes transactions (the node's
+/// `MAXIMUM_MEMPOOL_TX_CHAINING`).
+pub const MAXIMUM_TX_CHAINING: u64 = 25;
+
+/// A transaction the miner may include.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    /// The transaction as signed.
+    pub tx: Transaction,
+    /// Its origin, the call's `tx-sender`.
+    pub sender: Principal,
+    /// The call it makes.
+    pub call: Call,
+}
+
+/// Why the miner gave up on a transaction, by the Hiro API's `tx_status` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dropped {
+    /// Its cost alone is over the block limit.
+    TooExpensive,
+    /// Its nonce was spent by the time its turn came.
+    StaleNonce,
+    /// The engine refused it for another reason.
+    Problematic,
+}
+
+impl Dropped {
+    /// The Hiro API's `tx_status` for it.
+    pub fn status(self) -> &'static str {
+        match self {
+            Dropped::TooExpensive => "dropped_too_expensive",
+            Dropped::StaleNonce => "dropped_stale_garbage_collect",
+            Dropped::Problematic => "dropped_problematic",
+        }
+    }
+}
+
+/// What the mempool knows of a txid.
+#[derive(Debug, Clone)]
+pub enum Known {
+    /// Waiting for a block, or in the block being mined.
+    Pending(Arc<Pending>),
+    /// Given up, with the transaction.
+    Dropped(Arc<Pending>, Dropped),
+}
+
+/// Waiting transactions in the order they came, those in the block being mined,
+/// and the dropped ones.
+#[derive(Debug, Default)]
+pub struct Mempool {
+    waiting: VecDeque<Arc<Pending>>,
+    /// Taken by the miner and not yet committed or given back: still pending.
+    in_block: Vec<Arc<Pending>>,
+    dropped: HashMap<[u8; 32], (Arc<Pending>, Dropped)>,
+    /// The cost of each function's last mined call: the cost estimator.
+    costs: HashMap<(&'static str, String), ExecutionCost>,
+}
+
+impl Mempool {
+    /// Admits `tx` or says why not; a transaction already pending or mined is
+    /// admitted again without a change, as the node answers a repeat with its txid.
+    pub fn admit<S>(&mut self, engine: &Engine<S>, tx: Transaction) -> Result<(), Rejection> {
+        // Pending, or mined (a block leaves the mempool only once committed).
+        let mined = || engine.receipt(&tx.txid()).map(|receipt| receipt.is_some()).map_err(|error| Rejection::Other(error.to_string()));
+        if self.find(&tx.txid()).is_some_and(|known| matches!(known, Known::Pending(_))) || mined()? {
+            return Ok(());
+        }
+        tx.authenticate(&TESTNET)?;
+        if tx.is_sponsored() {
+            return Err(Rejection::Other("clarimed does not take sponsored transactions".to_string()));
+        }
+        let sender = tx.origin();
+        let expected = engine.nonce(&sender).map_err(|error| Rejection::Other(error.to_string()))?;
+        let actual = tx.nonce();
+        let principal = principal_to_string(&sender);
+        if actual < expected {
+            return Err(Rejection::BadNonce(NonceMismatch { expected, actual, principal, is_origin: true }));
+        }
+        let max_nonce = expected + 1 + MAXIMUM_TX_CHAINING;
+        if actual > max_nonce {
+            return Err(Rejection::TooMuchChaining { max_nonce, actual_nonce: actual, principal, is_origin: true });
+        }
+        if self.pending().any(|pending| pending.sender == sender && pending.tx.nonce() == actual) {
+            return Err(Rejection::ConflictingNonceInMempool);
+        }
+        let call = tx.contract_call(&TESTNET, engine.deployer())?;
+        self.waiting.push_back(Arc::new(Pending { tx, sender, call }));
+        Ok(())
+    }
+
+    /// Whether any transaction waits for the miner.
+    pub fn is_empty(&self) -> bool {
+        self.waiting.is_empty()
+    }
+
+    /// How many transactions wait.
+    pub fn len(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// Waiting and in the block being mined.
+    fn pending(&self) -> impl Iterator<Item = &Arc<Pending>> {
+        self.waiting.iter().chain(&self.in_block)
+    }
+
+    /// Takes every waiting transaction, in the order they came, for the miner; they
+    /// stay pending until [`Mempool::put_back`].
+    pub(crate) fn take_waiting(&mut self) -> VecDeque<Arc<Pending>> {
+        let batch = std::mem::take(&mut self.waiting);
+        self.in_block = batch.iter().cloned().collect();
+        batch
+    }
+
+    /// After the block is committed: puts back what the miner left for a later
+    /// block, ahead of what came since.
+    pub(crate) fn put_back(&mut self, mut left: VecDeque<Arc<Pending>>) {
+        self.in_block.clear();
+        left.append(&mut self.waiting);
+        self.waiting = left;
+    }
+
+    /// Records a transaction the miner gave up on.
+    pub(crate) fn drop_tx(&mut self, pending: Arc<Pending>, why: Dropped) {
+        self.dropped.insert(pending.tx.txid(), (pending, why));
+    }
+
+    /// Learns what a mined call cost, for estimates.
+    pub(crate) fn learn_cost(&mut self, call: &Call, cost: ExecutionCost) {
+        self.costs.insert((call.contract.name(), call.function.clone()), cost);
+    }
+
+    /// The cost of `function`'s last mined call, if one was mined.
+    pub fn estimated_cost(&self, contract: &str, function: &str) -> Option<ExecutionCost> {
+        self.costs.iter().find(|((name, known), _)| *name == contract && known == function).map(|(_, cost)| *cost)
+    }
+
+    /// What the mempool knows of `txid`.
+    pub fn find(&self, txid: &[u8; 32]) -> Option<Known> {
+        if let Some(pending) = self.pending().find(|pending| pending.tx.txid() == *txid) {
+            return Some(Known::Pending(pending.clone()));
+        }
+        self.dropped.get(txid).map(|(pending, why)| Known::Dropped(pending.clone(), *why))
+    }
+
+    /// The nonces `sender`'s waiting transactions spend, in order.
+    pub fn waiting_nonces(&self, sender: &Principal) -> Vec<u64> {
+        let mut nonces: Vec<u64> = self.pending().filter(|pending| pending.sender == *sender).map(|pending| pending.tx.nonce()).collect();
+        nonces.sort_unstable();
+        nonces
+    }
+}

@@ -1,0 +1,166 @@
+//! The miner: takes waiting transactions into blocks, each block one commit.
+//!
+//! A block is mined when transactions wait: at once, one transaction a block, with
+//! [`Mining::PerTransaction`]; or every interval, up to a number of transactions a
+//! block, with [`Mining::Every`] (a block is also mined as soon as that many wait).
+//! No empty block is mined: the height advances only with transactions.
+//!
+//! A block takes transactions in the order they came, each sender's in nonce order.
+//! One whose nonce is ahead of its sender's next waits; one whose nonce was spent
+//! meanwhile is dropped; one the block has no room left for waits for the next
+//! block, as a node's block builder leaves it; one whose cost alone is over the
+//! block limit is dropped.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use clarimed_engine::{Engine, EngineError, SignedCall, Store};
+
+use crate::mempool::{Dropped, Mempool, Pending};
+
+/// When blocks are mined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mining {
+    /// Every transaction in a block of its own, at once.
+    PerTransaction,
+    /// A block every `interval` while transactions wait, or as soon as `max_transactions` wait.
+    Every {
+        /// The block time.
+        interval: Duration,
+        /// The most transactions a block takes.
+        max_transactions: usize,
+    },
+}
+
+impl Mining {
+    fn max_transactions(self) -> usize {
+        match self {
+            Mining::PerTransaction => 1,
+            Mining::Every { max_transactions, .. } => max_transactions.max(1),
+        }
+    }
+}
+
+/// The mempool shared by the routes and the miner, and the miner's wake-up call.
+pub struct Pool {
+    mempool: Mutex<Mempool>,
+    wake: Condvar,
+    stopping: Mutex<bool>,
+    mining: Mining,
+}
+
+impl Pool {
+    /// An empty pool mined by `mining`.
+    pub fn new(mining: Mining) -> Pool {
+        Pool { mempool: Mutex::new(Mempool::default()), wake: Condvar::new(), stopping: Mutex::new(false), mining }
+    }
+
+    /// The mempool, locked.
+    pub fn lock(&self) -> MutexGuard<'_, Mempool> {
+        // A panic while holding it left a mempool that is still consistent: every
+        // change to it is one push, take or insert.
+        self.mempool.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Tells the miner that a transaction came.
+    pub fn notify(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Asks the miner to stop after the block it is building, if any.
+    pub fn stop(&self) {
+        *self.stopping.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = true;
+        let _mempool = self.lock();
+        self.wake.notify_all();
+    }
+
+    fn is_stopping(&self) -> bool {
+        *self.stopping.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Mines blocks from `pool` into `engine` until [`Pool::stop`]: the miner's thread.
+/// A block under way when asked to stop is finished and committed; what still waits
+/// is left uncommitted, as a node's mempool is not part of its chain.
+pub fn run<S: Store + Send + Sync + 'static>(engine: Arc<Engine<S>>, pool: Arc<Pool>) {
+    let max = pool.mining.max_transactions();
+    let mut last_block = Instant::now();
+    loop {
+        let batch = {
+            let mut mempool = pool.lock();
+            loop {
+                if pool.is_stopping() {
+                    return;
+                }
+                let due = match pool.mining {
+                    Mining::PerTransaction => !mempool.is_empty(),
+                    Mining::Every { interval, .. } => mempool.len() >= max || (!mempool.is_empty() && last_block.elapsed() >= interval),
+                };
+                if due {
+                    break mempool.take_waiting();
+                }
+                let wait = match pool.mining {
+                    Mining::PerTransaction => Duration::from_secs(1),
+                    Mining::Every { interval, .. } => interval.saturating_sub(last_block.elapsed()).max(Duration::from_millis(1)),
+                };
+                mempool = pool.wake.wait_timeout(mempool, wait).unwrap_or_else(|poisoned| poisoned.into_inner()).0;
+            }
+        };
+        let left = mine_block(&engine, &pool, batch, max);
+        last_block = Instant::now();
+        pool.lock().put_back(left);
+    }
+}
+
+/// Mines one block of up to `max` transactions from `batch`; gives back the ones left.
+fn mine_block<S>(engine: &Engine<S>, pool: &Pool, mut batch: VecDeque<Arc<Pending>>, max: usize) -> VecDeque<Arc<Pending>> {
+    // Each sender's transactions in nonce order; senders in the order they came.
+    let order: Vec<_> = batch.iter().map(|pending| pending.sender.clone()).collect();
+    batch.make_contiguous().sort_by_key(|pending| (order.iter().position(|sender| *sender == pending.sender), pending.tx.nonce()));
+    if engine.begin_block().is_err() || engine.mine(1).is_err() {
+        let _ = engine.abort_block();
+        return batch;
+    }
+    let mut included = Vec::new();
+    let mut left = VecDeque::new();
+    let mut full = false;
+    while let Some(pending) = batch.pop_front() {
+        if full || included.len() == max {
+            left.push_back(pending);
+            continue;
+        }
+        let call = SignedCall {
+            txid: pending.tx.txid(),
+            transaction: pending.tx.bytes(),
+            sender: &pending.sender,
+            nonce: pending.tx.nonce(),
+            contract: pending.call.contract.name(),
+            function: &pending.call.function,
+            args: &pending.call.args,
+            post_conditions_hold: pending.tx.post_conditions_hold(),
+        };
+        match engine.include(&call) {
+            Ok(receipt) => {
+                pool.lock().learn_cost(&pending.call, receipt.cost);
+                included.push(pending);
+            }
+            Err(EngineError::BadNonce { expected, actual }) if actual > expected => left.push_back(pending),
+            Err(EngineError::BadNonce { .. }) => pool.lock().drop_tx(pending, Dropped::StaleNonce),
+            Err(EngineError::BlockFull(_)) => {
+                full = true;
+                left.push_back(pending);
+            }
+            Err(EngineError::CostBalanceExceeded(_)) => pool.lock().drop_tx(pending, Dropped::TooExpensive),
+            Err(_) => pool.lock().drop_tx(pending, Dropped::Problematic),
+        }
+    }
+    let closed = if included.is_empty() { engine.abort_block() } else { engine.commit_block() };
+    if closed.is_err() {
+        // The block is not committed: its transactions wait again.
+        let _ = engine.abort_block();
+        included.extend(left);
+        return included.into();
+    }
+    left
+}

@@ -1,0 +1,66 @@
+//! Building and signing a contract call, as a wallet does: what tests and the load
+//! run send, signed by the decoder's own signer.
+
+use clarimed_engine::clarity::Value;
+use clarimed_engine::keys::SigningKey;
+use clarimed_engine::{principal_to_clarity, Principal};
+use clarity::types::chainstate::StacksAddress;
+use clarity::util::secp256k1::Secp256k1PrivateKey;
+use clarity::vm::{ClarityName, ContractName};
+use stacks_codec::codec::{
+    StacksMessageCodec, StacksTransaction, StacksTransactionSigner, TransactionAnchorMode, TransactionAuth, TransactionContractCall, TransactionPayload,
+    TransactionPostCondition, TransactionPostConditionMode, TransactionVersion,
+};
+
+use crate::Network;
+
+/// A contract call to sign.
+#[derive(Debug, Clone)]
+pub struct Unsigned<'a> {
+    /// The network it is for.
+    pub network: Network,
+    /// The origin's nonce.
+    pub nonce: u64,
+    /// The fee, in micro-STX.
+    pub fee: u64,
+    /// Who deployed the contract.
+    pub deployer: &'a Principal,
+    /// The contract's name.
+    pub contract: &'a str,
+    /// The public function.
+    pub function: &'a str,
+    /// Its arguments.
+    pub args: Vec<Value>,
+    /// Post-conditions, checked in deny mode.
+    pub post_conditions: Vec<TransactionPostCondition>,
+}
+
+/// Signs `call` with `key` (single-sig, compressed key); the serialized transaction.
+pub fn sign(key: &SigningKey, call: Unsigned<'_>) -> Result<Vec<u8>, String> {
+    let private = Secp256k1PrivateKey::from_hex(&key.to_hex()).map_err(|e| e.to_string())?;
+    let auth = TransactionAuth::from_p2pkh(&private).ok_or("the key does not make a spending condition")?;
+    let address = match principal_to_clarity(call.deployer).map_err(|e| e.to_string())? {
+        clarity::vm::types::PrincipalData::Standard(standard) => StacksAddress::from(standard),
+        clarity::vm::types::PrincipalData::Contract(_) => return Err("a contract principal deploys no contract".to_string()),
+    };
+    let payload = TransactionPayload::ContractCall(TransactionContractCall {
+        address,
+        contract_name: ContractName::try_from(call.contract.to_string()).map_err(|e| e.to_string())?,
+        function_name: ClarityName::try_from(call.function.to_string()).map_err(|e| e.to_string())?,
+        function_args: call.args,
+    });
+    let version = if call.network.mainnet { TransactionVersion::Mainnet } else { TransactionVersion::Testnet };
+    let mut tx = StacksTransaction::new(version, auth, payload);
+    tx.chain_id = call.network.chain_id;
+    tx.anchor_mode = TransactionAnchorMode::Any;
+    tx.post_condition_mode = TransactionPostConditionMode::Deny;
+    tx.post_conditions = call.post_conditions;
+    tx.set_tx_fee(call.fee);
+    tx.set_origin_nonce(call.nonce);
+    let mut signer = StacksTransactionSigner::new(&tx);
+    signer.sign_origin(&private).map_err(|e| e.to_string())?;
+    let signed = signer.get_tx().ok_or("the signer gave no transaction")?;
+    let mut bytes = Vec::new();
+    signed.consensus_serialize(&mut bytes).map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
