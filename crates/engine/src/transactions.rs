@@ -39,6 +39,9 @@ pub struct SignedCall<'a> {
     pub function: &'a str,
     /// Its arguments.
     pub args: &'a [Value],
+    /// When its block was built, in Unix seconds, as the includer tells it (the
+    /// engine keeps no clock); kept in the receipt.
+    pub block_time: u64,
     /// Whether the transaction's post-conditions hold for what the call moves. When
     /// they do not, the call runs, its writes are dropped and its cost is still its
     /// block's, as a node aborts it.
@@ -99,6 +102,8 @@ pub struct Receipt {
     pub cost: ExecutionCost,
     /// The block it was included in.
     pub block_height: u32,
+    /// When that block was built, in Unix seconds.
+    pub block_time: u64,
     /// Its place in that block, from 0.
     pub tx_index: u32,
 }
@@ -155,6 +160,7 @@ impl<S> Engine<S> {
             events: output.event_bytes(),
             cost: output.cost,
             block_height: writer.height,
+            block_time: call.block_time,
             tx_index: writer.block_transactions,
         };
         let mut block = Transactional::with_layers(Committer(core), std::mem::take(&mut writer.layers));
@@ -195,7 +201,7 @@ fn decode_nonce(key: &str, bytes: Option<&[u8]>) -> Result<u64, EngineError> {
     }
 }
 
-/// A receipt as stored: txid, status, height, index, the five cost dimensions,
+/// A receipt as stored: txid, status, height, index, block time, the five cost dimensions,
 /// then the transaction, result, contract and each event, each after its length.
 fn encode_receipt(receipt: &Receipt) -> Vec<u8> {
     let mut out = Vec::with_capacity(96 + receipt.transaction.len() + receipt.result.len());
@@ -203,6 +209,7 @@ fn encode_receipt(receipt: &Receipt) -> Vec<u8> {
     out.push(receipt.status.code());
     out.extend_from_slice(&receipt.block_height.to_be_bytes());
     out.extend_from_slice(&receipt.tx_index.to_be_bytes());
+    out.extend_from_slice(&receipt.block_time.to_be_bytes());
     let cost = &receipt.cost;
     for dimension in [cost.write_length, cost.write_count, cost.read_length, cost.read_count, cost.runtime] {
         out.extend_from_slice(&dimension.to_be_bytes());
@@ -228,6 +235,7 @@ fn decode_receipt(mut bytes: &[u8]) -> Option<Receipt> {
     let status = TxStatus::from_code(take(input, 1)?[0])?;
     let block_height = take_u32(input)?;
     let tx_index = take_u32(input)?;
+    let block_time = u64::from_be_bytes(take(input, 8)?.try_into().ok()?);
     let mut dimensions = [0u64; 5];
     for dimension in &mut dimensions {
         *dimension = u64::from_be_bytes(take(input, 8)?.try_into().ok()?);
@@ -247,6 +255,7 @@ fn decode_receipt(mut bytes: &[u8]) -> Option<Receipt> {
         events,
         cost: ExecutionCost { write_length, write_count, read_length, read_count, runtime },
         block_height,
+        block_time,
         tx_index,
     })
 }

@@ -23,6 +23,7 @@ fn signed<'a>(txid: u8, sender: &'a Principal, nonce: u64, args: &'a [Value]) ->
         contract: "patient-consent",
         function: "register-patient",
         args,
+        block_time: 1_700_000_000,
         post_conditions_hold: true,
     }
 }

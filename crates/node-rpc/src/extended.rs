@@ -14,10 +14,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use clarimed_engine::clarity::Value;
+use clarimed_engine::principal_to_native;
 use clarimed_engine::table::find;
 use clarimed_engine::{bytes_to_value, hex, parse_principal, principal_to_string, to_literal, unhex, Receipt, Store};
-use clarimed_transactions::wire::{TransactionAnchorMode, TransactionPostConditionMode};
+use clarimed_transactions::wire::{
+    AssetInfo, FungibleConditionCode, NonfungibleConditionCode, PostConditionPrincipal, TransactionAnchorMode, TransactionPostCondition,
+    TransactionPostConditionMode,
+};
 use clarimed_transactions::Transaction;
+use clarity::types::chainstate::StacksAddress;
 use serde_json::{json, Value as Json_};
 
 use crate::mempool::Known;
@@ -53,7 +58,7 @@ fn described(tx: &Transaction, status: &str) -> Json_ {
         _ => None,
     };
     let contract_call = call.map(|call| {
-        let contract_id = format!("{}.{}", principal_to_string(&clarimed_engine::principal_to_native(&call.address.into())), call.contract_name);
+        let contract_id = format!("{}.{}", address_text(&call.address), call.contract_name);
         let function = find(call.contract_name.as_str(), call.function_name.as_str()).ok();
         let signature = function.map(|function| {
             let params: Vec<String> = function.params.iter().map(|param| format!("({} {})", param.name, param.ty)).collect();
@@ -92,7 +97,7 @@ fn described(tx: &Transaction, status: &str) -> Json_ {
             TransactionPostConditionMode::Allow => "allow",
             TransactionPostConditionMode::Deny => "deny",
         },
-        "post_conditions": wire.post_conditions.iter().map(|condition| json!(format!("{condition:?}"))).collect::<Vec<_>>(),
+        "post_conditions": wire.post_conditions.iter().map(post_condition).collect::<Vec<_>>(),
         "anchor_mode": match wire.anchor_mode {
             TransactionAnchorMode::OnChainOnly => "on_chain_only",
             TransactionAnchorMode::OffChainOnly => "off_chain_only",
@@ -124,9 +129,22 @@ fn mined(tx: &Transaction, receipt: &Receipt) -> Result<Json_, RpcError> {
             }))
         })
         .collect::<Result<Vec<_>, RpcError>>()?;
+    let time = receipt.block_time;
     let fields = json!({
         "block_hash": format!("0x{}", info::block_hash("block", receipt.block_height, 32)),
         "block_height": receipt.block_height,
+        "block_time": time,
+        "block_time_iso": iso_8601(time),
+        "parent_block_hash": format!("0x{}", info::block_hash("block", receipt.block_height - 1, 32)),
+        // clarimed is its own burn chain: a burn block per block, at the same time.
+        "burn_block_height": receipt.block_height,
+        "burn_block_time": time,
+        "burn_block_time_iso": iso_8601(time),
+        "parent_burn_block_time": time,
+        "parent_burn_block_time_iso": iso_8601(time),
+        "is_unanchored": false,
+        "microblock_hash": "0x",
+        "microblock_sequence": MICROBLOCK_SEQUENCE_OF_ANCHORED,
         "index_block_hash": format!("0x{}", info::block_hash("index", receipt.block_height, 32)),
         "canonical": true,
         "microblock_canonical": true,
@@ -144,6 +162,64 @@ fn mined(tx: &Transaction, receipt: &Receipt) -> Result<Json_, RpcError> {
         answer.extend(fields);
     }
     Ok(answer)
+}
+
+/// The Hiro API's microblock sequence of a transaction in an anchored block.
+const MICROBLOCK_SEQUENCE_OF_ANCHORED: i32 = i32::MAX;
+
+/// Unix seconds as ISO 8601 in UTC (`2026-11-24T18:30:00.000Z`), by the civil
+/// calendar's day count.
+fn iso_8601(seconds: u64) -> String {
+    let (days, rest) = ((seconds / 86_400) as i64, seconds % 86_400);
+    // Days since 1970-01-01 to a year, month and day (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.000Z", rest / 3_600, rest % 3_600 / 60, rest % 60)
+}
+
+/// A post-condition in the Hiro API's shape.
+fn post_condition(condition: &TransactionPostCondition) -> Json_ {
+    let principal = |principal: &PostConditionPrincipal| match principal {
+        PostConditionPrincipal::Origin => json!({ "type_id": "principal_origin" }),
+        PostConditionPrincipal::Standard(address) => json!({ "type_id": "principal_standard", "address": address_text(address) }),
+        PostConditionPrincipal::Contract(address, name) => {
+            json!({ "type_id": "principal_contract", "address": address_text(address), "contract_name": name.as_str() })
+        }
+    };
+    let fungible_code = |code: &FungibleConditionCode| match code {
+        FungibleConditionCode::SentEq => "sent_equal_to",
+        FungibleConditionCode::SentGt => "sent_greater_than",
+        FungibleConditionCode::SentGe => "sent_greater_than_or_equal_to",
+        FungibleConditionCode::SentLt => "sent_less_than",
+        FungibleConditionCode::SentLe => "sent_less_than_or_equal_to",
+    };
+    let asset = |info: &AssetInfo| json!({ "asset_name": info.asset_name.as_str(), "contract_address": address_text(&info.contract_address), "contract_name": info.contract_name.as_str() });
+    match condition {
+        TransactionPostCondition::STX(who, code, amount) => {
+            json!({ "type": "stx", "principal": principal(who), "condition_code": fungible_code(code), "amount": amount.to_string() })
+        }
+        TransactionPostCondition::Fungible(who, info, code, amount) => json!({
+            "type": "fungible", "principal": principal(who), "condition_code": fungible_code(code), "amount": amount.to_string(), "asset": asset(info),
+        }),
+        TransactionPostCondition::Nonfungible(who, info, value, code) => json!({
+            "type": "non_fungible",
+            "principal": principal(who),
+            "condition_code": match code { NonfungibleConditionCode::Sent => "sent", NonfungibleConditionCode::NotSent => "not_sent" },
+            "asset_value": { "hex": value_hex(value), "repr": to_literal(value) },
+            "asset": asset(info),
+        }),
+    }
+}
+
+fn address_text(address: &StacksAddress) -> String {
+    principal_to_string(&principal_to_native(&(*address).into()))
 }
 
 fn value_hex(value: &Value) -> String {

@@ -41,6 +41,14 @@ pub struct InfoResponse {
     pub stacks_tip_consensus_hash: String,
     /// The genesis state's hash.
     pub genesis_chainstate_hash: String,
+    /// The tenure height: one block a tenure here.
+    pub tenure_height: u32,
+    /// No microblocks: `null`.
+    pub unanchored_tip: Option<String>,
+    /// No microblocks: `null`.
+    pub unanchored_seq: Option<u16>,
+    /// No scheduled exit: `null`.
+    pub exit_at_block_height: Option<u64>,
     /// Always synced: clarimed is its own chain.
     pub is_fully_synced: bool,
 }
@@ -69,6 +77,10 @@ pub async fn get_info<S: Store + 'static>(State(node): State<Node<S>>) -> Json<I
         stacks_tip: block_hash("block", height, 32),
         stacks_tip_consensus_hash: consensus,
         genesis_chainstate_hash: block_hash("genesis", 0, 32),
+        tenure_height: height,
+        unanchored_tip: None,
+        unanchored_seq: None,
+        exit_at_block_height: None,
         is_fully_synced: true,
     })
 }

@@ -122,6 +122,7 @@ fn mine_block<S>(engine: &Engine<S>, pool: &Pool, mut batch: VecDeque<Arc<Pendin
         let _ = engine.abort_block();
         return batch;
     }
+    let block_time = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_secs());
     let mut included = Vec::new();
     let mut left = VecDeque::new();
     let mut full = false;
@@ -138,6 +139,7 @@ fn mine_block<S>(engine: &Engine<S>, pool: &Pool, mut batch: VecDeque<Arc<Pendin
             contract: pending.call.contract.name(),
             function: &pending.call.function,
             args: &pending.call.args,
+            block_time,
             post_conditions_hold: pending.tx.post_conditions_hold(),
         };
         match engine.include(&call) {
