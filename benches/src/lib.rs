@@ -1,6 +1,8 @@
 //! Shared set-up for the benchmarks: the same state on every engine, and the
 //! native / clarity-vm ratios read back from criterion's estimates.
 
+pub mod population;
+
 use std::path::{Path, PathBuf};
 
 use clarimed_conformance::journey::{create_record_args, Content};

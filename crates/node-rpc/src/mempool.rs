@@ -2,7 +2,7 @@
 //! miner, and what became of those that were dropped.
 //!
 //! Admission follows the node's `will_admit_mempool_tx`: the transaction is
-//! authenticated ([`Transaction::authenticate`]); its nonce may not be one the
+//! authenticated ([`Transaction::authenticate`], in [`Checked::new`]); its nonce may not be one the
 //! account already spent ([`Rejection::BadNonce`]) and may run ahead of it by at
 //! most [`MAXIMUM_TX_CHAINING`] ([`Rejection::TooMuchChaining`]); no other waiting
 //! transaction may spend the same nonce ([`Rejection::ConflictingNonceInMempool`];
@@ -74,20 +74,47 @@ pub struct Mempool {
     costs: HashMap<(&'static str, String), ExecutionCost>,
 }
 
-impl Mempool {
-    /// Admits `tx` or says why not; a transaction already pending or mined is
-    /// admitted again without a change, as the node answers a repeat with its txid.
-    pub fn admit<S>(&mut self, engine: &Engine<S>, tx: Transaction) -> Result<(), Rejection> {
-        // Pending, or mined (a block leaves the mempool only once committed).
-        let mined = || engine.receipt(&tx.txid()).map(|receipt| receipt.is_some()).map_err(|error| Rejection::Other(error.to_string()));
-        if self.find(&tx.txid()).is_some_and(|known| matches!(known, Known::Pending(_))) || mined()? {
-            return Ok(());
-        }
+/// A transaction with what can be checked of it without the mempool: its
+/// signatures, chain and fee (refused at once), and its payload (whose refusal the
+/// node gives only after the nonce's, so it is kept for [`Mempool::admit`]). The
+/// slow part, verifying signatures, happens here, outside the mempool's lock.
+#[derive(Debug)]
+pub struct Checked {
+    tx: Transaction,
+    sender: Principal,
+    call: Result<Call, Rejection>,
+}
+
+impl Checked {
+    /// Checks `tx` against the contracts `deployer` deployed.
+    pub fn new(tx: Transaction, deployer: &Principal) -> Result<Checked, Rejection> {
         tx.authenticate(&TESTNET)?;
         if tx.is_sponsored() {
             return Err(Rejection::Other("clarimed does not take sponsored transactions".to_string()));
         }
-        let sender = tx.origin();
+        let call = tx.contract_call(&TESTNET, deployer);
+        Ok(Checked { sender: tx.origin(), tx, call })
+    }
+}
+
+impl Mempool {
+    /// Whether `txid` is pending or mined: a transaction sent again is answered with
+    /// its txid and changes nothing, as the node answers a repeat.
+    pub fn knows<S>(&self, engine: &Engine<S>, txid: &[u8; 32]) -> Result<bool, Rejection> {
+        // Pending, or mined: a block leaves the mempool only once committed.
+        if self.pending().any(|pending| pending.tx.txid() == *txid) {
+            return Ok(true);
+        }
+        engine.receipt(txid).map(|receipt| receipt.is_some()).map_err(|error| Rejection::Other(error.to_string()))
+    }
+
+    /// Admits a checked transaction or says why not: its nonce against the account's
+    /// and the waiting transactions', then its payload.
+    pub fn admit<S>(&mut self, engine: &Engine<S>, checked: Checked) -> Result<(), Rejection> {
+        let Checked { tx, sender, call } = checked;
+        if self.knows(engine, &tx.txid())? {
+            return Ok(());
+        }
         let expected = engine.nonce(&sender).map_err(|error| Rejection::Other(error.to_string()))?;
         let actual = tx.nonce();
         let principal = principal_to_string(&sender);
@@ -101,7 +128,7 @@ impl Mempool {
         if self.pending().any(|pending| pending.sender == sender && pending.tx.nonce() == actual) {
             return Err(Rejection::ConflictingNonceInMempool);
         }
-        let call = tx.contract_call(&TESTNET, engine.deployer())?;
+        let call = call?;
         self.waiting.push_back(Arc::new(Pending { tx, sender, call }));
         Ok(())
     }

@@ -11,7 +11,7 @@
 //! block, as a node's block builder leaves it; one whose cost alone is over the
 //! block limit is dropped.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -107,20 +107,34 @@ pub fn run<S: Store + Send + Sync + 'static>(engine: Arc<Engine<S>>, pool: Arc<P
                 mempool = pool.wake.wait_timeout(mempool, wait).unwrap_or_else(|poisoned| poisoned.into_inner()).0;
             }
         };
-        let left = mine_block(&engine, &pool, batch, max);
+        let (left, included) = mine_block(&engine, &pool, batch, max);
         last_block = Instant::now();
-        pool.lock().put_back(left);
+        let mut mempool = pool.lock();
+        mempool.put_back(left);
+        if included == 0 {
+            // Everything waiting waits for an earlier nonce: only a new transaction
+            // can change that.
+            let idle = match pool.mining {
+                Mining::PerTransaction => Duration::from_secs(1),
+                Mining::Every { interval, .. } => interval,
+            };
+            drop(pool.wake.wait_timeout(mempool, idle).unwrap_or_else(|poisoned| poisoned.into_inner()));
+        }
     }
 }
 
-/// Mines one block of up to `max` transactions from `batch`; gives back the ones left.
-fn mine_block<S>(engine: &Engine<S>, pool: &Pool, mut batch: VecDeque<Arc<Pending>>, max: usize) -> VecDeque<Arc<Pending>> {
+/// Mines one block of up to `max` transactions from `batch`; gives back the ones
+/// left, and how many it included.
+fn mine_block<S>(engine: &Engine<S>, pool: &Pool, mut batch: VecDeque<Arc<Pending>>, max: usize) -> (VecDeque<Arc<Pending>>, usize) {
     // Each sender's transactions in nonce order; senders in the order they came.
-    let order: Vec<_> = batch.iter().map(|pending| pending.sender.clone()).collect();
-    batch.make_contiguous().sort_by_key(|pending| (order.iter().position(|sender| *sender == pending.sender), pending.tx.nonce()));
+    let mut first_seen = BTreeMap::new();
+    for (index, pending) in batch.iter().enumerate() {
+        first_seen.entry(pending.sender.clone()).or_insert(index);
+    }
+    batch.make_contiguous().sort_by_key(|pending| (first_seen[&pending.sender], pending.tx.nonce()));
     if engine.begin_block().is_err() || engine.mine(1).is_err() {
         let _ = engine.abort_block();
-        return batch;
+        return (batch, 0);
     }
     let block_time = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_secs());
     let mut included = Vec::new();
@@ -162,7 +176,8 @@ fn mine_block<S>(engine: &Engine<S>, pool: &Pool, mut batch: VecDeque<Arc<Pendin
         // The block is not committed: its transactions wait again.
         let _ = engine.abort_block();
         included.extend(left);
-        return included.into();
+        return (included.into(), 0);
     }
-    left
+    let count = included.len();
+    (left, count)
 }

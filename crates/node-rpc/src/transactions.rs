@@ -18,6 +18,7 @@ use clarimed_transactions::{Rejection, Transaction};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::mempool::Checked;
 use crate::{Node, RpcError};
 
 /// The node's `PostTransactionRequestBody`.
@@ -54,9 +55,16 @@ pub async fn post_transaction<S: Store + Send + Sync + 'static>(
     let txid = tx.txid_hex();
     let engine = node.engine.clone();
     let pool = node.pool.clone();
-    // Verifying signatures is the slow part; the mempool's lock is held only to admit.
-    let admitted =
-        tokio::task::spawn_blocking(move || pool.lock().admit(&engine, tx)).await.map_err(|e| RpcError::Internal(format!("the admission stopped: {e}")))?;
+    let admitted = tokio::task::spawn_blocking(move || {
+        if pool.lock().knows(&engine, &tx.txid())? {
+            return Ok(());
+        }
+        // Verifying signatures is the slow part: the mempool's lock is not held for it.
+        let checked = Checked::new(tx, engine.deployer())?;
+        pool.lock().admit(&engine, checked)
+    })
+    .await
+    .map_err(|e| RpcError::Internal(format!("the admission stopped: {e}")))?;
     match admitted {
         Ok(()) => {
             node.pool.notify();

@@ -1,0 +1,310 @@
+//! `clarimed serve` under load on loopback: `call-read` requests and signed
+//! transactions per second at 1, 8 and 64 concurrent clients, with p50 and p99
+//! latency; beside the same `check-access` through the command line (a process per
+//! call) and through clarity-vm.
+//!
+//! `cargo bench -p clarimed-benches --bench rpc_load`
+//!
+//! The server runs in this process (its own runtime, two worker threads) over a
+//! SQLite state of 1,000 patients with 5 records each; every client is a task
+//! holding one keep-alive HTTP/1.1 connection and sending its next request when the
+//! last is answered. Every run is bounded in count and in time.
+//! - call-read: `check-access` on random records, asked by their patient's provider
+//!   (80%), the patient (10%) or another provider (10%, refused);
+//! - transactions: each client signs with a key of its own (signed before timing): a
+//!   `register-patient`, then `grant-consent`s with the next nonces. "Submitted" is
+//!   the rate the node admitted them (each answered with its txid after its signature,
+//!   nonce and payload were checked); "mined" is the rate until the last of them was
+//!   committed, in blocks of up to 100 (`--block-time 10 --block-txs 100`).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clarimed_benches::population::{load, pick, Rng, State};
+use clarimed_benches::{deployed, set_up, Cast};
+use clarimed_engine::clarity::Value;
+use clarimed_engine::keys::SigningKey;
+use clarimed_engine::{hex, principal_to_clarity, principal_to_string, Engine, Principal, SqliteStore};
+use clarimed_node_rpc::{Mining, Node};
+use clarimed_reference::values::{principal, uint};
+use clarimed_reference::{ReferenceVm, RECORDS_CONTRACT};
+use clarimed_transactions::sign::{sign, Unsigned};
+use clarimed_transactions::TESTNET;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::Request;
+use tokio::net::TcpStream;
+
+const CLIENTS: [usize; 3] = [1, 8, 64];
+const CALL_READS: usize = 40_000;
+const TRANSACTIONS: usize = 12_800;
+const TIME_LIMIT: Duration = Duration::from_secs(30);
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("load.db");
+    let deployer = SigningKey::random().principal();
+    let engine = Arc::new(Engine::open_or_create(&path, &deployer).unwrap());
+    eprintln!("loading 1,000 patients…");
+    let state = load(&*engine);
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let mining = Mining::Every { interval: Duration::from_millis(10), max_transactions: 100 };
+    let node = Node::new(engine.clone(), mining).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = runtime.spawn(clarimed_node_rpc::serve(listener, node, async move {
+        let _ = stopped.await;
+    }));
+
+    println!("clarimed serve on {address}: 1,000 patients, {} records\n", state.records.len() - 1);
+    println!("| load | clients | requests | per second | p50 | p99 |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let bodies = call_read_bodies(&state);
+    let call_read_path = format!("/v2/contracts/call-read/{}/record-management/check-access", principal_to_string(&deployer));
+    for clients in CLIENTS {
+        let requests: Vec<(String, String)> = bodies.iter().map(|body| (call_read_path.clone(), body.clone())).collect();
+        let run = runtime.block_on(drive(address, clients, CALL_READS, Arc::new(requests)));
+        println!("| call-read `check-access` | {clients} | {} | {:.0} | {} | {} |", run.count, run.rate(), micros(run.p50()), micros(run.p99()));
+    }
+    for clients in CLIENTS {
+        let per_client = TRANSACTIONS / clients;
+        let (requests, keys) = signed_transactions(&deployer, &state, clients, per_client);
+        let start = Instant::now();
+        let run = runtime.block_on(drive_each(address, Arc::new(requests)));
+        let submitted = start.elapsed();
+        let mined = wait_until_mined(&engine, &keys, per_client as u64, start);
+        let count = run.count;
+        println!(
+            "| transactions submitted | {clients} | {count} | {:.0} | {} | {} |",
+            count as f64 / submitted.as_secs_f64(),
+            micros(run.p50()),
+            micros(run.p99())
+        );
+        println!("| transactions mined (blocks of ≤ 100) | {clients} | {count} | {:.0} | | |", count as f64 / mined.as_secs_f64());
+    }
+    let _ = stop.send(());
+    runtime.block_on(server).unwrap().unwrap();
+    drop(runtime);
+
+    println!();
+    let accessor = state.providers[0].clone();
+    let cli = cli_check_access(&path, &accessor);
+    match cli {
+        Some(median) => println!("the same check through the command line (`clarimed read`, a process per call): median {} ms", median.as_millis()),
+        None => println!("the command line figure needs the release binary: `cargo build --release` first"),
+    }
+    println!("the same check on clarity-vm (the reference harness, one call at a time): median {}", micros(vm_check_access()));
+}
+
+/// A run's latencies, in the order answered.
+struct Run {
+    count: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Run {
+    fn rate(&self) -> f64 {
+        self.count as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn p50(&self) -> Duration {
+        self.percentile(50)
+    }
+
+    fn p99(&self) -> Duration {
+        self.percentile(99)
+    }
+
+    fn percentile(&self, p: usize) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort_unstable();
+        sorted.get(sorted.len() * p / 100).copied().unwrap_or_default()
+    }
+}
+
+fn micros(duration: Duration) -> String {
+    format!("{:.0} µs", duration.as_secs_f64() * 1e6)
+}
+
+/// 4,096 `check-access` questions on random records, as call-read bodies.
+fn call_read_bodies(state: &State) -> Vec<String> {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    (0..4_096)
+        .map(|_| {
+            let (id, accessor) = pick(state, &mut rng);
+            let who = Value::Principal(principal_to_clarity(&accessor).unwrap());
+            let args = [Value::UInt(id), who, Value::UInt(0)].map(|value| format!("0x{}", hex(&value.serialize_to_vec().unwrap())));
+            serde_json::json!({ "sender": principal_to_string(&accessor), "arguments": args }).to_string()
+        })
+        .collect()
+}
+
+/// `clients` clients sending `total` requests (bounded by [`TIME_LIMIT`]) taken in
+/// turn from `requests`.
+async fn drive(address: std::net::SocketAddr, clients: usize, total: usize, requests: Arc<Vec<(String, String)>>) -> Run {
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let (next, requests) = (next.clone(), requests.clone());
+            tokio::spawn(async move {
+                let mut connection = connect(address).await;
+                let mut latencies = Vec::new();
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= total || start.elapsed() > TIME_LIMIT {
+                        return latencies;
+                    }
+                    let (path, body) = &requests[n % requests.len()];
+                    let sent = Instant::now();
+                    post(&mut connection, path, "application/json", body.clone().into()).await;
+                    latencies.push(sent.elapsed());
+                }
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    Run { count: latencies.len(), elapsed: start.elapsed(), latencies }
+}
+
+/// Each client sends its own requests in order (bounded by [`TIME_LIMIT`]).
+async fn drive_each(address: std::net::SocketAddr, requests: Arc<Vec<Vec<Vec<u8>>>>) -> Run {
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..requests.len())
+        .map(|client| {
+            let requests = requests.clone();
+            tokio::spawn(async move {
+                let mut connection = connect(address).await;
+                let mut latencies = Vec::new();
+                for tx in &requests[client] {
+                    if start.elapsed() > TIME_LIMIT {
+                        break;
+                    }
+                    let sent = Instant::now();
+                    let status = post(&mut connection, "/v2/transactions", "application/octet-stream", tx.clone().into()).await;
+                    assert_eq!(status, 200, "a transaction was refused");
+                    latencies.push(sent.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    Run { count: latencies.len(), elapsed: start.elapsed(), latencies }
+}
+
+type Connection = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+async fn connect(address: std::net::SocketAddr) -> Connection {
+    let stream = TcpStream::connect(address).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let (sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
+    tokio::spawn(connection);
+    sender
+}
+
+/// One POST on a kept-alive connection; the status, once the body is read.
+async fn post(connection: &mut Connection, path: &str, content_type: &str, body: Bytes) -> u16 {
+    connection.ready().await.unwrap();
+    let request = Request::post(path).header("host", "127.0.0.1").header("content-type", content_type).body(Full::new(body)).unwrap();
+    let response = connection.send_request(request).await.unwrap();
+    let status = response.status().as_u16();
+    response.into_body().collect().await.unwrap();
+    status
+}
+
+/// Per client, a fresh key's `register-patient` then `grant-consent`s, signed.
+fn signed_transactions(deployer: &Principal, state: &State, clients: usize, per_client: usize) -> (Vec<Vec<Vec<u8>>>, Vec<Principal>) {
+    let mut keys = Vec::new();
+    let requests = (0..clients)
+        .map(|client| {
+            let key = SigningKey::random();
+            keys.push(key.principal());
+            (0..per_client as u64)
+                .map(|nonce| {
+                    let (function, args) = if nonce == 0 {
+                        let id = Value::string_ascii_from_bytes(format!("LOAD-{client}").into_bytes()).unwrap();
+                        ("register-patient", vec![id, Value::UInt(19_800_101), Value::none(), Value::none()])
+                    } else {
+                        let provider = Value::Principal(principal_to_clarity(&state.providers[nonce as usize % state.providers.len()]).unwrap());
+                        let purpose = Value::string_ascii_from_bytes(b"care".to_vec()).unwrap();
+                        ("grant-consent", vec![provider, Value::UInt(1 + u128::from(nonce % 8)), Value::none(), purpose])
+                    };
+                    let call =
+                        Unsigned { network: TESTNET, nonce, fee: 10_000, deployer, contract: "patient-consent", function, args, post_conditions: Vec::new() };
+                    sign(&key, call).unwrap()
+                })
+                .collect()
+        })
+        .collect();
+    (requests, keys)
+}
+
+/// How long from `start` until every key spent `nonces` nonces (bounded by [`TIME_LIMIT`]).
+fn wait_until_mined(engine: &Engine<SqliteStore>, keys: &[Principal], nonces: u64, start: Instant) -> Duration {
+    while start.elapsed() < TIME_LIMIT * 2 {
+        if keys.iter().all(|key| engine.nonce(key).unwrap() >= nonces) {
+            return start.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    panic!("the transactions were not all mined in {:?}", TIME_LIMIT * 2);
+}
+
+/// The median of 20 `clarimed read … check-access` processes on the state.
+fn cli_check_access(state: &Path, accessor: &Principal) -> Option<Duration> {
+    let binary = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/clarimed");
+    if !binary.exists() {
+        return None;
+    }
+    let mut times: Vec<Duration> = (0..20)
+        .map(|_| {
+            let start = Instant::now();
+            let output = std::process::Command::new(&binary)
+                .args([
+                    "--db",
+                    state.to_str().unwrap(),
+                    "read",
+                    "record-management",
+                    "check-access",
+                    "u1",
+                    &format!("'{}", principal_to_string(accessor)),
+                    "u0",
+                ])
+                .output()
+                .unwrap();
+            assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+            start.elapsed()
+        })
+        .collect();
+    times.sort_unstable();
+    Some(times[times.len() / 2])
+}
+
+/// The median of 2,000 `check-access` calls on clarity-vm over the benchmarks' small state.
+fn vm_check_access() -> Duration {
+    let cast = Cast::new();
+    let mut vm: ReferenceVm = deployed(&cast);
+    set_up(&mut vm, &cast);
+    let sender = cast.provider.principal().into();
+    let args = [uint(1), principal(cast.provider.principal()), uint(0)];
+    let mut times: Vec<Duration> = (0..2_000)
+        .map(|_| {
+            let start = Instant::now();
+            std::hint::black_box(vm.call_read_only(&sender, RECORDS_CONTRACT, "check-access", &args).unwrap());
+            start.elapsed()
+        })
+        .collect();
+    times.sort_unstable();
+    times[times.len() / 2]
+}
