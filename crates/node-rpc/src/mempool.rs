@@ -10,7 +10,7 @@
 //! of one of the two contracts with arguments of its types. clarimed holds no STX,
 //! so no balance is checked and no fee is taken.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use clarimed_engine::{principal_to_string, Engine, ExecutionCost, Principal};
@@ -67,8 +67,12 @@ pub enum Known {
 #[derive(Debug, Default)]
 pub struct Mempool {
     waiting: VecDeque<Arc<Pending>>,
-    /// Taken by the miner and not yet committed or given back: still pending.
-    in_block: Vec<Arc<Pending>>,
+    /// Every pending transaction, waiting or in the block being mined, by txid.
+    pending: HashMap<[u8; 32], Arc<Pending>>,
+    /// The nonces they spend, by sender.
+    nonces: BTreeSet<(Principal, u64)>,
+    /// The txids the miner took and has not given back.
+    in_block: Vec<[u8; 32]>,
     dropped: HashMap<[u8; 32], (Arc<Pending>, Dropped)>,
     /// The cost of each function's last mined call: the cost estimator.
     costs: HashMap<(&'static str, String), ExecutionCost>,
@@ -102,7 +106,7 @@ impl Mempool {
     /// its txid and changes nothing, as the node answers a repeat.
     pub fn knows<S>(&self, engine: &Engine<S>, txid: &[u8; 32]) -> Result<bool, Rejection> {
         // Pending, or mined: a block leaves the mempool only once committed.
-        if self.pending().any(|pending| pending.tx.txid() == *txid) {
+        if self.pending.contains_key(txid) {
             return Ok(true);
         }
         engine.receipt(txid).map(|receipt| receipt.is_some()).map_err(|error| Rejection::Other(error.to_string()))
@@ -125,11 +129,14 @@ impl Mempool {
         if actual > max_nonce {
             return Err(Rejection::TooMuchChaining { max_nonce, actual_nonce: actual, principal, is_origin: true });
         }
-        if self.pending().any(|pending| pending.sender == sender && pending.tx.nonce() == actual) {
+        if self.nonces.contains(&(sender.clone(), actual)) {
             return Err(Rejection::ConflictingNonceInMempool);
         }
         let call = call?;
-        self.waiting.push_back(Arc::new(Pending { tx, sender, call }));
+        let pending = Arc::new(Pending { tx, sender, call });
+        self.pending.insert(pending.tx.txid(), pending.clone());
+        self.nonces.insert((pending.sender.clone(), actual));
+        self.waiting.push_back(pending);
         Ok(())
     }
 
@@ -143,23 +150,26 @@ impl Mempool {
         self.waiting.len()
     }
 
-    /// Waiting and in the block being mined.
-    fn pending(&self) -> impl Iterator<Item = &Arc<Pending>> {
-        self.waiting.iter().chain(&self.in_block)
-    }
-
     /// Takes every waiting transaction, in the order they came, for the miner; they
     /// stay pending until [`Mempool::put_back`].
     pub(crate) fn take_waiting(&mut self) -> VecDeque<Arc<Pending>> {
         let batch = std::mem::take(&mut self.waiting);
-        self.in_block = batch.iter().cloned().collect();
+        self.in_block = batch.iter().map(|pending| pending.tx.txid()).collect();
         batch
     }
 
     /// After the block is committed: puts back what the miner left for a later
-    /// block, ahead of what came since.
+    /// block, ahead of what came since; the rest, mined or dropped, is no longer
+    /// pending.
     pub(crate) fn put_back(&mut self, mut left: VecDeque<Arc<Pending>>) {
-        self.in_block.clear();
+        let still: HashSet<[u8; 32]> = left.iter().map(|pending| pending.tx.txid()).collect();
+        for txid in std::mem::take(&mut self.in_block) {
+            if !still.contains(&txid) {
+                if let Some(gone) = self.pending.remove(&txid) {
+                    self.nonces.remove(&(gone.sender.clone(), gone.tx.nonce()));
+                }
+            }
+        }
         left.append(&mut self.waiting);
         self.waiting = left;
     }
@@ -181,7 +191,7 @@ impl Mempool {
 
     /// What the mempool knows of `txid`.
     pub fn find(&self, txid: &[u8; 32]) -> Option<Known> {
-        if let Some(pending) = self.pending().find(|pending| pending.tx.txid() == *txid) {
+        if let Some(pending) = self.pending.get(txid) {
             return Some(Known::Pending(pending.clone()));
         }
         self.dropped.get(txid).map(|(pending, why)| Known::Dropped(pending.clone(), *why))
@@ -189,8 +199,6 @@ impl Mempool {
 
     /// The nonces `sender`'s waiting transactions spend, in order.
     pub fn waiting_nonces(&self, sender: &Principal) -> Vec<u64> {
-        let mut nonces: Vec<u64> = self.pending().filter(|pending| pending.sender == *sender).map(|pending| pending.tx.nonce()).collect();
-        nonces.sort_unstable();
-        nonces
+        self.nonces.range((sender.clone(), 0)..=(sender.clone(), u64::MAX)).map(|(_, nonce)| *nonce).collect()
     }
 }
