@@ -184,7 +184,7 @@ async fn drive(address: std::net::SocketAddr, clients: usize, total: usize, requ
 }
 
 /// Each client sends its own requests in order (bounded by [`TIME_LIMIT`]).
-async fn drive_each(address: std::net::SocketAddr, requests: Arc<Vec<Vec<Vec<u8>>>>) -> Run {
+async fn drive_each(address: std::net::SocketAddr, requests: Arc<Vec<ClientTransactions>>) -> Run {
     let start = Instant::now();
     let tasks: Vec<_> = (0..requests.len())
         .map(|client| {
@@ -212,6 +212,9 @@ async fn drive_each(address: std::net::SocketAddr, requests: Arc<Vec<Vec<Vec<u8>
     Run { count: latencies.len(), elapsed: start.elapsed(), latencies }
 }
 
+/// One client's signed transactions, in the order it sends them.
+type ClientTransactions = Vec<Vec<u8>>;
+
 type Connection = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
 async fn connect(address: std::net::SocketAddr) -> Connection {
@@ -234,7 +237,7 @@ async fn post(connection: &mut Connection, path: &str, content_type: &str, body:
 /// Per client, its share of [`KEYS`] fresh keys taking turns: each key's first
 /// transaction a `register-patient`, the next ones `grant-consent`s. Signed; with
 /// each key and the nonces it spends.
-fn signed_transactions(deployer: &Principal, state: &State, clients: usize, per_client: usize) -> (Vec<Vec<Vec<u8>>>, Vec<(Principal, u64)>) {
+fn signed_transactions(deployer: &Principal, state: &State, clients: usize, per_client: usize) -> (Vec<ClientTransactions>, Vec<(Principal, u64)>) {
     let mut spent = Vec::new();
     let requests = (0..clients)
         .map(|client| {
