@@ -7,7 +7,9 @@
 //! (`tx_status` `pending`), dropped (`dropped_…`), or mined (`success`,
 //! `abort_by_response`, `abort_by_post_condition`, with `tx_result`, `events`,
 //! `block_height`, `tx_index` and the execution cost). Block hashes are clarimed's
-//! stand-ins (see [`crate::info`]); no block times are given.
+//! stand-ins (see [`crate::info`]); block times are when the miner built the block,
+//! and clarimed, its own burn chain, gives the same height and time for the burn
+//! block.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -23,7 +25,7 @@ use clarimed_transactions::wire::{
 };
 use clarimed_transactions::Transaction;
 use clarity::types::chainstate::StacksAddress;
-use serde_json::{json, Value as Json_};
+use serde_json::{json, Value as JsonValue};
 
 use crate::mempool::Known;
 use crate::{info, Node, RpcError};
@@ -51,7 +53,7 @@ pub async fn get_transaction<S: Store + 'static>(State(node): State<Node<S>>, Pa
 }
 
 /// What the transaction says of itself, with its status.
-fn described(tx: &Transaction, status: &str) -> Json_ {
+fn described(tx: &Transaction, status: &str) -> JsonValue {
     let wire = tx.wire();
     let call = match &wire.payload {
         clarimed_transactions::wire::TransactionPayload::ContractCall(call) => Some(call),
@@ -64,7 +66,7 @@ fn described(tx: &Transaction, status: &str) -> Json_ {
             let params: Vec<String> = function.params.iter().map(|param| format!("({} {})", param.name, param.ty)).collect();
             format!("(define-public ({} {}))", function.name, params.join(" "))
         });
-        let args: Vec<Json_> = call
+        let args: Vec<JsonValue> = call
             .function_args
             .iter()
             .enumerate()
@@ -108,7 +110,7 @@ fn described(tx: &Transaction, status: &str) -> Json_ {
 }
 
 /// A mined transaction: its description, block and outcome.
-fn mined(tx: &Transaction, receipt: &Receipt) -> Result<Json_, RpcError> {
+fn mined(tx: &Transaction, receipt: &Receipt) -> Result<JsonValue, RpcError> {
     let mut answer = described(tx, receipt.status.as_str());
     let result = bytes_to_value(&receipt.result).map_err(|e| RpcError::Internal(e.to_string()))?;
     let events = receipt
@@ -158,7 +160,7 @@ fn mined(tx: &Transaction, receipt: &Receipt) -> Result<Json_, RpcError> {
         "execution_cost_write_count": receipt.cost.write_count,
         "execution_cost_write_length": receipt.cost.write_length,
     });
-    if let (Some(answer), Json_::Object(fields)) = (answer.as_object_mut(), fields) {
+    if let (Some(answer), JsonValue::Object(fields)) = (answer.as_object_mut(), fields) {
         answer.extend(fields);
     }
     Ok(answer)
@@ -185,7 +187,7 @@ fn iso_8601(seconds: u64) -> String {
 }
 
 /// A post-condition in the Hiro API's shape.
-fn post_condition(condition: &TransactionPostCondition) -> Json_ {
+fn post_condition(condition: &TransactionPostCondition) -> JsonValue {
     let principal = |principal: &PostConditionPrincipal| match principal {
         PostConditionPrincipal::Origin => json!({ "type_id": "principal_origin" }),
         PostConditionPrincipal::Standard(address) => json!({ "type_id": "principal_standard", "address": address_text(address) }),
@@ -227,7 +229,7 @@ fn value_hex(value: &Value) -> String {
 }
 
 /// An account's nonces, counting the mempool.
-pub async fn get_nonces<S: Store + 'static>(State(node): State<Node<S>>, Path(principal): Path<String>) -> Result<Json<Json_>, RpcError> {
+pub async fn get_nonces<S: Store + 'static>(State(node): State<Node<S>>, Path(principal): Path<String>) -> Result<Json<JsonValue>, RpcError> {
     let account = parse_principal(&principal).map_err(|_| RpcError::BadRequest(format!("invalid STX address \"{principal}\"")))?;
     let next = node.engine.nonce(&account)?;
     let waiting = node.pool.lock().waiting_nonces(&account);
