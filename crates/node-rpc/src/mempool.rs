@@ -20,6 +20,10 @@ use clarimed_transactions::{Call, NonceMismatch, Rejection, Transaction, TESTNET
 /// `MAXIMUM_MEMPOOL_TX_CHAINING`).
 pub const MAXIMUM_TX_CHAINING: u64 = 25;
 
+/// How many dropped transactions the mempool remembers, to answer for them by txid;
+/// an older one is unknown again, as a node's mempool forgets what it garbage-collects.
+pub const DROPPED_KEPT: usize = 10_000;
+
 /// A transaction the miner may include.
 #[derive(Debug, Clone)]
 pub struct Pending {
@@ -73,7 +77,9 @@ pub struct Mempool {
     nonces: BTreeSet<(Principal, u64)>,
     /// The txids the miner took and has not given back.
     in_block: Vec<[u8; 32]>,
+    /// The last [`DROPPED_KEPT`] dropped transactions, and their order.
     dropped: HashMap<[u8; 32], (Arc<Pending>, Dropped)>,
+    dropped_order: VecDeque<[u8; 32]>,
     /// The cost of each function's last mined call: the cost estimator.
     costs: HashMap<(&'static str, String), ExecutionCost>,
 }
@@ -176,7 +182,15 @@ impl Mempool {
 
     /// Records a transaction the miner gave up on.
     pub(crate) fn drop_tx(&mut self, pending: Arc<Pending>, why: Dropped) {
-        self.dropped.insert(pending.tx.txid(), (pending, why));
+        let txid = pending.tx.txid();
+        if self.dropped.insert(txid, (pending, why)).is_none() {
+            self.dropped_order.push_back(txid);
+        }
+        if self.dropped_order.len() > DROPPED_KEPT {
+            if let Some(oldest) = self.dropped_order.pop_front() {
+                self.dropped.remove(&oldest);
+            }
+        }
     }
 
     /// Learns what a mined call cost, for estimates.
@@ -200,5 +214,79 @@ impl Mempool {
     /// The nonces `sender`'s waiting transactions spend, in order.
     pub fn waiting_nonces(&self, sender: &Principal) -> Vec<u64> {
         self.nonces.range((sender.clone(), 0)..=(sender.clone(), u64::MAX)).map(|(_, nonce)| *nonce).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clarimed_engine::clarity::Value;
+    use clarimed_engine::keys::SigningKey;
+    use clarimed_engine::table::Contract;
+    use clarimed_transactions::sign::{sign, Unsigned};
+
+    use super::*;
+
+    /// Distinct transactions for bookkeeping (their signatures are not checked here):
+    /// one signed call with its nonce field rewritten.
+    fn transactions(count: u64) -> Vec<Arc<Pending>> {
+        let key = SigningKey::random();
+        let args = vec![Value::Bool(true), Value::Bool(false), Value::Bool(false)];
+        let call = Unsigned {
+            network: TESTNET,
+            nonce: 0,
+            fee: 10_000,
+            deployer: &key.principal(),
+            contract: "patient-consent",
+            function: "update-patient-preferences",
+            args: args.clone(),
+            post_conditions: Vec::new(),
+        };
+        let signed = sign(&key, call).unwrap();
+        // version, chain id, auth type, hash mode, signer: then the nonce.
+        let at = 1 + 4 + 1 + 1 + 20;
+        (0..count)
+            .map(|nonce| {
+                let mut bytes = signed.clone();
+                bytes[at..at + 8].copy_from_slice(&nonce.to_be_bytes());
+                let tx = Transaction::decode(&bytes).unwrap();
+                let call = Call { contract: Contract::PatientConsent, function: "update-patient-preferences".to_string(), args: args.clone() };
+                Arc::new(Pending { tx, sender: key.principal(), call })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_mempool_remembers_the_last_dropped_transactions_only() {
+        let mut mempool = Mempool::default();
+        let dropped = transactions(DROPPED_KEPT as u64 + 1);
+        for pending in &dropped {
+            mempool.drop_tx(pending.clone(), Dropped::StaleNonce);
+        }
+        assert!(mempool.find(&dropped[0].tx.txid()).is_none());
+        assert!(matches!(mempool.find(&dropped[1].tx.txid()), Some(Known::Dropped(_, Dropped::StaleNonce))));
+        assert!(matches!(mempool.find(&dropped[DROPPED_KEPT].tx.txid()), Some(Known::Dropped(..))));
+    }
+
+    #[test]
+    fn a_mined_or_dropped_transaction_stops_being_pending_once_the_block_is_given_back() {
+        let mut mempool = Mempool::default();
+        let [mined, dropped, left]: [Arc<Pending>; 3] = transactions(3).try_into().unwrap();
+        for pending in [&mined, &dropped, &left] {
+            mempool.nonces.insert((pending.sender.clone(), pending.tx.nonce()));
+            mempool.pending.insert(pending.tx.txid(), pending.clone());
+            mempool.waiting.push_back(pending.clone());
+        }
+        let batch = mempool.take_waiting();
+        assert_eq!(batch.len(), 3);
+        assert!(mempool.is_empty());
+        // Taken by the miner, all three are still pending.
+        assert!(matches!(mempool.find(&mined.tx.txid()), Some(Known::Pending(_))));
+        mempool.drop_tx(dropped.clone(), Dropped::Problematic);
+        mempool.put_back(VecDeque::from([left.clone()]));
+        assert!(mempool.find(&mined.tx.txid()).is_none());
+        assert!(matches!(mempool.find(&dropped.tx.txid()), Some(Known::Dropped(_, Dropped::Problematic))));
+        assert!(matches!(mempool.find(&left.tx.txid()), Some(Known::Pending(_))));
+        assert_eq!(mempool.waiting_nonces(&left.sender), vec![left.tx.nonce()]);
+        assert_eq!(mempool.len(), 1);
     }
 }
