@@ -26,7 +26,7 @@ pub mod sign;
 
 use clarimed_engine::{principal_to_native, Principal};
 use stacks_codec::codec::StacksMessageCodec;
-use stacks_codec::codec::{StacksTransaction, TransactionAuth, TransactionAuthField, TransactionPostCondition, TransactionSpendingCondition};
+use stacks_codec::codec::{StacksTransaction, TransactionAuth, TransactionAuthField, TransactionPostCondition, TransactionSpendingCondition, Txid};
 
 pub use call::Call;
 pub use rejection::{NonceMismatch, Rejection};
@@ -63,7 +63,9 @@ impl Transaction {
         let tx = StacksTransaction::consensus_deserialize(&mut bytes).map_err(|error| Rejection::Deserialization(error.to_string()))?;
         let mut serialized = Vec::new();
         tx.consensus_serialize(&mut serialized).map_err(|error| Rejection::Serialization(error.to_string()))?;
-        let txid = tx.txid().0;
+        // The txid is the hash of exactly these bytes (what `StacksTransaction::txid`
+        // would serialize again to hash).
+        let txid = Txid::from_stacks_tx(&serialized).0;
         Ok(Transaction { tx, txid, bytes: serialized })
     }
 
