@@ -252,10 +252,7 @@ impl<S> Engine<S> {
         let _turn = self.core.block_turn();
         let mut writer = self.core.writer();
         let height = writer.height.checked_add(blocks).ok_or(EngineError::BlockHeightOutOfRange(u32::MAX))?;
-        let mut store = Transactional::with_layers(Committer(&self.core), std::mem::take(&mut writer.layers));
-        let written = clarimed_storage::StoreWrite::put(&mut store, BLOCK_HEIGHT_KEY, &height.to_be_bytes());
-        writer.layers = store.into_layers();
-        written?;
+        self.core.in_open_block(&mut writer, |block| clarimed_storage::StoreWrite::put(block, BLOCK_HEIGHT_KEY, &height.to_be_bytes()))?;
         writer.height = height;
         if blocks > 0 {
             writer.block_cost = ExecutionCost::ZERO;
@@ -401,6 +398,15 @@ impl Core {
         // A call that panicked took the open block's layers with it: its uncommitted
         // writes are gone, and the committed state, written only whole, is intact.
         self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `write` over the writer's open block (over the committed state when none
+    /// is open, where a write commits at once) and keeps what it leaves there.
+    pub(crate) fn in_open_block<T>(&self, writer: &mut Writer, write: impl FnOnce(&mut Transactional<Committer<'_>>) -> T) -> T {
+        let mut block = Transactional::with_layers(Committer(self), std::mem::take(&mut writer.layers));
+        let result = write(&mut block);
+        writer.layers = block.into_layers();
+        result
     }
 
     /// The turn of whatever opens, closes or fills a block as a whole.
@@ -574,7 +580,7 @@ impl Core {
 
 /// The committed state as the writer's transactions see it: reads through the
 /// cache, and an outermost commit published to readers.
-pub(crate) struct Committer<'a>(pub(crate) &'a Core);
+pub(crate) struct Committer<'a>(&'a Core);
 
 impl StoreRead for Committer<'_> {
     fn get(&self, key: &[u8]) -> clarimed_storage::Result<Option<Cow<'_, [u8]>>> {

@@ -11,11 +11,11 @@
 
 use clarimed_costs::ExecutionCost;
 use clarimed_storage::clarity::{hex, ClarityType, DecodeError, Principal};
-use clarimed_storage::{StoreRead, StoreWrite, Transactional};
+use clarimed_storage::{StoreRead, StoreWrite};
 use clarity::vm::Value;
 
 use crate::clarity_api::CallOutput;
-use crate::engine::{Committer, Engine, Mode};
+use crate::engine::{Engine, Mode};
 use crate::error::EngineError;
 
 const NONCE_PREFIX: &str = "clarimed::nonce::";
@@ -138,12 +138,8 @@ impl<S> Engine<S> {
             return Err(EngineError::NoBlockOpen);
         }
         let key = nonce_key(call.sender);
-        let expected = {
-            let block = Transactional::with_layers(Committer(core), std::mem::take(&mut writer.layers));
-            let read = block.get(key.as_bytes()).map(|bytes| bytes.map(|bytes| bytes.into_owned()));
-            writer.layers = block.into_layers();
-            decode_nonce(&key, read?.as_deref())?
-        };
+        let stored = core.in_open_block(&mut writer, |block| block.get(key.as_bytes()).map(|bytes| bytes.map(|bytes| bytes.into_owned())))?;
+        let expected = decode_nonce(&key, stored.as_deref())?;
         if call.nonce != expected {
             return Err(EngineError::BadNonce { expected, actual: call.nonce });
         }
@@ -163,11 +159,10 @@ impl<S> Engine<S> {
             block_time: call.block_time,
             tx_index: writer.block_transactions,
         };
-        let mut block = Transactional::with_layers(Committer(core), std::mem::take(&mut writer.layers));
-        let written =
-            block.put(key.as_bytes(), &(expected + 1).to_be_bytes()).and_then(|()| block.put(receipt_key(&call.txid).as_bytes(), &encode_receipt(&receipt)));
-        writer.layers = block.into_layers();
-        written?;
+        core.in_open_block(&mut writer, |block| {
+            block.put(key.as_bytes(), &(expected + 1).to_be_bytes())?;
+            block.put(receipt_key(&call.txid).as_bytes(), &encode_receipt(&receipt))
+        })?;
         writer.block_transactions += 1;
         Ok(receipt)
     }
