@@ -13,6 +13,7 @@ use clarimed_engine::clarity::Value;
 use clarimed_engine::{hex, parse_principal, EngineError, ExecutionCost, Store};
 use serde::{Deserialize, Serialize};
 
+use crate::error::json_body;
 use crate::{Node, RpcError};
 
 /// The node's `CallReadOnlyRequestBody`.
@@ -46,10 +47,7 @@ pub async fn call_read<S: Store + 'static>(
     Path((address, contract, function)): Path<(String, String, String)>,
     body: axum::body::Bytes,
 ) -> Result<Json<CallReadResponse>, RpcError> {
-    if body.is_empty() {
-        return Err(RpcError::BadRequest("Invalid Http request: invalid body length for CallReadOnly (0)".to_string()));
-    }
-    let request: CallReadRequest = serde_json::from_slice(&body).map_err(|_| RpcError::BadRequest("Failed to parse JSON body".to_string()))?;
+    let request: CallReadRequest = json_body(&body, "CallReadOnly")?;
     let sender = parse_principal(&request.sender).map_err(|_| RpcError::BadRequest("Failed to parse sender principal".to_string()))?;
     if let Some(sponsor) = &request.sponsor {
         parse_principal(sponsor).map_err(|_| RpcError::BadRequest("Failed to parse sponsor principal".to_string()))?;

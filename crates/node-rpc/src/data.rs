@@ -11,6 +11,7 @@ use clarimed_engine::clarity::Value;
 use clarimed_engine::{hex, Store};
 use serde::Serialize;
 
+use crate::error::json_body;
 use crate::{Node, RpcError};
 
 /// The node's `DataVarResponse` and `MapEntryResponse`.
@@ -40,10 +41,7 @@ pub async fn get_map_entry<S: Store + 'static>(
     Path((address, contract, map)): Path<(String, String, String)>,
     body: axum::body::Bytes,
 ) -> Result<Json<DataResponse>, RpcError> {
-    if body.is_empty() {
-        return Err(RpcError::BadRequest("Invalid Http request: invalid body length for GetMapEntry (0)".to_string()));
-    }
-    let hex_key: String = serde_json::from_slice(&body).map_err(|_| RpcError::BadRequest("Failed to parse JSON body".to_string()))?;
+    let hex_key: String = json_body(&body, "GetMapEntry")?;
     let key = Value::try_deserialize_hex_untyped(hex_key.trim_start_matches("0x"))
         .map_err(|_| RpcError::BadRequest("Failed to deserialize map key value".to_string()))?;
     let key_bytes = key.serialize_to_vec().map_err(|e| RpcError::BadRequest(format!("the map key does not serialize: {e:?}")))?;

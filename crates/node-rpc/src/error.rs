@@ -46,6 +46,21 @@ pub(crate) async fn refuse_oversized(request: axum::extract::Request, next: axum
     }
 }
 
+/// Refuses an empty body as the node refuses it, naming the `request` as the node
+/// names its handler (`CallReadOnly`, `GetMapEntry`, …).
+pub(crate) fn non_empty(body: &[u8], request: &str) -> Result<(), RpcError> {
+    if body.is_empty() {
+        return Err(RpcError::BadRequest(format!("Invalid Http request: invalid body length for {request} (0)")));
+    }
+    Ok(())
+}
+
+/// A body that must be there and be JSON of `T`, refused as the node refuses it.
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8], request: &str) -> Result<T, RpcError> {
+    non_empty(body, request)?;
+    serde_json::from_slice(body).map_err(|_| RpcError::BadRequest("Failed to parse JSON body".to_string()))
+}
+
 /// Any path the node does not serve.
 pub(crate) async fn not_found() -> RpcError {
     RpcError::NotFound("No such file or directory".to_string())

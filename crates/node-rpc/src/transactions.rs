@@ -18,6 +18,7 @@ use clarimed_transactions::{Rejection, Transaction};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::error::non_empty;
 use crate::mempool::Checked;
 use crate::{Node, RpcError};
 
@@ -159,9 +160,7 @@ const FEE_RATES: [f64; 3] = [1.0, 2.0, 3.0];
 /// blocks; before one is mined there is no estimate, the node's
 /// `NoEstimateAvailable`), and every fee is at least one micro-STX per byte.
 pub async fn post_fee_estimate<S: Store + 'static>(State(node): State<Node<S>>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Response, RpcError> {
-    if body.is_empty() {
-        return Err(RpcError::BadRequest("Invalid Http request: invalid body length for FeeRateEstimate (0)".to_string()));
-    }
+    non_empty(&body, "FeeRateEstimate")?;
     if content_type(&headers).as_deref() != Some("application/json") {
         return Err(RpcError::BadRequest("Invalid content-type: expected application/json".to_string()));
     }
