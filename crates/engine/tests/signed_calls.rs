@@ -3,11 +3,16 @@
 //! the writes but not the cost or the nonce; a refused inclusion changes nothing.
 
 use clarimed_engine::clarity::Value;
-use clarimed_engine::{principal_to_native, Engine, EngineError, ExecutionCost, Principal, SignedCall, TxStatus};
+use clarimed_engine::{principal_to_native, Engine, EngineError, ExecutionCost, MemoryStore, Principal, SignedCall, TxStatus};
 use clarimed_reference::keys::Key;
 
 fn principal(seed: &[u8]) -> Principal {
     principal_to_native(&Key::from_seed(seed).principal().into())
+}
+
+/// Both contracts, and a patient-to-be who signs.
+fn chain() -> (Engine<MemoryStore>, Principal) {
+    (Engine::in_memory(&principal(b"owner")).unwrap(), principal(b"patient"))
 }
 
 fn register_args() -> Vec<Value> {
@@ -30,8 +35,7 @@ fn signed<'a>(txid: u8, sender: &'a Principal, nonce: u64, args: &'a [Value]) ->
 
 #[test]
 fn a_transaction_spends_its_nonce_and_keeps_its_receipt_with_the_block() {
-    let engine = Engine::in_memory(&principal(b"owner")).unwrap();
-    let patient = principal(b"patient");
+    let (engine, patient) = chain();
     let args = register_args();
     engine.begin_block().unwrap();
     engine.mine(1).unwrap();
@@ -59,8 +63,7 @@ fn a_transaction_spends_its_nonce_and_keeps_its_receipt_with_the_block() {
 
 #[test]
 fn a_nonce_other_than_the_next_is_refused_and_changes_nothing() {
-    let engine = Engine::in_memory(&principal(b"owner")).unwrap();
-    let patient = principal(b"patient");
+    let (engine, patient) = chain();
     let args = register_args();
     engine.begin_block().unwrap();
     for nonce in [1, 7] {
@@ -76,8 +79,7 @@ fn a_nonce_other_than_the_next_is_refused_and_changes_nothing() {
 
 #[test]
 fn a_failed_post_condition_drops_the_writes_but_spends_the_nonce_and_the_cost() {
-    let engine = Engine::in_memory(&principal(b"owner")).unwrap();
-    let patient = principal(b"patient");
+    let (engine, patient) = chain();
     let args = register_args();
     engine.begin_block().unwrap();
     let call = SignedCall { post_conditions_hold: false, ..signed(1, &patient, 0, &args) };
@@ -94,8 +96,7 @@ fn a_failed_post_condition_drops_the_writes_but_spends_the_nonce_and_the_cost() 
 
 #[test]
 fn an_inclusion_needs_an_open_block_and_a_block_with_room() {
-    let engine = Engine::in_memory(&principal(b"owner")).unwrap();
-    let patient = principal(b"patient");
+    let (engine, patient) = chain();
     let args = register_args();
     assert!(matches!(engine.include(&signed(1, &patient, 0, &args)), Err(EngineError::NoBlockOpen)));
     engine.set_block_limit(ExecutionCost { runtime: 10, ..ExecutionCost::MAX });
@@ -108,8 +109,7 @@ fn an_inclusion_needs_an_open_block_and_a_block_with_room() {
 
 #[test]
 fn bad_arguments_are_refused_before_the_nonce_is_spent() {
-    let engine = Engine::in_memory(&principal(b"owner")).unwrap();
-    let patient = principal(b"patient");
+    let (engine, patient) = chain();
     let args = [Value::UInt(1)];
     engine.begin_block().unwrap();
     assert!(matches!(engine.include(&signed(1, &patient, 0, &args)), Err(EngineError::Arity { .. })));
