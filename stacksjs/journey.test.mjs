@@ -166,7 +166,7 @@ async function outcome(txid) {
 let nextNonce = { [patient]: 0n, [provider]: 0n };
 
 /** A public call signed by `key`, sent, and mined; its outcome. */
-async function transact(key, contractName, functionName, functionArgs, { fetchFeeAndNonce = false } = {}) {
+async function transact(key, contractName, functionName, functionArgs, { fetchFeeAndNonce = false, postConditions = [] } = {}) {
   const sender = getAddressFromPrivateKey(key, "testnet");
   const given = fetchFeeAndNonce ? {} : { fee: 10_000n, nonce: nextNonce[sender] };
   const transaction = await makeContractCall({
@@ -178,6 +178,7 @@ async function transact(key, contractName, functionName, functionArgs, { fetchFe
     network: network(),
     client: client(),
     postConditionMode: PostConditionMode.Deny,
+    postConditions,
     ...given,
   });
   if (fetchFeeAndNonce) {
@@ -189,6 +190,19 @@ async function transact(key, contractName, functionName, functionArgs, { fetchFe
   nextNonce[sender] += 1n;
   return outcome(sent.txid);
 }
+
+/** The key of the patient's consent to the provider for `dataType`. */
+const consentKey = (dataType) => Cl.tuple({ patient: Cl.principal(patient), provider: Cl.principal(provider), "data-type": Cl.uint(dataType) });
+
+const consentEntry = (dataType) =>
+  fetchContractMapEntry({
+    contractAddress: deployer,
+    contractName: "patient-consent",
+    mapName: "consents",
+    mapKey: consentKey(dataType),
+    network: network(),
+    client: client(),
+  });
 
 const checkAccess = (recordId) =>
   fetchCallReadOnlyFunction({
@@ -263,14 +277,7 @@ test("the patient journey runs through stacks.js", async () => {
   assert.equal(read.tx_status, "success");
 
   assert.deepEqual(await checkAccess(1), Cl.ok(Cl.uint(0)));
-  const consent = await fetchContractMapEntry({
-    contractAddress: deployer,
-    contractName: "patient-consent",
-    mapName: "consents",
-    mapKey: Cl.tuple({ patient: Cl.principal(patient), provider: Cl.principal(provider), "data-type": Cl.uint(1) }),
-    network: network(),
-    client: client(),
-  });
+  const consent = await consentEntry(1);
   assert.equal(consent.type, "some");
   assert.deepEqual(consent.value.value.purpose, Cl.stringAscii("ongoing care"));
 
@@ -280,31 +287,15 @@ test("the patient journey runs through stacks.js", async () => {
 
   // A post-condition that the patient sends STX fails: nothing moves.
   const stx = Pc.principal(patient).willSendGte(1).ustx();
-  const transaction = await makeContractCall({
-    contractAddress: deployer,
-    contractName: "patient-consent",
-    functionName: "grant-consent",
-    functionArgs: [Cl.principal(provider), Cl.uint(2), Cl.none(), Cl.stringAscii("labs")],
-    senderKey: patientKey,
-    network: network(),
-    client: client(),
-    fee: 10_000n,
-    nonce: nextNonce[patient],
-    postConditions: [stx],
-  });
-  const sent = await broadcastTransaction({ transaction, network: network(), client: client() });
-  nextNonce[patient] += 1n;
-  const aborted = await outcome(sent.txid);
+  const aborted = await transact(
+    patientKey,
+    "patient-consent",
+    "grant-consent",
+    [Cl.principal(provider), Cl.uint(2), Cl.none(), Cl.stringAscii("labs")],
+    { postConditions: [stx] },
+  );
   assert.equal(aborted.tx_status, "abort_by_post_condition");
-  const labs = await fetchContractMapEntry({
-    contractAddress: deployer,
-    contractName: "patient-consent",
-    mapName: "consents",
-    mapKey: Cl.tuple({ patient: Cl.principal(patient), provider: Cl.principal(provider), "data-type": Cl.uint(2) }),
-    network: network(),
-    client: client(),
-  });
-  assert.equal(labs.type, "none");
+  assert.equal((await consentEntry(2)).type, "none");
 });
 
 // --- The read routes against the published schemas ------------------------------
@@ -335,7 +326,7 @@ test("the read routes answer in the published shapes", async () => {
   });
   nodeConforms("read-only-function-result", await call.json());
 
-  const key = cvToHex(Cl.tuple({ patient: Cl.principal(patient), provider: Cl.principal(provider), "data-type": Cl.uint(1) }));
+  const key = cvToHex(consentKey(1));
   const entry = await fetch(`${baseUrl}/v2/map_entry/${deployer}/patient-consent/consents?proof=0`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
