@@ -19,7 +19,6 @@
 //!   committed, in blocks of up to 100 (`--block-time 10 --block-txs 100`).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -70,18 +69,19 @@ fn main() {
     println!("clarimed serve on {address}: 1,000 patients, {} records\n", state.records.len() - 1);
     println!("| load | clients | requests | per second | p50 | p99 |");
     println!("|---|---:|---:|---:|---:|---:|");
-    let bodies = call_read_bodies(&state);
-    let call_read_path = format!("/v2/contracts/call-read/{}/record-management/check-access", principal_to_string(&deployer));
+    let call_reads = call_reads(&deployer, &state);
     for clients in CLIENTS {
-        let requests: Vec<(String, String)> = bodies.iter().map(|body| (call_read_path.clone(), body.clone())).collect();
-        let run = runtime.block_on(drive(address, clients, CALL_READS, Arc::new(requests)));
+        // The questions dealt out among the clients in turn.
+        let requests =
+            (0..clients).map(|client| call_reads.iter().skip(client).step_by(clients).cycle().take(CALL_READS / clients).cloned().collect()).collect();
+        let run = runtime.block_on(drive(address, Arc::new(requests)));
         println!("| call-read `check-access` | {clients} | {} | {:.0} | {} | {} |", run.count, run.rate(), micros(run.p50()), micros(run.p99()));
     }
     for clients in CLIENTS {
         let per_client = TRANSACTIONS / clients;
         let (requests, keys) = signed_transactions(&deployer, &state, clients, per_client);
         let start = Instant::now();
-        let run = runtime.block_on(drive_each(address, Arc::new(requests)));
+        let run = runtime.block_on(drive(address, Arc::new(requests)));
         let submitted = start.elapsed();
         let mined = wait_until_mined(&engine, &keys, start);
         let count = run.count;
@@ -138,53 +138,32 @@ fn micros(duration: Duration) -> String {
     format!("{:.0} µs", duration.as_secs_f64() * 1e6)
 }
 
-/// 4,096 `check-access` questions on random records, as call-read bodies.
-fn call_read_bodies(state: &State) -> Vec<String> {
+/// 4,096 `check-access` questions on random records, as call-read requests.
+fn call_reads(deployer: &Principal, state: &State) -> Vec<Post> {
+    let path = format!("/v2/contracts/call-read/{}/record-management/check-access", principal_to_string(deployer));
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     (0..4_096)
         .map(|_| {
             let (id, accessor) = pick(state, &mut rng);
             let who = Value::Principal(principal_to_clarity(&accessor).unwrap());
             let args = [Value::UInt(id), who, Value::UInt(0)].map(|value| format!("0x{}", hex(&value.serialize_to_vec().unwrap())));
-            serde_json::json!({ "sender": principal_to_string(&accessor), "arguments": args }).to_string()
+            let body = serde_json::json!({ "sender": principal_to_string(&accessor), "arguments": args }).to_string();
+            Post { path: path.clone(), content_type: "application/json", body: body.into() }
         })
         .collect()
 }
 
-/// `clients` clients sending `total` requests (bounded by [`TIME_LIMIT`]) taken in
-/// turn from `requests`.
-async fn drive(address: std::net::SocketAddr, clients: usize, total: usize, requests: Arc<Vec<(String, String)>>) -> Run {
-    let next = Arc::new(AtomicUsize::new(0));
-    let start = Instant::now();
-    let tasks: Vec<_> = (0..clients)
-        .map(|_| {
-            let (next, requests) = (next.clone(), requests.clone());
-            tokio::spawn(async move {
-                let mut connection = connect(address).await;
-                let mut latencies = Vec::new();
-                loop {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    if n >= total || start.elapsed() > TIME_LIMIT {
-                        return latencies;
-                    }
-                    let (path, body) = &requests[n % requests.len()];
-                    let sent = Instant::now();
-                    let (status, _) = post(&mut connection, path, "application/json", body.clone().into()).await;
-                    assert_eq!(status, 200);
-                    latencies.push(sent.elapsed());
-                }
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await.unwrap());
-    }
-    Run { count: latencies.len(), elapsed: start.elapsed(), latencies }
+/// A request a client sends. Its body is shared, not copied, as it is sent.
+#[derive(Clone)]
+struct Post {
+    path: String,
+    content_type: &'static str,
+    body: Bytes,
 }
 
-/// Each client sends its own requests in order (bounded by [`TIME_LIMIT`]).
-async fn drive_each(address: std::net::SocketAddr, requests: Arc<Vec<ClientTransactions>>) -> Run {
+/// Each client, on a connection of its own, sends its requests in order, each once
+/// the last is answered; every answer must be 200 (bounded by [`TIME_LIMIT`]).
+async fn drive(address: std::net::SocketAddr, requests: Arc<Vec<Vec<Post>>>) -> Run {
     let start = Instant::now();
     let tasks: Vec<_> = (0..requests.len())
         .map(|client| {
@@ -192,13 +171,13 @@ async fn drive_each(address: std::net::SocketAddr, requests: Arc<Vec<ClientTrans
             tokio::spawn(async move {
                 let mut connection = connect(address).await;
                 let mut latencies = Vec::new();
-                for tx in &requests[client] {
+                for request in &requests[client] {
                     if start.elapsed() > TIME_LIMIT {
                         break;
                     }
                     let sent = Instant::now();
-                    let (status, body) = post(&mut connection, "/v2/transactions", "application/octet-stream", tx.clone().into()).await;
-                    assert_eq!(status, 200, "a transaction was refused: {}", String::from_utf8_lossy(&body));
+                    let (status, body) = post(&mut connection, request).await;
+                    assert_eq!(status, 200, "{} was refused: {}", request.path, String::from_utf8_lossy(&body));
                     latencies.push(sent.elapsed());
                 }
                 latencies
@@ -212,9 +191,6 @@ async fn drive_each(address: std::net::SocketAddr, requests: Arc<Vec<ClientTrans
     Run { count: latencies.len(), elapsed: start.elapsed(), latencies }
 }
 
-/// One client's signed transactions, in the order it sends them.
-type ClientTransactions = Vec<Vec<u8>>;
-
 type Connection = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
 async fn connect(address: std::net::SocketAddr) -> Connection {
@@ -226,9 +202,10 @@ async fn connect(address: std::net::SocketAddr) -> Connection {
 }
 
 /// One POST on a kept-alive connection; the status and the body.
-async fn post(connection: &mut Connection, path: &str, content_type: &str, body: Bytes) -> (u16, Bytes) {
+async fn post(connection: &mut Connection, request: &Post) -> (u16, Bytes) {
     connection.ready().await.unwrap();
-    let request = Request::post(path).header("host", "127.0.0.1").header("content-type", content_type).body(Full::new(body)).unwrap();
+    let request =
+        Request::post(&request.path).header("host", "127.0.0.1").header("content-type", request.content_type).body(Full::new(request.body.clone())).unwrap();
     let response = connection.send_request(request).await.unwrap();
     let status = response.status().as_u16();
     (status, response.into_body().collect().await.unwrap().to_bytes())
@@ -237,7 +214,7 @@ async fn post(connection: &mut Connection, path: &str, content_type: &str, body:
 /// Per client, its share of [`KEYS`] fresh keys taking turns: each key's first
 /// transaction a `register-patient`, the next ones `grant-consent`s. Signed; with
 /// each key and the nonces it spends.
-fn signed_transactions(deployer: &Principal, state: &State, clients: usize, per_client: usize) -> (Vec<ClientTransactions>, Vec<(Principal, u64)>) {
+fn signed_transactions(deployer: &Principal, state: &State, clients: usize, per_client: usize) -> (Vec<Vec<Post>>, Vec<(Principal, u64)>) {
     let mut spent = Vec::new();
     let requests = (0..clients)
         .map(|client| {
@@ -255,7 +232,7 @@ fn signed_transactions(deployer: &Principal, state: &State, clients: usize, per_
                     };
                     let call =
                         Unsigned { network: TESTNET, nonce, fee: 10_000, deployer, contract: "patient-consent", function, args, post_conditions: Vec::new() };
-                    sign(key, call).unwrap()
+                    Post { path: "/v2/transactions".to_string(), content_type: "application/octet-stream", body: sign(key, call).unwrap().into() }
                 })
                 .collect();
             for (k, key) in keys.iter().enumerate() {
