@@ -40,6 +40,15 @@ impl Mining {
             Mining::Every { max_transactions, .. } => max_transactions.max(1),
         }
     }
+
+    /// How long the miner sleeps when nothing new can be mined: the block time, or,
+    /// mining each transaction at once, a second between checks on being stopped.
+    fn idle(self) -> Duration {
+        match self {
+            Mining::PerTransaction => Duration::from_secs(1),
+            Mining::Every { interval, .. } => interval,
+        }
+    }
 }
 
 /// The mempool shared by the routes and the miner, and the miner's wake-up call.
@@ -100,10 +109,10 @@ pub fn run<S: Store + Send + Sync + 'static>(engine: Arc<Engine<S>>, pool: Arc<P
                 if due {
                     break mempool.take_waiting();
                 }
-                let wait = match pool.mining {
-                    Mining::PerTransaction => Duration::from_secs(1),
-                    Mining::Every { interval, .. } => interval.saturating_sub(last_block.elapsed()).max(Duration::from_millis(1)),
-                };
+                // With nothing waiting, until a transaction comes (it wakes the miner);
+                // else until the next block is due.
+                let idle = pool.mining.idle();
+                let wait = if mempool.is_empty() { idle } else { idle.saturating_sub(last_block.elapsed()).max(Duration::from_millis(1)) };
                 mempool = pool.wake.wait_timeout(mempool, wait).unwrap_or_else(|poisoned| poisoned.into_inner()).0;
             }
         };
@@ -114,11 +123,7 @@ pub fn run<S: Store + Send + Sync + 'static>(engine: Arc<Engine<S>>, pool: Arc<P
         if included == 0 {
             // Everything waiting waits for an earlier nonce: only a new transaction
             // can change that.
-            let idle = match pool.mining {
-                Mining::PerTransaction => Duration::from_secs(1),
-                Mining::Every { interval, .. } => interval,
-            };
-            drop(pool.wake.wait_timeout(mempool, idle).unwrap_or_else(|poisoned| poisoned.into_inner()));
+            drop(pool.wake.wait_timeout(mempool, pool.mining.idle()).unwrap_or_else(|poisoned| poisoned.into_inner()));
         }
     }
 }
