@@ -37,8 +37,26 @@ pub struct Unsigned<'a> {
 
 /// Signs `call` with `key` (single-sig, compressed key); the serialized transaction.
 pub fn sign(key: &SigningKey, call: Unsigned<'_>) -> Result<Vec<u8>, String> {
-    let private = Secp256k1PrivateKey::from_hex(&key.to_hex()).map_err(|e| e.to_string())?;
+    let private = private_key(key)?;
     let auth = TransactionAuth::from_p2pkh(&private).ok_or("the key does not make a spending condition")?;
+    signed(auth, &[private], call)
+}
+
+/// Signs `call` with every one of `keys` as a multi-sig origin that needs them all
+/// (pay-to-script-hash, compressed keys); the serialized transaction.
+pub fn sign_multisig(keys: &[SigningKey], call: Unsigned<'_>) -> Result<Vec<u8>, String> {
+    let privates = keys.iter().map(private_key).collect::<Result<Vec<_>, _>>()?;
+    let required = u16::try_from(privates.len()).map_err(|_| "too many keys")?;
+    let auth = TransactionAuth::from_p2sh(&privates, required).ok_or("the keys do not make a spending condition")?;
+    signed(auth, &privates, call)
+}
+
+fn private_key(key: &SigningKey) -> Result<Secp256k1PrivateKey, String> {
+    Secp256k1PrivateKey::from_hex(&key.to_hex()).map_err(|e| e.to_string())
+}
+
+/// `call` as a transaction with `auth`, signed by `signers` in order.
+fn signed(auth: TransactionAuth, signers: &[Secp256k1PrivateKey], call: Unsigned<'_>) -> Result<Vec<u8>, String> {
     let address = match principal_to_clarity(call.deployer).map_err(|e| e.to_string())? {
         clarity::vm::types::PrincipalData::Standard(standard) => StacksAddress::from(standard),
         clarity::vm::types::PrincipalData::Contract(_) => return Err("a contract principal deploys no contract".to_string()),
@@ -58,7 +76,9 @@ pub fn sign(key: &SigningKey, call: Unsigned<'_>) -> Result<Vec<u8>, String> {
     tx.set_tx_fee(call.fee);
     tx.set_origin_nonce(call.nonce);
     let mut signer = StacksTransactionSigner::new(&tx);
-    signer.sign_origin(&private).map_err(|e| e.to_string())?;
+    for private in signers {
+        signer.sign_origin(private).map_err(|e| e.to_string())?;
+    }
     let signed = signer.get_tx().ok_or("the signer gave no transaction")?;
     let mut bytes = Vec::new();
     signed.consensus_serialize(&mut bytes).map_err(|e| e.to_string())?;
