@@ -5,7 +5,7 @@ use std::ops::{Add, AddAssign};
 
 /// A cost in clarity-vm's five dimensions, under the node's field names.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ExecutionCost {
     /// Abstract runtime units.
     pub runtime: u64,

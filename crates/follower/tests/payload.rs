@@ -1,0 +1,34 @@
+//! `/new_block` payloads as the node's event-dispatcher documentation lays them out:
+//! read field by field; a malformed or truncated one refused with the field named.
+
+use clarimed_follower::payload::NewBlock;
+
+const MINIMAL: &str = include_str!("fixtures/new_block_minimal.json");
+
+#[test]
+fn a_documented_payload_is_read_field_by_field() {
+    let block = NewBlock::parse(MINIMAL.as_bytes()).unwrap();
+    assert_eq!(block.block_height, 7);
+    assert_eq!(block.block_time, Some(1_764_000_000));
+    assert!(block.parent_index_block_hash.starts_with("0x6666"));
+    let tx = &block.transactions[0];
+    assert_eq!((tx.tx_index, tx.status.as_str(), tx.raw_result.as_str()), (0, "success", "0x0703"));
+    assert_eq!((tx.execution_cost.runtime, tx.execution_cost.write_length), (52_961, 437));
+    let event = block.events[0].contract_event.as_ref().unwrap();
+    assert_eq!((block.events[0].kind.as_str(), event.topic.as_str()), ("contract_event", "print"));
+    assert!(event.contract_identifier.ends_with(".patient-consent"));
+}
+
+#[test]
+fn a_payload_missing_a_field_the_follower_needs_is_refused_naming_it() {
+    let mut value: serde_json::Value = serde_json::from_str(MINIMAL).unwrap();
+    value.as_object_mut().unwrap().remove("parent_index_block_hash");
+    let error = NewBlock::parse(value.to_string().as_bytes()).unwrap_err();
+    assert!(error.to_string().contains("parent_index_block_hash"), "{error}");
+}
+
+#[test]
+fn a_truncated_payload_is_refused() {
+    let error = NewBlock::parse(&MINIMAL.as_bytes()[..MINIMAL.len() / 2]).unwrap_err();
+    assert!(error.to_string().starts_with("not a /new_block payload"), "{error}");
+}
