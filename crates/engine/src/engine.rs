@@ -59,6 +59,8 @@ pub(crate) struct Core {
     blocks: Mutex<()>,
     /// The committed block height, swapped with the state it goes with.
     height: AtomicU32,
+    /// How many committed blocks to keep undo records for ([`Engine::keep_undo`]).
+    pub(crate) undo_depth: AtomicU32,
     /// `check-access` answers and their costs by (record, accessor, action, height).
     checks: Memo<CheckKey, Remembered>,
     limits: Limits,
@@ -149,6 +151,13 @@ pub(crate) struct Writer {
     pub(crate) block_transactions: u32,
 }
 
+impl Writer {
+    /// A new height: its calls have spent nothing yet.
+    pub(crate) fn reset_block_cost(&mut self) {
+        self.block_cost = ExecutionCost::ZERO;
+    }
+}
+
 impl Engine<MemoryStore> {
     /// A fresh in-memory chain with both contracts deployed by `deployer`.
     pub fn in_memory(deployer: &Principal) -> Result<Engine<MemoryStore>, EngineError> {
@@ -205,6 +214,7 @@ impl<S: Store + 'static> Engine<S> {
             }),
             blocks: Mutex::new(()),
             height: AtomicU32::new(height),
+            undo_depth: AtomicU32::new(0),
             checks: Memo::default(),
             limits: Limits::default(),
             consent: PatientConsent::new(&ids[0]),
@@ -255,7 +265,7 @@ impl<S> Engine<S> {
         self.core.in_open_block(&mut writer, |block| clarimed_storage::StoreWrite::put(block, BLOCK_HEIGHT_KEY, &height.to_be_bytes()))?;
         writer.height = height;
         if blocks > 0 {
-            writer.block_cost = ExecutionCost::ZERO;
+            writer.reset_block_cost();
         }
         Ok(())
     }
@@ -278,9 +288,10 @@ impl<S> Engine<S> {
     pub fn commit_block(&self) -> Result<(), EngineError> {
         let _turn = self.core.block_turn();
         let mut writer = self.core.writer();
-        if writer.layers.is_empty() {
+        let Some(block) = writer.layers.last_mut() else {
             return Err(EngineError::NoBlockOpen);
-        }
+        };
+        self.core.add_undo_record(block)?;
         let mut store = Transactional::with_layers(Committer(&self.core), std::mem::take(&mut writer.layers));
         store.commit()?;
         Ok(())
@@ -417,6 +428,11 @@ impl Core {
     /// The committed state, as readers see it.
     pub(crate) fn committed(&self) -> &Cached<Arc<dyn Store>> {
         &self.committed
+    }
+
+    /// The block height as committed in the state.
+    pub(crate) fn committed_height(&self) -> Result<u32, EngineError> {
+        read_block_height(&self.committed)
     }
 
     pub(crate) fn contract_id(&self, contract: Contract) -> &ContractId {
@@ -580,7 +596,7 @@ impl Core {
 
 /// The committed state as the writer's transactions see it: reads through the
 /// cache, and an outermost commit published to readers.
-pub(crate) struct Committer<'a>(&'a Core);
+pub(crate) struct Committer<'a>(pub(crate) &'a Core);
 
 impl StoreRead for Committer<'_> {
     fn get(&self, key: &[u8]) -> clarimed_storage::Result<Option<Cow<'_, [u8]>>> {

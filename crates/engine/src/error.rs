@@ -86,6 +86,14 @@ pub enum EngineError {
     /// [`crate::Engine::begin_block`] with a block already open.
     #[error("a transaction block is already open")]
     BlockAlreadyOpen,
+    /// [`crate::Engine::undo_blocks`] asked for more blocks than are kept.
+    #[error("cannot undo {asked} block(s): only the last {kept} can be undone")]
+    UndoTooDeep {
+        /// The blocks asked for.
+        asked: u32,
+        /// The blocks that can be undone.
+        kept: u32,
+    },
     /// [`crate::Engine::include`] with a nonce other than the sender's next.
     #[error("nonce {actual} is not the sender's next, {expected}")]
     BadNonce {

@@ -25,6 +25,11 @@
 //! - **Signed transactions**: [`Engine::include`] runs an authenticated call in the
 //!   open block, spending its sender's nonce ([`Engine::nonce`]) and keeping its
 //!   [`Receipt`] by txid ([`Engine::receipt`]).
+//! - **Following a chain**: [`Engine::execute`] runs a call a chain already
+//!   included; [`Engine::keep_undo`] and [`Engine::undo_blocks`] take back the last
+//!   committed blocks when the chain forks; [`Engine::note`] keeps an embedder's
+//!   bookkeeping (its chain tip) in the state, committed and undone with the
+//!   blocks; [`Engine::state_digest`] hashes both contracts' state.
 //! - **Costs**: every call's [`ExecutionCost`], as clarity-vm charges it, computed
 //!   natively: [`CallOutput::cost`], [`ConsentCalls::last_cost`],
 //!   [`RecordsCalls::last_cost`]. Calls are held to a node's limits
@@ -85,18 +90,23 @@
 #![deny(missing_docs)]
 
 mod clarity_api;
+mod codec;
 mod convert;
 mod crypto;
+mod digest;
 mod engine;
 mod error;
 pub mod keys;
 mod limits;
 mod literal;
+mod notes;
 pub mod table;
 mod transactions;
 mod typed;
+mod undo;
 
 pub use clarity_api::{check_arguments, CallOutput};
+pub use digest::state_digest;
 pub use convert::{bytes_to_value, parse_principal, principal_to_clarity, principal_to_native, principal_to_string, to_value};
 pub use engine::{Engine, DEFAULT_DB_PATH, GENESIS_HEIGHT};
 pub use error::{CallError, EngineError, OverLimit};

@@ -52,6 +52,14 @@ impl Contract {
         }
     }
 
+    /// The contract's Clarity source, as `contracts/` holds it and a node deploys it.
+    pub fn source(self) -> &'static str {
+        match self {
+            Contract::PatientConsent => include_str!("../../../contracts/patient-consent.clar"),
+            Contract::RecordManagement => include_str!("../../../contracts/record-management.clar"),
+        }
+    }
+
     /// The contract named `name`.
     pub fn from_name(name: &str) -> Result<Contract, EngineError> {
         Contract::ALL.into_iter().find(|contract| contract.name() == name).ok_or_else(|| EngineError::UnknownContract(name.to_string()))

@@ -15,6 +15,7 @@ use clarimed_storage::{StoreRead, StoreWrite};
 use clarity::vm::Value;
 
 use crate::clarity_api::CallOutput;
+use crate::codec::{put_bytes, take, take_bytes, take_u32, take_u64};
 use crate::engine::{Engine, Mode};
 use crate::error::EngineError;
 
@@ -143,14 +144,13 @@ impl<S> Engine<S> {
         if call.nonce != expected {
             return Err(EngineError::BadNonce { expected, actual: call.nonce });
         }
-        let mode = if call.post_conditions_hold { Mode::Commit } else { Mode::Abort };
         drop(writer);
-        let output = core.call_in(mode, call.sender, call.contract, call.function, call.args)?;
+        let (status, output) = self.execute(call.sender, call.contract, call.function, call.args, call.post_conditions_hold)?;
         let mut writer = core.writer();
         let receipt = Receipt {
             txid: call.txid,
             transaction: call.transaction.to_vec(),
-            status: status_of(mode, &output),
+            status,
             result: output.value_bytes(),
             contract: output.contract.clone(),
             events: output.event_bytes(),
@@ -165,6 +165,26 @@ impl<S> Engine<S> {
         })?;
         writer.block_transactions += 1;
         Ok(receipt)
+    }
+
+    /// Runs a call a chain has already included, as a follower re-executes a
+    /// node's block: the chain has judged the nonce and keeps the receipt, so this
+    /// checks and keeps neither; only the call's writes (on `success`) are kept, in
+    /// the open block, or committed at once with none open. When the
+    /// post-conditions do not hold the call runs, its writes are dropped and its
+    /// cost is still its block's (`abort_by_post_condition`). Refused, changing
+    /// nothing, for bad arguments or a cost past a limit.
+    pub fn execute(
+        &self,
+        sender: &Principal,
+        contract: &str,
+        function: &str,
+        args: &[Value],
+        post_conditions_hold: bool,
+    ) -> Result<(TxStatus, CallOutput), EngineError> {
+        let mode = if post_conditions_hold { Mode::Commit } else { Mode::Abort };
+        let output = self.core().call_in(mode, sender, contract, function, args)?;
+        Ok((status_of(mode, &output), output))
     }
 }
 
@@ -219,21 +239,16 @@ fn encode_receipt(receipt: &Receipt) -> Vec<u8> {
     out
 }
 
-fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
-    out.extend_from_slice(bytes);
-}
-
 fn decode_receipt(mut bytes: &[u8]) -> Option<Receipt> {
     let input = &mut bytes;
     let txid = take(input, 32)?.try_into().ok()?;
     let status = TxStatus::from_code(take(input, 1)?[0])?;
     let block_height = take_u32(input)?;
     let tx_index = take_u32(input)?;
-    let block_time = u64::from_be_bytes(take(input, 8)?.try_into().ok()?);
+    let block_time = take_u64(input)?;
     let mut dimensions = [0u64; 5];
     for dimension in &mut dimensions {
-        *dimension = u64::from_be_bytes(take(input, 8)?.try_into().ok()?);
+        *dimension = take_u64(input)?;
     }
     let [write_length, write_count, read_length, read_count, runtime] = dimensions;
     let transaction = take_bytes(input)?;
@@ -253,22 +268,4 @@ fn decode_receipt(mut bytes: &[u8]) -> Option<Receipt> {
         block_time,
         tx_index,
     })
-}
-
-fn take<'a>(input: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
-    if input.len() < n {
-        return None;
-    }
-    let (head, rest) = input.split_at(n);
-    *input = rest;
-    Some(head)
-}
-
-fn take_u32(input: &mut &[u8]) -> Option<u32> {
-    Some(u32::from_be_bytes(take(input, 4)?.try_into().ok()?))
-}
-
-fn take_bytes(input: &mut &[u8]) -> Option<Vec<u8>> {
-    let len = take_u32(input)? as usize;
-    Some(take(input, len)?.to_vec())
 }

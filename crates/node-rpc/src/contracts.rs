@@ -32,7 +32,7 @@ pub fn interfaces(deployer: &Principal) -> Result<[serde_json::Value; 2], String
     db.begin();
     let mut analyse = |contract: Contract| -> Result<serde_json::Value, String> {
         let id = QualifiedContractIdentifier::new(address.clone(), contract.name().into());
-        let ast = build_ast_with_rules(&id, source(contract), &mut (), ClarityVersion::Clarity2, StacksEpochId::Epoch25, ASTRules::PrecheckSize)
+        let ast = build_ast_with_rules(&id, contract.source(), &mut (), ClarityVersion::Clarity2, StacksEpochId::Epoch25, ASTRules::PrecheckSize)
             .map_err(|e| format!("{}: {e}", contract.name()))?;
         let analysis = run_analysis(&id, &ast.expressions, &mut db, true, LimitedCostTracker::new_free(), StacksEpochId::Epoch25, ClarityVersion::Clarity2)
             .map_err(|(e, _)| format!("{}: {}", contract.name(), e.err))?;
@@ -55,14 +55,6 @@ pub async fn get_interface<S: Store + 'static>(
     Ok(Json(node.interfaces[index].clone()))
 }
 
-/// The contracts' sources, as deployed.
-pub fn source(contract: Contract) -> &'static str {
-    match contract {
-        Contract::PatientConsent => include_str!("../../../contracts/patient-consent.clar"),
-        Contract::RecordManagement => include_str!("../../../contracts/record-management.clar"),
-    }
-}
-
 /// The node's `ContractSrcResponse` (without a MARF proof).
 #[derive(Debug, Serialize)]
 pub struct SourceResponse {
@@ -78,5 +70,5 @@ pub async fn get_source<S: Store + 'static>(
     Path((address, contract)): Path<(String, String)>,
 ) -> Result<Json<SourceResponse>, RpcError> {
     let contract = node.contract(&address, &contract).ok_or_else(|| RpcError::NotFound("No contract source data found".to_string()))?;
-    Ok(Json(SourceResponse { source: source(contract).to_string(), publish_height: GENESIS_HEIGHT }))
+    Ok(Json(SourceResponse { source: contract.source().to_string(), publish_height: GENESIS_HEIGHT }))
 }
