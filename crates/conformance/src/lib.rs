@@ -7,11 +7,13 @@
 //! compared byte for byte. [`journey`] is the seed's patient journey as data, run by
 //! `clarimed demo` and by the scenario tests. [`ops`] generates random operations on
 //! both contracts and [`differential`] runs them on both engines at once, comparing
-//! every step: the property tests and `clarimed conform` use them.
+//! every step: the property tests and `clarimed conform` use them. [`feed`] turns
+//! them into what a node posts to an event observer, for the follower's tests.
 
 pub mod access_model;
 mod chain;
 pub mod differential;
+pub mod feed;
 pub mod invariants;
 pub mod journey;
 pub mod ops;

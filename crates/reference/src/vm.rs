@@ -121,6 +121,16 @@ impl ReferenceVm {
         self.call(sender, contract, function, args, Run::Public)
     }
 
+    /// Runs a public function as `sender` and then drops its writes whatever it
+    /// returned, as a node aborts a transaction whose post-conditions fail: its
+    /// result, events and cost are what it did.
+    pub fn call_public_aborted(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<CallResult, HarnessError> {
+        self.store.connection().execute_batch("SAVEPOINT aborted").map_err(store_error)?;
+        let result = self.call(sender, contract, function, args, Run::Public);
+        self.store.connection().execute_batch("ROLLBACK TO aborted; RELEASE aborted").map_err(store_error)?;
+        result.map(|result| CallResult { committed: false, ..result })
+    }
+
     /// Runs a read-only function as `sender`; it can write nothing.
     pub fn call_read_only(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<Value, HarnessError> {
         self.read_only(sender, contract, function, args).map(|result| result.value)

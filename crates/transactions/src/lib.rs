@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 
 mod call;
+mod deployment;
 mod rejection;
 pub mod sign;
 
@@ -29,6 +30,7 @@ use stacks_codec::codec::StacksMessageCodec;
 use stacks_codec::codec::{StacksTransaction, TransactionAuth, TransactionAuthField, TransactionPostCondition, TransactionSpendingCondition, Txid};
 
 pub use call::Call;
+pub use deployment::Deployment;
 pub use rejection::{NonceMismatch, Rejection};
 pub use stacks_codec::codec as wire;
 

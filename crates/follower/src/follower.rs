@@ -1,0 +1,461 @@
+//! One block of the node's feed applied to the engine, in named phases: `prepare`
+//! (decode everything, change nothing), `locate` (extend the tip, ignore a block
+//! already applied, or rewind to the parent of a fork), then `run` (each deployment
+//! and call of both contracts, in order, compared with the node's outcome) in one
+//! engine block, committed with what undoes it.
+
+use std::sync::Arc;
+
+use clarimed_engine::table::Contract;
+use clarimed_engine::{hex, principal_to_string, unhex, Engine, EngineError, ExecutionCost, Principal, Store, TxStatus};
+use clarimed_transactions::{Network, Transaction};
+use sha2::{Digest, Sha256};
+
+use crate::outcome::{Mismatch, Outcome};
+use crate::payload::{NewBlock, PayloadError};
+
+/// How many of the last blocks a follower can undo when the chain forks, unless
+/// told otherwise: a day of Stacks 2.x blocks, and deeper than any fork the
+/// network has had.
+pub const DEFAULT_FORK_DEPTH: u32 = 144;
+
+/// The notes the follower keeps in the engine's state, committed and undone with
+/// each block.
+const RECENT_NOTE: &str = "follower::recent";
+const DEPLOYED_NOTE: &str = "follower::deployed";
+
+/// What to do when the node and the follower disagree on a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnMismatch {
+    /// Apply nothing of the block and stop ([`FollowError::Stopped`]).
+    Stop,
+    /// Report it, keep the follower's own outcome, and go on.
+    Log,
+}
+
+/// Why a block was not applied. Nothing of it was, though a rewind to its parent
+/// that came before the failure stays.
+#[derive(Debug, thiserror::Error)]
+pub enum FollowError {
+    /// The body is not a `/new_block` payload.
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    /// A field is there but cannot be what the node writes.
+    #[error("block {height}: {field}: {reason}")]
+    Malformed {
+        /// The block's height.
+        height: u64,
+        /// The field, as the payload names it.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The block's parent is none of the blocks the follower can rewind to.
+    #[error(
+        "block {height} ({hash}) builds on {parent}, which is none of the last {known} blocks this follower applied (tip: {tip}): blocks were missed, or the fork is deeper than the {depth} blocks kept"
+    )]
+    UnknownParent {
+        /// The block's height.
+        height: u64,
+        /// Its index block hash.
+        hash: String,
+        /// Its parent's.
+        parent: String,
+        /// The follower's tip (height and hash).
+        tip: String,
+        /// How many recent blocks the follower knows.
+        known: usize,
+        /// The fork depth kept.
+        depth: u32,
+    },
+    /// A call to one of the contracts before the follower saw it deployed.
+    #[error("block {height}: transaction {txid} calls {contract}, whose deployment this follower never saw: follow the chain from before the deployment")]
+    NotDeployed {
+        /// The block's height.
+        height: u64,
+        /// The call.
+        txid: String,
+        /// The contract called.
+        contract: String,
+    },
+    /// The engine failed (its state, not a call's outcome).
+    #[error("the engine: {0}")]
+    Engine(#[from] EngineError),
+    /// `--on-mismatch stop` met a mismatch; the block was not applied.
+    #[error("stopped at block {}: transaction {} ({}) differs in {}", .0.block_height, .0.txid, .0.what, .0.differs.join(", "))]
+    Stopped(Box<Mismatch>),
+}
+
+/// What applying one block did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BlockReport {
+    /// The block's height.
+    pub height: u64,
+    /// The block was already applied, and was ignored.
+    pub already_applied: bool,
+    /// How many blocks were undone first, to reach its parent on another fork.
+    pub rewound: u32,
+    /// Its calls and deployments of both contracts.
+    pub calls: u64,
+    /// How many of them agreed with the node.
+    pub agreed: u64,
+    /// Each disagreement.
+    pub mismatches: Vec<Mismatch>,
+}
+
+/// What a follower has done since it started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Blocks applied (not counting those ignored as already applied).
+    pub blocks: u64,
+    /// Calls and deployments of both contracts compared.
+    pub calls: u64,
+    /// How many agreed.
+    pub agreed: u64,
+    /// How many did not.
+    pub mismatched: u64,
+    /// Blocks undone by forks.
+    pub rewound: u64,
+}
+
+/// The engine following one deployer's two contracts on a node's feed.
+pub struct Follower<S> {
+    engine: Arc<Engine<S>>,
+    network: Network,
+    depth: u32,
+    on_mismatch: OnMismatch,
+    counts: Counts,
+}
+
+/// A transaction of the block, decoded: what the `run` phase does with it.
+enum Step {
+    Deploy { txid: String, contract: Contract, deployment: clarimed_transactions::Deployment },
+    Call { txid: String, tx: Box<Transaction>, contract: Contract, node: Outcome },
+    /// Another transaction that printed events as one of the contracts: a contract
+    /// calling them, which the follower cannot re-execute.
+    Indirect { txid: String, contracts: String },
+}
+
+/// A block decoded, before anything is applied.
+struct Prepared {
+    height: u64,
+    hash: [u8; 32],
+    parent: [u8; 32],
+    steps: Vec<Step>,
+}
+
+/// Where a block goes.
+enum Place {
+    AlreadyApplied,
+    /// On the tip, after undoing this many blocks.
+    After(u32),
+}
+
+impl<S: Store + 'static> Follower<S> {
+    /// A follower over `engine`, whose deployer is the address the contracts are
+    /// followed at, keeping what undoes the last `depth` blocks.
+    pub fn new(engine: Arc<Engine<S>>, depth: u32, on_mismatch: OnMismatch) -> Follower<S> {
+        let deployer = engine.deployer();
+        let mainnet = matches!(deployer.version, 20 | 22);
+        let network = Network { chain_id: if mainnet { 1 } else { 0x8000_0000 }, mainnet };
+        // A fork never undoes more than a node keeps; the follower never refuses a
+        // block the node included, whatever the block limit.
+        engine.keep_undo(depth);
+        engine.set_block_limit(ExecutionCost::MAX);
+        Follower { engine, network, depth, on_mismatch, counts: Counts::default() }
+    }
+
+    /// The engine, as followed so far.
+    pub fn engine(&self) -> &Arc<Engine<S>> {
+        &self.engine
+    }
+
+    /// What the follower has done since it started.
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// The last block applied: its height and index block hash.
+    pub fn tip(&self) -> Result<Option<(u64, [u8; 32])>, FollowError> {
+        Ok(self.recent()?.last().copied())
+    }
+
+    /// Applies one `/new_block` body.
+    pub fn apply(&mut self, body: &[u8]) -> Result<BlockReport, FollowError> {
+        let block = NewBlock::parse(body)?;
+        let prepared = self.prepare(&block)?;
+        let mut report = BlockReport { height: prepared.height, ..BlockReport::default() };
+        match self.locate(&prepared)? {
+            Place::AlreadyApplied => {
+                report.already_applied = true;
+                return Ok(report);
+            }
+            Place::After(0) => {}
+            Place::After(undo) => {
+                self.engine.undo_blocks(undo)?;
+                report.rewound = undo;
+                self.counts.rewound += u64::from(undo);
+            }
+        }
+        self.engine.begin_block()?;
+        match self.run(&prepared, &mut report) {
+            Ok(()) => self.engine.commit_block()?,
+            Err(error) => {
+                self.engine.abort_block()?;
+                return Err(error);
+            }
+        }
+        self.counts.blocks += 1;
+        self.counts.calls += report.calls;
+        self.counts.agreed += report.agreed;
+        self.counts.mismatched += report.mismatches.len() as u64;
+        Ok(report)
+    }
+
+    /// Decodes every field the follower uses; changes nothing.
+    fn prepare(&self, block: &NewBlock) -> Result<Prepared, FollowError> {
+        let height = block.block_height;
+        let malformed = |field: String, reason: String| FollowError::Malformed { height, field, reason };
+        let hash = hash32(&block.index_block_hash).map_err(|reason| malformed("index_block_hash".into(), reason))?;
+        let parent = hash32(&block.parent_index_block_hash).map_err(|reason| malformed("parent_index_block_hash".into(), reason))?;
+        let deployer = self.engine.deployer();
+        let ours: Vec<String> = Contract::ALL.iter().map(|c| format!("{}.{}", principal_to_string(deployer), c.name())).collect();
+        let mut steps = Vec::new();
+        for (index, tx) in block.transactions.iter().enumerate() {
+            let field = |name: &str| format!("transactions[{index}].{name}");
+            if tx.status == "problematic_skipped" || tx.raw_tx == "0x00" {
+                // Not executed, or a burnchain operation: nothing of the contracts.
+                continue;
+            }
+            if !matches!(tx.status.as_str(), "success" | "abort_by_response" | "abort_by_post_condition") {
+                return Err(malformed(field("status"), format!("`{}` is not a status the node writes", tx.status)));
+            }
+            let raw = bytes(&tx.raw_tx).map_err(|reason| malformed(field("raw_tx"), reason))?;
+            let decoded = Transaction::decode(&raw).map_err(|e| malformed(field("raw_tx"), e.to_string()))?;
+            let txid = tx.txid.clone();
+            let events: Vec<_> = block.events.iter().filter(|event| event.txid == tx.txid).filter_map(|event| event.contract_event.as_ref()).collect();
+            let origin_is_deployer = decoded.origin() == *deployer;
+            if let Some(deployment) = decoded.deployment() {
+                let contract = Contract::from_name(&deployment.name).ok();
+                if let (Some(contract), true, "success") = (contract, origin_is_deployer, tx.status.as_str()) {
+                    steps.push(Step::Deploy { txid, contract, deployment });
+                }
+                continue;
+            }
+            match called(&decoded, deployer) {
+                Some(contract) => {
+                    let mut printed = Vec::new();
+                    for event in events.iter().filter(|event| ours.contains(&event.contract_identifier) && event.topic == "print") {
+                        printed.push(hex(&bytes(&event.raw_value).map_err(|reason| malformed(format!("events of {}.raw_value", tx.txid), reason))?));
+                    }
+                    let result = hex(&bytes(&tx.raw_result).map_err(|reason| malformed(field("raw_result"), reason))?);
+                    let node = Outcome { status: tx.status.clone(), result, events: printed, cost: tx.execution_cost };
+                    steps.push(Step::Call { txid, tx: Box::new(decoded), contract, node });
+                }
+                None => {
+                    let touched: Vec<&str> = events.iter().map(|e| e.contract_identifier.as_str()).filter(|id| ours.iter().any(|o| o == id)).collect();
+                    if !touched.is_empty() {
+                        steps.push(Step::Indirect { txid, contracts: touched.join(", ") });
+                    }
+                }
+            }
+        }
+        Ok(Prepared { height, hash, parent, steps })
+    }
+
+    /// Where the block goes: on the tip, on a block a few back (a fork), or nowhere
+    /// (applied already).
+    fn locate(&self, block: &Prepared) -> Result<Place, FollowError> {
+        let recent = self.recent()?;
+        if recent.iter().any(|(_, hash)| *hash == block.hash) {
+            return Ok(Place::AlreadyApplied);
+        }
+        let Some(&(tip_height, tip)) = recent.last() else {
+            // The first block: whatever came before it holds nothing of the contracts.
+            return Ok(Place::After(0));
+        };
+        let Some(at) = recent.iter().rposition(|(_, hash)| *hash == block.parent) else {
+            return Err(FollowError::UnknownParent {
+                height: block.height,
+                hash: prefixed(&block.hash),
+                parent: prefixed(&block.parent),
+                tip: format!("{tip_height} {}", prefixed(&tip)),
+                known: recent.len(),
+                depth: self.depth,
+            });
+        };
+        if block.height <= recent[at].0 {
+            return Err(FollowError::Malformed {
+                height: block.height,
+                field: "block_height".into(),
+                reason: format!("not above its parent's, {}", recent[at].0),
+            });
+        }
+        Ok(Place::After((recent.len() - 1 - at) as u32))
+    }
+
+    /// Runs the block's steps in the open engine block, at its height, and records it
+    /// as the new tip.
+    fn run(&self, block: &Prepared, report: &mut BlockReport) -> Result<(), FollowError> {
+        let height = u32::try_from(block.height).map_err(|_| EngineError::BlockHeightOutOfRange(u32::MAX))?;
+        let at = self.engine.block_height();
+        if height > at {
+            self.engine.mine(height - at)?;
+        }
+        let mut deployed = self.deployed()?;
+        for step in &block.steps {
+            report.calls += 1;
+            let mismatch = match step {
+                Step::Deploy { txid, contract, deployment } => self.deploy(block.height, txid, *contract, deployment, &mut deployed),
+                Step::Call { txid, tx, contract, node } => {
+                    if !deployed.contains(contract) {
+                        return Err(FollowError::NotDeployed { height: block.height, txid: txid.clone(), contract: contract.name().to_string() });
+                    }
+                    self.call(block.height, txid, tx, node)?
+                }
+                Step::Indirect { txid, contracts } => Some(Mismatch {
+                    block_height: block.height,
+                    txid: txid.clone(),
+                    what: "indirect".into(),
+                    differs: vec!["indirect"],
+                    node: None,
+                    ours: None,
+                    detail: Some(format!("another contract's call printed as {contracts}; the follower re-executes direct calls only")),
+                }),
+            };
+            match mismatch {
+                None => report.agreed += 1,
+                Some(mismatch) if self.on_mismatch == OnMismatch::Stop => return Err(FollowError::Stopped(Box::new(mismatch))),
+                Some(mismatch) => report.mismatches.push(mismatch),
+            }
+        }
+        let deployed_mask: u8 = Contract::ALL.iter().enumerate().filter(|(_, c)| deployed.contains(c)).map(|(i, _)| 1 << i).sum();
+        self.engine.write_note(DEPLOYED_NOTE, Some(&[deployed_mask]))?;
+        let mut recent = self.recent()?;
+        recent.push((block.height, block.hash));
+        let keep = self.depth as usize + 1;
+        if recent.len() > keep {
+            recent.drain(..recent.len() - keep);
+        }
+        self.engine.write_note(RECENT_NOTE, Some(&encode_recent(&recent)))?;
+        Ok(())
+    }
+
+    /// A deployment of one of the contracts: followed when its source is the
+    /// project's, byte for byte, and it runs as Clarity 2.
+    fn deploy(&self, height: u64, txid: &str, contract: Contract, deployment: &clarimed_transactions::Deployment, deployed: &mut Vec<Contract>) -> Option<Mismatch> {
+        let mismatch = |differs: &'static str, detail: String| Mismatch {
+            block_height: height,
+            txid: txid.to_string(),
+            what: format!("deploy {}", contract.name()),
+            differs: vec![differs],
+            node: None,
+            ours: None,
+            detail: Some(detail),
+        };
+        let (theirs, project) = (Sha256::digest(deployment.source.as_bytes()), Sha256::digest(contract.source().as_bytes()));
+        if theirs != project {
+            return Some(mismatch("source", format!("the deployed source hashes to {}, the project's to {}: not followed", hex(&theirs), hex(&project))));
+        }
+        if let Some(version) = deployment.clarity_version.filter(|v| *v != clarity::vm::ClarityVersion::Clarity2) {
+            return Some(mismatch("clarity-version", format!("deployed as {version}; the engine runs Clarity 2")));
+        }
+        if !deployed.contains(&contract) {
+            deployed.push(contract);
+        }
+        None
+    }
+
+    /// A call re-executed and compared; `None` when it agrees.
+    fn call(&self, height: u64, txid: &str, tx: &Transaction, node: &Outcome) -> Result<Option<Mismatch>, FollowError> {
+        let mut mismatch = Mismatch { block_height: height, txid: txid.to_string(), what: String::new(), differs: Vec::new(), node: Some(node.clone()), ours: None, detail: None };
+        let call = match tx.contract_call(&self.network, self.engine.deployer()) {
+            Ok(call) => call,
+            Err(rejection) => {
+                mismatch.what = "call".into();
+                mismatch.differs.push("refused");
+                mismatch.detail = Some(format!("the engine refuses the call: {}", rejection.reason()));
+                return Ok(Some(mismatch));
+            }
+        };
+        mismatch.what = format!("{}.{}", call.contract.name(), call.function);
+        let sender = tx.origin();
+        match self.engine.execute(&sender, call.contract.name(), &call.function, &call.args, tx.post_conditions_hold()) {
+            Ok((status, output)) => {
+                // The node posts no events of an aborted transaction.
+                let events = if status == TxStatus::Success { output.event_bytes().iter().map(|e| hex(e)).collect() } else { Vec::new() };
+                let ours = Outcome { status: status.as_str().to_string(), result: hex(&output.value_bytes()), events, cost: output.cost };
+                mismatch.differs = node.differences(&ours);
+                mismatch.ours = Some(ours);
+            }
+            Err(error @ (EngineError::Store(_) | EngineError::Corrupt { .. } | EngineError::Internal(_))) => return Err(error.into()),
+            Err(error) => {
+                mismatch.differs.push("refused");
+                mismatch.detail = Some(format!("the engine refuses the call: {error}"));
+            }
+        }
+        Ok((!mismatch.differs.is_empty()).then_some(mismatch))
+    }
+
+    /// The last blocks applied, oldest first, at most the fork depth and the tip.
+    fn recent(&self) -> Result<Vec<(u64, [u8; 32])>, FollowError> {
+        let Some(bytes) = self.engine.note(RECENT_NOTE)? else {
+            return Ok(Vec::new());
+        };
+        if bytes.len() % 40 != 0 {
+            return Err(EngineError::Internal(format!("the note {RECENT_NOTE} is {} bytes, not a multiple of 40", bytes.len())).into());
+        }
+        Ok(bytes
+            .chunks(40)
+            .map(|chunk| {
+                let height = u64::from_be_bytes(chunk[..8].try_into().expect("8 bytes"));
+                (height, chunk[8..].try_into().expect("32 bytes"))
+            })
+            .collect())
+    }
+
+    /// The contracts seen deployed, on this fork.
+    pub fn deployed(&self) -> Result<Vec<Contract>, FollowError> {
+        let mask = self.engine.note(DEPLOYED_NOTE)?.and_then(|bytes| bytes.first().copied()).unwrap_or(0);
+        Ok(Contract::ALL.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, c)| *c).collect())
+    }
+}
+
+/// The contract of the two that `tx` calls, if it calls one at `deployer`.
+fn called(tx: &Transaction, deployer: &Principal) -> Option<Contract> {
+    let clarimed_transactions::wire::TransactionPayload::ContractCall(call) = &tx.wire().payload else {
+        return None;
+    };
+    let address = clarimed_engine::principal_to_native(&call.address.clone().into());
+    (address == *deployer).then(|| Contract::from_name(call.contract_name.as_str()).ok()).flatten()
+}
+
+fn encode_recent(recent: &[(u64, [u8; 32])]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(recent.len() * 40);
+    for (height, hash) in recent {
+        out.extend_from_slice(&height.to_be_bytes());
+        out.extend_from_slice(hash);
+    }
+    out
+}
+
+/// `0x`-prefixed hex (the prefix may be left out), as bytes.
+fn bytes(text: &str) -> Result<Vec<u8>, String> {
+    unhex(text.strip_prefix("0x").unwrap_or(text)).ok_or_else(|| format!("`{}` is not hex", truncated(text)))
+}
+
+fn hash32(text: &str) -> Result<[u8; 32], String> {
+    bytes(text)?.try_into().map_err(|bytes: Vec<u8>| format!("{} bytes, not 32", bytes.len()))
+}
+
+fn prefixed(hash: &[u8; 32]) -> String {
+    format!("0x{}", hex(hash))
+}
+
+fn truncated(text: &str) -> String {
+    let mut shown: String = text.chars().take(80).collect();
+    if shown.len() < text.len() {
+        shown.push('…');
+    }
+    shown
+}

@@ -1,0 +1,159 @@
+//! The event observer a node posts to: `POST /new_block` applied by the follower,
+//! every other route the node posts to (`/new_burn_block`, `/new_mempool_tx`,
+//! `/drop_mempool_tx`, `/new_microblocks`, `/attachments/new`,
+//! `/stackerdb_chunks`, `/proposal_response`, …) answered 200 at once so the node
+//! never stalls, and `GET /clarimed/status` for the follower's tip and digest.
+//!
+//! Blocks are applied one at a time, in the order they arrive (the node posts them
+//! in order and waits for each answer). A refused block is answered 400 with the
+//! reason, and the node will post it again; a mismatch under
+//! [`crate::OnMismatch::Stop`] is answered 500 and stops the observer.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use clarimed_engine::{hex, Store};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::follower::{BlockReport, FollowError, Follower};
+
+/// The largest body read: a node's block payloads stay far below it.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// Told of every block applied or refused, in order.
+pub type OnBlock = Box<dyn FnMut(&Result<BlockReport, FollowError>) + Send>;
+
+struct Shared<S> {
+    follower: Mutex<Follower<S>>,
+    record: Option<Mutex<Box<dyn Write + Send>>>,
+    on_block: Mutex<OnBlock>,
+    stop: watch::Sender<bool>,
+}
+
+/// How the observer ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// `shutdown` resolved.
+    Shutdown,
+    /// A mismatch stopped it (`--on-mismatch stop`).
+    Stopped,
+}
+
+/// Serves the follower on `listener` until `shutdown` resolves or a mismatch
+/// stops it; each `/new_block` body applied is first appended to `record` as one
+/// line, when given.
+pub async fn serve<S: Store + Send + Sync + 'static>(
+    listener: TcpListener,
+    follower: Follower<S>,
+    record: Option<Box<dyn Write + Send>>,
+    on_block: OnBlock,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<(Ended, Follower<S>)> {
+    let (stop, mut stopped) = watch::channel(false);
+    let shared = Arc::new(Shared { follower: Mutex::new(follower), record: record.map(Mutex::new), on_block: Mutex::new(on_block), stop });
+    let router = Router::new()
+        .route("/new_block", post(new_block::<S>))
+        .route("/clarimed/status", get(status::<S>))
+        .fallback(acknowledge)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(shared.clone());
+    let ended = Arc::new(Mutex::new(Ended::Shutdown));
+    let noted = ended.clone();
+    let either = async move {
+        tokio::select! {
+            () = shutdown => {}
+            _ = stopped.wait_for(|stop| *stop) => *noted.lock().expect("the end is noted once") = Ended::Stopped,
+        }
+    };
+    axum::serve(listener, router).with_graceful_shutdown(either).await?;
+    let shared = Arc::into_inner(shared).ok_or_else(|| std::io::Error::other("a request outlived the server"))?;
+    let follower = shared.follower.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let ended = std::mem::replace(&mut *ended.lock().expect("the end is read once"), Ended::Shutdown);
+    Ok((ended, follower))
+}
+
+/// Every route the follower does not read: acknowledged, so the node goes on.
+async fn acknowledge() -> StatusCode {
+    StatusCode::OK
+}
+
+async fn new_block<S: Store + Send + Sync + 'static>(State(shared): State<Arc<Shared<S>>>, body: Bytes) -> (StatusCode, String) {
+    let worker = shared.clone();
+    let applied = tokio::task::spawn_blocking(move || {
+        let mut follower = worker.follower.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(record) = &worker.record {
+            if let Err(error) = record_body(record, &body) {
+                return (StatusCode::INTERNAL_SERVER_ERROR, format!("recording the block: {error}"));
+            }
+        }
+        let result = follower.apply(&body);
+        (worker.on_block.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))(&result);
+        match result {
+            Ok(_) => (StatusCode::OK, String::new()),
+            Err(error @ FollowError::Stopped(_)) => {
+                worker.stop.send_replace(true);
+                (StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
+            }
+            Err(error @ FollowError::Engine(_)) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()),
+            Err(error) => (StatusCode::BAD_REQUEST, error.to_string()),
+        }
+    })
+    .await;
+    applied.unwrap_or_else(|_| (StatusCode::INTERNAL_SERVER_ERROR, "applying the block panicked".to_string()))
+}
+
+/// Appends `body` to the record as one line (re-serialized if it spans several).
+fn record_body(record: &Mutex<Box<dyn Write + Send>>, body: &[u8]) -> std::io::Result<()> {
+    let mut out = record.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if body.contains(&b'\n') {
+        let value: serde_json::Value = serde_json::from_slice(body).map_err(std::io::Error::other)?;
+        serde_json::to_writer(&mut *out, &value)?;
+    } else {
+        out.write_all(body)?;
+    }
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+async fn status<S: Store + Send + Sync + 'static>(State(shared): State<Arc<Shared<S>>>) -> Result<Json<serde_json::Value>, (StatusCode, String)> {
+    let worker = shared.clone();
+    let status = tokio::task::spawn_blocking(move || {
+        let follower = worker.follower.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        status_json(&follower)
+    })
+    .await;
+    match status {
+        Ok(Ok(status)) => Ok(Json(status)),
+        Ok(Err(error)) => Err((StatusCode::INTERNAL_SERVER_ERROR, error.to_string())),
+        Err(_) => Err((StatusCode::INTERNAL_SERVER_ERROR, "reading the status panicked".to_string())),
+    }
+}
+
+/// The follower's tip, the contracts it has seen deployed, the state's digest and
+/// what it has done since it started.
+pub fn status_json<S: Store + 'static>(follower: &Follower<S>) -> Result<serde_json::Value, FollowError> {
+    let engine = follower.engine();
+    let tip = follower.tip()?.map(|(height, hash)| json!({ "block_height": height, "index_block_hash": format!("0x{}", hex(&hash)) }));
+    let deployed: Vec<&str> = follower.deployed()?.iter().map(|contract| contract.name()).collect();
+    let counts = follower.counts();
+    Ok(json!({
+        "tip": tip,
+        "block_height": engine.committed_block_height(),
+        "deployed": deployed,
+        "state_digest": hex(&engine.state_digest()?),
+        "counts": {
+            "blocks": counts.blocks,
+            "calls": counts.calls,
+            "agreed": counts.agreed,
+            "mismatched": counts.mismatched,
+            "rewound": counts.rewound,
+        },
+    }))
+}
