@@ -169,10 +169,14 @@ fn stats(engine: &Engine<SqliteStore>, db: &Path) -> Result<Json, String> {
 pub fn status(db: &Path, json: bool) -> Outcome {
     let engine = open(db)?;
     let counters = stats(&engine, db)?;
+    let digest = hex(&engine.state_digest().map_err(|e| explain(db, &e))?);
+    let followed = clarimed_follower::followed_tip(&engine).map_err(|e| e.to_string())?;
     let summary = json!({
         "db": db.display().to_string(),
         "deployer": principal_to_string(engine.deployer()),
         "block-height": engine.block_height(),
+        "state-digest": digest,
+        "followed-tip": followed.map(|(height, hash)| json!({ "block-height": height, "index-block-hash": format!("0x{}", hex(&hash)) })),
         "counters": counters,
     });
     if json {
@@ -181,6 +185,10 @@ pub fn status(db: &Path, json: bool) -> Outcome {
         println!("state        {}", db.display());
         println!("deployer     {}", principal_to_string(engine.deployer()));
         println!("block height {}", engine.block_height());
+        println!("state digest {digest}");
+        if let Some((height, hash)) = followed {
+            println!("followed tip {height} 0x{}", hex(&hash));
+        }
         if let Some(counters) = summary["counters"].as_object() {
             for (name, value) in counters {
                 println!("{name:<20} {}", value.as_str().unwrap_or_default());

@@ -10,6 +10,7 @@ mod conform;
 mod costs;
 #[cfg(feature = "harness")]
 mod demo;
+mod follow;
 mod script;
 mod serve;
 mod state;
@@ -89,7 +90,8 @@ enum Command {
         #[arg(default_value_t = 1)]
         blocks: u32,
     },
-    /// Block height, counters and the state's path.
+    /// Block height, counters, the state's digest (SHA-256 of `export --format kv`)
+    /// and, for a follower's state, the last block it applied.
     Status,
     /// A patient's consent audit trail and the access log of their records.
     Audit { patient: String },
@@ -114,6 +116,19 @@ enum Command {
         /// The most transactions a block takes (a block is mined as soon as this many wait).
         #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000))]
         block_txs: u64,
+    },
+    /// Follow a Stacks node: an event observer (the node's `[[events_observer]]`)
+    /// that re-executes every deployment and call of both contracts at ADDRESS and
+    /// compares its result, status, print events and cost with the node's. The
+    /// state is the --db file, or memory without one.
+    Follow(follow::Follow),
+    /// Check a recorded feed without a node: FILE holds one `/new_block` body a line
+    /// (what `follow --record` writes), applied in order as `follow` applies them.
+    /// Exit 0 when every transaction agrees, 1 on a mismatch, 2 on a refused block.
+    Replay {
+        file: PathBuf,
+        #[command(flatten)]
+        following: follow::Following,
     },
     /// The state: in the Clarity VM's key layout (kv) or as readable JSON.
     Export {
@@ -166,6 +181,8 @@ fn main() -> ExitCode {
         #[cfg(feature = "harness")]
         Command::Demo => demo::run(given_db, &mut std::io::stdout()),
         Command::Export { format } => commands::export(db, format),
+        Command::Follow(options) => follow::follow(given_db, &options, json),
+        Command::Replay { file, following } => follow::replay(given_db, &file, &following, json),
         Command::Serve { listen, block_time, block_per_tx, block_txs } => {
             let mining = if block_per_tx {
                 clarimed_node_rpc::Mining::PerTransaction

@@ -23,7 +23,7 @@ pub fn run(db: &Path, listen: SocketAddr, mining: clarimed_node_rpc::Mining) -> 
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-async fn stopped() {
+pub async fn stopped() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -155,8 +155,9 @@ impl Feed {
     /// Signs the call, runs it on the VM and writes its receipt and events; a call
     /// the VM refuses outright (a mempool would too) is left out.
     fn call(&mut self, block: &mut OpenBlock, sender: u8, contract: &str, function: &str, args: Vec<clarimed_reference::Value>) {
-        let fails = self.layout.failing_post_condition_every > 0 && (self.calls + 1) % self.layout.failing_post_condition_every == 0;
-        let post_conditions = if fails { vec![TransactionPostCondition::STX(PostConditionPrincipal::Origin, FungibleConditionCode::SentGe, 1)] } else { Vec::new() };
+        let fails = self.layout.failing_post_condition_every > 0 && (self.calls + 1).is_multiple_of(self.layout.failing_post_condition_every);
+        let post_conditions =
+            if fails { vec![TransactionPostCondition::STX(PostConditionPrincipal::Origin, FungibleConditionCode::SentGe, 1)] } else { Vec::new() };
         let deployer = principal_to_native(&self.pool.owner().principal().into());
         let unsigned = Unsigned {
             network: TESTNET,
@@ -259,7 +260,14 @@ fn signing_key(pool: &Pool, actor: u8) -> SigningKey {
 }
 
 /// A transaction's entry, as the node's `TransactionEventPayload` serializes it.
-fn transaction_json(txid: &[u8; 32], tx_index: u32, status: &str, result: &clarimed_reference::Value, raw_tx_hex: &str, cost: &clarimed_reference::ExecutionCost) -> Json {
+fn transaction_json(
+    txid: &[u8; 32],
+    tx_index: u32,
+    status: &str,
+    result: &clarimed_reference::Value,
+    raw_tx_hex: &str,
+    cost: &clarimed_reference::ExecutionCost,
+) -> Json {
     json!({
         "txid": format!("0x{}", hex(txid)),
         "tx_index": tx_index,

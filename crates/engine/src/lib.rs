@@ -106,8 +106,8 @@ mod typed;
 mod undo;
 
 pub use clarity_api::{check_arguments, CallOutput};
-pub use digest::state_digest;
 pub use convert::{bytes_to_value, parse_principal, principal_to_clarity, principal_to_native, principal_to_string, to_value};
+pub use digest::state_digest;
 pub use engine::{Engine, DEFAULT_DB_PATH, GENESIS_HEIGHT};
 pub use error::{CallError, EngineError, OverLimit};
 pub use literal::{literal_value, parse_expressions, parse_literal, to_literal};

@@ -52,14 +52,10 @@ impl<S> Engine<S> {
         // Newest first, so that where two blocks wrote a key the older value wins.
         for number in (newest + 1 - u64::from(blocks)..=newest).rev() {
             let key = record_key(number);
-            let corrupt = || EngineError::Corrupt { key: String::from_utf8_lossy(&key).into_owned(), error: clarimed_storage::clarity::DecodeError::UnexpectedEnd };
+            let corrupt =
+                || EngineError::Corrupt { key: String::from_utf8_lossy(&key).into_owned(), error: clarimed_storage::clarity::DecodeError::UnexpectedEnd };
             let record = core.committed().get(&key)?.ok_or_else(corrupt)?;
-            for (written, before) in decode_record(&record).ok_or_else(corrupt)? {
-                match before {
-                    Some(value) => restore.put(&written, &value),
-                    None => restore.delete(&written),
-                }
-            }
+            restore_from(&record, &mut restore).ok_or_else(corrupt)?;
             restore.delete(&key);
         }
         restore.put(HEADER_KEY, &encode_header(newest - u64::from(blocks), kept - blocks));
@@ -131,19 +127,17 @@ fn encode_header(newest: u64, kept: u32) -> Vec<u8> {
     out
 }
 
-/// A record's keys, each with the value it held before the block (`None`: it held none).
-fn decode_record(mut bytes: &[u8]) -> Option<Vec<(Vec<u8>, Option<Vec<u8>>)>> {
-    let input = &mut bytes;
-    let count = take_u32(input)?;
-    let mut entries = Vec::with_capacity(count as usize);
-    for _ in 0..count {
+/// Adds to `restore` what `record` says each key held before its block: a put of
+/// that value, or a delete where it held none.
+fn restore_from(mut record: &[u8], restore: &mut Batch) -> Option<()> {
+    let input = &mut record;
+    for _ in 0..take_u32(input)? {
         let key = take_bytes(input)?;
-        let before = match take(input, 1)?[0] {
-            0 => None,
-            1 => Some(take_bytes(input)?),
+        match take(input, 1)?[0] {
+            0 => restore.delete(&key),
+            1 => restore.put(&key, &take_bytes(input)?),
             _ => return None,
-        };
-        entries.push((key, before));
+        }
     }
-    input.is_empty().then_some(entries)
+    input.is_empty().then_some(())
 }

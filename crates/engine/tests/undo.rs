@@ -34,9 +34,17 @@ fn block(engine: &Engine<MemoryStore>, patient: &Principal, id: &str, nonce: u64
 }
 
 /// What a block changes, and what undoing must bring back.
-fn snapshot(engine: &Engine<MemoryStore>, patients: &[&Principal]) -> (Vec<(String, String)>, u32, Vec<u64>, Option<Vec<u8>>) {
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    state: Vec<(String, String)>,
+    height: u32,
+    nonces: Vec<u64>,
+    tip: Option<Vec<u8>>,
+}
+
+fn snapshot(engine: &Engine<MemoryStore>, patients: &[&Principal]) -> Snapshot {
     let nonces = patients.iter().map(|p| engine.nonce(p).unwrap()).collect();
-    (engine.dump_state().unwrap(), engine.block_height(), nonces, engine.note("tip").unwrap())
+    Snapshot { state: engine.dump_state().unwrap(), height: engine.block_height(), nonces, tip: engine.note("tip").unwrap() }
 }
 
 #[test]

@@ -129,11 +129,23 @@ pub struct Follower<S> {
 
 /// A transaction of the block, decoded: what the `run` phase does with it.
 enum Step {
-    Deploy { txid: String, contract: Contract, deployment: clarimed_transactions::Deployment },
-    Call { txid: String, tx: Box<Transaction>, contract: Contract, node: Outcome },
+    Deploy {
+        txid: String,
+        contract: Contract,
+        deployment: clarimed_transactions::Deployment,
+    },
+    Call {
+        txid: String,
+        tx: Box<Transaction>,
+        contract: Contract,
+        node: Outcome,
+    },
     /// Another transaction that printed events as one of the contracts: a contract
     /// calling them, which the follower cannot re-execute.
-    Indirect { txid: String, contracts: String },
+    Indirect {
+        txid: String,
+        contracts: String,
+    },
 }
 
 /// A block decoded, before anything is applied.
@@ -177,7 +189,7 @@ impl<S: Store + 'static> Follower<S> {
 
     /// The last block applied: its height and index block hash.
     pub fn tip(&self) -> Result<Option<(u64, [u8; 32])>, FollowError> {
-        Ok(self.recent()?.last().copied())
+        followed_tip(&self.engine)
     }
 
     /// Applies one `/new_block` body.
@@ -266,7 +278,7 @@ impl<S: Store + 'static> Follower<S> {
     /// Where the block goes: on the tip, on a block a few back (a fork), or nowhere
     /// (applied already).
     fn locate(&self, block: &Prepared) -> Result<Place, FollowError> {
-        let recent = self.recent()?;
+        let recent = recent(&self.engine)?;
         if recent.iter().any(|(_, hash)| *hash == block.hash) {
             return Ok(Place::AlreadyApplied);
         }
@@ -331,7 +343,7 @@ impl<S: Store + 'static> Follower<S> {
         }
         let deployed_mask: u8 = Contract::ALL.iter().enumerate().filter(|(_, c)| deployed.contains(c)).map(|(i, _)| 1 << i).sum();
         self.engine.write_note(DEPLOYED_NOTE, Some(&[deployed_mask]))?;
-        let mut recent = self.recent()?;
+        let mut recent = recent(&self.engine)?;
         recent.push((block.height, block.hash));
         let keep = self.depth as usize + 1;
         if recent.len() > keep {
@@ -343,7 +355,14 @@ impl<S: Store + 'static> Follower<S> {
 
     /// A deployment of one of the contracts: followed when its source is the
     /// project's, byte for byte, and it runs as Clarity 2.
-    fn deploy(&self, height: u64, txid: &str, contract: Contract, deployment: &clarimed_transactions::Deployment, deployed: &mut Vec<Contract>) -> Option<Mismatch> {
+    fn deploy(
+        &self,
+        height: u64,
+        txid: &str,
+        contract: Contract,
+        deployment: &clarimed_transactions::Deployment,
+        deployed: &mut Vec<Contract>,
+    ) -> Option<Mismatch> {
         let mismatch = |differs: &'static str, detail: String| Mismatch {
             block_height: height,
             txid: txid.to_string(),
@@ -368,7 +387,15 @@ impl<S: Store + 'static> Follower<S> {
 
     /// A call re-executed and compared; `None` when it agrees.
     fn call(&self, height: u64, txid: &str, tx: &Transaction, node: &Outcome) -> Result<Option<Mismatch>, FollowError> {
-        let mut mismatch = Mismatch { block_height: height, txid: txid.to_string(), what: String::new(), differs: Vec::new(), node: Some(node.clone()), ours: None, detail: None };
+        let mut mismatch = Mismatch {
+            block_height: height,
+            txid: txid.to_string(),
+            what: String::new(),
+            differs: Vec::new(),
+            node: Some(node.clone()),
+            ours: None,
+            detail: None,
+        };
         let call = match tx.contract_call(&self.network, self.engine.deployer()) {
             Ok(call) => call,
             Err(rejection) => {
@@ -397,23 +424,6 @@ impl<S: Store + 'static> Follower<S> {
         Ok((!mismatch.differs.is_empty()).then_some(mismatch))
     }
 
-    /// The last blocks applied, oldest first, at most the fork depth and the tip.
-    fn recent(&self) -> Result<Vec<(u64, [u8; 32])>, FollowError> {
-        let Some(bytes) = self.engine.note(RECENT_NOTE)? else {
-            return Ok(Vec::new());
-        };
-        if bytes.len() % 40 != 0 {
-            return Err(EngineError::Internal(format!("the note {RECENT_NOTE} is {} bytes, not a multiple of 40", bytes.len())).into());
-        }
-        Ok(bytes
-            .chunks(40)
-            .map(|chunk| {
-                let height = u64::from_be_bytes(chunk[..8].try_into().expect("8 bytes"));
-                (height, chunk[8..].try_into().expect("32 bytes"))
-            })
-            .collect())
-    }
-
     /// The contracts seen deployed, on this fork.
     pub fn deployed(&self) -> Result<Vec<Contract>, FollowError> {
         let mask = self.engine.note(DEPLOYED_NOTE)?.and_then(|bytes| bytes.first().copied()).unwrap_or(0);
@@ -421,12 +431,35 @@ impl<S: Store + 'static> Follower<S> {
     }
 }
 
+/// The last block a follower applied to `engine`'s state (its height and index
+/// block hash); `None` for a state no follower has applied a block to.
+pub fn followed_tip<S>(engine: &Engine<S>) -> Result<Option<(u64, [u8; 32])>, FollowError> {
+    Ok(recent(engine)?.last().copied())
+}
+
+/// The last blocks applied, oldest first: at most the fork depth, and the tip.
+fn recent<S>(engine: &Engine<S>) -> Result<Vec<(u64, [u8; 32])>, FollowError> {
+    let Some(bytes) = engine.note(RECENT_NOTE)? else {
+        return Ok(Vec::new());
+    };
+    if bytes.len() % 40 != 0 {
+        return Err(EngineError::Internal(format!("the note {RECENT_NOTE} is {} bytes, not a multiple of 40", bytes.len())).into());
+    }
+    Ok(bytes
+        .chunks(40)
+        .map(|chunk| {
+            let height = u64::from_be_bytes(chunk[..8].try_into().expect("8 bytes"));
+            (height, chunk[8..].try_into().expect("32 bytes"))
+        })
+        .collect())
+}
+
 /// The contract of the two that `tx` calls, if it calls one at `deployer`.
 fn called(tx: &Transaction, deployer: &Principal) -> Option<Contract> {
     let clarimed_transactions::wire::TransactionPayload::ContractCall(call) = &tx.wire().payload else {
         return None;
     };
-    let address = clarimed_engine::principal_to_native(&call.address.clone().into());
+    let address = clarimed_engine::principal_to_native(&call.address.into());
     (address == *deployer).then(|| Contract::from_name(call.contract_name.as_str()).ok()).flatten()
 }
 

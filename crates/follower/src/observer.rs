@@ -47,8 +47,8 @@ pub enum Ended {
 }
 
 /// Serves the follower on `listener` until `shutdown` resolves or a mismatch
-/// stops it; each `/new_block` body applied is first appended to `record` as one
-/// line, when given.
+/// stops it; each `/new_block` body applied (or stopped at) is appended to
+/// `record` as one line, when given.
 pub async fn serve<S: Store + Send + Sync + 'static>(
     listener: TcpListener,
     follower: Follower<S>,
@@ -88,12 +88,15 @@ async fn new_block<S: Store + Send + Sync + 'static>(State(shared): State<Arc<Sh
     let worker = shared.clone();
     let applied = tokio::task::spawn_blocking(move || {
         let mut follower = worker.follower.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(record) = &worker.record {
+        let result = follower.apply(&body);
+        // What the node posted and the follower took (or stopped at) is the feed; a
+        // body refused or a block sent again is not.
+        let recorded = matches!(&result, Ok(report) if !report.already_applied) || matches!(result, Err(FollowError::Stopped(_)));
+        if let (true, Some(record)) = (recorded, &worker.record) {
             if let Err(error) = record_body(record, &body) {
                 return (StatusCode::INTERNAL_SERVER_ERROR, format!("recording the block: {error}"));
             }
         }
-        let result = follower.apply(&body);
         (worker.on_block.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))(&result);
         match result {
             Ok(_) => (StatusCode::OK, String::new()),

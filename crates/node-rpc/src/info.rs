@@ -1,4 +1,5 @@
-//! `GET /v2/info`: the node's view of its chain, in the node's shape (testnet).
+//! `GET /v2/info`: the node's view of its chain, in the node's shape (testnet); and
+//! beside it `GET /clarimed/status`, the digest of the contracts' state.
 
 use axum::extract::State;
 use axum::Json;
@@ -6,7 +7,7 @@ use clarimed_engine::Store;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::Node;
+use crate::{Node, RpcError};
 
 /// Testnet's `network_id` (the chain id, 0x80000000) and its parent (Bitcoin
 /// testnet's network magic), and the peer version a testnet node reports.
@@ -83,4 +84,16 @@ pub async fn get_info<S: Store + 'static>(State(node): State<Node<S>>) -> Json<I
         exit_at_block_height: None,
         is_fully_synced: true,
     })
+}
+
+/// `GET /clarimed/status`: the committed height and the digest of both contracts'
+/// state (SHA-256 of `clarimed export --format kv`), to compare with a follower's
+/// or the VM's.
+pub async fn get_status<S: Store + 'static>(State(node): State<Node<S>>) -> Result<Json<serde_json::Value>, RpcError> {
+    let engine = node.engine.clone();
+    // Hashing reads the whole state: off the request task.
+    let (height, digest) = tokio::task::spawn_blocking(move || (engine.committed_block_height(), engine.state_digest()))
+        .await
+        .map_err(|_| RpcError::Internal("hashing the state panicked".to_string()))?;
+    Ok(Json(serde_json::json!({ "block_height": height, "state_digest": clarimed_engine::hex(&digest?) })))
 }

@@ -4,7 +4,7 @@
 //! `docs/rpc/openapi.yaml` and `stackslib/src/net/api/`).
 //!
 //! Routes, one module each:
-//! - [`info`]: `GET /v2/info`;
+//! - [`info`]: `GET /v2/info`, and `GET /clarimed/status` (the state's digest);
 //! - [`call_read`]: `POST /v2/contracts/call-read/{address}/{contract}/{function}`;
 //! - [`data`]: `GET /v2/data_var/…` and `POST /v2/map_entry/…`;
 //! - [`contracts`]: `GET /v2/contracts/source/…` and `GET /v2/contracts/interface/…`;
@@ -80,6 +80,7 @@ impl<S: Store + Send + Sync + 'static> Node<S> {
     pub fn router(self) -> Router {
         Router::new()
             .route("/v2/info", get(info::get_info::<S>))
+            .route("/clarimed/status", get(info::get_status::<S>))
             .route("/v2/contracts/call-read/:address/:contract/:function", post(call_read::call_read::<S>))
             .route("/v2/data_var/:address/:contract/:var", get(data::get_data_var::<S>))
             .route("/v2/map_entry/:address/:contract/:map", post(data::get_map_entry::<S>))

@@ -190,6 +190,11 @@ async fn sources_accounts_fees_and_info_have_the_nodes_shapes() {
     assert_eq!(info["stacks_tip_height"], s.engine.committed_block_height());
     assert_eq!(info["network_id"], 0x8000_0000u32);
     assert_eq!(info["stacks_tip"].as_str().map(str::len), Some(64));
+
+    let (status, digest) = json(s.address, "GET", "/clarimed/status", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(digest["state_digest"], hex(&s.engine.state_digest().unwrap()));
+    assert_eq!(digest["block_height"], s.engine.committed_block_height());
 }
 
 #[tokio::test]

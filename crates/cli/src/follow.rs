@@ -1,0 +1,205 @@
+//! `clarimed follow` and `clarimed replay`: a node's event-observer feed, live or
+//! recorded, re-executed natively and checked transaction by transaction.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clarimed_engine::{parse_principal, principal_to_string, Engine, MemoryStore, Principal, SqliteStore, Store};
+use clarimed_follower::observer::{self, Ended};
+use clarimed_follower::{BlockReport, FollowError, Follower, OnMismatch};
+
+use crate::state::explain;
+
+/// What `follow` and `replay` share.
+#[derive(clap::Args)]
+pub struct Following {
+    /// The address that deployed both contracts on the chain followed (ST… or SP…).
+    #[arg(long, value_name = "ADDRESS")]
+    contracts: String,
+    /// On a transaction whose outcome differs from the node's: stop (apply nothing of
+    /// its block, exit 1) or log it and go on.
+    #[arg(long, value_enum, default_value_t = Policy::Log)]
+    on_mismatch: Policy,
+    /// How many of the last blocks can be undone when the chain forks.
+    #[arg(long, value_name = "BLOCKS", default_value_t = clarimed_follower::DEFAULT_FORK_DEPTH, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    fork_depth: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Policy {
+    Stop,
+    Log,
+}
+
+/// `follow`'s own options.
+#[derive(clap::Args)]
+pub struct Follow {
+    #[command(flatten)]
+    following: Following,
+    /// Where the node posts (its `[[events_observer]]` endpoint).
+    #[arg(long, default_value = "127.0.0.1:3700")]
+    listen: SocketAddr,
+    /// Append every block applied (its `/new_block` body) to FILE, one a line: a feed `clarimed replay` reads.
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
+}
+
+/// Follows a node on `options.listen` until Ctrl-C or SIGTERM (exit 0), or until a
+/// mismatch stops it (exit 1). The state is the SQLite file `db`, or memory.
+pub fn follow(db: Option<&Path>, options: &Follow, json: bool) -> Result<ExitCode, String> {
+    let address = address(&options.following.contracts)?;
+    match db {
+        Some(path) => follow_on(sqlite(path, &address)?, &describe(db), options, json),
+        None => follow_on(memory(&address)?, &describe(db), options, json),
+    }
+}
+
+/// Replays the recorded feed `file`: exit 0 when every transaction agrees, 1 on a
+/// mismatch, 2 when a block is refused.
+pub fn replay(db: Option<&Path>, file: &Path, options: &Following, json: bool) -> Result<ExitCode, String> {
+    let address = address(&options.contracts)?;
+    match db {
+        Some(path) => replay_on(sqlite(path, &address)?, file, options, json),
+        None => replay_on(memory(&address)?, file, options, json),
+    }
+}
+
+fn address(text: &str) -> Result<Principal, String> {
+    let address = parse_principal(text).map_err(|_| format!("`{text}` is not an address (expected ST… or SP…)"))?;
+    if address.contract_name.is_some() {
+        return Err(format!("`{text}` is a contract; --contracts takes the address that deployed both"));
+    }
+    Ok(address)
+}
+
+fn sqlite(path: &Path, address: &Principal) -> Result<Engine<SqliteStore>, String> {
+    let engine = Engine::open_or_create(path, address).map_err(|e| explain(path, &e))?;
+    if engine.deployer() != address {
+        return Err(format!(
+            "the state {} holds the contracts of {}, not {}",
+            path.display(),
+            principal_to_string(engine.deployer()),
+            principal_to_string(address)
+        ));
+    }
+    Ok(engine)
+}
+
+fn memory(address: &Principal) -> Result<Engine<MemoryStore>, String> {
+    Engine::in_memory(address).map_err(|e| e.to_string())
+}
+
+fn describe(db: Option<&Path>) -> String {
+    db.map_or("memory (no --db)".to_string(), |path| path.display().to_string())
+}
+
+fn policy(options: &Following) -> OnMismatch {
+    match options.on_mismatch {
+        Policy::Stop => OnMismatch::Stop,
+        Policy::Log => OnMismatch::Log,
+    }
+}
+
+fn follow_on<S: Store + Send + Sync + 'static>(engine: Engine<S>, state: &str, options: &Follow, json: bool) -> Result<ExitCode, String> {
+    let follower = Follower::new(Arc::new(engine), options.following.fork_depth, policy(&options.following));
+    let record: Option<Box<dyn Write + Send>> = match &options.record {
+        Some(path) => Some(Box::new(OpenOptions::new().create(true).append(true).open(path).map_err(|e| format!("cannot record to {}: {e}", path.display()))?)),
+        None => None,
+    };
+    let on_block: observer::OnBlock = Box::new(|result| match result {
+        Ok(report) => {
+            print_mismatches(report);
+            if report.already_applied {
+                eprintln!("block {}: applied already, ignored", report.height);
+            } else if report.calls > 0 || report.rewound > 0 {
+                eprintln!("{}", block_line(report));
+            }
+        }
+        Err(error) => eprintln!("block refused: {error}"),
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start the observer's runtime: {e}"))?;
+    let (ended, follower) = runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(options.listen).await.map_err(|e| format!("cannot listen on {}: {e}", options.listen))?;
+        let bound = listener.local_addr().map_err(|e| e.to_string())?;
+        eprintln!(
+            "clarimed follow: {}'s contracts, state in {state}, listening on http://{bound} (the node's [[events_observer]] endpoint = \"{bound}\"; Ctrl-C stops)",
+            options.following.contracts
+        );
+        observer::serve(listener, follower, record, on_block, crate::serve::stopped()).await.map_err(|e| format!("the observer stopped: {e}"))
+    })?;
+    summarize(&follower, json)?;
+    Ok(if ended == Ended::Stopped { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn replay_on<S: Store + 'static>(engine: Engine<S>, file: &Path, options: &Following, json: bool) -> Result<ExitCode, String> {
+    let feed = File::open(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let mut follower = Follower::new(Arc::new(engine), options.fork_depth, policy(options));
+    let started = Instant::now();
+    let (mut last_progress, mut calls) = (Instant::now(), 0u64);
+    let replayed = clarimed_follower::replay::replay(&mut follower, BufReader::new(feed), |line, report| {
+        print_mismatches(report);
+        calls += report.calls;
+        if last_progress.elapsed() >= Duration::from_secs(10) {
+            eprintln!("line {line}: block {}, {calls} calls so far, {:.0} calls/s", report.height, calls as f64 / started.elapsed().as_secs_f64());
+            last_progress = Instant::now();
+        }
+    });
+    let elapsed = started.elapsed();
+    let counts = follower.counts();
+    eprintln!(
+        "replayed {} blocks, {} calls in {:.2} s: {:.0} calls/s",
+        counts.blocks,
+        counts.calls,
+        elapsed.as_secs_f64(),
+        counts.calls as f64 / elapsed.as_secs_f64().max(1e-9)
+    );
+    match replayed {
+        Ok(()) => {
+            summarize(&follower, json)?;
+            Ok(if counts.mismatched > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Err(clarimed_follower::replay::ReplayError::Block { line, error: error @ FollowError::Stopped(_) }) => {
+            eprintln!("clarimed replay: line {line}: {error}");
+            summarize(&follower, json)?;
+            Ok(ExitCode::from(1))
+        }
+        Err(error) => Err(format!("{}: {error}", file.display())),
+    }
+}
+
+/// Each mismatch as one JSON line on stdout: the transaction and both outcomes.
+fn print_mismatches(report: &BlockReport) {
+    for mismatch in &report.mismatches {
+        println!("{}", serde_json::json!({ "mismatch": mismatch }));
+    }
+}
+
+fn block_line(report: &BlockReport) -> String {
+    let rewound = if report.rewound > 0 { format!(" after rewinding {} block(s)", report.rewound) } else { String::new() };
+    format!("block {}{rewound}: {} call(s), {} agree, {} mismatch(es)", report.height, report.calls, report.agreed, report.mismatches.len())
+}
+
+/// The follower's counts, tip and digest.
+fn summarize<S: Store + 'static>(follower: &Follower<S>, json: bool) -> Result<(), String> {
+    let status = observer::status_json(follower).map_err(|e| e.to_string())?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&status).expect("JSON values print"));
+        return Ok(());
+    }
+    let counts = &status["counts"];
+    println!(
+        "{} blocks, {} calls: {} agree, {} mismatch; {} blocks rewound",
+        counts["blocks"], counts["calls"], counts["agreed"], counts["mismatched"], counts["rewound"]
+    );
+    match status["tip"].as_object() {
+        Some(tip) => println!("tip          {} {}", tip["block_height"], tip["index_block_hash"].as_str().unwrap_or_default()),
+        None => println!("tip          none (no block applied)"),
+    }
+    println!("state digest {}", status["state_digest"].as_str().unwrap_or_default());
+    Ok(())
+}

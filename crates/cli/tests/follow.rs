@@ -1,0 +1,162 @@
+//! `clarimed follow` and `clarimed replay` as a user runs them: a node's feed (here
+//! generated on the Clarity VM) replayed from a file or posted over HTTP, checked
+//! transaction by transaction; the digest `status` prints is the VM's, and the
+//! SHA-256 of `export --format kv`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use clarimed_conformance::feed::{Feed, Layout};
+use clarimed_conformance::ops::{seeded_sequences, Pool};
+use clarimed_engine::{hex, state_digest};
+use sha2::{Digest, Sha256};
+
+fn clarimed(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_clarimed")).args(args).output().expect("clarimed runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A generated feed, its blocks as NDJSON lines, and the VM's digest after it.
+fn feed() -> (Vec<String>, String, String) {
+    let mut feed = Feed::new(Layout::default());
+    feed.run(&seeded_sequences(41, 1, 120).next().unwrap());
+    let lines = feed.blocks().iter().map(|block| block.to_string()).collect();
+    (lines, hex(&state_digest(&feed.vm_state())), Pool::new().owner().principal().to_string())
+}
+
+fn write_feed(path: &Path, lines: &[String]) {
+    std::fs::write(path, lines.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn replay_checks_a_recorded_feed_and_status_prints_the_vms_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lines, vm_digest, address) = feed();
+    let (file, db) = (dir.path().join("feed.ndjson"), dir.path().join("follower.db"));
+    write_feed(&file, &lines);
+
+    let replayed = clarimed(&["--db", db.to_str().unwrap(), "replay", file.to_str().unwrap(), "--contracts", &address]);
+    assert!(replayed.status.success(), "{}{}", text(&replayed.stdout), text(&replayed.stderr));
+    let out = text(&replayed.stdout);
+    assert!(out.contains(" 0 mismatch"), "{out}");
+    assert!(out.contains(&format!("state digest {vm_digest}")), "{out}");
+    assert!(text(&replayed.stderr).contains("calls/s"));
+
+    let status = clarimed(&["--db", db.to_str().unwrap(), "status"]);
+    let status = text(&status.stdout);
+    assert!(status.contains(&format!("state digest {vm_digest}")), "{status}");
+    assert!(status.contains("followed tip "), "{status}");
+    let export = clarimed(&["--db", db.to_str().unwrap(), "export", "--format", "kv"]);
+    assert_eq!(hex(&Sha256::digest(&export.stdout)), vm_digest, "anyone recomputes the digest from the export");
+
+    // Replayed again onto the same state: every block is applied already.
+    let again = clarimed(&["--db", db.to_str().unwrap(), "--json", "replay", file.to_str().unwrap(), "--contracts", &address]);
+    let summary: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!((summary["counts"]["blocks"].as_u64(), summary["state_digest"].as_str()), (Some(0), Some(vm_digest.as_str())));
+}
+
+#[test]
+fn replay_reports_a_mismatch_and_refuses_a_truncated_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut lines, _, address) = feed();
+    let at = lines.iter().position(|line| line.contains("\"status\":\"success\"") && !line.contains("\"block_height\":1,")).unwrap();
+    let mut block: serde_json::Value = serde_json::from_str(&lines[at]).unwrap();
+    let tx = block["transactions"].as_array_mut().unwrap().iter_mut().find(|tx| tx["status"] == "success").unwrap();
+    tx["execution_cost"]["read_count"] = serde_json::json!(tx["execution_cost"]["read_count"].as_u64().unwrap() + 1);
+    let txid = tx["txid"].as_str().unwrap().to_string();
+    lines[at] = block.to_string();
+    let file = dir.path().join("planted.ndjson");
+    write_feed(&file, &lines);
+
+    let logged = clarimed(&["replay", file.to_str().unwrap(), "--contracts", &address]);
+    assert_eq!(logged.status.code(), Some(1));
+    let mismatch_line = text(&logged.stdout).lines().find(|line| line.starts_with("{\"mismatch\"")).map(str::to_string).expect("a mismatch line");
+    let mismatch: serde_json::Value = serde_json::from_str(&mismatch_line).unwrap();
+    assert_eq!((mismatch["mismatch"]["txid"].as_str(), mismatch["mismatch"]["differs"][0].as_str()), (Some(txid.as_str()), Some("cost")));
+    assert!(mismatch["mismatch"]["node"]["cost"] != mismatch["mismatch"]["ours"]["cost"]);
+
+    let stopped = clarimed(&["replay", file.to_str().unwrap(), "--contracts", &address, "--on-mismatch", "stop"]);
+    assert_eq!(stopped.status.code(), Some(1));
+    assert!(text(&stopped.stderr).contains(&format!("line {}: stopped at block", at + 1)), "{}", text(&stopped.stderr));
+
+    let half = lines[at].len() / 2;
+    lines[at].truncate(half);
+    write_feed(&file, &lines);
+    let refused = clarimed(&["replay", file.to_str().unwrap(), "--contracts", &address]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains(&format!("line {}: not a /new_block payload", at + 1)), "{}", text(&refused.stderr));
+}
+
+fn post(address: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(address).expect("the observer accepts");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(body.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
+    (head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("a status"), body.to_string())
+}
+
+#[test]
+fn follow_answers_the_nodes_posts_records_the_feed_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lines, vm_digest, address) = feed();
+    let record = dir.path().join("recorded.ndjson");
+    let mut follower = Command::new(env!("CARGO_BIN_EXE_clarimed"))
+        .args(["follow", "--contracts", &address, "--listen", "127.0.0.1:0", "--record", record.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("clarimed follow starts");
+    let mut stderr = BufReader::new(follower.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    // The rest of stderr is read as it comes, so the follower never blocks on it.
+    let rest = std::thread::spawn(move || {
+        let mut rest = String::new();
+        stderr.read_to_string(&mut rest).unwrap();
+        rest
+    });
+    let observer = first.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap_or_else(|| panic!("no address in {first:?}"));
+
+    for route in ["/new_burn_block", "/new_mempool_tx", "/drop_mempool_tx", "/new_microblocks", "/attachments/new", "/stackerdb_chunks", "/proposal_response"] {
+        assert_eq!(post(observer, "POST", route, "{}").0, 200, "{route}");
+    }
+    for line in &lines {
+        let (status, body) = post(observer, "POST", "/new_block", line);
+        assert_eq!(status, 200, "{body}");
+    }
+    let (status, refused) = post(observer, "POST", "/new_block", "{\"block_height\": 3");
+    assert_eq!(status, 400);
+    assert!(refused.contains("not a /new_block payload"), "{refused}");
+
+    let (status, body) = post(observer, "GET", "/clarimed/status", "");
+    assert_eq!(status, 200);
+    let status: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(status["state_digest"].as_str(), Some(vm_digest.as_str()));
+    assert_eq!(status["counts"]["mismatched"], 0);
+    assert_eq!(status["deployed"], serde_json::json!(["patient-consent", "record-management"]));
+
+    assert!(Command::new("kill").arg("-TERM").arg(follower.id().to_string()).status().unwrap().success());
+    let exit = follower.wait_with_output().unwrap();
+    assert!(exit.status.success(), "{}", rest.join().unwrap());
+    assert!(text(&exit.stdout).contains(&format!("state digest {vm_digest}")));
+    assert!(rest.join().unwrap().contains("block refused: not a /new_block payload"));
+
+    // What it recorded replays to the same state.
+    let replayed = clarimed(&["replay", record.to_str().unwrap(), "--contracts", &address]);
+    assert!(replayed.status.success(), "{}", text(&replayed.stderr));
+    assert!(text(&replayed.stdout).contains(&format!("state digest {vm_digest}")));
+}
