@@ -115,6 +115,12 @@ impl Feed {
         &self.blocks
     }
 
+    /// Takes the payloads so far, leaving none: how a long feed is written out as
+    /// it is made.
+    pub fn take_blocks(&mut self) -> Vec<Json> {
+        std::mem::take(&mut self.blocks)
+    }
+
     /// How many contract calls the feed holds.
     pub fn calls(&self) -> usize {
         self.calls
