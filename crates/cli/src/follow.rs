@@ -6,12 +6,12 @@ use std::io::{BufReader, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clarimed_engine::{parse_principal, principal_to_string, Engine, MemoryStore, Principal, SqliteStore, Store};
 use clarimed_follower::observer::{self, Ended};
-use clarimed_follower::{BlockReport, FollowError, Follower, OnMismatch};
+use clarimed_follower::{BlockReport, FollowError, Follower, Mismatch, OnMismatch};
 
 use crate::state::explain;
 
@@ -106,7 +106,8 @@ fn policy(options: &Following) -> OnMismatch {
 }
 
 fn follow_on<S: Store + Send + Sync + 'static>(engine: Engine<S>, state: &str, options: &Follow, json: bool) -> Result<ExitCode, String> {
-    let follower = Follower::new(Arc::new(engine), options.following.fork_depth, policy(&options.following));
+    let follower = Follower::new(Arc::new(engine), options.following.fork_depth, policy(&options.following)).map_err(|e| format!("{state}: {e}"))?;
+    let follower = Arc::new(Mutex::new(follower));
     let record: Option<Box<dyn Write + Send>> = match &options.record {
         Some(path) => Some(Box::new(OpenOptions::new().create(true).append(true).open(path).map_err(|e| format!("cannot record to {}: {e}", path.display()))?)),
         None => None,
@@ -120,25 +121,30 @@ fn follow_on<S: Store + Send + Sync + 'static>(engine: Engine<S>, state: &str, o
                 eprintln!("{}", block_line(report));
             }
         }
+        Err(FollowError::Stopped(mismatch)) => {
+            print_mismatch(mismatch);
+            eprintln!("clarimed follow: {}", FollowError::Stopped(mismatch.clone()));
+        }
         Err(error) => eprintln!("block refused: {error}"),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start the observer's runtime: {e}"))?;
-    let (ended, follower) = runtime.block_on(async move {
+    let served = follower.clone();
+    let ended = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(options.listen).await.map_err(|e| format!("cannot listen on {}: {e}", options.listen))?;
         let bound = listener.local_addr().map_err(|e| e.to_string())?;
         eprintln!(
             "clarimed follow: {}'s contracts, state in {state}, listening on http://{bound} (the node's [[events_observer]] endpoint = \"{bound}\"; Ctrl-C stops)",
             options.following.contracts
         );
-        observer::serve(listener, follower, record, on_block, crate::serve::stopped()).await.map_err(|e| format!("the observer stopped: {e}"))
+        observer::serve(listener, served, record, on_block, crate::serve::stopped()).await.map_err(|e| format!("the observer stopped: {e}"))
     })?;
-    summarize(&follower, json)?;
+    summarize(&follower.lock().unwrap_or_else(|poisoned| poisoned.into_inner()), json)?;
     Ok(if ended == Ended::Stopped { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn replay_on<S: Store + 'static>(engine: Engine<S>, file: &Path, options: &Following, json: bool) -> Result<ExitCode, String> {
     let feed = File::open(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let mut follower = Follower::new(Arc::new(engine), options.fork_depth, policy(options));
+    let mut follower = Follower::new(Arc::new(engine), options.fork_depth, policy(options)).map_err(|e| e.to_string())?;
     let started = Instant::now();
     let (mut last_progress, mut calls) = (Instant::now(), 0u64);
     let replayed = clarimed_follower::replay::replay(&mut follower, BufReader::new(feed), |line, report| {
@@ -163,8 +169,9 @@ fn replay_on<S: Store + 'static>(engine: Engine<S>, file: &Path, options: &Follo
             summarize(&follower, json)?;
             Ok(if counts.mismatched > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
-        Err(clarimed_follower::replay::ReplayError::Block { line, error: error @ FollowError::Stopped(_) }) => {
-            eprintln!("clarimed replay: line {line}: {error}");
+        Err(clarimed_follower::replay::ReplayError::Block { line, error: FollowError::Stopped(mismatch) }) => {
+            print_mismatch(&mismatch);
+            eprintln!("clarimed replay: line {line}: {}", FollowError::Stopped(mismatch.clone()));
             summarize(&follower, json)?;
             Ok(ExitCode::from(1))
         }
@@ -172,11 +179,14 @@ fn replay_on<S: Store + 'static>(engine: Engine<S>, file: &Path, options: &Follo
     }
 }
 
-/// Each mismatch as one JSON line on stdout: the transaction and both outcomes.
+/// Each mismatch as one JSON line on stdout.
 fn print_mismatches(report: &BlockReport) {
-    for mismatch in &report.mismatches {
-        println!("{}", serde_json::json!({ "mismatch": mismatch }));
-    }
+    report.mismatches.iter().for_each(print_mismatch);
+}
+
+/// A mismatch as one JSON line on stdout: the transaction and both outcomes.
+fn print_mismatch(mismatch: &Mismatch) {
+    println!("{}", serde_json::json!({ "mismatch": mismatch }));
 }
 
 fn block_line(report: &BlockReport) -> String {

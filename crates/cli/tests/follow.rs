@@ -84,6 +84,7 @@ fn replay_reports_a_mismatch_and_refuses_a_truncated_block() {
     let stopped = clarimed(&["replay", file.to_str().unwrap(), "--contracts", &address, "--on-mismatch", "stop"]);
     assert_eq!(stopped.status.code(), Some(1));
     assert!(text(&stopped.stderr).contains(&format!("line {}: stopped at block", at + 1)), "{}", text(&stopped.stderr));
+    assert!(text(&stopped.stdout).contains(&txid), "the stopping mismatch is printed: {}", text(&stopped.stdout));
 
     let half = lines[at].len() / 2;
     lines[at].truncate(half);
@@ -159,4 +160,35 @@ fn follow_answers_the_nodes_posts_records_the_feed_and_stops_on_sigterm() {
     let replayed = clarimed(&["replay", record.to_str().unwrap(), "--contracts", &address]);
     assert!(replayed.status.success(), "{}", text(&replayed.stderr));
     assert!(text(&replayed.stdout).contains(&format!("state digest {vm_digest}")));
+}
+
+#[test]
+fn follow_with_on_mismatch_stop_answers_500_and_exits_1() {
+    let (mut lines, _, address) = feed();
+    let at = lines.iter().position(|line| line.contains("\"status\":\"success\"") && !line.contains("\"block_height\":1,")).unwrap();
+    lines[at] = lines[at].replacen("\"raw_result\":\"0x07", "\"raw_result\":\"0x08", 1);
+    let mut follower = Command::new(env!("CARGO_BIN_EXE_clarimed"))
+        .args(["follow", "--contracts", &address, "--listen", "127.0.0.1:0", "--on-mismatch", "stop"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("clarimed follow starts");
+    let mut stderr = BufReader::new(follower.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    let rest = std::thread::spawn(move || {
+        let mut rest = String::new();
+        stderr.read_to_string(&mut rest).unwrap();
+        rest
+    });
+    let observer = first.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap().to_string();
+    for line in &lines[..at] {
+        assert_eq!(post(&observer, "POST", "/new_block", line).0, 200);
+    }
+    let (status, body) = post(&observer, "POST", "/new_block", &lines[at]);
+    assert_eq!(status, 500);
+    assert!(body.contains("differs in"), "{body}");
+    let exit = follower.wait_with_output().unwrap();
+    assert_eq!(exit.status.code(), Some(1), "{}", rest.join().unwrap());
+    assert!(text(&exit.stdout).contains("\"differs\":[\"result\"]"), "{}", text(&exit.stdout));
 }

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use clarimed_engine::table::Contract;
-use clarimed_engine::{hex, principal_to_string, unhex, Engine, EngineError, ExecutionCost, Principal, Store, TxStatus};
+use clarimed_engine::{hex, principal_to_string, unhex, Engine, EngineError, ExecutionCost, Principal, Store, TxStatus, GENESIS_HEIGHT};
 use clarimed_transactions::{Network, Transaction};
 use sha2::{Digest, Sha256};
 
@@ -78,6 +78,10 @@ pub enum FollowError {
         /// The contract called.
         contract: String,
     },
+    /// The state was changed by something other than a follower: following the
+    /// chain on it would mix the two.
+    #[error("the state holds calls no follower applied (it is not fresh, and no follower's): follow on a new state")]
+    NotAFollowersState,
     /// The engine failed (its state, not a call's outcome).
     #[error("the engine: {0}")]
     Engine(#[from] EngineError),
@@ -165,8 +169,16 @@ enum Place {
 
 impl<S: Store + 'static> Follower<S> {
     /// A follower over `engine`, whose deployer is the address the contracts are
-    /// followed at, keeping what undoes the last `depth` blocks.
-    pub fn new(engine: Arc<Engine<S>>, depth: u32, on_mismatch: OnMismatch) -> Follower<S> {
+    /// followed at, keeping what undoes the last `depth` blocks. The state must be a
+    /// follower's, or fresh (both contracts just deployed): one changed otherwise
+    /// (by `clarimed serve`, say) is refused ([`FollowError::NotAFollowersState`]).
+    pub fn new(engine: Arc<Engine<S>>, depth: u32, on_mismatch: OnMismatch) -> Result<Follower<S>, FollowError> {
+        if followed_tip(&engine)?.is_none() {
+            let fresh = Engine::in_memory(engine.deployer())?.state_digest()?;
+            if engine.committed_block_height() != GENESIS_HEIGHT || engine.state_digest()? != fresh {
+                return Err(FollowError::NotAFollowersState);
+            }
+        }
         let deployer = engine.deployer();
         let mainnet = matches!(deployer.version, 20 | 22);
         let network = Network { chain_id: if mainnet { 1 } else { 0x8000_0000 }, mainnet };
@@ -174,7 +186,7 @@ impl<S: Store + 'static> Follower<S> {
         // block the node included, whatever the block limit.
         engine.keep_undo(depth);
         engine.set_block_limit(ExecutionCost::MAX);
-        Follower { engine, network, depth, on_mismatch, counts: Counts::default() }
+        Ok(Follower { engine, network, depth, on_mismatch, counts: Counts::default() })
     }
 
     /// The engine, as followed so far.

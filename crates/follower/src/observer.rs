@@ -31,7 +31,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 pub type OnBlock = Box<dyn FnMut(&Result<BlockReport, FollowError>) + Send>;
 
 struct Shared<S> {
-    follower: Mutex<Follower<S>>,
+    follower: Arc<Mutex<Follower<S>>>,
     record: Option<Mutex<Box<dyn Write + Send>>>,
     on_block: Mutex<OnBlock>,
     stop: watch::Sender<bool>,
@@ -46,37 +46,35 @@ pub enum Ended {
     Stopped,
 }
 
-/// Serves the follower on `listener` until `shutdown` resolves or a mismatch
-/// stops it; each `/new_block` body applied (or stopped at) is appended to
-/// `record` as one line, when given.
+/// Serves `follower` on `listener` until `shutdown` resolves or a mismatch stops
+/// it; each `/new_block` body applied (or stopped at) is appended to `record` as
+/// one line, when given. The caller keeps its own handle on the follower, to read
+/// where it stopped.
 pub async fn serve<S: Store + Send + Sync + 'static>(
     listener: TcpListener,
-    follower: Follower<S>,
+    follower: Arc<Mutex<Follower<S>>>,
     record: Option<Box<dyn Write + Send>>,
     on_block: OnBlock,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<(Ended, Follower<S>)> {
+) -> std::io::Result<Ended> {
     let (stop, mut stopped) = watch::channel(false);
-    let shared = Arc::new(Shared { follower: Mutex::new(follower), record: record.map(Mutex::new), on_block: Mutex::new(on_block), stop });
+    let shared = Arc::new(Shared { follower, record: record.map(Mutex::new), on_block: Mutex::new(on_block), stop });
     let router = Router::new()
         .route("/new_block", post(new_block::<S>))
         .route("/clarimed/status", get(status::<S>))
         .fallback(acknowledge)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(shared.clone());
-    let ended = Arc::new(Mutex::new(Ended::Shutdown));
-    let noted = ended.clone();
+        .with_state(shared);
+    let stopped_flag = stopped.clone();
     let either = async move {
         tokio::select! {
             () = shutdown => {}
-            _ = stopped.wait_for(|stop| *stop) => *noted.lock().expect("the end is noted once") = Ended::Stopped,
+            _ = stopped.wait_for(|stop| *stop) => {}
         }
     };
     axum::serve(listener, router).with_graceful_shutdown(either).await?;
-    let shared = Arc::into_inner(shared).ok_or_else(|| std::io::Error::other("a request outlived the server"))?;
-    let follower = shared.follower.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let ended = std::mem::replace(&mut *ended.lock().expect("the end is read once"), Ended::Shutdown);
-    Ok((ended, follower))
+    let stopped = *stopped_flag.borrow();
+    Ok(if stopped { Ended::Stopped } else { Ended::Shutdown })
 }
 
 /// Every route the follower does not read: acknowledged, so the node goes on.

@@ -21,7 +21,7 @@ fn ops(seed: u64, steps: usize) -> Vec<Op> {
 
 fn follower(depth: u32, on_mismatch: OnMismatch) -> Follower<MemoryStore> {
     let owner = principal_to_native(&Pool::new().owner().principal().into());
-    Follower::new(Arc::new(Engine::in_memory(&owner).unwrap()), depth, on_mismatch)
+    Follower::new(Arc::new(Engine::in_memory(&owner).unwrap()), depth, on_mismatch).unwrap()
 }
 
 fn body(block: &Json) -> Vec<u8> {
@@ -64,7 +64,7 @@ fn the_follower_agrees_with_the_vm_on_every_transaction_and_ends_in_its_state() 
     // A second follower, on SQLite, fed the same feed, prints the same digest.
     let owner = principal_to_native(&Pool::new().owner().principal().into());
     let sqlite = Engine::with_store(SqliteStore::in_memory().unwrap(), Some(&owner)).unwrap();
-    let mut second = Follower::new(Arc::new(sqlite), 16, OnMismatch::Stop);
+    let mut second = Follower::new(Arc::new(sqlite), 16, OnMismatch::Stop).unwrap();
     apply_all(&mut second, blocks);
     assert_eq!(digest(&second), digest(&memory));
     assert_eq!(second.tip().unwrap(), memory.tip().unwrap());
@@ -240,4 +240,34 @@ fn a_deployment_of_another_source_is_reported_and_its_calls_are_not_followed() {
     assert_eq!(follower.deployed().unwrap(), vec![Contract::RecordManagement]);
     let error = follower.apply(&body(&blocks[1])).unwrap_err();
     assert!(matches!(error, FollowError::NotDeployed { ref contract, .. } if contract == "patient-consent"), "{error}");
+}
+
+#[test]
+fn a_follower_restarted_on_its_state_file_goes_on_from_its_tip() {
+    let mut feed = Feed::new(Layout::default());
+    feed.run(&ops(17, 120));
+    let blocks = feed.blocks();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("follower.db");
+    let owner = principal_to_native(&Pool::new().owner().principal().into());
+    {
+        let mut first = Follower::new(Arc::new(Engine::open_or_create(&path, &owner).unwrap()), 16, OnMismatch::Stop).unwrap();
+        apply_all(&mut first, &blocks[..blocks.len() / 2]);
+    }
+    let mut restarted = Follower::new(Arc::new(Engine::open(&path).unwrap()), 16, OnMismatch::Stop).unwrap();
+    assert!(restarted.apply(&body(&blocks[blocks.len() / 2 - 1])).unwrap().already_applied);
+    apply_all(&mut restarted, &blocks[blocks.len() / 2..]);
+    assert_eq!(digest(&restarted), state_digest(&feed.vm_state()));
+}
+
+#[test]
+fn a_state_changed_by_anything_but_a_follower_is_refused() {
+    let owner = principal_to_native(&Pool::new().owner().principal().into());
+    let called = Engine::in_memory(&owner).unwrap();
+    called.consent().register_patient(&owner, "PAT-1", 19_800_101, None, None).unwrap();
+    let mined = Engine::in_memory(&owner).unwrap();
+    mined.mine(3).unwrap();
+    for engine in [called, mined] {
+        assert!(matches!(Follower::new(Arc::new(engine), 16, OnMismatch::Stop), Err(FollowError::NotAFollowersState)));
+    }
 }
