@@ -90,8 +90,9 @@ enum Command {
         #[arg(default_value_t = 1)]
         blocks: u32,
     },
-    /// Block height, counters, the state's digest (SHA-256 of `export --format kv`)
-    /// and, for a follower's state, the last block it applied.
+    /// Block height, counters, the state's digest (SHA-256 of `export --format kv`,
+    /// so it reads the whole state) and, for a follower's state, the last block it
+    /// applied.
     Status,
     /// A patient's consent audit trail and the access log of their records.
     Audit { patient: String },
