@@ -57,6 +57,9 @@ pub enum StoreError {
     #[cfg(feature = "sqlite")]
     #[error("SQLite: {0}")]
     Sqlite(rusqlite::Error),
+    /// A row of the state does not read back.
+    #[error("the state is corrupt: {0}")]
+    Corrupt(String),
     /// A commit or roll back with no transaction open: a bug in the caller.
     #[error("no transaction is open")]
     NoTransaction,

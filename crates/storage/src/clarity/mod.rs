@@ -3,6 +3,7 @@
 //! out in the store exactly as the Clarity VM lays out a contract's data.
 
 mod codec;
+mod dense;
 mod hex;
 mod key;
 mod principal;
@@ -10,6 +11,7 @@ mod tuple;
 mod typed;
 
 pub use codec::{is_clarity_ascii, prefix, Buff, ClarityType, ClarityView, DecodeError, Reader};
+pub use dense::{from_dense, to_dense, to_dense_with, DenseError, Dictionary};
 pub use hex::{hex, unhex};
 pub use key::{describe_storage_key, StoreType, VmKey};
 pub use principal::Principal;

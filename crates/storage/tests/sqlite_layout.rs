@@ -1,0 +1,146 @@
+//! The SQLite store's dense layout gives back exactly the keys and values written:
+//! map entries in the VM's layout (numbered prefixes, dense values) beside raw keys,
+//! against a model; a file of the layout before is migrated on open; a store sees
+//! what another connection on the same file numbered after it opened.
+
+use std::collections::BTreeMap;
+
+use clarimed_storage::{Batch, SqliteStore, StoreCommit, StoreRead};
+use proptest::prelude::*;
+
+const CONTRACTS: [&str; 2] = ["ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.patient-consent", "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.record-management"];
+
+fn uint(n: u128) -> Vec<u8> {
+    [vec![0x01], n.to_be_bytes().to_vec()].concat()
+}
+
+/// `{id: uint, who: principal}` as Clarity serializes it.
+fn tuple_key(id: u128, who: u8) -> Vec<u8> {
+    [vec![0x0c, 0, 0, 0, 2, 2], b"id".to_vec(), uint(id), vec![3], b"who".to_vec(), vec![0x05, 26], vec![who; 20]].concat()
+}
+
+/// A key of one of several shapes: a map entry (uint or tuple key), a data var, the
+/// engine's bookkeeping, a map key that is not one value.
+fn key() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        (0..2usize, prop::sample::select(vec!["records", "consents", "audit-log"]), 0u128..400).prop_map(|(c, map, id)| [
+            format!("vm::{}::0::{map}::", CONTRACTS[c]).into_bytes(),
+            uint(id)
+        ]
+        .concat()),
+        (0..2usize, 0u128..50, 0u8..4).prop_map(|(c, id, who)| [format!("vm::{}::0::grants::", CONTRACTS[c]).into_bytes(), tuple_key(id, who)].concat()),
+        (0..2usize, prop::sample::select(vec!["paused", "total-patients"])).prop_map(|(c, var)| format!("vm::{}::1::{var}", CONTRACTS[c]).into_bytes()),
+        (0u8..20).prop_map(|n| format!("clarimed::note::{n}").into_bytes()),
+        (0u8..5).prop_map(|n| [format!("vm::{}::0::records::", CONTRACTS[0]).into_bytes(), vec![0xff, n]].concat()),
+    ]
+}
+
+/// A value: a Clarity value (`(some {…})`, `none`, a uint) or other bytes.
+fn value() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        (0u128..100_000, 0u8..9).prop_map(|(n, who)| [vec![0x0a], tuple_key(n, who)].concat()),
+        Just(vec![0x09]),
+        any::<u128>().prop_map(uint),
+        prop::collection::vec(any::<u8>(), 0..40),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn every_key_and_value_reads_back_as_written(batches in prop::collection::vec(prop::collection::vec((key(), prop::option::of(value())), 1..12), 1..8)) {
+        let store = SqliteStore::in_memory().unwrap();
+        let mut model = BTreeMap::new();
+        for writes in batches {
+            let mut batch = Batch::default();
+            for (key, value) in writes {
+                match &value {
+                    Some(value) => batch.put(&key, value),
+                    None => batch.delete(&key),
+                }
+                match value {
+                    Some(value) => model.insert(key, value),
+                    None => model.remove(&key),
+                };
+            }
+            store.write(batch).unwrap();
+            for (key, value) in &model {
+                let read = store.get(key).unwrap().map(|v| v.into_owned());
+                prop_assert_eq!(read.as_ref(), Some(value));
+            }
+            let all: Vec<(Vec<u8>, Vec<u8>)> = model.clone().into_iter().collect();
+            prop_assert_eq!(store.scan_prefix(b"").unwrap(), all);
+            for prefix in [format!("vm::{}.", &CONTRACTS[0][..41]), format!("vm::{}::", CONTRACTS[1]), format!("vm::{}::0::records::", CONTRACTS[0]), "clarimed::".to_string()] {
+                let expected: Vec<(Vec<u8>, Vec<u8>)> = model.iter().filter(|(k, _)| k.starts_with(prefix.as_bytes())).map(|(k, v)| (k.clone(), v.clone())).collect();
+                prop_assert_eq!(store.scan_prefix(prefix.as_bytes()).unwrap(), expected);
+            }
+        }
+        let never = store.get(&[format!("vm::{}::0::never::", CONTRACTS[0]).into_bytes(), uint(1)].concat()).unwrap().map(|v| v.into_owned());
+        prop_assert_eq!(never, None);
+    }
+}
+
+#[test]
+fn a_map_entry_takes_a_fraction_of_its_logical_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dense.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let key = [format!("vm::{}::0::grants::", CONTRACTS[1]).into_bytes(), tuple_key(7, 1)].concat();
+    let value = [vec![0x0a], tuple_key(1_000, 2)].concat();
+    let mut batch = Batch::default();
+    batch.put(&key, &value);
+    store.write(batch).unwrap();
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    let (row_key, row_value): (Vec<u8>, Vec<u8>) = connection.query_row("SELECT key, value FROM entries", [], |row| Ok((row.get(0)?, row.get(1)?))).unwrap();
+    assert!(row_key.len() * 3 < key.len(), "{} bytes for {}", row_key.len(), key.len());
+    assert!(row_value.len() * 3 < value.len() * 2, "{} bytes for {}", row_value.len(), value.len());
+}
+
+#[test]
+fn a_file_of_the_layout_before_is_migrated_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let rows: Vec<(Vec<u8>, Vec<u8>)> = vec![
+        ([format!("vm::{}::0::records::", CONTRACTS[1]).into_bytes(), uint(1)].concat(), [vec![0x0a], tuple_key(5, 5)].concat()),
+        (format!("vm::{}::1::paused", CONTRACTS[0]).into_bytes(), vec![0x04]),
+        (b"clarimed::block-height".to_vec(), vec![0, 0, 0, 9]),
+    ];
+    {
+        let old = rusqlite::Connection::open(&path).unwrap();
+        old.execute_batch("CREATE TABLE kv (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID").unwrap();
+        for (key, value) in &rows {
+            old.execute("INSERT INTO kv (key, value) VALUES (?1, ?2)", rusqlite::params![key, value]).unwrap();
+        }
+    }
+    let store = SqliteStore::open_existing(&path).unwrap();
+    let mut expected = rows.clone();
+    expected.sort();
+    assert_eq!(store.scan_prefix(b"").unwrap(), expected);
+    for (key, value) in &rows {
+        assert_eq!(store.get(key).unwrap().as_deref(), Some(value.as_slice()));
+    }
+    drop(store);
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    let old_left: bool = connection.query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'kv')", [], |row| row.get(0)).unwrap();
+    assert!(!old_left, "the old table is gone");
+}
+
+#[test]
+fn a_store_reads_what_another_connection_numbered_after_it_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.db");
+    let first = SqliteStore::open(&path).unwrap();
+    let second = SqliteStore::open(&path).unwrap();
+    let key = [format!("vm::{}::0::grants::", CONTRACTS[0]).into_bytes(), tuple_key(3, 3)].concat();
+    let mut batch = Batch::default();
+    batch.put(&key, &[0x0a, 0x03]);
+    first.write(batch).unwrap();
+    assert_eq!(second.get(&key).unwrap().as_deref(), Some(&[0x0a, 0x03][..]));
+    // And the second, writing a new prefix of its own, does not reuse the first's numbers.
+    let other = [format!("vm::{}::0::records::", CONTRACTS[1]).into_bytes(), uint(4)].concat();
+    let mut batch = Batch::default();
+    batch.put(&other, &[0x09]);
+    second.write(batch).unwrap();
+    assert_eq!(first.get(&other).unwrap().as_deref(), Some(&[0x09][..]));
+    assert_eq!(first.get(&key).unwrap().as_deref(), Some(&[0x0a, 0x03][..]));
+}
