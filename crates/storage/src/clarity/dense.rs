@@ -161,7 +161,7 @@ fn take_varint(input: &mut &[u8]) -> Option<u128> {
 
 /// The bytes a string of an even, non-zero number of lowercase hex digits spells.
 fn spelled(text: &[u8]) -> Option<Vec<u8>> {
-    if text.is_empty() || text.len() % 2 != 0 || !text.iter().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c)) {
+    if text.is_empty() || !text.len().is_multiple_of(2) || !text.iter().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c)) {
         return None;
     }
     super::unhex(std::str::from_utf8(text).ok()?)
