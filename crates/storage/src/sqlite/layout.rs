@@ -52,26 +52,26 @@ enum Split<'a> {
     Raw,
 }
 
-/// A map entry's key split after `vm::{contract}::0::{map}::`.
+/// A map entry's key split after `vm::{contract}::0::{map}::`. Neither a contract
+/// identifier nor a map name holds a `:`, so each ends at the first one.
 fn split(key: &[u8]) -> Split<'_> {
     let Some(rest) = key.strip_prefix(b"vm::") else {
         return Split::Raw;
     };
-    let Some(contract_end) = find(rest, b"::0::") else {
+    let Some(contract_end) = rest.iter().position(|&b| b == b':') else {
         return Split::Raw;
     };
+    if !rest[contract_end..].starts_with(b"::0::") {
+        return Split::Raw;
+    }
     let map_start = 4 + contract_end + 5;
-    match find(&key[map_start..], b"::") {
-        Some(map_end) => {
+    match key[map_start..].iter().position(|&b| b == b':') {
+        Some(map_end) if key[map_start + map_end..].starts_with(b"::") => {
             let end = map_start + map_end + 2;
             Split::Map { prefix: &key[..end], map_key: &key[end..] }
         }
-        None => Split::Raw,
+        _ => Split::Raw,
     }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|window| window == needle)
 }
 
 fn put_varint(mut value: u64, out: &mut Vec<u8>) {
