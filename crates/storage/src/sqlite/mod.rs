@@ -30,10 +30,16 @@ pub struct SqliteStore {
     /// which no other connection can see (its reads share the writer's). Declared
     /// first so they close first: the writer, closing last, moves the write-ahead
     /// log into the main file, which a read-only connection cannot do.
-    readers: Option<(PathBuf, Mutex<Vec<Connection>>)>,
+    readers: Option<(PathBuf, Mutex<Vec<Reader>>)>,
     writer: Mutex<Connection>,
     /// The prefixes and names numbered, as last read or written by this store.
     layout: RwLock<Layout>,
+}
+
+/// A reader connection, and the `data_version` it last checked the layout at.
+struct Reader {
+    connection: Connection,
+    layout_checked_at: Option<i64>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -112,12 +118,26 @@ impl SqliteStore {
     }
 
     /// Whether another connection numbered prefixes or names this store has not read.
+    /// Asked only when a key's prefix or names are not numbered, and answered
+    /// without reading the tables while no other connection has committed since
+    /// the reader last asked (SQLite's `data_version`): numbers are only added by
+    /// commits. An in-memory database has no other connection.
     fn layout_is_stale(&self) -> Result<bool> {
-        let counts: (i64, i64) = self.with_reader(|connection| {
-            connection.query_row("SELECT (SELECT count(*) FROM prefixes), (SELECT count(*) FROM names)", [], |row| Ok((row.get(0)?, row.get(1)?)))
-        })?;
-        let (prefixes, names) = self.layout().mark();
-        Ok(counts != (prefixes as i64, names as i64))
+        let Some((path, pool)) = &self.readers else {
+            return Ok(false);
+        };
+        let mark = self.layout().mark();
+        with_pooled(path, pool, |reader| {
+            let version: i64 = reader.connection.query_row("PRAGMA data_version", [], |row| row.get(0))?;
+            if reader.layout_checked_at == Some(version) {
+                return Ok(false);
+            }
+            let counts: (i64, i64) = reader.connection.query_row("SELECT (SELECT max(id) FROM prefixes), (SELECT max(id) FROM names)", [], |row| {
+                Ok((row.get::<_, Option<i64>>(0)?.unwrap_or(0), row.get::<_, Option<i64>>(1)?.unwrap_or(0)))
+            })?;
+            reader.layout_checked_at = Some(version);
+            Ok(counts != (mark.0 as i64, mark.1 as i64))
+        })
     }
 
     /// Moves everything committed from the write-ahead log into the main file, so the
@@ -139,18 +159,23 @@ impl SqliteStore {
 
     /// Runs `read` on a reader connection (the writer's, in memory).
     fn with_reader<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
-        let Some((path, pool)) = &self.readers else {
-            return read(&self.writer()).map_err(|e| self.classify(e));
-        };
-        let pooled = pool.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
-        let connection = match pooled {
-            Some(connection) => connection,
-            None => open_reader(path).map_err(|e| classify(e, path))?,
-        };
-        let result = read(&connection).map_err(|e| classify(e, path));
-        pool.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(connection);
-        result
+        match &self.readers {
+            None => read(&self.writer()).map_err(|e| self.classify(e)),
+            Some((path, pool)) => with_pooled(path, pool, |reader| read(&reader.connection)),
+        }
     }
+}
+
+/// Runs `read` on a reader connection of `pool` (opened on `path` if none is free).
+fn with_pooled<T>(path: &Path, pool: &Mutex<Vec<Reader>>, read: impl FnOnce(&mut Reader) -> rusqlite::Result<T>) -> Result<T> {
+    let pooled = pool.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
+    let mut reader = match pooled {
+        Some(reader) => reader,
+        None => Reader { connection: open_reader(path).map_err(|e| classify(e, path))?, layout_checked_at: None },
+    };
+    let result = read(&mut reader).map_err(|e| classify(e, path));
+    pool.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(reader);
+    result
 }
 
 /// WAL lets readers run beside the writer; reads of a large state go through a
