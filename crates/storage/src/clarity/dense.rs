@@ -66,7 +66,7 @@ impl Dictionary {
 }
 
 /// Why dense bytes do not convert back.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DenseError {
     /// A tuple field name the dictionary does not number (one added by another
     /// writer, say, that this dictionary has not read yet): its number, or 0 when
@@ -126,6 +126,10 @@ fn take<'a>(input: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
     Some(head)
 }
 
+fn byte(input: &mut &[u8]) -> Option<u8> {
+    take(input, 1).map(|b| b[0])
+}
+
 fn take_u32(input: &mut &[u8]) -> Option<u32> {
     Some(u32::from_be_bytes(take(input, 4)?.try_into().ok()?))
 }
@@ -143,16 +147,16 @@ fn put_varint(mut value: u128, out: &mut Vec<u8>) {
 fn take_varint(input: &mut &[u8]) -> Option<u128> {
     let mut value: u128 = 0;
     for shift in (0..128).step_by(7) {
-        let byte = *take(input, 1)?.first()?;
-        let bits = u128::from(byte & 0x7f);
-        if shift > 0 && byte == 0 {
+        let next = byte(input)?;
+        let bits = u128::from(next & 0x7f);
+        if shift > 0 && next == 0 {
             return None;
         }
         if shift == 126 && bits > 0b11 {
             return None;
         }
         value |= bits << shift;
-        if byte & 0x80 == 0 {
+        if next & 0x80 == 0 {
             return Some(value);
         }
     }
@@ -172,7 +176,7 @@ fn densify(input: &mut &[u8], number: &mut dyn FnMut(&[u8]) -> Option<u64>, out:
     if depth > MAX_DEPTH {
         return Err(malformed);
     }
-    let tag = *take(input, 1).and_then(|t| t.first()).ok_or(malformed.clone())?;
+    let tag = byte(input).ok_or(malformed)?;
     out.push(tag);
     match tag {
         INT => {
@@ -181,7 +185,7 @@ fn densify(input: &mut &[u8], number: &mut dyn FnMut(&[u8]) -> Option<u64>, out:
         }
         prefix::UINT => put_varint(u128::from_be_bytes(take(input, 16).ok_or(malformed)?.try_into().expect("16 bytes")), out),
         prefix::BUFFER | prefix::STRING_ASCII | STRING_UTF8 => {
-            let length = take_u32(input).ok_or(malformed.clone())?;
+            let length = take_u32(input).ok_or(malformed)?;
             let bytes = take(input, length as usize).ok_or(malformed)?;
             match (tag, spelled(bytes)) {
                 (prefix::STRING_ASCII, Some(spelled)) => {
@@ -198,8 +202,8 @@ fn densify(input: &mut &[u8], number: &mut dyn FnMut(&[u8]) -> Option<u64>, out:
         prefix::TRUE | prefix::FALSE | prefix::NONE => {}
         prefix::STANDARD_PRINCIPAL => out.extend_from_slice(take(input, 21).ok_or(malformed)?),
         prefix::CONTRACT_PRINCIPAL => {
-            out.extend_from_slice(take(input, 21).ok_or(malformed.clone())?);
-            let length = *take(input, 1).and_then(|t| t.first()).ok_or(malformed.clone())?;
+            out.extend_from_slice(take(input, 21).ok_or(malformed)?);
+            let length = byte(input).ok_or(malformed)?;
             out.push(length);
             out.extend_from_slice(take(input, usize::from(length)).ok_or(malformed)?);
         }
@@ -212,11 +216,11 @@ fn densify(input: &mut &[u8], number: &mut dyn FnMut(&[u8]) -> Option<u64>, out:
             }
         }
         prefix::TUPLE => {
-            let count = take_u32(input).ok_or(malformed.clone())?;
+            let count = take_u32(input).ok_or(malformed)?;
             put_varint(u128::from(count), out);
             for _ in 0..count {
-                let length = *take(input, 1).and_then(|t| t.first()).ok_or(malformed.clone())?;
-                let name = take(input, usize::from(length)).ok_or(malformed.clone())?;
+                let length = byte(input).ok_or(malformed)?;
+                let name = take(input, usize::from(length)).ok_or(malformed)?;
                 put_varint(u128::from(number(name).ok_or(DenseError::UnknownName(0))?), out);
                 densify(input, number, out, depth + 1)?;
             }
@@ -227,39 +231,39 @@ fn densify(input: &mut &[u8], number: &mut dyn FnMut(&[u8]) -> Option<u64>, out:
 }
 
 fn expand(input: &mut &[u8], names: &Dictionary, out: &mut Vec<u8>, depth: usize) -> Result<(), DenseError> {
-    let malformed = || DenseError::Malformed;
+    let malformed = DenseError::Malformed;
     if depth > MAX_DEPTH {
-        return Err(DenseError::Malformed);
+        return Err(malformed);
     }
-    let tag = *take(input, 1).and_then(|t| t.first()).ok_or_else(malformed)?;
+    let tag = byte(input).ok_or(malformed)?;
     out.push(tag);
-    let length = |input: &mut &[u8]| -> Result<u32, DenseError> { take_varint(input).and_then(|n| u32::try_from(n).ok()).ok_or_else(malformed) };
+    let length = |input: &mut &[u8]| -> Result<u32, DenseError> { take_varint(input).and_then(|n| u32::try_from(n).ok()).ok_or(malformed) };
     match tag {
         INT => {
-            let zigzag = take_varint(input).ok_or_else(malformed)?;
+            let zigzag = take_varint(input).ok_or(malformed)?;
             let value = ((zigzag >> 1) as i128) ^ -((zigzag & 1) as i128);
             out.extend_from_slice(&value.to_be_bytes());
         }
-        prefix::UINT => out.extend_from_slice(&take_varint(input).ok_or_else(malformed)?.to_be_bytes()),
+        prefix::UINT => out.extend_from_slice(&take_varint(input).ok_or(malformed)?.to_be_bytes()),
         prefix::BUFFER | prefix::STRING_ASCII | STRING_UTF8 => {
             let n = length(input)?;
             out.extend_from_slice(&n.to_be_bytes());
-            out.extend_from_slice(take(input, n as usize).ok_or_else(malformed)?);
+            out.extend_from_slice(take(input, n as usize).ok_or(malformed)?);
         }
         HEX_ASCII => {
             *out.last_mut().expect("the prefix just pushed") = prefix::STRING_ASCII;
             let n = length(input)?;
-            let bytes = take(input, n as usize).ok_or_else(malformed)?;
+            let bytes = take(input, n as usize).ok_or(malformed)?;
             out.extend_from_slice(&(n * 2).to_be_bytes());
             out.extend_from_slice(super::hex(bytes).as_bytes());
         }
         prefix::TRUE | prefix::FALSE | prefix::NONE => {}
-        prefix::STANDARD_PRINCIPAL => out.extend_from_slice(take(input, 21).ok_or_else(malformed)?),
+        prefix::STANDARD_PRINCIPAL => out.extend_from_slice(take(input, 21).ok_or(malformed)?),
         prefix::CONTRACT_PRINCIPAL => {
-            out.extend_from_slice(take(input, 21).ok_or_else(malformed)?);
-            let n = *take(input, 1).and_then(|t| t.first()).ok_or_else(malformed)?;
+            out.extend_from_slice(take(input, 21).ok_or(malformed)?);
+            let n = byte(input).ok_or(malformed)?;
             out.push(n);
-            out.extend_from_slice(take(input, usize::from(n)).ok_or_else(malformed)?);
+            out.extend_from_slice(take(input, usize::from(n)).ok_or(malformed)?);
         }
         prefix::OK | prefix::ERR | prefix::SOME => expand(input, names, out, depth + 1)?,
         prefix::LIST => {
@@ -273,7 +277,7 @@ fn expand(input: &mut &[u8], names: &Dictionary, out: &mut Vec<u8>, depth: usize
             let count = length(input)?;
             out.extend_from_slice(&count.to_be_bytes());
             for _ in 0..count {
-                let id = u64::try_from(take_varint(input).ok_or_else(malformed)?).map_err(|_| DenseError::Malformed)?;
+                let id = u64::try_from(take_varint(input).ok_or(malformed)?).map_err(|_| DenseError::Malformed)?;
                 let name = names.name(id).ok_or(DenseError::UnknownName(id))?;
                 out.push(u8::try_from(name.len()).map_err(|_| DenseError::Malformed)?);
                 out.extend_from_slice(name);
