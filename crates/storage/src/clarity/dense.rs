@@ -134,7 +134,8 @@ fn take_u32(input: &mut &[u8]) -> Option<u32> {
     Some(u32::from_be_bytes(take(input, 4)?.try_into().ok()?))
 }
 
-fn put_varint(mut value: u128, out: &mut Vec<u8>) {
+/// Appends `value` as an LEB128 varint: seven bits a byte, low first.
+pub(crate) fn put_varint(mut value: u128, out: &mut Vec<u8>) {
     while value >= 0x80 {
         out.push((value as u8) | 0x80);
         value >>= 7;
@@ -144,7 +145,7 @@ fn put_varint(mut value: u128, out: &mut Vec<u8>) {
 
 /// A varint as `put_varint` writes it, refusing any other spelling of the number
 /// (so that one value has one dense form).
-fn take_varint(input: &mut &[u8]) -> Option<u128> {
+pub(crate) fn take_varint(input: &mut &[u8]) -> Option<u128> {
     let mut value: u128 = 0;
     for shift in (0..128).step_by(7) {
         let next = byte(input)?;

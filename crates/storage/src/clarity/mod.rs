@@ -3,7 +3,7 @@
 //! out in the store exactly as the Clarity VM lays out a contract's data.
 
 mod codec;
-mod dense;
+pub(crate) mod dense;
 mod hex;
 mod key;
 mod principal;

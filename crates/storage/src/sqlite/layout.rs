@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 use rusqlite::{params, Connection};
 
+use crate::clarity::dense::{put_varint, take_varint};
 use crate::clarity::{from_dense, to_dense, to_dense_with, DenseError, Dictionary};
 
 /// Why a row does not read back.
@@ -74,26 +75,6 @@ fn split(key: &[u8]) -> Split<'_> {
     }
 }
 
-fn put_varint(mut value: u64, out: &mut Vec<u8>) {
-    while value >= 0x80 {
-        out.push((value as u8) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
-
-fn take_varint(input: &mut &[u8]) -> Option<u64> {
-    let mut value = 0u64;
-    for (i, byte) in input.iter().enumerate().take(10) {
-        value |= u64::from(byte & 0x7f) << (7 * i);
-        if byte & 0x80 == 0 {
-            *input = &input[i + 1..];
-            return Some(value);
-        }
-    }
-    None
-}
-
 fn raw_row(bytes: &[u8]) -> Vec<u8> {
     let mut row = Vec::with_capacity(bytes.len() + 1);
     row.push(RAW);
@@ -148,7 +129,7 @@ impl Layout {
         if let Split::Map { prefix, map_key } = split(key) {
             if let Some(dense) = to_dense(map_key, &mut self.names) {
                 let mut row = Vec::with_capacity(dense.len() + 2);
-                put_varint(self.intern_prefix(prefix), &mut row);
+                put_varint(self.intern_prefix(prefix).into(), &mut row);
                 row.extend_from_slice(&dense);
                 return row;
             }
@@ -163,7 +144,7 @@ impl Layout {
             match to_dense_with(map_key, &self.names) {
                 Ok(dense) => {
                     let mut row = Vec::with_capacity(dense.len() + 2);
-                    put_varint(*self.prefix_ids.get(prefix)?, &mut row);
+                    put_varint((*self.prefix_ids.get(prefix)?).into(), &mut row);
                     row.extend_from_slice(&dense);
                     return Some(row);
                 }
@@ -218,7 +199,7 @@ impl Layout {
         for (index, numbered) in self.prefixes.iter().enumerate() {
             if numbered.starts_with(prefix) || prefix.starts_with(numbered) {
                 let mut start = Vec::new();
-                put_varint(index as u64 + 1, &mut start);
+                put_varint(index as u128 + 1, &mut start);
                 let end = super::prefix_end(&start);
                 ranges.push((start, end));
             }
