@@ -110,13 +110,13 @@ fn post(address: &str, method: &str, path: &str, body: &str) -> (u16, String) {
     (head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("a status"), body.to_string())
 }
 
-#[test]
-fn follow_answers_the_nodes_posts_records_the_feed_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let (lines, vm_digest, address) = feed();
-    let record = dir.path().join("recorded.ndjson");
+/// `clarimed follow` on a free loopback port with `options`: the child, the address
+/// it prints, and its stderr after that line, read as it comes so that the follower
+/// never blocks on it.
+fn follow(address: &str, options: &[&str]) -> (std::process::Child, String, std::thread::JoinHandle<String>) {
     let mut follower = Command::new(env!("CARGO_BIN_EXE_clarimed"))
-        .args(["follow", "--contracts", &address, "--listen", "127.0.0.1:0", "--record", record.to_str().unwrap()])
+        .args(["follow", "--contracts", address, "--listen", "127.0.0.1:0"])
+        .args(options)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -124,13 +124,22 @@ fn follow_answers_the_nodes_posts_records_the_feed_and_stops_on_sigterm() {
     let mut stderr = BufReader::new(follower.stderr.take().unwrap());
     let mut first = String::new();
     stderr.read_line(&mut first).unwrap();
-    // The rest of stderr is read as it comes, so the follower never blocks on it.
     let rest = std::thread::spawn(move || {
         let mut rest = String::new();
         stderr.read_to_string(&mut rest).unwrap();
         rest
     });
     let observer = first.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap_or_else(|| panic!("no address in {first:?}"));
+    (follower, observer.to_string(), rest)
+}
+
+#[test]
+fn follow_answers_the_nodes_posts_records_the_feed_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lines, vm_digest, address) = feed();
+    let record = dir.path().join("recorded.ndjson");
+    let (follower, observer, rest) = follow(&address, &["--record", record.to_str().unwrap()]);
+    let observer = observer.as_str();
 
     for route in ["/new_burn_block", "/new_mempool_tx", "/drop_mempool_tx", "/new_microblocks", "/attachments/new", "/stackerdb_chunks", "/proposal_response"] {
         assert_eq!(post(observer, "POST", route, "{}").0, 200, "{route}");
@@ -167,21 +176,7 @@ fn follow_with_on_mismatch_stop_answers_500_and_exits_1() {
     let (mut lines, _, address) = feed();
     let at = lines.iter().position(|line| line.contains("\"status\":\"success\"") && !line.contains("\"block_height\":1,")).unwrap();
     lines[at] = lines[at].replacen("\"raw_result\":\"0x07", "\"raw_result\":\"0x08", 1);
-    let mut follower = Command::new(env!("CARGO_BIN_EXE_clarimed"))
-        .args(["follow", "--contracts", &address, "--listen", "127.0.0.1:0", "--on-mismatch", "stop"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("clarimed follow starts");
-    let mut stderr = BufReader::new(follower.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
-    let rest = std::thread::spawn(move || {
-        let mut rest = String::new();
-        stderr.read_to_string(&mut rest).unwrap();
-        rest
-    });
-    let observer = first.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap().to_string();
+    let (follower, observer, rest) = follow(&address, &["--on-mismatch", "stop"]);
     for line in &lines[..at] {
         assert_eq!(post(&observer, "POST", "/new_block", line).0, 200);
     }
