@@ -327,6 +327,7 @@ impl<S: Store + 'static> Follower<S> {
             self.engine.mine(height - at)?;
         }
         let mut deployed = self.deployed()?;
+        let deployed_before = deployed.clone();
         for step in &block.steps {
             report.calls += 1;
             let mismatch = match step {
@@ -353,8 +354,12 @@ impl<S: Store + 'static> Follower<S> {
                 Some(mismatch) => report.mismatches.push(mismatch),
             }
         }
-        let deployed_mask: u8 = Contract::ALL.iter().enumerate().filter(|(_, c)| deployed.contains(c)).map(|(i, _)| 1 << i).sum();
-        self.engine.write_note(DEPLOYED_NOTE, Some(&[deployed_mask]))?;
+        // Written only when a deployment changed it, so that a block of calls keeps
+        // it out of its writes and its undo record.
+        if deployed != deployed_before {
+            let deployed_mask: u8 = Contract::ALL.iter().enumerate().filter(|(_, c)| deployed.contains(c)).map(|(i, _)| 1 << i).sum();
+            self.engine.write_note(DEPLOYED_NOTE, Some(&[deployed_mask]))?;
+        }
         let mut recent = recent(&self.engine)?;
         recent.push((block.height, block.hash));
         let keep = self.depth as usize + 1;
