@@ -1,6 +1,6 @@
 //! The SQLite store's dense layout gives back exactly the keys and values written:
 //! map entries in the VM's layout (numbered prefixes, dense values) beside raw keys,
-//! against a model; a file of the layout before is migrated on open; a store sees
+//! against a model; files of the layouts before are migrated on open; a store sees
 //! what another connection on the same file numbered after it opened.
 
 use std::collections::BTreeMap;
@@ -126,6 +126,38 @@ fn a_file_of_the_layout_before_is_migrated_on_open() {
 }
 
 #[test]
+fn a_file_of_the_dense_layout_before_principals_were_numbered_is_migrated_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("unnumbered.db");
+    let prefix = format!("vm::{}::0::grants::", CONTRACTS[0]);
+    // {id: u3, who: principal} and (some {id: u5, who: …}), names 1 and 2, the
+    // principals as 0x05, version, hash160.
+    let dense_tuple = |id: u8, who: u8| [vec![0x0c, 2, 1, 0x01, id, 2, 0x05, 26], vec![who; 20]].concat();
+    {
+        let old = rusqlite::Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE entries (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+             CREATE TABLE prefixes (id INTEGER PRIMARY KEY, prefix BLOB NOT NULL UNIQUE);
+             CREATE TABLE names (id INTEGER PRIMARY KEY, name BLOB NOT NULL UNIQUE);
+             INSERT INTO names (id, name) VALUES (1, x'6964'), (2, x'77686f');",
+        )
+        .unwrap();
+        old.execute("INSERT INTO prefixes (id, prefix) VALUES (1, ?1)", [prefix.as_bytes()]).unwrap();
+        let (row_key, row_value) = ([vec![1], dense_tuple(3, 3)].concat(), [vec![0x01, 0x0a], dense_tuple(5, 5)].concat());
+        old.execute("INSERT INTO entries (key, value) VALUES (?1, ?2), (x'00616263', x'00ff')", rusqlite::params![row_key, row_value]).unwrap();
+    }
+    let store = SqliteStore::open_existing(&path).unwrap();
+    let key = [prefix.into_bytes(), tuple_key(3, 3)].concat();
+    let value = [vec![0x0a], tuple_key(5, 5)].concat();
+    assert_eq!(store.get(&key).unwrap().as_deref(), Some(value.as_slice()));
+    assert_eq!(store.scan_prefix(b"").unwrap(), vec![(b"abc".to_vec(), vec![0xff]), (key, value)]);
+    drop(store);
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    let principals: i64 = connection.query_row("SELECT count(*) FROM principals", [], |row| row.get(0)).unwrap();
+    assert_eq!(principals, 2, "both principals are numbered");
+}
+
+#[test]
 fn a_store_reads_what_another_connection_numbered_after_it_opened() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shared.db");
@@ -136,8 +168,9 @@ fn a_store_reads_what_another_connection_numbered_after_it_opened() {
     batch.put(&key, &[0x0a, 0x03]);
     first.write(batch).unwrap();
     assert_eq!(second.get(&key).unwrap().as_deref(), Some(&[0x0a, 0x03][..]));
-    // And the second, writing a new prefix of its own, does not reuse the first's numbers.
-    let other = [format!("vm::{}::0::records::", CONTRACTS[1]).into_bytes(), uint(4)].concat();
+    // And the second, writing a new prefix and principal of its own, does not reuse
+    // the first's numbers.
+    let other = [format!("vm::{}::0::records::", CONTRACTS[1]).into_bytes(), tuple_key(4, 8)].concat();
     let mut batch = Batch::default();
     batch.put(&other, &[0x09]);
     second.write(batch).unwrap();

@@ -1,12 +1,16 @@
 //! A denser form of Clarity's consensus serialization, for storing values: the same
 //! type prefixes in the same order, with integers and lengths as LEB128 varints
-//! (a `uint` below 128 takes one byte instead of sixteen), tuple field names as
-//! numbers from a [`Dictionary`], and an ASCII string of lowercase hex digits (a
-//! data hash, say) as the bytes it spells, under a prefix of its own. Each form
-//! converts to the other exactly, so a store can keep the dense form and still give
-//! back the consensus bytes it was given.
+//! (a `uint` below 128 takes one byte instead of sixteen), tuple field names and
+//! standard principals as numbers from a [`Dictionary`], and an ASCII string of
+//! lowercase hex digits (a data hash, say) as the bytes it spells, under a prefix
+//! of its own. Each form converts to the other exactly, so a store can keep the
+//! dense form and still give back the consensus bytes it was given.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::Hash;
+
+use rustc_hash::FxBuildHasher;
 
 use super::codec::prefix;
 
@@ -15,86 +19,139 @@ const STRING_UTF8: u8 = 0x0e;
 /// The dense form's own prefix: a `string-ascii` of an even number of lowercase hex
 /// digits, stored as the bytes they spell.
 const HEX_ASCII: u8 = 0x8d;
+/// The dense form's own prefix: a standard principal, as its number.
+const NUMBERED_PRINCIPAL: u8 = 0x8e;
 
-/// Tuple field names, numbered from 1 in the order they were first met.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Dictionary {
-    ids: HashMap<Vec<u8>, u64>,
-    names: Vec<Vec<u8>>,
+/// A standard principal's version byte and hash160.
+pub type Address = [u8; 21];
+
+/// Items numbered from 1 in the order they were first met.
+#[derive(Debug, Clone)]
+pub struct Numbering<K> {
+    ids: HashMap<K, u64, FxBuildHasher>,
+    items: Vec<K>,
 }
 
-impl Dictionary {
-    /// The dictionary holding `names`, numbered 1, 2, … in order.
-    pub fn from_names(names: impl IntoIterator<Item = Vec<u8>>) -> Dictionary {
-        let mut dictionary = Dictionary::default();
-        for name in names {
-            dictionary.intern(&name);
-        }
-        dictionary
+impl<K> Default for Numbering<K> {
+    fn default() -> Numbering<K> {
+        Numbering { ids: HashMap::default(), items: Vec::new() }
     }
+}
 
-    /// The name's number, numbering it next if it is new.
-    pub fn intern(&mut self, name: &[u8]) -> u64 {
-        if let Some(id) = self.ids.get(name) {
+impl<K: Hash + Eq + Clone> Numbering<K> {
+    /// The item's number, numbering it next if it is new.
+    pub fn intern<Q: Hash + Eq + ToOwned<Owned = K> + ?Sized>(&mut self, item: &Q) -> u64
+    where
+        K: Borrow<Q>,
+    {
+        if let Some(id) = self.ids.get(item) {
             return *id;
         }
-        self.names.push(name.to_vec());
-        let id = self.names.len() as u64;
-        self.ids.insert(name.to_vec(), id);
+        self.items.push(item.to_owned());
+        let id = self.items.len() as u64;
+        self.ids.insert(item.to_owned(), id);
         id
     }
 
-    /// The name numbered `id`.
-    pub fn name(&self, id: u64) -> Option<&[u8]> {
-        usize::try_from(id).ok()?.checked_sub(1).and_then(|index| self.names.get(index)).map(Vec::as_slice)
+    /// The item's number, if it has one.
+    pub fn id<Q: Hash + Eq + ?Sized>(&self, item: &Q) -> Option<u64>
+    where
+        K: Borrow<Q>,
+    {
+        self.ids.get(item).copied()
     }
 
-    /// How many names it holds.
+    /// The item numbered `id`.
+    pub fn item(&self, id: u64) -> Option<&K> {
+        usize::try_from(id).ok()?.checked_sub(1).and_then(|index| self.items.get(index))
+    }
+
+    /// How many items it numbers.
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.items.len()
     }
 
-    /// Whether it holds none.
+    /// Whether it numbers none.
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.items.is_empty()
     }
 
-    /// The names numbered after the first `known`, in order: what was added since.
-    pub fn names_after(&self, known: usize) -> &[Vec<u8>] {
-        &self.names[known.min(self.names.len())..]
+    /// The items numbered after the first `known`, in order: what was added since.
+    pub fn items_after(&self, known: usize) -> &[K] {
+        &self.items[known.min(self.items.len())..]
     }
+
+    /// Forgets every item numbered after the first `known`.
+    pub fn truncate(&mut self, known: usize) {
+        for item in self.items.drain(known.min(self.items.len())..) {
+            self.ids.remove(&item);
+        }
+    }
+}
+
+/// What the dense form numbers: tuple field names and standard principals.
+#[derive(Debug, Clone, Default)]
+pub struct Dictionary {
+    /// Tuple field names.
+    pub names: Numbering<Vec<u8>>,
+    /// Standard principals.
+    pub principals: Numbering<Address>,
 }
 
 /// Why dense bytes do not convert back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DenseError {
-    /// A tuple field name the dictionary does not number (one added by another
-    /// writer, say, that this dictionary has not read yet): its number, or 0 when
-    /// a name was looked up.
-    #[error("tuple field name number {0} is not in the dictionary")]
-    UnknownName(u64),
+    /// A tuple field name or principal the dictionary does not number (one added
+    /// by another writer, say, that this dictionary has not read yet): its number,
+    /// or 0 when a name or principal was looked up.
+    #[error("number {0} is not in the dictionary")]
+    Unknown(u64),
     /// The bytes are not a dense value.
     #[error("not a dense Clarity value")]
     Malformed,
 }
 
-/// The dense form of exactly one consensus-serialized value, interning its tuple
-/// field names into `names`; `None` when `consensus` is not one well-formed value.
-pub fn to_dense(consensus: &[u8], names: &mut Dictionary) -> Option<Vec<u8>> {
-    dense(consensus, &mut |name| Some(names.intern(name))).ok()
+/// How a conversion to the dense form numbers what it meets: numbering what is
+/// new, or only looking up.
+enum Numbers<'a> {
+    Intern(&'a mut Dictionary),
+    Lookup(&'a Dictionary),
 }
 
-/// The dense form of exactly one consensus-serialized value whose tuple field names
-/// `names` numbers already: [`DenseError::UnknownName`] when one is new,
-/// [`DenseError::Malformed`] when `consensus` is not one well-formed value.
-pub fn to_dense_with(consensus: &[u8], names: &Dictionary) -> Result<Vec<u8>, DenseError> {
-    dense(consensus, &mut |name| names.ids.get(name).copied())
+impl Numbers<'_> {
+    fn name(&mut self, name: &[u8]) -> Result<u64, DenseError> {
+        match self {
+            Numbers::Intern(dictionary) => Ok(dictionary.names.intern(name)),
+            Numbers::Lookup(dictionary) => dictionary.names.id(name).ok_or(DenseError::Unknown(0)),
+        }
+    }
+
+    fn principal(&mut self, address: &Address) -> Result<u64, DenseError> {
+        match self {
+            Numbers::Intern(dictionary) => Ok(dictionary.principals.intern(address)),
+            Numbers::Lookup(dictionary) => dictionary.principals.id(address).ok_or(DenseError::Unknown(0)),
+        }
+    }
 }
 
-fn dense(consensus: &[u8], number: &mut dyn FnMut(&[u8]) -> Option<u64>) -> Result<Vec<u8>, DenseError> {
+/// The dense form of exactly one consensus-serialized value, numbering its tuple
+/// field names and standard principals in `dictionary`; `None` when `consensus` is
+/// not one well-formed value.
+pub fn to_dense(consensus: &[u8], dictionary: &mut Dictionary) -> Option<Vec<u8>> {
+    dense(consensus, &mut Numbers::Intern(dictionary)).ok()
+}
+
+/// The dense form of exactly one consensus-serialized value whose names and
+/// principals `dictionary` numbers already: [`DenseError::Unknown`] when one is
+/// new, [`DenseError::Malformed`] when `consensus` is not one well-formed value.
+pub fn to_dense_with(consensus: &[u8], dictionary: &Dictionary) -> Result<Vec<u8>, DenseError> {
+    dense(consensus, &mut Numbers::Lookup(dictionary))
+}
+
+fn dense(consensus: &[u8], numbers: &mut Numbers) -> Result<Vec<u8>, DenseError> {
     let mut input = consensus;
     let mut out = Vec::with_capacity(consensus.len());
-    densify(&mut input, number, &mut out, 0)?;
+    densify(&mut input, numbers, &mut out, 0)?;
     if input.is_empty() {
         Ok(out)
     } else {
@@ -103,10 +160,10 @@ fn dense(consensus: &[u8], number: &mut dyn FnMut(&[u8]) -> Option<u64>) -> Resu
 }
 
 /// The consensus serialization of exactly one dense value.
-pub fn from_dense(dense: &[u8], names: &Dictionary) -> Result<Vec<u8>, DenseError> {
+pub fn from_dense(dense: &[u8], dictionary: &Dictionary) -> Result<Vec<u8>, DenseError> {
     let mut input = dense;
     let mut out = Vec::with_capacity(dense.len() * 2);
-    expand(&mut input, names, &mut out, 0)?;
+    expand(&mut input, dictionary, &mut out, 0)?;
     if input.is_empty() {
         Ok(out)
     } else {
@@ -172,7 +229,7 @@ fn spelled(text: &[u8]) -> Option<Vec<u8>> {
     super::unhex(std::str::from_utf8(text).ok()?)
 }
 
-fn densify(input: &mut &[u8], number: &mut dyn FnMut(&[u8]) -> Option<u64>, out: &mut Vec<u8>, depth: usize) -> Result<(), DenseError> {
+fn densify(input: &mut &[u8], numbers: &mut Numbers, out: &mut Vec<u8>, depth: usize) -> Result<(), DenseError> {
     let malformed = DenseError::Malformed;
     if depth > MAX_DEPTH {
         return Err(malformed);
@@ -201,19 +258,23 @@ fn densify(input: &mut &[u8], number: &mut dyn FnMut(&[u8]) -> Option<u64>, out:
             }
         }
         prefix::TRUE | prefix::FALSE | prefix::NONE => {}
-        prefix::STANDARD_PRINCIPAL => out.extend_from_slice(take(input, 21).ok_or(malformed)?),
+        prefix::STANDARD_PRINCIPAL => {
+            let address: &Address = take(input, 21).ok_or(malformed)?.try_into().expect("21 bytes");
+            *out.last_mut().expect("the prefix just pushed") = NUMBERED_PRINCIPAL;
+            put_varint(u128::from(numbers.principal(address)?), out);
+        }
         prefix::CONTRACT_PRINCIPAL => {
             out.extend_from_slice(take(input, 21).ok_or(malformed)?);
             let length = byte(input).ok_or(malformed)?;
             out.push(length);
             out.extend_from_slice(take(input, usize::from(length)).ok_or(malformed)?);
         }
-        prefix::OK | prefix::ERR | prefix::SOME => densify(input, number, out, depth + 1)?,
+        prefix::OK | prefix::ERR | prefix::SOME => densify(input, numbers, out, depth + 1)?,
         prefix::LIST => {
             let count = take_u32(input).ok_or(malformed)?;
             put_varint(u128::from(count), out);
             for _ in 0..count {
-                densify(input, number, out, depth + 1)?;
+                densify(input, numbers, out, depth + 1)?;
             }
         }
         prefix::TUPLE => {
@@ -222,8 +283,8 @@ fn densify(input: &mut &[u8], number: &mut dyn FnMut(&[u8]) -> Option<u64>, out:
             for _ in 0..count {
                 let length = byte(input).ok_or(malformed)?;
                 let name = take(input, usize::from(length)).ok_or(malformed)?;
-                put_varint(u128::from(number(name).ok_or(DenseError::UnknownName(0))?), out);
-                densify(input, number, out, depth + 1)?;
+                put_varint(u128::from(numbers.name(name)?), out);
+                densify(input, numbers, out, depth + 1)?;
             }
         }
         _ => return Err(malformed),
@@ -231,7 +292,7 @@ fn densify(input: &mut &[u8], number: &mut dyn FnMut(&[u8]) -> Option<u64>, out:
     Ok(())
 }
 
-fn expand(input: &mut &[u8], names: &Dictionary, out: &mut Vec<u8>, depth: usize) -> Result<(), DenseError> {
+fn expand(input: &mut &[u8], dictionary: &Dictionary, out: &mut Vec<u8>, depth: usize) -> Result<(), DenseError> {
     let malformed = DenseError::Malformed;
     if depth > MAX_DEPTH {
         return Err(malformed);
@@ -259,19 +320,26 @@ fn expand(input: &mut &[u8], names: &Dictionary, out: &mut Vec<u8>, depth: usize
             out.extend_from_slice(super::hex(bytes).as_bytes());
         }
         prefix::TRUE | prefix::FALSE | prefix::NONE => {}
+        // As the dense form was written before principals were numbered: read only
+        // to move such a state into the current form.
         prefix::STANDARD_PRINCIPAL => out.extend_from_slice(take(input, 21).ok_or(malformed)?),
+        NUMBERED_PRINCIPAL => {
+            *out.last_mut().expect("the prefix just pushed") = prefix::STANDARD_PRINCIPAL;
+            let id = u64::try_from(take_varint(input).ok_or(malformed)?).map_err(|_| malformed)?;
+            out.extend_from_slice(dictionary.principals.item(id).ok_or(DenseError::Unknown(id))?);
+        }
         prefix::CONTRACT_PRINCIPAL => {
             out.extend_from_slice(take(input, 21).ok_or(malformed)?);
             let n = byte(input).ok_or(malformed)?;
             out.push(n);
             out.extend_from_slice(take(input, usize::from(n)).ok_or(malformed)?);
         }
-        prefix::OK | prefix::ERR | prefix::SOME => expand(input, names, out, depth + 1)?,
+        prefix::OK | prefix::ERR | prefix::SOME => expand(input, dictionary, out, depth + 1)?,
         prefix::LIST => {
             let count = length(input)?;
             out.extend_from_slice(&count.to_be_bytes());
             for _ in 0..count {
-                expand(input, names, out, depth + 1)?;
+                expand(input, dictionary, out, depth + 1)?;
             }
         }
         prefix::TUPLE => {
@@ -279,10 +347,10 @@ fn expand(input: &mut &[u8], names: &Dictionary, out: &mut Vec<u8>, depth: usize
             out.extend_from_slice(&count.to_be_bytes());
             for _ in 0..count {
                 let id = u64::try_from(take_varint(input).ok_or(malformed)?).map_err(|_| DenseError::Malformed)?;
-                let name = names.name(id).ok_or(DenseError::UnknownName(id))?;
+                let name = dictionary.names.item(id).ok_or(DenseError::Unknown(id))?;
                 out.push(u8::try_from(name.len()).map_err(|_| DenseError::Malformed)?);
                 out.extend_from_slice(name);
-                expand(input, names, out, depth + 1)?;
+                expand(input, dictionary, out, depth + 1)?;
             }
         }
         _ => return Err(DenseError::Malformed),
@@ -358,7 +426,7 @@ mod tests {
         assert_eq!(to_dense(&uint, &mut names), Some(vec![prefix::UINT, 5]));
         let tuple = [vec![prefix::TUPLE, 0, 0, 0, 1, 9], b"data-type".to_vec(), uint].concat();
         assert_eq!(to_dense(&tuple, &mut names), Some(vec![prefix::TUPLE, 1, 1, prefix::UINT, 5]));
-        assert_eq!(names.name(1), Some(&b"data-type"[..]));
+        assert_eq!(names.names.item(1).map(Vec::as_slice), Some(&b"data-type"[..]));
     }
 
     #[test]
@@ -374,9 +442,35 @@ mod tests {
     }
 
     #[test]
+    fn a_standard_principal_is_stored_as_its_number_and_a_contract_principal_as_given() {
+        let mut dictionary = Dictionary::default();
+        let alice = [vec![prefix::STANDARD_PRINCIPAL, 26], vec![7; 20]].concat();
+        let bob = [vec![prefix::STANDARD_PRINCIPAL, 26], vec![9; 20]].concat();
+        assert_eq!(to_dense(&alice, &mut dictionary), Some(vec![NUMBERED_PRINCIPAL, 1]));
+        assert_eq!(to_dense(&bob, &mut dictionary), Some(vec![NUMBERED_PRINCIPAL, 2]));
+        assert_eq!(to_dense_with(&alice, &dictionary), Ok(vec![NUMBERED_PRINCIPAL, 1]));
+        assert_eq!(from_dense(&[NUMBERED_PRINCIPAL, 2], &dictionary), Ok(bob));
+        assert_eq!(from_dense(&[NUMBERED_PRINCIPAL, 3], &dictionary), Err(DenseError::Unknown(3)));
+        let carol = [vec![prefix::STANDARD_PRINCIPAL, 26], vec![1; 20]].concat();
+        assert_eq!(to_dense_with(&carol, &dictionary), Err(DenseError::Unknown(0)));
+        let contract = [vec![prefix::CONTRACT_PRINCIPAL, 26], vec![7; 20], vec![1, b'c']].concat();
+        assert_eq!(to_dense(&contract, &mut dictionary), Some(contract.clone()));
+    }
+
+    #[test]
+    fn a_numbering_forgets_what_was_numbered_after_a_truncation() {
+        let mut numbering: Numbering<Vec<u8>> = Numbering::default();
+        assert_eq!((numbering.intern(&b"a"[..]), numbering.intern(&b"b"[..]), numbering.intern(&b"a"[..])), (1, 2, 1));
+        numbering.truncate(1);
+        assert_eq!((numbering.len(), numbering.id(&b"b"[..]), numbering.item(2)), (1, None, None));
+        assert_eq!(numbering.intern(&b"c"[..]), 2);
+        assert_eq!(numbering.items_after(1), &[b"c".to_vec()]);
+    }
+
+    #[test]
     fn an_unknown_name_number_or_another_spelling_of_a_varint_is_refused() {
         let names = Dictionary::default();
-        assert_eq!(from_dense(&[prefix::TUPLE, 1, 7, prefix::TRUE], &names), Err(DenseError::UnknownName(7)));
+        assert_eq!(from_dense(&[prefix::TUPLE, 1, 7, prefix::TRUE], &names), Err(DenseError::Unknown(7)));
         assert_eq!(from_dense(&[prefix::UINT, 0x85, 0x00], &names), Err(DenseError::Malformed));
     }
 }

@@ -17,14 +17,14 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 
-use self::layout::{Layout, RowError};
+use self::layout::{stored_counts, Additions, Layout, RowError, SCHEMA};
 use crate::{Batch, Result, StoreCommit, StoreError, StoreRead};
 
 /// How long a write waits for another process's lock before [`StoreError::Busy`].
 const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// A SQLite database holding the `entries` table and the `prefixes` and `names`
-/// its rows are numbered by.
+/// A SQLite database holding the `entries` table and the `prefixes`, `names` and
+/// `principals` its rows are numbered by.
 pub struct SqliteStore {
     /// Connections for reads, opened on demand; `None` for an in-memory database,
     /// which no other connection can see (its reads share the writer's). Declared
@@ -32,7 +32,8 @@ pub struct SqliteStore {
     /// log into the main file, which a read-only connection cannot do.
     readers: Option<(PathBuf, Mutex<Vec<Reader>>)>,
     writer: Mutex<Connection>,
-    /// The prefixes and names numbered, as last read or written by this store.
+    /// The prefixes, names and principals numbered, as last read or written by
+    /// this store.
     layout: RwLock<Layout>,
 }
 
@@ -93,15 +94,14 @@ impl SqliteStore {
     fn with_connection(connection: Connection, path: Option<&Path>) -> Result<SqliteStore> {
         let shown = path.unwrap_or(Path::new(":memory:"));
         configure(&connection).map_err(|e| classify(e, shown))?;
-        connection
-            .execute_batch(
-                "PRAGMA synchronous = FULL;
-                 CREATE TABLE IF NOT EXISTS entries (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
-                 CREATE TABLE IF NOT EXISTS prefixes (id INTEGER PRIMARY KEY, prefix BLOB NOT NULL UNIQUE);
-                 CREATE TABLE IF NOT EXISTS names (id INTEGER PRIMARY KEY, name BLOB NOT NULL UNIQUE);",
-            )
-            .map_err(|e| classify(e, shown))?;
+        connection.execute_batch("PRAGMA synchronous = FULL;").map_err(|e| classify(e, shown))?;
+        let unnumbered = has_table(&connection, "entries").and_then(|entries| Ok(entries && !has_table(&connection, "principals")?));
+        let unnumbered = unnumbered.map_err(|e| classify(e, shown))?;
+        connection.execute_batch(SCHEMA).map_err(|e| classify(e, shown))?;
         migrate(&connection).map_err(|e| classify(e, shown))?;
+        if unnumbered {
+            number_principals(&connection).map_err(|e| classify(e, shown))?;
+        }
         let layout = Layout::load(&connection).map_err(|e| classify(e, shown))?;
         Ok(SqliteStore { writer: Mutex::new(connection), readers: path.map(|path| (path.to_path_buf(), Mutex::new(Vec::new()))), layout: RwLock::new(layout) })
     }
@@ -110,33 +110,55 @@ impl SqliteStore {
         self.layout.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Reads the layout again: another connection numbered prefixes or names since.
-    fn reload_layout(&self) -> Result<()> {
-        let layout = self.with_reader(Layout::load)?;
-        *self.layout.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = layout;
-        Ok(())
+    fn layout_mut(&self) -> std::sync::RwLockWriteGuard<'_, Layout> {
+        self.layout.write().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Whether another connection numbered prefixes or names this store has not read.
-    /// Asked only when a key's prefix or names are not numbered, and answered
-    /// without reading the tables while no other connection has committed since
-    /// the reader last asked (SQLite's `data_version`): numbers are only added by
-    /// commits. An in-memory database has no other connection.
-    fn layout_is_stale(&self) -> Result<bool> {
+    /// Reads the numbers another connection committed since the layout last saw
+    /// the database, when there are any: only their rows, not the whole tables.
+    /// Asked only when a key's prefix, names or principals are not numbered (or
+    /// before a scan), and answered without reading the tables while no other
+    /// connection has committed since the reader last asked (SQLite's
+    /// `data_version`). An in-memory database has no other connection.
+    fn catch_up(&self) -> Result<bool> {
         let Some((path, pool)) = &self.readers else {
             return Ok(false);
         };
-        let mark = self.layout().mark();
-        with_pooled(path, pool, |reader| {
+        let saved = self.layout().saved();
+        let additions = with_pooled(path, pool, |reader| {
             let version: i64 = reader.connection.query_row("PRAGMA data_version", [], |row| row.get(0))?;
             if reader.layout_checked_at == Some(version) {
-                return Ok(false);
+                return Ok(None);
             }
-            let counts: (i64, i64) = reader.connection.query_row("SELECT (SELECT max(id) FROM prefixes), (SELECT max(id) FROM names)", [], |row| {
-                Ok((row.get::<_, Option<i64>>(0)?.unwrap_or(0), row.get::<_, Option<i64>>(1)?.unwrap_or(0)))
-            })?;
+            let stored = stored_counts(&reader.connection)?;
             reader.layout_checked_at = Some(version);
-            Ok(counts != (mark.0 as i64, mark.1 as i64))
+            if stored == saved {
+                return Ok(None);
+            }
+            Additions::read(&reader.connection, saved).map(Some)
+        })?;
+        match additions {
+            Some(additions) => {
+                self.layout_mut().add(additions);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// The row of `key` and `value`: looked up under the shared lock, and numbered
+    /// under the exclusive one only when something in it is new.
+    fn row(&self, key: &[u8], value: Option<&[u8]>) -> (Vec<u8>, Option<Vec<u8>>) {
+        let known = {
+            let layout = self.layout();
+            layout.read_key(key).and_then(|row_key| match value {
+                Some(value) => layout.read_value(key, value).map(|row_value| (row_key, Some(row_value))),
+                None => Some((row_key, None)),
+            })
+        };
+        known.unwrap_or_else(|| {
+            let mut layout = self.layout_mut();
+            (layout.write_key(key), value.map(|value| layout.write_value(key, value)))
         })
     }
 
@@ -212,23 +234,23 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 impl StoreRead for SqliteStore {
     fn get(&self, key: &[u8]) -> Result<Option<Cow<'_, [u8]>>> {
         for attempt in 0..2 {
-            let outcome = {
-                let layout = self.layout();
-                match layout.read_key(key) {
-                    None => Err(RowError::Unknown),
-                    Some(row_key) => {
-                        let row: Option<Vec<u8>> = self.with_reader(|connection| {
-                            let mut statement = connection.prepare_cached("SELECT value FROM entries WHERE key = ?1")?;
-                            statement.query_row([&row_key], |row| row.get(0)).optional()
-                        })?;
-                        row.map(|row| layout.value_of(&row)).transpose()
-                    }
+            // The layout is not held while SQLite reads: in memory, the read takes
+            // the writer's connection, and the writer takes the layout.
+            let row_key = self.layout().read_key(key);
+            let outcome = match row_key {
+                None => Err(RowError::Unknown),
+                Some(row_key) => {
+                    let row: Option<Vec<u8>> = self.with_reader(|connection| {
+                        let mut statement = connection.prepare_cached("SELECT value FROM entries WHERE key = ?1")?;
+                        statement.query_row([&row_key], |row| row.get(0)).optional()
+                    })?;
+                    row.map(|row| self.layout().value_of(&row)).transpose()
                 }
             };
             match outcome {
                 Ok(value) => return Ok(value.map(Cow::Owned)),
                 // Another connection numbered what this layout has not read yet.
-                Err(RowError::Unknown) if attempt == 0 && self.layout_is_stale()? => self.reload_layout()?,
+                Err(RowError::Unknown) if attempt == 0 && self.catch_up()? => {}
                 // A key whose prefix or names are numbered nowhere was never written.
                 Err(RowError::Unknown) if self.layout().read_key(key).is_none() => return Ok(None),
                 Err(_) => break,
@@ -238,10 +260,10 @@ impl StoreRead for SqliteStore {
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.reload_layout()?;
-        let layout = self.layout();
+        self.catch_up()?;
+        let ranges = self.layout().ranges(prefix);
         let mut found = Vec::new();
-        for (start, end) in layout.ranges(prefix) {
+        for (start, end) in ranges {
             let rows: Vec<(Vec<u8>, Vec<u8>)> = self.with_reader(|connection| {
                 let read = |row: &rusqlite::Row| Ok((row.get(0)?, row.get(1)?));
                 match &end {
@@ -257,6 +279,7 @@ impl StoreRead for SqliteStore {
                     }
                 }
             })?;
+            let layout = self.layout();
             for (row_key, row_value) in rows {
                 let key = layout.key_of(&row_key).map_err(|_| corrupt())?;
                 if key.starts_with(prefix) {
@@ -278,49 +301,47 @@ impl StoreCommit for SqliteStore {
     fn write(&self, batch: Batch) -> Result<()> {
         let mut writer = self.writer();
         let applied = (|| {
-            // Immediate: no other connection numbers prefixes or names between the
-            // check below and this commit.
+            // Immediate: no other connection numbers anything between the check
+            // below and this commit.
             let transaction = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut layout = self.layout().clone();
-            let counts: (i64, i64) =
-                transaction.query_row("SELECT (SELECT count(*) FROM prefixes), (SELECT count(*) FROM names)", [], |row| Ok((row.get(0)?, row.get(1)?)))?;
-            if counts != (layout.mark().0 as i64, layout.mark().1 as i64) {
-                layout = Layout::load(&transaction)?;
+            if stored_counts(&transaction)? != self.layout().saved() {
+                let saved = self.layout().saved();
+                self.layout_mut().add(Additions::read(&transaction, saved)?);
             }
-            let mark = layout.mark();
             {
                 let mut put = transaction.prepare_cached("REPLACE INTO entries (key, value) VALUES (?1, ?2)")?;
                 let mut delete = transaction.prepare_cached("DELETE FROM entries WHERE key = ?1")?;
                 for (key, value) in batch.iter() {
-                    let row_key = layout.write_key(key);
-                    match value {
-                        Some(value) => put.execute(params![row_key, layout.write_value(key, value)])?,
-                        None => delete.execute(params![row_key])?,
+                    match self.row(key, value) {
+                        (row_key, Some(row_value)) => put.execute(params![row_key, row_value])?,
+                        (row_key, None) => delete.execute(params![row_key])?,
                     };
                 }
             }
-            layout.save_since(mark, &transaction)?;
+            let counts = self.layout().save(&transaction)?;
             transaction.commit()?;
-            Ok(layout)
+            Ok(counts)
         })();
+        // Marked while this is still the only writer.
+        let counts = applied.map_err(|e: rusqlite::Error| self.classify(e))?;
+        self.layout_mut().mark_saved(counts);
         drop(writer);
-        let layout = applied.map_err(|e: rusqlite::Error| self.classify(e))?;
-        *self.layout.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = layout;
         Ok(())
     }
 }
 
-/// Moves a file of the layout before this one (the table `kv` of keys and values as
-/// given) into the dense layout, in one transaction; a file without `kv` is left
-/// as it is.
+fn has_table(connection: &Connection, name: &str) -> rusqlite::Result<bool> {
+    connection.query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)", [name], |row| row.get(0))
+}
+
+/// Moves a file of the first layout (the table `kv` of keys and values as given)
+/// into the dense layout, in one transaction; a file without `kv` is left as it is.
 fn migrate(connection: &Connection) -> rusqlite::Result<()> {
-    let old: bool = connection.query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kv')", [], |row| row.get(0))?;
-    if !old {
+    if !has_table(connection, "kv")? {
         return Ok(());
     }
     let transaction = connection.unchecked_transaction()?;
     let mut layout = Layout::load(&transaction)?;
-    let mark = layout.mark();
     {
         let mut rows = transaction.prepare("SELECT key, value FROM kv")?;
         let mut put = transaction.prepare("REPLACE INTO entries (key, value) VALUES (?1, ?2)")?;
@@ -330,8 +351,32 @@ fn migrate(connection: &Connection) -> rusqlite::Result<()> {
             put.execute(params![layout.write_key(&key), layout.write_value(&key, &value)])?;
         }
     }
-    layout.save_since(mark, &transaction)?;
+    layout.save(&transaction)?;
     transaction.execute_batch("DROP TABLE kv")?;
+    transaction.commit()
+}
+
+/// Moves a file of the dense layout from before principals were numbered (it has
+/// no `principals` table) into this one, in one transaction: every row is read
+/// back and written again.
+fn number_principals(connection: &Connection) -> rusqlite::Result<()> {
+    let transaction = connection.unchecked_transaction()?;
+    let mut layout = Layout::load(&transaction)?;
+    transaction.execute_batch("CREATE TABLE renumbered (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID")?;
+    {
+        let mut rows = transaction.prepare("SELECT key, value FROM entries")?;
+        let mut put = transaction.prepare("INSERT INTO renumbered (key, value) VALUES (?1, ?2)")?;
+        let mut rows = rows.query([])?;
+        while let Some(row) = rows.next()? {
+            let (row_key, row_value): (Vec<u8>, Vec<u8>) = (row.get(0)?, row.get(1)?);
+            let unreadable = |_| rusqlite::Error::InvalidColumnType(0, "key".into(), rusqlite::types::Type::Blob);
+            let key = layout.key_of(&row_key).map_err(unreadable)?;
+            let value = layout.value_of(&row_value).map_err(unreadable)?;
+            put.execute(params![layout.write_key(&key), layout.write_value(&key, &value)])?;
+        }
+    }
+    layout.save(&transaction)?;
+    transaction.execute_batch("DROP TABLE entries; ALTER TABLE renumbered RENAME TO entries")?;
     transaction.commit()
 }
 
