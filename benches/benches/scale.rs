@@ -1,172 +1,272 @@
-//! How cost grows with the state: patients, each with 10 consents, a provider grant
-//! and 5 signed records, loaded into the SQLite engine in blocks of calls; at each size
-//! the permission check's latency, get-record transactions per second, and the state
-//! file's bytes per patient, consent and record.
+//! How cost grows with the state. Patients, each with 10 consents, a provider
+//! grant and 5 signed records, are bulk-loaded into a SQLite state
+//! ([`Engine::open_for_loading`], blocks of 1,000 calls); at each size the state
+//! is opened as a node would open it (fresh caches) and measured:
+//! - the file's bytes per patient, consent and record;
+//! - the first `check-access` on each of 1,600 distinct random records, on the
+//!   state as opened;
+//! - the time [`SqliteStore::warm_up`] takes to hold the state in memory; then
+//!   the first `check-access` on each of 1,600 other records, and a repeated one
+//!   on each (the memo);
+//! - `get-record` transactions per second on 1,600 other records, committed in
+//!   blocks of 100;
+//! - mixed traffic: 9 `check-access` to 1 `get-record` on random records of the
+//!   whole state, asked by the record's provider (80%), its patient (10%) or
+//!   another provider (10%, refused), committed in blocks of 100.
 //!
-//! `cargo bench -p clarimed-benches --bench scale -- [--sizes 1000,100000,1000000] [--dir PATH]`
+//! The same number of distinct records is sampled at every size (at 1,000
+//! patients, 4,800 of the 5,000), so no size is measured on repeats.
+//!
+//! `cargo bench -p clarimed-benches --bench scale -- [--sizes 1000,100000,1000000] [--dir PATH] [--loaded N]`
+//!
+//! `--loaded N` measures a state an earlier run left in `--dir` with `N` patients
+//! loaded, adding only the patients past `N`.
 
-use std::path::PathBuf;
-use std::time::Instant;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::time::{Duration, Instant};
 
 use clarimed_benches::without_block_limit;
 use clarimed_engine::consent_codes::DataType;
+use clarimed_engine::keys::{create_record_digest, SigningKey};
 use clarimed_engine::records_codes::{AccessLevel, Action, RecordType};
-use clarimed_engine::{principal_to_native, Content, Engine, Principal, Signed, SqliteStore};
-use clarimed_reference::keys::Key;
-use clarimed_reference::values::{ascii, buff, principal, tuple, uint};
+use clarimed_engine::{Content, Engine, Principal, Signed, SqliteStore};
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// Calls committed together, as a node commits a block.
-const BLOCK: usize = 1_000;
-/// Permission checks and get-record calls measured at each size.
-const SAMPLES: usize = 10_000;
-const GET_RECORD_BLOCK: usize = 100;
-/// Record types whose consent data types the provider holds (0, 1, 2, 3, 7).
+/// Calls committed together while loading.
+const BLOCK: usize = 10_000;
+/// Calls a patient's load makes: registration, 10 consents, a grant, 5 records.
+const CALLS_PER_PATIENT: usize = 17;
+/// Distinct records sampled for each of: the first checks on the state as opened,
+/// the first checks once it is held in memory, and get-record.
+const SAMPLED: usize = 1_600;
+/// Calls of the mixed traffic at each size, committed in blocks of 100.
+const MIXED_CALLS: usize = 50_000;
+const CALLS_PER_BLOCK: usize = 100;
+/// Providers: 0 holds every patient's records grant and consents; 1..9 hold
+/// consents to four data types of the patients `i % 9 + 1`, and no grant.
+const PROVIDERS: usize = 10;
+/// Record types whose consent data types provider 0 holds (0, 1, 2, 3, 7).
 const RECORD_TYPES: [RecordType; 5] =
     [RecordType::BasicInfo, RecordType::Diagnosis, RecordType::LabResults, RecordType::Medications, RecordType::EmergencyContacts];
 
 struct Options {
     sizes: Vec<usize>,
     dir: Option<PathBuf>,
+    loaded: usize,
 }
 
 fn options() -> Options {
     let mut sizes = vec![1_000, 100_000, 1_000_000];
     let mut dir = None;
+    let mut loaded = 0;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--sizes" => sizes = args.next().expect("--sizes N,N,…").split(',').map(|n| n.parse().expect("a size")).collect(),
             "--dir" => dir = Some(PathBuf::from(args.next().expect("--dir PATH"))),
+            "--loaded" => loaded = args.next().expect("--loaded N").parse().expect("a number of patients"),
             _ => {} // cargo bench passes --bench
         }
     }
-    Options { sizes, dir }
+    assert!(loaded == 0 || dir.is_some(), "--loaded N measures the state in --dir");
+    Options { sizes, dir, loaded }
 }
 
-fn native(key: &Key) -> Principal {
-    principal_to_native(&key.principal().into())
+/// A small xorshift: the same samples and traffic on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
 }
 
-fn patient_key(i: usize) -> Key {
-    Key::from_seed(format!("scale patient {i}").as_bytes())
+fn patient_key(i: usize) -> SigningKey {
+    SigningKey::from_hex(&format!("{:064x}", 0x5ca1_e000_0000_u64 + i as u64)).expect("a private key")
 }
 
-fn progress(len: u64, what: &str) -> ProgressBar {
-    let bar = ProgressBar::new(len);
-    bar.set_style(ProgressStyle::with_template("{msg:>28} [{elapsed_precise}] {bar:40} {pos}/{len} calls, {per_sec}, eta {eta}").expect("a template"));
-    bar.set_message(what.to_string());
-    bar
+fn provider(i: usize) -> Principal {
+    SigningKey::from_hex(&format!("{:064x}", 0x9e0_u64 + i as u64)).expect("a private key").principal()
 }
 
-fn file_bytes(path: &std::path::Path, engine: &Engine<SqliteStore>) -> u64 {
-    engine.backend().checkpoint().expect("a checkpoint");
-    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+/// What the calls of one patient need, computed ahead of the engine: signing is
+/// the test data's cost, not the engine's.
+struct PatientCalls {
+    index: usize,
+    principal: Principal,
+    public_key: [u8; 33],
+    records: Vec<(RecordType, String, Vec<u8>, [u8; 65])>,
+}
+
+/// Patients `from..to`'s calls, made on another thread.
+fn patients(from: usize, to: usize) -> Receiver<PatientCalls> {
+    let (send, receive) = sync_channel(4_096);
+    std::thread::spawn(move || {
+        for index in from..to {
+            let key = patient_key(index);
+            let principal = key.principal();
+            let records = RECORD_TYPES
+                .iter()
+                .enumerate()
+                .map(|(k, record_type)| {
+                    let checksum = [(index as u64).to_be_bytes(), (k as u64).to_be_bytes()].concat();
+                    let data_hash = clarimed_engine::hex(&create_record_digest(&principal, *record_type, &format!("{index}-{k}"), &checksum));
+                    let signature = key.sign(&create_record_digest(&principal, *record_type, &data_hash, &checksum)).expect("a signature");
+                    (*record_type, data_hash, checksum, signature)
+                })
+                .collect();
+            if send.send(PatientCalls { index, principal, public_key: key.public_key(), records }).is_err() {
+                return;
+            }
+        }
+    });
+    receive
+}
+
+fn load_patient(engine: &Engine<SqliteStore>, providers: &[Principal], calls: &PatientCalls) {
+    let patient = &calls.principal;
+    let i = calls.index;
+    engine.consent().register_patient(patient, &format!("PAT-{i}"), 19_800_101, None, Some(providers[0].clone())).expect("registers");
+    for data_type in DataType::ALL.iter().filter(|t| !t.is_sensitive()) {
+        engine.consent().grant_consent(patient, &providers[0], *data_type, None, "care").expect("consents");
+    }
+    for data_type in [DataType::MedicalHistory, DataType::LabResults, DataType::BasicInfo, DataType::TreatmentPlans] {
+        engine.consent().grant_consent(patient, &providers[1 + i % (PROVIDERS - 1)], data_type, None, "referral").expect("consents");
+    }
+    engine.records().grant_provider_access(patient, patient, &providers[0], AccessLevel::Write, None, true).expect("grants");
+    for (k, (record_type, data_hash, checksum, signature)) in calls.records.iter().enumerate() {
+        let content = Content { title: "Record", data_hash, checksum };
+        let signed = Signed { signature, public_key: &calls.public_key };
+        engine.records().create_record(patient, patient, *record_type, &content, None, (k % 2) as u128, &signed).expect("creates");
+    }
+}
+
+/// Bulk-loads patients `from..to` into the state at `path`; returns the seconds
+/// it took.
+fn load(path: &Path, owner: &Principal, providers: &[Principal], from: usize, to: usize) -> f64 {
+    let started = Instant::now();
+    let engine = Engine::open_for_loading(path, owner).expect("a state to load");
+    without_block_limit(&engine);
+    let bar = ProgressBar::new(((to - from) * CALLS_PER_PATIENT) as u64);
+    bar.set_style(ProgressStyle::with_template("{msg} [{elapsed_precise}] {bar:40} {pos}/{len} calls, {per_sec}, eta {eta}").expect("a template"));
+    bar.set_message(format!("loading patients {from}..{to}"));
+    let incoming = patients(from, to);
+    let mut in_block = 0;
+    let mut reported = Instant::now();
+    engine.begin_block().expect("a block");
+    for calls in incoming {
+        load_patient(&engine, providers, &calls);
+        in_block += CALLS_PER_PATIENT;
+        bar.inc(CALLS_PER_PATIENT as u64);
+        if bar.is_hidden() && reported.elapsed() > Duration::from_secs(30) {
+            eprintln!("loading: {} patients of {from}..{to} in {:.0} s", calls.index + 1 - from, started.elapsed().as_secs_f64());
+            reported = Instant::now();
+        }
+        if in_block + CALLS_PER_PATIENT > BLOCK {
+            engine.commit_block().expect("a commit");
+            engine.begin_block().expect("a block");
+            in_block = 0;
+        }
+    }
+    engine.commit_block().expect("a commit");
+    drop(engine);
+    bar.finish_and_clear();
+    started.elapsed().as_secs_f64()
 }
 
 fn percentile(sorted: &[u64], p: f64) -> u64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Loads patients `from..to`: registration and consents, then records; returns the
-/// file bytes each phase added.
-fn load(engine: &mut Engine<SqliteStore>, path: &std::path::Path, providers: &[Principal], from: usize, to: usize) -> (u64, u64) {
-    let start = file_bytes(path, engine);
-    let bar = progress(((to - from) * 12) as u64, &format!("patients {from}..{to}: consents"));
-    for chunk in (from..to).collect::<Vec<_>>().chunks(BLOCK / 12) {
-        engine.begin_block().expect("a block");
-        for &i in chunk {
-            let patient = native(&patient_key(i));
-            let ctx = patient.clone();
-            engine.consent().register_patient(&ctx, &format!("PAT-{i}"), 19_800_101, None, Some(providers[0].clone())).expect("registers");
-            for data_type in DataType::ALL.iter().filter(|t| !t.is_sensitive()) {
-                engine.consent().grant_consent(&ctx, &providers[0], *data_type, None, "care").expect("consents");
-            }
-            for data_type in [DataType::MedicalHistory, DataType::LabResults, DataType::BasicInfo, DataType::TreatmentPlans] {
-                engine.consent().grant_consent(&ctx, &providers[1 + i % (providers.len() - 1)], data_type, None, "referral").expect("consents");
-            }
-            engine.records().grant_provider_access(&ctx, &patient, &providers[0], AccessLevel::Write, None, true).expect("grants");
-            bar.inc(12);
-        }
-        engine.commit_block().expect("a commit");
-    }
-    bar.finish_and_clear();
-    let after_consents = file_bytes(path, engine);
-    let bar = progress(((to - from) * RECORD_TYPES.len()) as u64, &format!("patients {from}..{to}: records"));
-    for chunk in (from..to).collect::<Vec<_>>().chunks(BLOCK / RECORD_TYPES.len()) {
-        engine.begin_block().expect("a block");
-        for &i in chunk {
-            let key = patient_key(i);
-            let patient = native(&key);
-            let ctx = patient.clone();
-            for (k, record_type) in RECORD_TYPES.iter().enumerate() {
-                let checksum = clarimed_reference::keys::consensus_digest(&uint((i * 8 + k) as u128)).expect("a digest");
-                let data_hash = clarimed_engine::hex(&checksum);
-                let message = tuple(&[
-                    ("patient", principal(key.principal())),
-                    ("record-type", uint(record_type.code())),
-                    ("data-hash", ascii(&data_hash)),
-                    ("checksum", buff(&checksum)),
-                ]);
-                let signature = key.sign_value(&message).expect("a signature");
-                let content = Content { title: "Record", data_hash: &data_hash, checksum: &checksum };
-                let signed = Signed { signature: &signature, public_key: &key.public_key() };
-                engine.records().create_record(&ctx, &patient, *record_type, &content, None, (k % 2) as u128, &signed).expect("creates");
-                bar.inc(1);
-            }
-        }
-        engine.commit_block().expect("a commit");
-    }
-    bar.finish_and_clear();
-    let after_records = file_bytes(path, engine);
-    (after_consents - start, after_records - after_consents)
+fn timed<T>(call: impl FnOnce() -> T) -> (T, u64) {
+    let started = Instant::now();
+    let answer = call();
+    (answer, started.elapsed().as_nanos() as u64)
 }
 
-/// Nanoseconds of each of `SAMPLES` permission checks on random records, twice over
-/// the same records: the first pass reads the store, the second the warm cache.
-fn check_latency(engine: &mut Engine<SqliteStore>, provider: &Principal, records: u128, seed: u64) -> (Vec<u64>, Vec<u64>) {
-    let mut rng = seed | 1;
-    let ids: Vec<u128> = (0..SAMPLES)
-        .map(|_| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            1 + u128::from(rng) % records
-        })
-        .collect();
-    let _ctx = provider.clone();
+/// `count` distinct random record ids, in random order, none of `taken`.
+fn distinct_records(rng: &mut Rng, records: usize, count: usize, taken: &HashSet<u128>) -> Vec<u128> {
+    let mut seen = HashSet::new();
+    let mut ids = Vec::with_capacity(count);
+    while ids.len() < count {
+        let id = 1 + rng.below(records) as u128;
+        if !taken.contains(&id) && seen.insert(id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+/// Nanoseconds of the first check of each record by provider 0, and of a second.
+fn check_latency(engine: &Engine<SqliteStore>, provider: &Principal, ids: &[u128]) -> (Vec<u64>, Vec<u64>) {
     let pass = || {
         let mut times: Vec<u64> = ids
             .iter()
             .map(|id| {
-                let started = Instant::now();
-                let level = engine.records().check_access(*id, provider, Action::Read);
-                let elapsed = started.elapsed().as_nanos() as u64;
+                let (level, nanos) = timed(|| engine.records().check_access(*id, provider, Action::Read));
                 assert!(level.is_ok(), "record u{id}: {level:?}");
-                elapsed
+                nanos
             })
             .collect();
         times.sort_unstable();
         times
     };
     let cold = pass();
-    let warm = pass();
-    (cold, warm)
+    (cold, pass())
 }
 
-/// get-record transactions per second, committed in blocks of `GET_RECORD_BLOCK`.
-fn get_record_rate(engine: &mut Engine<SqliteStore>, provider: &Principal, records: u128) -> f64 {
-    let ctx = provider.clone();
+/// get-record transactions per second on `ids`, committed in blocks of 100.
+fn get_record_rate(engine: &Engine<SqliteStore>, provider: &Principal, ids: &[u128]) -> f64 {
     let started = Instant::now();
-    for block in 0..SAMPLES / GET_RECORD_BLOCK {
+    for block in ids.chunks(CALLS_PER_BLOCK) {
         engine.begin_block().expect("a block");
-        for i in 0..GET_RECORD_BLOCK {
-            let id = 1 + ((block * GET_RECORD_BLOCK + i) as u128 * 7_919) % records;
-            engine.records().get_record(&ctx, id).expect("a readable record");
+        for id in block {
+            engine.records().get_record(provider, *id).expect("a readable record");
         }
         engine.commit_block().expect("a commit");
     }
-    SAMPLES as f64 / started.elapsed().as_secs_f64()
+    ids.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Nanoseconds of each check of the 9:1 mixed traffic, and the traffic's calls per
+/// second (commits included).
+fn mixed_traffic(engine: &Engine<SqliteStore>, providers: &[Principal], patients: usize, rng: &mut Rng) -> (Vec<u64>, f64) {
+    let records = patients * RECORD_TYPES.len();
+    let mut checks = Vec::with_capacity(MIXED_CALLS);
+    let started = Instant::now();
+    for _ in 0..MIXED_CALLS / CALLS_PER_BLOCK {
+        engine.begin_block().expect("a block");
+        for call in 0..CALLS_PER_BLOCK {
+            let id = 1 + rng.below(records);
+            // Records are created five to a patient, in patient order.
+            let patient = (id - 1) / RECORD_TYPES.len();
+            if call % 10 == 9 {
+                engine.records().get_record(&providers[0], id as u128).expect("a readable record");
+                continue;
+            }
+            let accessor = match rng.below(10) {
+                0 => patient_key(patient).principal(),
+                1 => providers[1 + rng.below(PROVIDERS - 1)].clone(),
+                _ => providers[0].clone(),
+            };
+            let (answer, nanos) = timed(|| engine.records().check_access(id as u128, &accessor, Action::Read));
+            std::hint::black_box(answer.is_ok());
+            checks.push(nanos);
+        }
+        engine.commit_block().expect("a commit");
+    }
+    let rate = MIXED_CALLS as f64 / started.elapsed().as_secs_f64();
+    checks.sort_unstable();
+    (checks, rate)
+}
+
+fn micros(nanos: u64) -> String {
+    format!("{:.2} µs", Duration::from_nanos(nanos).as_secs_f64() * 1e6)
 }
 
 fn main() {
@@ -174,36 +274,50 @@ fn main() {
     let temporary = tempfile::tempdir().expect("a temporary folder");
     let dir = options.dir.clone().unwrap_or_else(|| temporary.path().to_path_buf());
     let path = dir.join("scale.db");
-    let owner = native(&Key::from_seed(b"scale owner"));
-    let providers: Vec<Principal> = (0..10).map(|i| native(&Key::from_seed(format!("scale provider {i}").as_bytes()))).collect();
-    let mut engine = Engine::open_or_create(&path, &owner).expect("a SQLite state");
-    without_block_limit(&engine);
-    let mut loaded = 0;
-    let (mut consent_bytes, mut record_bytes) = (0u64, 0u64);
+    let owner = SigningKey::from_hex(&format!("{:064x}", 0x0_0e4e_u64)).expect("a private key").principal();
+    let providers: Vec<Principal> = (0..PROVIDERS).map(provider).collect();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut loaded = options.loaded;
+    let mut load_seconds = 0.0;
     println!(
-        "{:>10} {:>12} {:>12} {:>12} {:>12} {:>14} {:>14} {:>14}",
-        "patients", "cold median", "cold p99", "warm median", "warm p99", "get-record/s", "bytes/consent", "bytes/record"
+        "| patients | file | bytes/patient | load (total) | first check, as opened | held in memory in | first check median | p99 | repeated | get-record/s | mixed check median | p99 | mixed calls/s |"
     );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &size in &options.sizes {
-        let (c, r) = load(&mut engine, &path, &providers, loaded, size);
-        consent_bytes += c;
-        record_bytes += r;
-        loaded = size;
-        let records = (size * RECORD_TYPES.len()) as u128;
-        let (cold, warm) = check_latency(&mut engine, &providers[0], records, size as u64);
-        let rate = get_record_rate(&mut engine, &providers[0], records);
-        // Registration, grants and audit entries count toward the consents' share.
-        let consents = (size * 10) as u64;
+        if size > loaded {
+            load_seconds += load(&path, &owner, &providers, loaded, size);
+            loaded = size;
+        }
+        let file = std::fs::metadata(&path).expect("the state file").len();
+        let engine = Engine::open(&path).expect("the loaded state");
+        without_block_limit(&engine);
+        let records = size * RECORD_TYPES.len();
+        let mut taken = HashSet::new();
+        let mut sample = |rng: &mut Rng| {
+            let ids = distinct_records(rng, records, SAMPLED, &taken);
+            taken.extend(ids.iter().copied());
+            ids
+        };
+        let (as_opened, get_ids, cold_ids) = (sample(&mut rng), sample(&mut rng), sample(&mut rng));
+        let (as_opened, _) = check_latency(&engine, &providers[0], &as_opened);
+        let (_, warm_up) = timed(|| engine.backend().warm_up().expect("the state read once"));
+        let (cold, warm) = check_latency(&engine, &providers[0], &cold_ids);
+        let get_rate = get_record_rate(&engine, &providers[0], &get_ids);
+        let (mixed, mixed_rate) = mixed_traffic(&engine, &providers, size, &mut rng);
         println!(
-            "{:>10} {:>10}ns {:>10}ns {:>10}ns {:>10}ns {:>14.0} {:>14} {:>14}",
-            size,
-            percentile(&cold, 0.5),
-            percentile(&cold, 0.99),
-            percentile(&warm, 0.5),
-            percentile(&warm, 0.99),
-            rate,
-            consent_bytes / consents,
-            record_bytes / records as u64
+            "| {size} | {:.1} MB | {} | {:.0} s | {} | {:.1} s | {} | {} | {} | {:.0} | {} | {} | {:.0} |",
+            file as f64 / 1e6,
+            file / size as u64,
+            load_seconds,
+            micros(percentile(&as_opened, 0.5)),
+            warm_up as f64 / 1e9,
+            micros(percentile(&cold, 0.5)),
+            micros(percentile(&cold, 0.99)),
+            micros(percentile(&warm, 0.5)),
+            get_rate,
+            micros(percentile(&mixed, 0.5)),
+            micros(percentile(&mixed, 0.99)),
+            mixed_rate,
         );
     }
 }

@@ -172,6 +172,17 @@ impl Engine<SqliteStore> {
         Engine::with_store(SqliteStore::open(path)?, Some(deployer))
     }
 
+    /// Opens the SQLite state at `path` to set up a large state fast, creating it
+    /// (with both contracts deployed by `deployer`) if it does not exist. Commit
+    /// the calls in blocks ([`Engine::begin_block`]): each block's commit is one
+    /// SQLite transaction, none synced to disk, with the file held by this engine
+    /// alone ([`SqliteStore::open_for_loading`]). Open the file with
+    /// [`Engine::open`] when the load is done; a crash while loading can leave it
+    /// corrupt.
+    pub fn open_for_loading(path: impl AsRef<Path>, deployer: &Principal) -> Result<Engine<SqliteStore>, EngineError> {
+        Engine::with_store(SqliteStore::open_for_loading(path)?, Some(deployer))
+    }
+
     /// Opens an existing SQLite state; creates nothing and changes nothing when the
     /// file is missing, is not a state, or holds no contracts
     /// ([`EngineError::NotDeployed`]).

@@ -38,7 +38,7 @@ use std::borrow::Cow;
 
 pub use batch::Batch;
 pub use cached::Cached;
-pub use memo::{Memo, Recording};
+pub use memo::{Memo, ReadSet, Recording};
 pub use memory::MemoryStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;

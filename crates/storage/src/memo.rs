@@ -4,11 +4,15 @@
 //! them). Committing a batch drops exactly the answers that read one of its keys
 //! ([`Memo::invalidate`]): an access-log entry written by `get-record` drops no
 //! permission check, a revoked grant drops the checks that read that grant.
+//!
+//! Keys are listed by a 64-bit hash, not their bytes: remembering an answer then
+//! copies no key, and two keys sharing a hash only ever drop an answer that was
+//! still good, never keep one that is not.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 use std::sync::Mutex;
 
 use rustc_hash::FxBuildHasher;
@@ -26,9 +30,24 @@ const MAX_ANSWERS: usize = 1 << 20;
 /// dropping answers, which only misses and commits do, take one lock.
 pub struct Memo<K, V> {
     answers: papaya::HashMap<K, V, FxBuildHasher>,
-    /// Store key -> the answers computed from it. Its lock also orders remembering
-    /// an answer against dropping it.
-    dependents: Mutex<HashMap<Vec<u8>, Vec<K>, FxBuildHasher>>,
+    /// Store key (its hash) -> the answers computed from it. Its lock also orders
+    /// remembering an answer against dropping it.
+    dependents: Mutex<HashMap<u64, Vec<K>, FxBuildHasher>>,
+}
+
+/// The store keys an answer was computed from, by hash.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadSet(Vec<u64>);
+
+impl ReadSet {
+    /// The set of `keys`.
+    pub fn of<'a>(keys: impl IntoIterator<Item = &'a [u8]>) -> ReadSet {
+        ReadSet(keys.into_iter().map(key_hash).collect())
+    }
+}
+
+fn key_hash(key: &[u8]) -> u64 {
+    FxBuildHasher.hash_one(key)
 }
 
 impl<K, V> Default for Memo<K, V> {
@@ -47,7 +66,7 @@ impl<K: Hash + Eq + Clone + Send + Sync, V: Clone + Send + Sync> Memo<K, V> {
     /// `still_valid()` holds under the lock that dropping answers takes (the caller
     /// checks that no commit happened since it read): an answer computed before a
     /// commit is either refused here or dropped by that commit.
-    pub fn remember(&self, key: K, answer: V, read: Vec<Vec<u8>>, still_valid: impl FnOnce() -> bool) {
+    pub fn remember(&self, key: K, answer: V, read: ReadSet, still_valid: impl FnOnce() -> bool) {
         if self.answers.len() >= MAX_ANSWERS {
             return;
         }
@@ -55,7 +74,7 @@ impl<K: Hash + Eq + Clone + Send + Sync, V: Clone + Send + Sync> Memo<K, V> {
         if !still_valid() {
             return;
         }
-        for store_key in read {
+        for store_key in read.0 {
             // An answer computed again after an invalidation is listed once under
             // the keys that were not written, not once per computation.
             let list = dependents.entry(store_key).or_default();
@@ -71,7 +90,7 @@ impl<K: Hash + Eq + Clone + Send + Sync, V: Clone + Send + Sync> Memo<K, V> {
         let mut dependents = self.dependents.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let answers = self.answers.pin();
         for store_key in written {
-            for key in dependents.remove(store_key).unwrap_or_default() {
+            for key in dependents.remove(&key_hash(store_key)).unwrap_or_default() {
                 answers.remove(&key);
             }
         }
@@ -88,7 +107,7 @@ impl<K: Hash + Eq + Clone + Send + Sync, V: Clone + Send + Sync> Memo<K, V> {
 /// A store read through, recording every key read: what a memoized answer depends on.
 pub struct Recording<'a, R: ?Sized> {
     inner: &'a R,
-    read: RefCell<Vec<Vec<u8>>>,
+    read: RefCell<Vec<u64>>,
     scanned: std::cell::Cell<bool>,
 }
 
@@ -98,16 +117,16 @@ impl<'a, R: StoreRead + ?Sized> Recording<'a, R> {
         Recording { inner, read: RefCell::default(), scanned: std::cell::Cell::new(false) }
     }
 
-    /// The keys read, in order; `None` after a scan, which depends on keys that do
-    /// not exist yet and so cannot be named.
-    pub fn into_keys(self) -> Option<Vec<Vec<u8>>> {
-        (!self.scanned.get()).then(|| self.read.into_inner())
+    /// The keys read; `None` after a scan, which depends on keys that do not
+    /// exist yet and so cannot be named.
+    pub fn into_keys(self) -> Option<ReadSet> {
+        (!self.scanned.get()).then(|| ReadSet(self.read.into_inner()))
     }
 }
 
 impl<R: StoreRead + ?Sized> StoreRead for Recording<'_, R> {
     fn get(&self, key: &[u8]) -> Result<Option<Cow<'_, [u8]>>> {
-        self.read.borrow_mut().push(key.to_vec());
+        self.read.borrow_mut().push(key_hash(key));
         self.inner.get(key)
     }
 
@@ -125,10 +144,10 @@ mod tests {
     fn an_answer_remembered_again_is_listed_once_under_each_key_it_read() {
         let memo: Memo<u32, u32> = Memo::default();
         for _ in 0..3 {
-            memo.remember(1, 1, vec![b"a".to_vec(), b"b".to_vec()], || true);
+            memo.remember(1, 1, ReadSet::of([&b"a"[..], b"b"]), || true);
             memo.invalidate([&b"b"[..]]);
         }
         let dependents = memo.dependents.lock().unwrap();
-        assert_eq!(dependents.get(&b"a"[..]).map(Vec::len), Some(1));
+        assert_eq!(dependents.get(&key_hash(b"a")).map(Vec::len), Some(1));
     }
 }

@@ -1,6 +1,6 @@
 //! What every store promises, checked on each backend, and the nested transactions.
 
-use clarimed_storage::{Batch, Cached, Memo, MemoryStore, Recording, SqliteStore, Store, StoreCommit, StoreError, StoreRead, StoreWrite, Transactional};
+use clarimed_storage::{Batch, Cached, Memo, MemoryStore, ReadSet, Recording, SqliteStore, Store, StoreCommit, StoreError, StoreRead, StoreWrite, Transactional};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
@@ -130,6 +130,52 @@ fn a_sqlite_commit_survives_reopening_the_file() {
     assert_eq!(store.get(b"uncommitted").unwrap().as_deref(), None);
 }
 
+#[test]
+fn a_file_opened_for_loading_is_its_writers_alone_and_reopens_durable_with_everything_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("loaded.db");
+    let key = [b"vm::ST1.c::0::m::".to_vec(), vec![0x05, 26], vec![4; 20]].concat();
+    {
+        let loading = SqliteStore::open_for_loading(&path).unwrap();
+        let mut batch = Batch::default();
+        batch.put(&key, &[0x0a, 0x03]);
+        batch.put(b"plain", b"bytes");
+        loading.write(batch).unwrap();
+        assert_eq!(loading.get(&key).unwrap().as_deref(), Some(&[0x0a, 0x03][..]));
+        assert!(matches!(SqliteStore::open_existing(&path), Err(StoreError::Busy)), "no other connection reads while loading");
+    }
+    let store = SqliteStore::open_existing(&path).unwrap();
+    assert_eq!(store.scan_prefix(b"").unwrap(), vec![(b"plain".to_vec(), b"bytes".to_vec()), (key, vec![0x0a, 0x03])]);
+    let mode: String = rusqlite::Connection::open(&path).unwrap().query_row("PRAGMA journal_mode", [], |row| row.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn a_read_sees_its_stores_commit_at_once_and_another_stores_within_a_millisecond() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("two.db");
+    let (first, second) = (SqliteStore::open(&path).unwrap(), SqliteStore::open(&path).unwrap());
+    assert_eq!(second.get(b"k").unwrap(), None);
+    first.write(one_put(b"k")).unwrap();
+    assert_eq!(first.get(b"k").unwrap().as_deref(), Some(&b"x"[..]));
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    assert_eq!(second.get(b"k").unwrap().as_deref(), Some(&b"x"[..]));
+}
+
+#[test]
+fn the_read_transactions_kept_open_do_not_hold_back_a_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("checkpointed.db");
+    let store = SqliteStore::open(&path).unwrap();
+    store.write(one_put(b"a")).unwrap();
+    assert!(store.get(b"a").unwrap().is_some());
+    store.write(one_put(b"b")).unwrap();
+    assert!(store.get(b"b").unwrap().is_some());
+    store.checkpoint().unwrap();
+    let wal = std::fs::metadata(dir.path().join("checkpointed.db-wal")).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(wal, 0, "the write-ahead log is truncated");
+}
+
 #[derive(Debug, Clone)]
 enum Op {
     Put(u8, u8),
@@ -234,7 +280,7 @@ fn an_answer_computed_before_a_commit_is_not_remembered_after_it() {
     let memo: Memo<&str, u32> = Memo::default();
     let generation = cached.generation();
     cached.write(one_put(b"a")).unwrap();
-    memo.remember("stale", 1, vec![b"a".to_vec()], || cached.unchanged_since(generation));
+    memo.remember("stale", 1, ReadSet::of([&b"a"[..]]), || cached.unchanged_since(generation));
     assert_eq!(memo.get(&"stale"), None);
 }
 

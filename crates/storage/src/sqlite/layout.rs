@@ -110,7 +110,7 @@ fn raw_row(bytes: &[u8]) -> Vec<u8> {
 /// The largest id of each numbering table: how many it numbers.
 pub(crate) fn stored_counts(connection: &Connection) -> rusqlite::Result<Counts> {
     let max = |table: &str| -> rusqlite::Result<usize> {
-        let id: Option<i64> = connection.query_row(&format!("SELECT max(id) FROM {table}"), [], |row| row.get(0))?;
+        let id: Option<i64> = connection.prepare_cached(&format!("SELECT max(id) FROM {table}"))?.query_row([], |row| row.get(0))?;
         Ok(id.unwrap_or(0) as usize)
     };
     Ok(Counts { prefixes: max("prefixes")?, names: max("names")?, principals: max("principals")? })

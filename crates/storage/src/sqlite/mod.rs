@@ -1,19 +1,28 @@
 //! A SQLite store: one table of (key, value) rows laid out densely ([`layout`]), in
 //! WAL mode.
 //!
-//! One connection writes; readers on other threads take connections of their own
-//! from a small pool, so a read never waits for a commit's fsync (WAL lets readers
-//! run beside the writer, each statement on the last committed state).
+//! One connection writes. Reads use it too while no commit holds it: its page
+//! cache survives its own commits, where any other connection's is emptied by
+//! each. While a commit holds it, a read takes a reader connection from a small
+//! pool instead, so a read never waits for a commit's fsync (WAL lets readers run
+//! beside the writer).
 //!
-//! A file written before the dense layout (one `kv` table of the keys and values as
-//! given) is migrated when it is opened, in one transaction.
+//! Each connection keeps one read transaction open across consecutive reads, as
+//! long as this store commits nothing and for at most a millisecond: a read sees
+//! every commit of this store, and another process's within a millisecond.
+//!
+//! Files of the layouts before (one `kv` table of the keys and values as given;
+//! the dense layout before principals were numbered) are migrated when opened,
+//! each in one transaction. [`SqliteStore::open_for_loading`] sets up a large
+//! state without syncing or logging.
 
 mod layout;
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 
@@ -27,27 +36,83 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 /// `principals` its rows are numbered by.
 pub struct SqliteStore {
     /// Connections for reads, opened on demand; `None` for an in-memory database,
-    /// which no other connection can see (its reads share the writer's). Declared
-    /// first so they close first: the writer, closing last, moves the write-ahead
-    /// log into the main file, which a read-only connection cannot do.
-    readers: Option<(PathBuf, Mutex<Vec<Reader>>)>,
-    writer: Mutex<Connection>,
+    /// which no other connection can see, and for a file opened for loading,
+    /// which the writer holds exclusively (their reads share the writer's).
+    /// Declared first so they close first: the writer, closing last, moves the
+    /// write-ahead log into the main file, which a read-only connection cannot do.
+    readers: Option<Mutex<Vec<Session>>>,
+    /// The file, `None` in memory.
+    path: Option<PathBuf>,
+    writer: Mutex<Session>,
     /// The prefixes, names and principals numbered, as last read or written by
     /// this store.
     layout: RwLock<Layout>,
+    /// How many writes this store committed: a reader's snapshot from before the
+    /// last one is not read again.
+    commits: AtomicU64,
 }
 
-/// A reader connection, and the `data_version` it last checked the layout at.
-struct Reader {
+/// How long a reader keeps reading in one read transaction while this store
+/// commits nothing: another process's (or another store's) commits are seen
+/// within this time, this store's own at once.
+const SNAPSHOT_AGE: Duration = Duration::from_millis(1);
+
+/// A connection and the read transaction it keeps open between reads: beginning
+/// and ending one for every read took more than the read itself (file-lock
+/// system calls, the write-ahead log's read mark).
+struct Session {
     connection: Connection,
-    layout_checked_at: Option<i64>,
+    snapshot: Option<Snapshot>,
+    /// Whether the layout was checked against the tables in this snapshot.
+    layout_checked: bool,
+}
+
+/// An open read transaction: begun after which of this store's commits, and when.
+struct Snapshot {
+    commits: u64,
+    began: Instant,
+}
+
+impl Session {
+    fn new(connection: Connection) -> Session {
+        Session { connection, snapshot: None, layout_checked: false }
+    }
+
+    /// Keeps the open read transaction if this store committed nothing since it
+    /// began and it is younger than [`SNAPSHOT_AGE`]; otherwise begins a new one.
+    fn current(&mut self, commits: u64) -> rusqlite::Result<()> {
+        if let Some(snapshot) = &self.snapshot {
+            if snapshot.commits == commits && snapshot.began.elapsed() < SNAPSHOT_AGE {
+                return Ok(());
+            }
+        }
+        self.end()?;
+        self.connection.prepare_cached("BEGIN")?.execute([])?;
+        self.snapshot = Some(Snapshot { commits, began: Instant::now() });
+        self.layout_checked = false;
+        Ok(())
+    }
+
+    /// Ends the open read transaction, if any.
+    fn end(&mut self) -> rusqlite::Result<()> {
+        if self.snapshot.take().is_some() {
+            self.connection.prepare_cached("COMMIT")?.execute([])?;
+        }
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let path = self.readers.as_ref().map(|(path, _)| path.as_path());
-        f.debug_struct("SqliteStore").field("path", &path).finish()
+        f.debug_struct("SqliteStore").field("path", &self.path).finish()
     }
+}
+
+/// How a file is opened: for durable commits beside readers, or for loading.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Durable,
+    Loading,
 }
 
 /// A SQLite error as a store error: locks and files that are not databases have
@@ -65,7 +130,19 @@ impl SqliteStore {
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
         let path = path.as_ref();
         let connection = Connection::open(path).map_err(|e| classify(e, path))?;
-        SqliteStore::with_connection(connection, Some(path))
+        SqliteStore::with_connection(connection, Some(path), Mode::Durable)
+    }
+
+    /// Opens the database at `path`, creating it if it does not exist, to set up a
+    /// large state fast: commits are not synced to disk and keep no write-ahead
+    /// log, and this connection holds the file alone (no other connection or
+    /// process can read it meanwhile). A crash while loading can leave the file
+    /// corrupt, so load into a new file and start again on failure. Opening the
+    /// file with [`SqliteStore::open`] afterwards makes its commits durable again.
+    pub fn open_for_loading(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        let path = path.as_ref();
+        let connection = Connection::open(path).map_err(|e| classify(e, path))?;
+        SqliteStore::with_connection(connection, Some(path), Mode::Loading)
     }
 
     /// Opens the store at `path`, which must exist and be one: nothing is created,
@@ -82,19 +159,18 @@ impl SqliteStore {
         if !is_store {
             return Err(StoreError::NotAState(path.display().to_string()));
         }
-        SqliteStore::with_connection(connection, Some(path))
+        SqliteStore::with_connection(connection, Some(path), Mode::Durable)
     }
 
     /// A private database that lives as long as the store.
     pub fn in_memory() -> Result<SqliteStore> {
         let connection = Connection::open_in_memory().map_err(|e| classify(e, Path::new(":memory:")))?;
-        SqliteStore::with_connection(connection, None)
+        SqliteStore::with_connection(connection, None, Mode::Durable)
     }
 
-    fn with_connection(connection: Connection, path: Option<&Path>) -> Result<SqliteStore> {
+    fn with_connection(connection: Connection, path: Option<&Path>, mode: Mode) -> Result<SqliteStore> {
         let shown = path.unwrap_or(Path::new(":memory:"));
-        configure(&connection).map_err(|e| classify(e, shown))?;
-        connection.execute_batch("PRAGMA synchronous = FULL;").map_err(|e| classify(e, shown))?;
+        configure(&connection, mode).map_err(|e| classify(e, shown))?;
         let unnumbered = has_table(&connection, "entries").and_then(|entries| Ok(entries && !has_table(&connection, "principals")?));
         let unnumbered = unnumbered.map_err(|e| classify(e, shown))?;
         connection.execute_batch(SCHEMA).map_err(|e| classify(e, shown))?;
@@ -103,7 +179,9 @@ impl SqliteStore {
             number_principals(&connection).map_err(|e| classify(e, shown))?;
         }
         let layout = Layout::load(&connection).map_err(|e| classify(e, shown))?;
-        Ok(SqliteStore { writer: Mutex::new(connection), readers: path.map(|path| (path.to_path_buf(), Mutex::new(Vec::new()))), layout: RwLock::new(layout) })
+        let readers = (path.is_some() && mode == Mode::Durable).then(|| Mutex::new(Vec::new()));
+        let writer = Mutex::new(Session::new(connection));
+        Ok(SqliteStore { readers, path: path.map(Path::to_path_buf), writer, layout: RwLock::new(layout), commits: AtomicU64::new(0) })
     }
 
     fn layout(&self) -> std::sync::RwLockReadGuard<'_, Layout> {
@@ -117,21 +195,20 @@ impl SqliteStore {
     /// Reads the numbers another connection committed since the layout last saw
     /// the database, when there are any: only their rows, not the whole tables.
     /// Asked only when a key's prefix, names or principals are not numbered (or
-    /// before a scan), and answered without reading the tables while no other
-    /// connection has committed since the reader last asked (SQLite's
-    /// `data_version`). An in-memory database has no other connection.
+    /// before a scan), and answered without reading the tables again in a
+    /// reader's snapshot where they were read already. An in-memory database, or
+    /// one held for loading, has no other connection.
     fn catch_up(&self) -> Result<bool> {
-        let Some((path, pool)) = &self.readers else {
+        if self.readers.is_none() {
             return Ok(false);
-        };
+        }
         let saved = self.layout().saved();
-        let additions = with_pooled(path, pool, |reader| {
-            let version: i64 = reader.connection.query_row("PRAGMA data_version", [], |row| row.get(0))?;
-            if reader.layout_checked_at == Some(version) {
+        let additions = self.with_reader(|reader| {
+            if reader.layout_checked {
                 return Ok(None);
             }
             let stored = stored_counts(&reader.connection)?;
-            reader.layout_checked_at = Some(version);
+            reader.layout_checked = true;
             if stored == saved {
                 return Ok(None);
             }
@@ -162,59 +239,114 @@ impl SqliteStore {
         })
     }
 
+    /// Touches every page of the state once, so that it is resident in this
+    /// process: the first reads of a freshly opened large state then cost what
+    /// later ones do, instead of a page fault each (about a second per 200,000
+    /// patients).
+    pub fn warm_up(&self) -> Result<()> {
+        let writer = self.writer();
+        writer.connection.query_row("SELECT count(*) FROM entries", [], |_| Ok(())).map_err(|e| self.classify(e))
+    }
+
     /// Moves everything committed from the write-ahead log into the main file, so the
     /// file's size is the state's.
     pub fn checkpoint(&self) -> Result<()> {
-        let writer = self.writer();
-        writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(|e| self.classify(e))
+        let mut writer = self.writer();
+        self.end_idle_snapshots(&mut writer)?;
+        writer.connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(|e| self.classify(e))
     }
 
-    fn writer(&self) -> MutexGuard<'_, Connection> {
+    /// Ends the writer's read transaction and those of the readers not in use, so
+    /// that none holds the write-ahead log back from a checkpoint (and the writer
+    /// can begin a write). A reader in use ends its own at its next read after
+    /// this store's next commit.
+    fn end_idle_snapshots(&self, writer: &mut Session) -> Result<()> {
+        writer.end().map_err(|e| self.classify(e))?;
+        if let Some(pool) = &self.readers {
+            for reader in pool.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).iter_mut() {
+                reader.end().map_err(|e| self.classify(e))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Session> {
         // A connection is left consistent by SQLite whatever its user did.
         self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn classify(&self, error: rusqlite::Error) -> StoreError {
-        let path = self.readers.as_ref().map_or(Path::new(":memory:"), |(path, _)| path.as_path());
-        classify(error, path)
+        classify(error, self.path.as_deref().unwrap_or(Path::new(":memory:")))
     }
 
-    /// Runs `read` on a reader connection (the writer's, in memory).
-    fn with_reader<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
-        match &self.readers {
-            None => read(&self.writer()).map_err(|e| self.classify(e)),
-            Some((path, pool)) => with_pooled(path, pool, |reader| read(&reader.connection)),
+    /// Runs `read` in a snapshot current as of this store's last commit: on the
+    /// writer's connection when no commit holds it (its page cache outlives this
+    /// store's commits, while another connection's is emptied by each), otherwise
+    /// on a reader's. In memory, or while loading, on the writer's, in no snapshot.
+    fn with_reader<T>(&self, read: impl FnOnce(&mut Session) -> rusqlite::Result<T>) -> Result<T> {
+        let commits = self.commits.load(Ordering::SeqCst);
+        match (&self.readers, &self.path) {
+            (Some(pool), Some(path)) => match self.writer.try_lock() {
+                Ok(mut writer) => in_snapshot(&mut writer, commits, read).map_err(|e| self.classify(e)),
+                Err(_) => with_pooled(path, pool, commits, read),
+            },
+            _ => read(&mut self.writer()).map_err(|e| self.classify(e)),
         }
     }
 }
 
-/// Runs `read` on a reader connection of `pool` (opened on `path` if none is free).
-fn with_pooled<T>(path: &Path, pool: &Mutex<Vec<Reader>>, read: impl FnOnce(&mut Reader) -> rusqlite::Result<T>) -> Result<T> {
+/// Runs `read` on a reader connection of `pool` (opened on `path` if none is
+/// free), in a snapshot current as of the store's `commits`.
+fn with_pooled<T>(path: &Path, pool: &Mutex<Vec<Session>>, commits: u64, read: impl FnOnce(&mut Session) -> rusqlite::Result<T>) -> Result<T> {
     let pooled = pool.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
     let mut reader = match pooled {
         Some(reader) => reader,
-        None => Reader { connection: open_reader(path).map_err(|e| classify(e, path))?, layout_checked_at: None },
+        None => Session::new(open_reader(path).map_err(|e| classify(e, path))?),
     };
-    let result = read(&mut reader).map_err(|e| classify(e, path));
+    let result = in_snapshot(&mut reader, commits, read);
     pool.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(reader);
+    result.map_err(|e| classify(e, path))
+}
+
+/// Runs `read` on `session` in a snapshot current as of the store's `commits`.
+fn in_snapshot<T>(session: &mut Session, commits: u64, read: impl FnOnce(&mut Session) -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let result = session.current(commits).and_then(|()| read(session));
+    if result.is_err() {
+        // Whatever failed, the next read starts afresh.
+        let _ = session.end();
+    }
     result
 }
 
-/// WAL lets readers run beside the writer; reads of a large state go through a
-/// memory map and a 64 MiB page cache rather than a read call per page.
-fn configure(connection: &Connection) -> rusqlite::Result<()> {
-    connection.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+/// Durable: WAL lets readers run beside the writer, and every commit is synced.
+/// Loading: the rollback journal is kept in memory (a failed write still rolls
+/// back), nothing is synced, the file is locked once for the connection's life,
+/// and a 1 GiB page cache holds the pages a load keeps returning to. Either way,
+/// the writer's reads of a large state go through a memory map rather than a read
+/// call per page (its own commits leave the map in place).
+fn configure(connection: &Connection, mode: Mode) -> rusqlite::Result<()> {
+    match mode {
+        Mode::Durable => {
+            connection.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+            connection.execute_batch("PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;")?;
+        }
+        Mode::Loading => {
+            connection.execute_batch("PRAGMA locking_mode = EXCLUSIVE; PRAGMA synchronous = OFF; PRAGMA cache_size = -1048576;")?;
+            connection.query_row("PRAGMA journal_mode = MEMORY", [], |_| Ok(()))?;
+        }
+    }
     // An in-memory database answers the mmap pragma with no row.
     connection.query_row("PRAGMA mmap_size = 68719476736", [], |_| Ok(())).optional()?;
-    connection.execute_batch("PRAGMA cache_size = -65536;")
+    Ok(())
 }
 
 fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let connection = Connection::open_with_flags(path, flags)?;
     connection.busy_timeout(BUSY_TIMEOUT)?;
-    connection.query_row("PRAGMA mmap_size = 68719476736", [], |_| Ok(())).optional()?;
-    connection.execute_batch("PRAGMA cache_size = -65536;")?;
+    // No memory map: SQLite unmaps a reader's whole map when another connection
+    // has committed, and every page it touches then faults in again.
+    connection.execute_batch("PRAGMA mmap_size = 0; PRAGMA cache_size = -65536;")?;
     Ok(connection)
 }
 
@@ -240,8 +372,8 @@ impl StoreRead for SqliteStore {
             let outcome = match row_key {
                 None => Err(RowError::Unknown),
                 Some(row_key) => {
-                    let row: Option<Vec<u8>> = self.with_reader(|connection| {
-                        let mut statement = connection.prepare_cached("SELECT value FROM entries WHERE key = ?1")?;
+                    let row: Option<Vec<u8>> = self.with_reader(|session| {
+                        let mut statement = session.connection.prepare_cached("SELECT value FROM entries WHERE key = ?1")?;
                         statement.query_row([&row_key], |row| row.get(0)).optional()
                     })?;
                     row.map(|row| self.layout().value_of(&row)).transpose()
@@ -264,16 +396,16 @@ impl StoreRead for SqliteStore {
         let ranges = self.layout().ranges(prefix);
         let mut found = Vec::new();
         for (start, end) in ranges {
-            let rows: Vec<(Vec<u8>, Vec<u8>)> = self.with_reader(|connection| {
+            let rows: Vec<(Vec<u8>, Vec<u8>)> = self.with_reader(|session| {
                 let read = |row: &rusqlite::Row| Ok((row.get(0)?, row.get(1)?));
                 match &end {
                     Some(end) => {
-                        let mut statement = connection.prepare_cached("SELECT key, value FROM entries WHERE key >= ?1 AND key < ?2")?;
+                        let mut statement = session.connection.prepare_cached("SELECT key, value FROM entries WHERE key >= ?1 AND key < ?2")?;
                         let rows = statement.query_map(params![start, end], read)?;
                         rows.collect()
                     }
                     None => {
-                        let mut statement = connection.prepare_cached("SELECT key, value FROM entries WHERE key >= ?1")?;
+                        let mut statement = session.connection.prepare_cached("SELECT key, value FROM entries WHERE key >= ?1")?;
                         let rows = statement.query_map(params![start], read)?;
                         rows.collect()
                     }
@@ -300,10 +432,11 @@ fn corrupt() -> StoreError {
 impl StoreCommit for SqliteStore {
     fn write(&self, batch: Batch) -> Result<()> {
         let mut writer = self.writer();
+        self.end_idle_snapshots(&mut writer)?;
         let applied = (|| {
             // Immediate: no other connection numbers anything between the check
             // below and this commit.
-            let transaction = writer.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let transaction = writer.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
             if stored_counts(&transaction)? != self.layout().saved() {
                 let saved = self.layout().saved();
                 self.layout_mut().add(Additions::read(&transaction, saved)?);
@@ -325,6 +458,7 @@ impl StoreCommit for SqliteStore {
         // Marked while this is still the only writer.
         let counts = applied.map_err(|e: rusqlite::Error| self.classify(e))?;
         self.layout_mut().mark_saved(counts);
+        self.commits.fetch_add(1, Ordering::SeqCst);
         drop(writer);
         Ok(())
     }
