@@ -1,6 +1,6 @@
 //! How cost grows with the state. Patients, each with 10 consents, a provider
 //! grant and 5 signed records, are bulk-loaded into a SQLite state
-//! ([`Engine::open_for_loading`], blocks of 1,000 calls); at each size the state
+//! ([`Engine::open_for_loading`], blocks of 50,000 calls); at each size the state
 //! is opened as a node would open it (fresh caches) and measured:
 //! - the file's bytes per patient, consent and record;
 //! - the first `check-access` on each of 1,600 distinct random records, on the
@@ -35,7 +35,7 @@ use clarimed_engine::{Content, Engine, Principal, Signed, SqliteStore};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Calls committed together while loading.
-const BLOCK: usize = 10_000;
+const BLOCK: usize = 50_000;
 /// Calls a patient's load makes: registration, 10 consents, a grant, 5 records.
 const CALLS_PER_PATIENT: usize = 17;
 /// Distinct records sampled for each of: the first checks on the state as opened,

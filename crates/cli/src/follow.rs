@@ -13,7 +13,7 @@ use clarimed_engine::{parse_principal, principal_to_string, Engine, MemoryStore,
 use clarimed_follower::observer::{self, Ended};
 use clarimed_follower::{BlockReport, FollowError, Follower, Mismatch, OnMismatch};
 
-use crate::state::explain;
+use crate::state::{explain, hold_in_memory};
 
 /// What `follow` and `replay` share.
 #[derive(clap::Args)]
@@ -87,6 +87,7 @@ fn sqlite(path: &Path, address: &Principal) -> Result<Engine<SqliteStore>, Strin
             principal_to_string(address)
         ));
     }
+    hold_in_memory(&engine, path)?;
     Ok(engine)
 }
 

@@ -5,13 +5,15 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use crate::state::open;
+use crate::state::{hold_in_memory, open};
 
 /// Serves the state at `db` on `listen`, mining as `mining` says, until interrupted
 /// (Ctrl-C or SIGTERM); then finishes the requests under way and the block being
 /// built.
 pub fn run(db: &Path, listen: SocketAddr, mining: clarimed_node_rpc::Mining) -> Result<ExitCode, String> {
-    let node = clarimed_node_rpc::Node::new(Arc::new(open(db)?), mining)?;
+    let engine = open(db)?;
+    hold_in_memory(&engine, db)?;
+    let node = clarimed_node_rpc::Node::new(Arc::new(engine), mining)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start the server's runtime: {e}"))?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;

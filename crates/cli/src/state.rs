@@ -12,6 +12,12 @@ pub fn open(path: &Path) -> Result<Engine<SqliteStore>, String> {
     Engine::open(path).map_err(|error| explain(path, &error))
 }
 
+/// Holds the state at `path` in memory before a long-running command serves
+/// from it: its first reads then cost what later ones do.
+pub fn hold_in_memory(engine: &Engine<SqliteStore>, path: &Path) -> Result<(), String> {
+    engine.backend().warm_up().map_err(|error| explain(path, &error.into()))
+}
+
 /// Why the state at `path` could not be used, in a line.
 pub fn explain(path: &Path, error: &EngineError) -> String {
     match error {

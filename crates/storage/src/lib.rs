@@ -57,6 +57,10 @@ pub enum StoreError {
     #[cfg(feature = "sqlite")]
     #[error("SQLite: {0}")]
     Sqlite(rusqlite::Error),
+    /// The file was being bulk-loaded ([`SqliteStore::open_for_loading`]) and the
+    /// load did not finish: it may hold half a write.
+    #[error("{0} was being loaded and the load did not finish: load it again into a new file")]
+    UnfinishedLoad(String),
     /// A row of the state does not read back.
     #[error("the state is corrupt: {0}")]
     Corrupt(String),

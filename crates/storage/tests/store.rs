@@ -1,6 +1,8 @@
 //! What every store promises, checked on each backend, and the nested transactions.
 
-use clarimed_storage::{Batch, Cached, Memo, MemoryStore, ReadSet, Recording, SqliteStore, Store, StoreCommit, StoreError, StoreRead, StoreWrite, Transactional};
+use clarimed_storage::{
+    Batch, Cached, Memo, MemoryStore, ReadSet, Recording, SqliteStore, Store, StoreCommit, StoreError, StoreRead, StoreWrite, Transactional,
+};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
@@ -148,6 +150,29 @@ fn a_file_opened_for_loading_is_its_writers_alone_and_reopens_durable_with_every
     assert_eq!(store.scan_prefix(b"").unwrap(), vec![(b"plain".to_vec(), b"bytes".to_vec()), (key, vec![0x0a, 0x03])]);
     let mode: String = rusqlite::Connection::open(&path).unwrap().query_row("PRAGMA journal_mode", [], |row| row.get(0)).unwrap();
     assert_eq!(mode, "wal");
+}
+
+/// The file header's `user_version` (bytes 60..64, big-endian).
+fn user_version(path: &std::path::Path) -> u32 {
+    let header = std::fs::read(path).unwrap();
+    u32::from_be_bytes(header[60..64].try_into().unwrap())
+}
+
+#[test]
+fn a_load_marks_its_file_until_it_finishes_and_an_unfinished_load_is_refused_by_every_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("loaded.db");
+    let loading = SqliteStore::open_for_loading(&path).unwrap();
+    assert_eq!(user_version(&path), 0x6c6f_6164, "marked as being loaded");
+    loading.write(one_put(b"k")).unwrap();
+    drop(loading);
+    assert_eq!(user_version(&path), 0, "finished");
+    // A file left marked, as a crash during its load would leave it.
+    let unfinished = dir.path().join("unfinished.db");
+    rusqlite::Connection::open(&unfinished).unwrap().execute_batch("CREATE TABLE entries (key BLOB); PRAGMA user_version = 1819238756;").unwrap();
+    assert!(matches!(SqliteStore::open_existing(&unfinished), Err(StoreError::UnfinishedLoad(_))));
+    assert!(matches!(SqliteStore::open(&unfinished), Err(StoreError::UnfinishedLoad(_))));
+    assert!(matches!(SqliteStore::open_for_loading(&unfinished), Err(StoreError::UnfinishedLoad(_))));
 }
 
 #[test]

@@ -20,7 +20,7 @@ mod layout;
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
@@ -50,7 +50,14 @@ pub struct SqliteStore {
     /// How many writes this store committed: a reader's snapshot from before the
     /// last one is not read again.
     commits: AtomicU64,
+    mode: Mode,
+    /// A write failed while loading: with no journal, it may be half applied, so
+    /// the load is never marked finished.
+    failed: AtomicBool,
 }
+
+/// `PRAGMA user_version` while a file is being loaded ("load").
+const LOADING_MARK: i64 = 0x6c6f_6164;
 
 /// How long a reader keeps reading in one read transaction while this store
 /// commits nothing: another process's (or another store's) commits are seen
@@ -134,11 +141,13 @@ impl SqliteStore {
     }
 
     /// Opens the database at `path`, creating it if it does not exist, to set up a
-    /// large state fast: commits are not synced to disk and keep no write-ahead
-    /// log, and this connection holds the file alone (no other connection or
-    /// process can read it meanwhile). A crash while loading can leave the file
-    /// corrupt, so load into a new file and start again on failure. Opening the
-    /// file with [`SqliteStore::open`] afterwards makes its commits durable again.
+    /// large state fast: commits keep no journal and are not synced to disk, and
+    /// this connection holds the file alone (no other connection or process can
+    /// read it meanwhile). Dropping the store finishes the load: everything is
+    /// synced, and the file opens as any other. Until then the file is marked as
+    /// being loaded, and a file whose load did not finish (a crash, a failed
+    /// write) is refused by every open ([`StoreError::UnfinishedLoad`]): load it
+    /// again into a new file.
     pub fn open_for_loading(path: impl AsRef<Path>) -> Result<SqliteStore> {
         let path = path.as_ref();
         let connection = Connection::open(path).map_err(|e| classify(e, path))?;
@@ -170,6 +179,10 @@ impl SqliteStore {
 
     fn with_connection(connection: Connection, path: Option<&Path>, mode: Mode) -> Result<SqliteStore> {
         let shown = path.unwrap_or(Path::new(":memory:"));
+        let loading: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(|e| classify(e, shown))?;
+        if loading == LOADING_MARK {
+            return Err(StoreError::UnfinishedLoad(shown.display().to_string()));
+        }
         configure(&connection, mode).map_err(|e| classify(e, shown))?;
         let unnumbered = has_table(&connection, "entries").and_then(|entries| Ok(entries && !has_table(&connection, "principals")?));
         let unnumbered = unnumbered.map_err(|e| classify(e, shown))?;
@@ -181,7 +194,15 @@ impl SqliteStore {
         let layout = Layout::load(&connection).map_err(|e| classify(e, shown))?;
         let readers = (path.is_some() && mode == Mode::Durable).then(|| Mutex::new(Vec::new()));
         let writer = Mutex::new(Session::new(connection));
-        Ok(SqliteStore { readers, path: path.map(Path::to_path_buf), writer, layout: RwLock::new(layout), commits: AtomicU64::new(0) })
+        Ok(SqliteStore {
+            readers,
+            path: path.map(Path::to_path_buf),
+            writer,
+            layout: RwLock::new(layout),
+            commits: AtomicU64::new(0),
+            mode,
+            failed: AtomicBool::new(false),
+        })
     }
 
     fn layout(&self) -> std::sync::RwLockReadGuard<'_, Layout> {
@@ -318,21 +339,25 @@ fn in_snapshot<T>(session: &mut Session, commits: u64, read: impl FnOnce(&mut Se
     result
 }
 
-/// Durable: WAL lets readers run beside the writer, and every commit is synced.
-/// Loading: the rollback journal is kept in memory (a failed write still rolls
-/// back), nothing is synced, the file is locked once for the connection's life,
-/// and a 1 GiB page cache holds the pages a load keeps returning to. Either way,
+/// Durable: WAL lets readers run beside the writer, every commit is synced, and
+/// the writer's page cache may grow to 4 GiB (a million patients' state, held in
+/// memory; pages are only allocated as they are read).
+/// Loading: no journal and nothing synced (the file is marked as being loaded
+/// meanwhile), the file locked once for the connection's life, and a 1 GiB page
+/// cache for the pages a load keeps returning to. Either way,
 /// the writer's reads of a large state go through a memory map rather than a read
 /// call per page (its own commits leave the map in place).
 fn configure(connection: &Connection, mode: Mode) -> rusqlite::Result<()> {
     match mode {
         Mode::Durable => {
             connection.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
-            connection.execute_batch("PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;")?;
+            connection.execute_batch("PRAGMA synchronous = FULL; PRAGMA cache_size = -4194304;")?;
         }
         Mode::Loading => {
-            connection.execute_batch("PRAGMA locking_mode = EXCLUSIVE; PRAGMA synchronous = OFF; PRAGMA cache_size = -1048576;")?;
-            connection.query_row("PRAGMA journal_mode = MEMORY", [], |_| Ok(()))?;
+            connection.execute_batch("PRAGMA locking_mode = EXCLUSIVE; PRAGMA cache_size = -1048576;")?;
+            connection.query_row("PRAGMA journal_mode = OFF", [], |_| Ok(()))?;
+            // The mark is synced before anything it guards is written.
+            connection.execute_batch(&format!("PRAGMA synchronous = FULL; PRAGMA user_version = {LOADING_MARK}; PRAGMA synchronous = OFF;"))?;
         }
     }
     // An in-memory database answers the mmap pragma with no row.
@@ -429,8 +454,23 @@ fn corrupt() -> StoreError {
     StoreError::Corrupt("a row that does not read back in the state's layout".to_string())
 }
 
+/// Finishes a load: syncs everything written and clears the mark, unless a write
+/// failed (the mark then stays, and the file is refused).
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        if self.mode == Mode::Loading && !self.failed.load(Ordering::SeqCst) {
+            // Nothing can be returned from here; a failure leaves the mark, and
+            // the next open says the load did not finish.
+            let _ = self.writer().connection.execute_batch("PRAGMA synchronous = FULL; PRAGMA user_version = 0;");
+        }
+    }
+}
+
 impl StoreCommit for SqliteStore {
     fn write(&self, batch: Batch) -> Result<()> {
+        if self.failed.load(Ordering::SeqCst) {
+            return Err(StoreError::UnfinishedLoad(self.path.as_deref().unwrap_or(Path::new(":memory:")).display().to_string()));
+        }
         let mut writer = self.writer();
         self.end_idle_snapshots(&mut writer)?;
         let applied = (|| {
@@ -455,6 +495,9 @@ impl StoreCommit for SqliteStore {
             transaction.commit()?;
             Ok(counts)
         })();
+        if applied.is_err() && self.mode == Mode::Loading {
+            self.failed.store(true, Ordering::SeqCst);
+        }
         // Marked while this is still the only writer.
         let counts = applied.map_err(|e: rusqlite::Error| self.classify(e))?;
         self.layout_mut().mark_saved(counts);
