@@ -175,10 +175,11 @@ impl Engine<SqliteStore> {
     /// Opens the SQLite state at `path` to set up a large state fast, creating it
     /// (with both contracts deployed by `deployer`) if it does not exist. Commit
     /// the calls in blocks ([`Engine::begin_block`]): each block's commit is one
-    /// SQLite transaction, none synced to disk, with the file held by this engine
-    /// alone ([`SqliteStore::open_for_loading`]). Open the file with
-    /// [`Engine::open`] when the load is done; a crash while loading can leave it
-    /// corrupt.
+    /// SQLite transaction, with no journal and not synced to disk, and the file is
+    /// held by this engine alone ([`SqliteStore::open_for_loading`]). Dropping the
+    /// engine finishes the load (everything is synced); then open the file with
+    /// [`Engine::open`]. A load that did not finish (a crash, a failed write)
+    /// leaves the file marked, and every open refuses it.
     pub fn open_for_loading(path: impl AsRef<Path>, deployer: &Principal) -> Result<Engine<SqliteStore>, EngineError> {
         Engine::with_store(SqliteStore::open_for_loading(path)?, Some(deployer))
     }
