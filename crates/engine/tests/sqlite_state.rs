@@ -81,3 +81,37 @@ fn the_memory_and_sqlite_engines_keep_the_same_state() {
     sqlite.consent().register_patient(&ctx, "PAT-1", 19_800_101, None, None).unwrap();
     assert_eq!(memory.dump_state().unwrap(), sqlite.dump_state().unwrap());
 }
+
+/// Three patients' registrations, consents and revocations, in two blocks.
+fn some_patients<S: clarimed_engine::Store + 'static>(engine: &Engine<S>, provider: &Principal) {
+    for block in [0..2, 2..3] {
+        engine.begin_block().unwrap();
+        for i in block {
+            let patient = principal(format!("patient {i}").as_bytes());
+            engine.consent().register_patient(&patient, &format!("PAT-{i}"), 19_800_101, None, None).unwrap();
+            engine.consent().grant_consent(&patient, provider, DataType::LabResults, Some(500), "labs").unwrap();
+            engine.consent().grant_consent(&patient, provider, DataType::BasicInfo, None, "care").unwrap();
+            engine.consent().revoke_consent(&patient, provider, DataType::BasicInfo).unwrap();
+        }
+        engine.commit_block().unwrap();
+    }
+}
+
+#[test]
+fn a_bulk_load_leaves_the_state_ordinary_calls_leave_and_the_file_then_opens_as_any_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("loaded.db");
+    let (owner, provider) = (principal(b"owner"), principal(b"provider"));
+    let memory = Engine::in_memory(&owner).unwrap();
+    some_patients(&memory, &provider);
+    {
+        let loading = Engine::open_for_loading(&path, &owner).unwrap();
+        some_patients(&loading, &provider);
+        assert_eq!(loading.dump_state().unwrap(), memory.dump_state().unwrap(), "what the load reads back");
+    }
+    let engine = Engine::open(&path).unwrap();
+    assert_eq!(engine.dump_state().unwrap(), memory.dump_state().unwrap());
+    assert_eq!(engine.state_digest().unwrap(), memory.state_digest().unwrap());
+    // Durable again: a call commits as on any state.
+    engine.consent().register_patient(&principal(b"late"), "PAT-9", 19_800_101, None, None).unwrap();
+}
