@@ -124,6 +124,8 @@ fn rows_after(connection: &Connection, table: &str, column: &str, known: usize) 
     for (expected, row) in (known as i64 + 1..).zip(rows) {
         let (id, item) = row?;
         if id != expected {
+            // Ids count up from 1 with no gap unless the table was changed outside
+            // clarimed: reported as the id out of range.
             return Err(rusqlite::Error::IntegralValueOutOfRange(0, id));
         }
         items.push(item);
