@@ -26,7 +26,7 @@ pub enum ExportFormat {
     Json,
 }
 
-fn principal(text: &str) -> Result<Principal, String> {
+pub(crate) fn principal(text: &str) -> Result<Principal, String> {
     parse_principal(text).map_err(|_| format!("`{text}` is not a principal (expected ST… or ST….contract-name)"))
 }
 

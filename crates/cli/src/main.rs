@@ -10,6 +10,7 @@ mod conform;
 mod costs;
 #[cfg(feature = "harness")]
 mod demo;
+mod fhir;
 mod follow;
 mod script;
 mod serve;
@@ -96,6 +97,10 @@ enum Command {
     Status,
     /// A patient's consent audit trail and the access log of their records.
     Audit { patient: String },
+    /// A patient's consents (Consent) or the accesses to their records and their
+    /// consent audit trail (AuditEvent) as a FHIR R4 Bundle in JSON.
+    #[command(subcommand)]
+    Fhir(fhir::FhirCommand),
     /// Testnet keys and record signatures.
     #[command(subcommand)]
     Key(KeyCommand),
@@ -177,6 +182,7 @@ fn main() -> ExitCode {
         Command::Mine { blocks } => commands::mine(db, blocks, json),
         Command::Status => commands::status(db, json),
         Command::Audit { patient } => commands::audit(db, &patient, json),
+        Command::Fhir(command) => fhir::run(db, &command),
         Command::Key(KeyCommand::New) => commands::key_new(json),
         Command::Key(KeyCommand::Sign { key, message }) => commands::key_sign(&key, &message, json),
         #[cfg(feature = "harness")]

@@ -11,7 +11,9 @@
 //! - [`accounts`]: `GET /v2/accounts/{principal}` and `GET /v2/fees/transfer`;
 //! - [`transactions`]: `POST /v2/transactions` and `POST /v2/fees/transaction`;
 //! - [`extended`]: the Hiro API's `GET /extended/v1/tx/{txid}` and
-//!   `GET /extended/v1/address/{principal}/nonces`.
+//!   `GET /extended/v1/address/{principal}/nonces`;
+//! - [`fhir`]: clarimed's own `GET /fhir/Consent?patient=…` and
+//!   `GET /fhir/AuditEvent?patient=…`, FHIR R4 Bundles.
 //!
 //! Every read is answered from the engine's committed state, from any number of
 //! connections at once. Transactions wait in the [`mempool`] until the [`miner`],
@@ -25,6 +27,7 @@ pub mod contracts;
 pub mod data;
 mod error;
 pub mod extended;
+pub mod fhir;
 pub mod info;
 pub mod mempool;
 pub mod miner;
@@ -92,6 +95,8 @@ impl<S: Store + Send + Sync + 'static> Node<S> {
             .route("/v2/transactions", post(transactions::post_transaction::<S>))
             .route("/extended/v1/tx/:txid", get(extended::get_transaction::<S>))
             .route("/extended/v1/address/:principal/nonces", get(extended::get_nonces::<S>))
+            .route("/fhir/Consent", get(fhir::get_consents::<S>))
+            .route("/fhir/AuditEvent", get(fhir::get_audit_events::<S>))
             .fallback(error::not_found)
             .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(axum::middleware::from_fn(error::refuse_oversized))

@@ -1,0 +1,192 @@
+//! A patient's consents as FHIR `Consent` resources, rebuilt from their audit
+//! trail: each grant of a data type to a provider opens a consent, which a revoke
+//! or a new grant of the same pair closes; each emergency override opens one that
+//! its revocation closes. Consents still open take their expiry (and purpose)
+//! from the contract's current state.
+
+use std::collections::BTreeMap;
+
+use clarimed_consent::codes::{AuditAction, DataType};
+
+use crate::clock::Clock;
+use crate::model::{CodeableConcept, Coding, Consent, Period, Provision, ProvisionActor};
+use crate::{principal_reference, DATA_TYPE_SYSTEM};
+
+/// One entry of the patient's audit trail (`get-audit-entry`), principals as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// Its place in the trail, from 0.
+    pub seq: u128,
+    /// The contract's action code.
+    pub action: u128,
+    /// Who acted.
+    pub actor: String,
+    /// The provider the action concerned, if any.
+    pub provider: Option<String>,
+    /// The data type it concerned, if any.
+    pub data_type: Option<u128>,
+    /// The block it happened at.
+    pub block: u128,
+}
+
+/// What the contract holds now for a consent that is still open (`get-consent`,
+/// `get-emergency-access`): its expiry, and its purpose or reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Terms {
+    /// The block it was granted at.
+    pub granted_at: u128,
+    /// The block it expires at, if it does.
+    pub expires_at: Option<u128>,
+    /// The purpose (a consent) or reason (an emergency override).
+    pub purpose: String,
+}
+
+/// A consent as the trail shows it: to whom, for what, from when to when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Episode {
+    provider: String,
+    /// `None`: an emergency override.
+    data_type: Option<u128>,
+    granted_at: u128,
+    closed_at: Option<u128>,
+}
+
+fn episodes(trail: &[AuditRecord]) -> Vec<Episode> {
+    let mut episodes: Vec<Episode> = Vec::new();
+    let mut open: BTreeMap<(String, Option<u128>), usize> = BTreeMap::new();
+    for entry in trail {
+        let Some(provider) = entry.provider.clone() else { continue };
+        let (opens, data_type) = match AuditAction::from_code(entry.action) {
+            Some(AuditAction::Grant) => (true, entry.data_type),
+            Some(AuditAction::Revoke) => (false, entry.data_type),
+            Some(AuditAction::EmergencyOverride) => (true, None),
+            Some(AuditAction::EmergencyRevoked) => (false, None),
+            _ => continue,
+        };
+        if let Some(index) = open.remove(&(provider.clone(), data_type)) {
+            episodes[index].closed_at = Some(entry.block);
+        }
+        if opens {
+            open.insert((provider.clone(), data_type), episodes.len());
+            episodes.push(Episode { provider, data_type, granted_at: entry.block, closed_at: None });
+        }
+    }
+    episodes
+}
+
+/// The patient's consents at block `height`. `current` gives the terms the
+/// contract holds for (provider, data type) pairs still granted, and for
+/// (provider, `None`) emergency overrides still in place.
+pub fn consents(patient: &str, trail: &[AuditRecord], current: &dyn Fn(&str, Option<u128>) -> Option<Terms>, height: u128, clock: &Clock) -> Vec<Consent> {
+    episodes(trail)
+        .into_iter()
+        .enumerate()
+        .map(|(n, episode)| {
+            let terms = episode.closed_at.is_none().then(|| current(&episode.provider, episode.data_type)).flatten();
+            let end = episode.closed_at.or(terms.as_ref().and_then(|terms| terms.expires_at));
+            let active = episode.closed_at.is_none() && terms.is_some() && end.is_none_or(|end| end > height);
+            let purpose = match (&terms, episode.data_type) {
+                (_, None) => vec![Coding::new("http://terminology.hl7.org/CodeSystem/v3-ActReason", "ETREAT", "Emergency Treatment")],
+                (Some(terms), Some(_)) if !terms.purpose.is_empty() => {
+                    vec![Coding { system: "https://clarimed.dev/fhir/CodeSystem/purpose".to_string(), code: terms.purpose.clone(), display: None }]
+                }
+                _ => Vec::new(),
+            };
+            Consent {
+                resource_type: "Consent",
+                id: format!("consent-{n}"),
+                status: if active { "active" } else { "inactive" },
+                scope: Coding::new("http://terminology.hl7.org/CodeSystem/consentscope", "patient-privacy", "Privacy Consent").into(),
+                category: vec![Coding::new("http://loinc.org", "59284-0", "Patient Consent").into()],
+                patient: principal_reference(patient, "Patient"),
+                date_time: clock.instant(episode.granted_at).unwrap_or_default(),
+                performer: vec![principal_reference(patient, "Patient")],
+                policy_rule: Coding::new("http://terminology.hl7.org/CodeSystem/v3-ActCode", "OPTIN", "opt-in").into(),
+                provision: Provision {
+                    kind: "permit",
+                    period: Period { start: clock.instant(episode.granted_at), end: end.and_then(|end| clock.instant(end)) },
+                    actor: vec![ProvisionActor {
+                        role: Coding::new("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP", "information recipient").into(),
+                        reference: principal_reference(&episode.provider, "Practitioner"),
+                    }],
+                    purpose,
+                    code: episode.data_type.into_iter().map(data_type_concept).collect(),
+                },
+            }
+        })
+        .collect()
+}
+
+/// A data type as a concept of [`DATA_TYPE_SYSTEM`].
+pub fn data_type_concept(code: u128) -> CodeableConcept {
+    let name = DataType::from_code(code).map_or_else(|| format!("DATA-TYPE-{code}"), |data_type| data_type.name().to_string());
+    CodeableConcept { coding: vec![Coding { system: DATA_TYPE_SYSTEM.to_string(), code: name, display: None }], text: None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(seq: u128, action: AuditAction, provider: &str, data_type: Option<DataType>, block: u128) -> AuditRecord {
+        AuditRecord {
+            seq,
+            action: action.code(),
+            actor: "STPATIENT".to_string(),
+            provider: Some(provider.to_string()),
+            data_type: data_type.map(DataType::code),
+            block,
+        }
+    }
+
+    fn terms(granted_at: u128, expires_at: Option<u128>, purpose: &str) -> Terms {
+        Terms { granted_at, expires_at, purpose: purpose.to_string() }
+    }
+
+    #[test]
+    fn a_grant_still_held_is_active_and_a_revoked_one_inactive_with_the_revocation_as_its_end() {
+        let trail = [
+            entry(1, AuditAction::Grant, "STDOC", Some(DataType::LabResults), 10),
+            entry(2, AuditAction::Grant, "STDOC", Some(DataType::BasicInfo), 11),
+            entry(3, AuditAction::Revoke, "STDOC", Some(DataType::BasicInfo), 20),
+        ];
+        let current = |_: &str, data_type: Option<u128>| (data_type == Some(DataType::LabResults.code())).then(|| terms(10, None, "labs"));
+        let consents = consents("STPATIENT", &trail, &current, 30, &Clock::default());
+        assert_eq!(consents.len(), 2);
+        assert_eq!((consents[0].status, &consents[0].provision.period.end), ("active", &None));
+        assert_eq!(consents[0].provision.code, vec![data_type_concept(DataType::LabResults.code())]);
+        assert_eq!(consents[1].status, "inactive");
+        assert_eq!(consents[1].provision.period.end, Clock::default().instant(20));
+    }
+
+    #[test]
+    fn a_consent_past_its_expiry_is_inactive_and_ends_at_it() {
+        let trail = [entry(1, AuditAction::Grant, "STDOC", Some(DataType::LabResults), 10)];
+        let current = |_: &str, _: Option<u128>| Some(terms(10, Some(25), "labs"));
+        let before = consents("STPATIENT", &trail, &current, 24, &Clock::default());
+        let after = consents("STPATIENT", &trail, &current, 25, &Clock::default());
+        assert_eq!((before[0].status, after[0].status), ("active", "inactive"));
+        assert_eq!(after[0].provision.period.end, Clock::default().instant(25));
+    }
+
+    #[test]
+    fn an_emergency_override_is_a_consent_for_emergency_treatment_over_its_window() {
+        let trail = [entry(1, AuditAction::EmergencyOverride, "STER", None, 40)];
+        let current = |provider: &str, data_type: Option<u128>| (provider == "STER" && data_type.is_none()).then(|| terms(40, Some(472), "trauma"));
+        let consents = consents("STPATIENT", &trail, &current, 100, &Clock::default());
+        assert_eq!(consents[0].status, "active");
+        assert_eq!(consents[0].provision.purpose[0].code, "ETREAT");
+        assert_eq!(consents[0].provision.period.start, Clock::default().instant(40));
+        assert_eq!(consents[0].provision.period.end, Clock::default().instant(472));
+        assert!(consents[0].provision.code.is_empty());
+    }
+
+    #[test]
+    fn a_grant_again_closes_the_consent_it_replaces() {
+        let trail =
+            [entry(1, AuditAction::Grant, "STDOC", Some(DataType::LabResults), 10), entry(2, AuditAction::Grant, "STDOC", Some(DataType::LabResults), 15)];
+        let current = |_: &str, _: Option<u128>| Some(terms(15, None, "labs"));
+        let consents = consents("STPATIENT", &trail, &current, 20, &Clock::default());
+        assert_eq!((consents[0].status, consents[1].status), ("inactive", "active"));
+        assert_eq!(consents[0].provision.period.end, Clock::default().instant(15));
+    }
+}
