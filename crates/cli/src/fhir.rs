@@ -47,6 +47,13 @@ pub struct ClockArgs {
     block_seconds: i64,
 }
 
+impl ClockArgs {
+    /// The clock the arguments set.
+    pub fn clock(&self) -> Clock {
+        Clock { genesis: self.genesis, seconds_per_block: self.block_seconds }
+    }
+}
+
 fn genesis(text: &str) -> Result<i64, String> {
     clarimed_fhir::clock::parse_instant(text).ok_or_else(|| format!("`{text}` is not an instant (expected YYYY-MM-DDThh:mm:ssZ)"))
 }
@@ -57,7 +64,7 @@ pub fn run(db: &Path, command: &FhirCommand) -> Result<ExitCode, String> {
         FhirCommand::Consent { patient, clock } | FhirCommand::Audit { patient, clock, .. } => (patient, clock),
     };
     let patient = principal(patient)?;
-    let clock = Clock { genesis: clock.genesis, seconds_per_block: clock.block_seconds };
+    let clock = clock.clock();
     let engine = open(db)?;
     let bundle = match command {
         FhirCommand::Consent { .. } => consent_bundle(&engine, &patient, &clock),

@@ -108,7 +108,9 @@ enum Command {
     #[cfg(feature = "harness")]
     Demo,
     /// Serve the state over a Stacks node's HTTP RPC: signed transactions
-    /// (POST /v2/transactions), mined into blocks, and the node's read routes.
+    /// (POST /v2/transactions), mined into blocks, and the node's read routes; and
+    /// GET /fhir/Consent and /fhir/AuditEvent, whose times --genesis and
+    /// --block-seconds set.
     Serve {
         /// The address to listen on (3999 is stacks.js's devnet default).
         #[arg(long, default_value_t = clarimed_node_rpc::default_listen())]
@@ -122,6 +124,8 @@ enum Command {
         /// The most transactions a block takes (a block is mined as soon as this many wait).
         #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000))]
         block_txs: u64,
+        #[command(flatten)]
+        clock: fhir::ClockArgs,
     },
     /// Follow a Stacks node: an event observer (the node's `[[events_observer]]`)
     /// that re-executes every deployment and call of both contracts at ADDRESS and
@@ -190,13 +194,13 @@ fn main() -> ExitCode {
         Command::Export { format } => commands::export(db, format),
         Command::Follow(options) => follow::follow(given_db, &options, json),
         Command::Replay { file, following } => follow::replay(given_db, &file, &following, json),
-        Command::Serve { listen, block_time, block_per_tx, block_txs } => {
+        Command::Serve { listen, block_time, block_per_tx, block_txs, clock } => {
             let mining = if block_per_tx {
                 clarimed_node_rpc::Mining::PerTransaction
             } else {
                 clarimed_node_rpc::Mining::Every { interval: std::time::Duration::from_millis(block_time), max_transactions: block_txs as usize }
             };
-            serve::run(db, listen, mining)
+            serve::run(db, listen, mining, clock.clock())
         }
         #[cfg(feature = "harness")]
         Command::Conform(options) => return conform::run(&options),

@@ -1,13 +1,14 @@
 //! A patient's Bundles, read from the engine: the consent audit trail, the terms
 //! the contract holds now, and the access log of the patient's records.
 
+use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
-use clarimed_engine::{principal_to_string, Engine, EngineError, Principal};
+use clarimed_engine::{parse_principal, principal_to_string, Engine, EngineError, Principal};
 
 use crate::audit::{consent_events, record_events, AccessRecord};
 use crate::clock::Clock;
-use crate::consent::{consents, AuditRecord, Terms};
+use crate::consent::{consents, open_pairs, AuditRecord, Terms};
 use crate::model::{AuditEvent, Bundle, BundleEntry, Resource};
 
 /// Why a patient's Bundle could not be made.
@@ -68,21 +69,19 @@ pub fn consent_bundle<S>(engine: &Engine<S>, patient: &Principal, clock: &Clock)
     let text = registered(engine, patient)?;
     let trail = trail(engine, patient)?;
     let height = engine.committed_block_height();
-    let current = |provider: &str, data_type: Option<u128>| -> Option<Terms> {
-        let provider = clarimed_engine::parse_principal(provider).ok()?;
-        match data_type {
-            Some(data_type) => engine.consent().get_consent(patient, &provider, data_type).ok().flatten().map(|consent| Terms {
-                granted_at: consent.granted_at,
-                expires_at: consent.expires_at,
-                purpose: consent.purpose,
-            }),
-            None => engine.consent().get_emergency_access(patient, &provider).ok().flatten().map(|access| Terms {
-                granted_at: access.granted_at,
-                expires_at: Some(access.expires_at),
-                purpose: access.reason,
-            }),
-        }
-    };
+    let mut current = BTreeMap::new();
+    for (provider, data_type) in open_pairs(&trail) {
+        let principal = parse_principal(&provider)?;
+        let terms = match data_type {
+            Some(data_type) => {
+                engine.consent().get_consent(patient, &principal, data_type)?.map(|consent| Terms { expires_at: consent.expires_at, purpose: consent.purpose })
+            }
+            None => {
+                engine.consent().get_emergency_access(patient, &principal)?.map(|access| Terms { expires_at: Some(access.expires_at), purpose: access.reason })
+            }
+        };
+        current.extend(terms.map(|terms| ((provider, data_type), terms)));
+    }
     let consents = consents(&text, &trail, &current, height.into(), clock);
     Ok(bundle(consents.into_iter().map(|consent| Resource::Consent(Box::new(consent))).collect(), height, clock))
 }

@@ -2,7 +2,8 @@
 //! trail: each grant of a data type to a provider opens a consent, which a revoke
 //! or a new grant of the same pair closes; each emergency override opens one that
 //! its revocation closes. Consents still open take their expiry (and purpose)
-//! from the contract's current state.
+//! from the contract's current state, given by (provider, data type), the data
+//! type `None` for an emergency override.
 
 use std::collections::BTreeMap;
 
@@ -33,8 +34,6 @@ pub struct AuditRecord {
 /// `get-emergency-access`): its expiry, and its purpose or reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Terms {
-    /// The block it was granted at.
-    pub granted_at: u128,
     /// The block it expires at, if it does.
     pub expires_at: Option<u128>,
     /// The purpose (a consent) or reason (an emergency override).
@@ -49,6 +48,12 @@ struct Episode {
     data_type: Option<u128>,
     granted_at: u128,
     closed_at: Option<u128>,
+}
+
+/// The (provider, data type) pairs whose terms [`consents`] needs: those of the
+/// consents the trail leaves open.
+pub fn open_pairs(trail: &[AuditRecord]) -> Vec<(String, Option<u128>)> {
+    episodes(trail).into_iter().filter(|episode| episode.closed_at.is_none()).map(|episode| (episode.provider, episode.data_type)).collect()
 }
 
 fn episodes(trail: &[AuditRecord]) -> Vec<Episode> {
@@ -74,15 +79,14 @@ fn episodes(trail: &[AuditRecord]) -> Vec<Episode> {
     episodes
 }
 
-/// The patient's consents at block `height`. `current` gives the terms the
-/// contract holds for (provider, data type) pairs still granted, and for
-/// (provider, `None`) emergency overrides still in place.
-pub fn consents(patient: &str, trail: &[AuditRecord], current: &dyn Fn(&str, Option<u128>) -> Option<Terms>, height: u128, clock: &Clock) -> Vec<Consent> {
+/// The patient's consents at block `height`. `current` holds the terms the
+/// contract has for the pairs of [`open_pairs`] it still grants.
+pub fn consents(patient: &str, trail: &[AuditRecord], current: &BTreeMap<(String, Option<u128>), Terms>, height: u128, clock: &Clock) -> Vec<Consent> {
     episodes(trail)
         .into_iter()
         .enumerate()
         .map(|(n, episode)| {
-            let terms = episode.closed_at.is_none().then(|| current(&episode.provider, episode.data_type)).flatten();
+            let terms = episode.closed_at.is_none().then(|| current.get(&(episode.provider.clone(), episode.data_type))).flatten();
             let end = episode.closed_at.or(terms.as_ref().and_then(|terms| terms.expires_at));
             let active = episode.closed_at.is_none() && terms.is_some() && end.is_none_or(|end| end > height);
             let purpose = match (&terms, episode.data_type) {
@@ -138,8 +142,12 @@ mod tests {
         }
     }
 
-    fn terms(granted_at: u128, expires_at: Option<u128>, purpose: &str) -> Terms {
-        Terms { granted_at, expires_at, purpose: purpose.to_string() }
+    fn terms(expires_at: Option<u128>, purpose: &str) -> Terms {
+        Terms { expires_at, purpose: purpose.to_string() }
+    }
+
+    fn current(pairs: &[(&str, Option<DataType>, Terms)]) -> BTreeMap<(String, Option<u128>), Terms> {
+        pairs.iter().map(|(provider, data_type, terms)| ((provider.to_string(), data_type.map(DataType::code)), terms.clone())).collect()
     }
 
     #[test]
@@ -149,7 +157,8 @@ mod tests {
             entry(2, AuditAction::Grant, "STDOC", Some(DataType::BasicInfo), 11),
             entry(3, AuditAction::Revoke, "STDOC", Some(DataType::BasicInfo), 20),
         ];
-        let current = |_: &str, data_type: Option<u128>| (data_type == Some(DataType::LabResults.code())).then(|| terms(10, None, "labs"));
+        assert_eq!(open_pairs(&trail), vec![("STDOC".to_string(), Some(DataType::LabResults.code()))]);
+        let current = current(&[("STDOC", Some(DataType::LabResults), terms(None, "labs"))]);
         let consents = consents("STPATIENT", &trail, &current, 30, &Clock::default());
         assert_eq!(consents.len(), 2);
         assert_eq!((consents[0].status, &consents[0].provision.period.end), ("active", &None));
@@ -161,7 +170,7 @@ mod tests {
     #[test]
     fn a_consent_past_its_expiry_is_inactive_and_ends_at_it() {
         let trail = [entry(1, AuditAction::Grant, "STDOC", Some(DataType::LabResults), 10)];
-        let current = |_: &str, _: Option<u128>| Some(terms(10, Some(25), "labs"));
+        let current = current(&[("STDOC", Some(DataType::LabResults), terms(Some(25), "labs"))]);
         let before = consents("STPATIENT", &trail, &current, 24, &Clock::default());
         let after = consents("STPATIENT", &trail, &current, 25, &Clock::default());
         assert_eq!((before[0].status, after[0].status), ("active", "inactive"));
@@ -171,7 +180,7 @@ mod tests {
     #[test]
     fn an_emergency_override_is_a_consent_for_emergency_treatment_over_its_window() {
         let trail = [entry(1, AuditAction::EmergencyOverride, "STER", None, 40)];
-        let current = |provider: &str, data_type: Option<u128>| (provider == "STER" && data_type.is_none()).then(|| terms(40, Some(472), "trauma"));
+        let current = current(&[("STER", None, terms(Some(472), "trauma"))]);
         let consents = consents("STPATIENT", &trail, &current, 100, &Clock::default());
         assert_eq!(consents[0].status, "active");
         assert_eq!(consents[0].provision.purpose[0].code, "ETREAT");
@@ -184,7 +193,7 @@ mod tests {
     fn a_grant_again_closes_the_consent_it_replaces() {
         let trail =
             [entry(1, AuditAction::Grant, "STDOC", Some(DataType::LabResults), 10), entry(2, AuditAction::Grant, "STDOC", Some(DataType::LabResults), 15)];
-        let current = |_: &str, _: Option<u128>| Some(terms(15, None, "labs"));
+        let current = current(&[("STDOC", Some(DataType::LabResults), terms(None, "labs"))]);
         let consents = consents("STPATIENT", &trail, &current, 20, &Clock::default());
         assert_eq!((consents[0].status, consents[1].status), ("inactive", "active"));
         assert_eq!(consents[0].provision.period.end, Clock::default().instant(15));

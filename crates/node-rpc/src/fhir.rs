@@ -1,7 +1,7 @@
 //! clarimed's FHIR routes, beside the node's: `GET /fhir/Consent?patient=…` and
 //! `GET /fhir/AuditEvent?patient=…[&from=BLOCK][&to=BLOCK]`, each a FHIR R4 Bundle
-//! as `clarimed fhir consent|audit` prints it (default clock: block 0 at
-//! 2021-01-14T00:00:00Z, 10 minutes a block), as `application/fhir+json`. A missing,
+//! as `clarimed fhir consent|audit` prints it (with the node's clock,
+//! [`crate::Node::with_fhir_clock`]), as `application/fhir+json`. A missing,
 //! malformed or unregistered patient, or a malformed block, is HTTP 400 with an
 //! `OperationOutcome`.
 
@@ -10,7 +10,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use clarimed_engine::{parse_principal, Store};
 use clarimed_fhir::model::OperationOutcome;
-use clarimed_fhir::{audit_bundle, consent_bundle, Clock, FhirError};
+use clarimed_fhir::{audit_bundle, consent_bundle, FhirError};
 use serde::Deserialize;
 
 use crate::Node;
@@ -57,14 +57,11 @@ async fn bundle<S: Store + 'static>(node: Node<S>, query: FhirQuery, wanted: Wan
         (Ok(from), Ok(to)) => from.unwrap_or(0)..=to.unwrap_or(u128::MAX),
         (Err(reason), _) | (_, Err(reason)) => return refused("invalid", reason),
     };
-    let engine = node.engine.clone();
+    let (engine, clock) = (node.engine.clone(), node.clock);
     // The audit Bundle reads the whole access log: off the request task.
-    let made = tokio::task::spawn_blocking(move || {
-        let clock = Clock::default();
-        match wanted {
-            Wanted::Consent => consent_bundle(&engine, &patient, &clock),
-            Wanted::AuditEvent => audit_bundle(&engine, &patient, range, &clock),
-        }
+    let made = tokio::task::spawn_blocking(move || match wanted {
+        Wanted::Consent => consent_bundle(&engine, &patient, &clock),
+        Wanted::AuditEvent => audit_bundle(&engine, &patient, range, &clock),
     })
     .await;
     match made {

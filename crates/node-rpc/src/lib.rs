@@ -56,11 +56,13 @@ pub struct Node<S> {
     engine: Arc<Engine<S>>,
     interfaces: Arc<[serde_json::Value; 2]>,
     pool: Arc<Pool>,
+    /// How the FHIR routes turn block heights into times.
+    clock: clarimed_fhir::Clock,
 }
 
 impl<S> Clone for Node<S> {
     fn clone(&self) -> Node<S> {
-        Node { engine: self.engine.clone(), interfaces: self.interfaces.clone(), pool: self.pool.clone() }
+        Node { engine: self.engine.clone(), interfaces: self.interfaces.clone(), pool: self.pool.clone(), clock: self.clock }
     }
 }
 
@@ -69,7 +71,14 @@ impl<S: Store + Send + Sync + 'static> Node<S> {
     /// interfaces are computed once, here.
     pub fn new(engine: Arc<Engine<S>>, mining: Mining) -> Result<Node<S>, String> {
         let interfaces = Arc::new(contracts::interfaces(engine.deployer())?);
-        Ok(Node { engine, interfaces, pool: Arc::new(Pool::new(mining)) })
+        Ok(Node { engine, interfaces, pool: Arc::new(Pool::new(mining)), clock: clarimed_fhir::Clock::default() })
+    }
+
+    /// The node with the FHIR routes' block times given by `clock` instead of the
+    /// default (block 0 at 2021-01-14T00:00:00Z, 10 minutes a block).
+    pub fn with_fhir_clock(mut self, clock: clarimed_fhir::Clock) -> Node<S> {
+        self.clock = clock;
+        self
     }
 
     /// The contract `address.name` names, if it is one of the two the deployer

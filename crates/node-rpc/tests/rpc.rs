@@ -24,13 +24,19 @@ fn principal(seed: u8) -> Principal {
 
 /// An engine with one registered patient, served on a free loopback port.
 async fn served() -> Served {
+    served_with(clarimed_fhir::Clock::default()).await
+}
+
+/// The same, with the FHIR routes' times given by `clock`.
+async fn served_with(clock: clarimed_fhir::Clock) -> Served {
     let engine = Arc::new(Engine::in_memory(&principal(1)).unwrap());
     let patient = principal(2);
     engine.consent().register_patient(&patient, "PAT-1", 19_800_412, None, None).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let node = clarimed_node_rpc::Node::new(engine.clone(), clarimed_node_rpc::Mining::PerTransaction).expect("both contracts' interfaces");
+    let node =
+        clarimed_node_rpc::Node::new(engine.clone(), clarimed_node_rpc::Mining::PerTransaction).expect("both contracts' interfaces").with_fhir_clock(clock);
     tokio::spawn(clarimed_node_rpc::serve(listener, node, async move {
         let _ = stopped.await;
     }));
@@ -217,4 +223,19 @@ async fn the_interface_is_clarity_vms_and_lists_every_function_of_the_table() {
     }
     let (status, _) = request(s.address, "GET", &format!("/v2/contracts/interface/{}/nothing", s.deployer), None).await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn the_fhir_routes_answer_a_bundle_timed_by_the_nodes_clock_and_refuse_a_bad_patient_with_an_operation_outcome() {
+    let served = served_with(clarimed_fhir::Clock { genesis: 0, seconds_per_block: 1 }).await;
+    let patient = principal_to_string(&served.patient);
+    let (status, bundle) = json(served.address, "GET", &format!("/fhir/AuditEvent?patient={patient}"), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(bundle["resourceType"], "Bundle");
+    assert_eq!(bundle["timestamp"], "1970-01-01T00:00:01Z", "block 1 is one second past the genesis");
+    assert_eq!(bundle["entry"][0]["resource"]["subtype"][0]["code"], "REGISTER");
+    let (status, outcome) = json(served.address, "GET", "/fhir/Consent?patient=nobody", None).await;
+    assert_eq!((status, outcome["resourceType"].as_str()), (400, Some("OperationOutcome")));
+    let (status, outcome) = json(served.address, "GET", &format!("/fhir/Consent?patient={}", served.deployer), None).await;
+    assert_eq!((status, outcome["issue"][0]["code"].as_str()), (400, Some("not-found")));
 }
