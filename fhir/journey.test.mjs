@@ -7,13 +7,14 @@
 // revocation, and an emergency override until block 433, with time passing to
 // block 1,576,801. The clarimed binary is target/debug/clarimed (built by
 // `cargo test` or `cargo build`), or CLARIMED_BIN.
-import { spawn, spawnSync, execFileSync } from "node:child_process";
+import { spawnSync, execFileSync } from "node:child_process";
 import { mkdtempSync, existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { startServe, stopServe } from "../stacksjs/serve.mjs";
 import { problems } from "./validate.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -42,28 +43,12 @@ before(async () => {
   const demo = execFileSync(binary, ["demo", "--db", db], { encoding: "utf8" });
   cast = Object.fromEntries([...demo.matchAll(/^ {2}(owner|patient|provider|responder) +(ST\w+)$/gm)].map((m) => [m[1], m[2]]));
   assert.ok(cast.patient && cast.provider && cast.responder, demo.slice(0, 400));
-  server = spawn(binary, ["--db", db, "serve", "--listen", "127.0.0.1:0"], { stdio: ["ignore", "ignore", "pipe"] });
-  baseUrl = await new Promise((resolve, reject) => {
-    let said = "";
-    const timer = setTimeout(() => reject(new Error(`clarimed serve did not start in 10 s: ${said}`)), 10_000);
-    server.stderr.on("data", (chunk) => {
-      said += chunk;
-      const match = said.match(/on (http:\/\/127\.0\.0\.1:\d+)/);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    server.on("exit", (code) => reject(new Error(`clarimed serve exited (${code}): ${said}`)));
-  });
+  ({ server, baseUrl } = await startServe(binary, db));
 });
 
 after(async () => {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.on("exit", resolve));
-    server.kill("SIGTERM");
-    assert.equal(await exited, 0);
-  }
+  const stopped = await stopServe(server);
+  if (stopped !== null) assert.equal(stopped, 0);
   if (workdir) rmSync(workdir, { recursive: true, force: true });
 });
 

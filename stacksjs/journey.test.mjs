@@ -12,7 +12,7 @@
 //
 // The clarimed binary is target/debug/clarimed (built by `cargo test` or
 // `cargo build`), or CLARIMED_BIN.
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, statSync, existsSync, rmSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
@@ -20,6 +20,7 @@ import { join, dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { startServe, stopServe } from "./serve.mjs";
 import Ajv from "ajv";
 import Ajv2020 from "ajv/dist/2020.js";
 import { parse as parseYaml } from "yaml";
@@ -119,28 +120,12 @@ before(async () => {
   workdir = mkdtempSync(join(tmpdir(), "clarimed-stacksjs-"));
   const db = join(workdir, "state.db");
   execFileSync(binary, ["--db", db, "init", "--deployer", deployer]);
-  server = spawn(binary, ["--db", db, "serve", "--listen", "127.0.0.1:0", "--block-per-tx"], { stdio: ["ignore", "ignore", "pipe"] });
-  baseUrl = await new Promise((resolve, reject) => {
-    let said = "";
-    const timer = setTimeout(() => reject(new Error(`clarimed serve did not start in 10 s: ${said}`)), 10_000);
-    server.stderr.on("data", (chunk) => {
-      said += chunk;
-      const match = said.match(/on (http:\/\/127\.0\.0\.1:\d+)/);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    server.on("exit", (code) => reject(new Error(`clarimed serve exited (${code}): ${said}`)));
-  });
+  ({ server, baseUrl } = await startServe(binary, db, ["--block-per-tx"]));
 });
 
 after(async () => {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.on("exit", resolve));
-    server.kill("SIGTERM");
-    assert.equal(await exited, 0, "clarimed serve stops cleanly on SIGTERM");
-  }
+  const stopped = await stopServe(server);
+  if (stopped !== null) assert.equal(stopped, 0, "clarimed serve stops cleanly on SIGTERM");
   if (workdir) rmSync(workdir, { recursive: true, force: true });
 });
 
