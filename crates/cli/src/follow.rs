@@ -146,6 +146,8 @@ fn follow_on<S: Store + Send + Sync + 'static>(engine: Engine<S>, state: &str, o
 fn replay_on<S: Store + 'static>(engine: Engine<S>, file: &Path, options: &Following, json: bool) -> Result<ExitCode, String> {
     let feed = File::open(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let mut follower = Follower::new(Arc::new(engine), options.fork_depth, policy(options)).map_err(|e| e.to_string())?;
+    // The state's counts go on from an earlier run; this replay's are the difference.
+    let before = follower.counts();
     let started = Instant::now();
     let (mut last_progress, mut calls) = (Instant::now(), 0u64);
     let replayed = clarimed_follower::replay::replay(&mut follower, BufReader::new(feed), |line, report| {
@@ -157,18 +159,13 @@ fn replay_on<S: Store + 'static>(engine: Engine<S>, file: &Path, options: &Follo
         }
     });
     let elapsed = started.elapsed();
-    let counts = follower.counts();
-    eprintln!(
-        "replayed {} blocks, {} calls in {:.2} s: {:.0} calls/s",
-        counts.blocks,
-        counts.calls,
-        elapsed.as_secs_f64(),
-        counts.calls as f64 / elapsed.as_secs_f64().max(1e-9)
-    );
+    let after = follower.counts();
+    let (blocks, calls) = (after.blocks - before.blocks, after.calls - before.calls);
+    eprintln!("replayed {blocks} blocks, {calls} calls in {:.2} s: {:.0} calls/s", elapsed.as_secs_f64(), calls as f64 / elapsed.as_secs_f64().max(1e-9));
     match replayed {
         Ok(()) => {
             summarize(&follower, json)?;
-            Ok(if counts.mismatched > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            Ok(if after.mismatched > before.mismatched { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
         Err(clarimed_follower::replay::ReplayError::Block { line, error: FollowError::Stopped(mismatch) }) => {
             print_mismatch(&mismatch);
@@ -204,8 +201,8 @@ fn summarize<S: Store + 'static>(follower: &Follower<S>, json: bool) -> Result<(
     }
     let counts = &status["counts"];
     println!(
-        "{} blocks, {} calls: {} agree, {} mismatch; {} blocks rewound",
-        counts["blocks"], counts["calls"], counts["agreed"], counts["mismatched"], counts["rewound"]
+        "{} blocks, {} calls: {} agree, {} mismatch; {} blocks rewound, {} refused (on this state)",
+        counts["blocks"], counts["calls"], counts["agreed"], counts["mismatched"], counts["rewound"], counts["refused"]
     );
     match status["tip"].as_object() {
         Some(tip) => println!("tip          {} {}", tip["block_height"], tip["index_block_hash"].as_str().unwrap_or_default()),

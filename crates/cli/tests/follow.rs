@@ -55,10 +55,24 @@ fn replay_checks_a_recorded_feed_and_status_prints_the_vms_digest() {
     let export = clarimed(&["--db", db.to_str().unwrap(), "export", "--format", "kv"]);
     assert_eq!(hex(&Sha256::digest(&export.stdout)), vm_digest, "anyone recomputes the digest from the export");
 
-    // Replayed again onto the same state: every block is applied already.
+    // Replayed again onto the same state: every block is applied already, and the
+    // state's counts (kept with its tip) are the first replay's.
     let again = clarimed(&["--db", db.to_str().unwrap(), "--json", "replay", file.to_str().unwrap(), "--contracts", &address]);
+    assert!(text(&again.stderr).contains("replayed 0 blocks, 0 calls"), "{}", text(&again.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
-    assert_eq!((summary["counts"]["blocks"].as_u64(), summary["state_digest"].as_str()), (Some(0), Some(vm_digest.as_str())));
+    assert_eq!((summary["counts"]["blocks"].as_u64(), summary["state_digest"].as_str()), (Some(lines.len() as u64), Some(vm_digest.as_str())));
+}
+
+#[test]
+fn replay_of_a_real_nodes_feed_agrees_on_every_call_and_ends_in_the_nodes_state() {
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../follower/tests/fixtures/real-node-epoch-2.5/new_block.ndjson");
+    let replayed = clarimed(&["--json", "replay", fixture, "--contracts", "ST1Q7NFPZB1935BAPF7YT2BHJY4G34DG1WMJV8SAX"]);
+    assert_eq!(replayed.status.code(), Some(0), "{}{}", text(&replayed.stdout), text(&replayed.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&replayed.stdout).unwrap();
+    let counts = &summary["counts"];
+    assert_eq!((counts["blocks"].as_u64(), counts["calls"].as_u64(), counts["agreed"].as_u64()), (Some(45), Some(36), Some(36)));
+    assert_eq!((counts["mismatched"].as_u64(), counts["refused"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(summary["state_digest"].as_str(), Some("a8f6af6912f38ae92b47ff3f152fdc976f4dacf228fb2b46e7066888840ddf8e"));
 }
 
 #[test]

@@ -8,7 +8,8 @@
 //! `clarimed demo` and by the scenario tests. [`ops`] generates random operations on
 //! both contracts and [`differential`] runs them on both engines at once, comparing
 //! every step: the property tests and `clarimed conform` use them. [`feed`] turns
-//! them into what a node posts to an event observer, for the follower's tests.
+//! them into what a node posts to an event observer, for the follower's tests, and
+//! [`payload_kinds`] makes a transaction of every other kind a block can hold.
 
 pub mod access_model;
 mod chain;
@@ -17,5 +18,6 @@ pub mod feed;
 pub mod invariants;
 pub mod journey;
 pub mod ops;
+pub mod payload_kinds;
 
 pub use chain::{serialized, Chain, Deploy};

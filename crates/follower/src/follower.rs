@@ -4,15 +4,17 @@
 //! and call of both contracts, in order, compared with the node's outcome) in one
 //! engine block, committed with what undoes it.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use clarimed_engine::table::Contract;
 use clarimed_engine::{hex, principal_to_string, unhex, Engine, EngineError, ExecutionCost, Principal, Store, TxStatus, GENESIS_HEIGHT};
-use clarimed_transactions::{Network, Transaction};
-use sha2::{Digest, Sha256};
+use clarimed_transactions::envelope::{Envelope, Payload};
+use clarimed_transactions::{Call, Network, Rejection};
+use sha2::{Digest, Sha256, Sha512_256};
 
 use crate::outcome::{Mismatch, Outcome};
-use crate::payload::{NewBlock, PayloadError};
+use crate::payload::{BlockEvent, ContractEvent, NewBlock, PayloadError};
 
 /// How many of the last blocks a follower can undo when the chain forks, unless
 /// told otherwise: a day of Stacks 2.x blocks, and deeper than any fork the
@@ -23,6 +25,7 @@ pub const DEFAULT_FORK_DEPTH: u32 = 144;
 /// each block.
 const RECENT_NOTE: &str = "follower::recent";
 const DEPLOYED_NOTE: &str = "follower::deployed";
+const COUNTS_NOTE: &str = "follower::counts";
 
 /// What to do when the node and the follower disagree on a transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +91,10 @@ pub enum FollowError {
     /// `--on-mismatch stop` met a mismatch; the block was not applied.
     #[error("stopped at block {}: transaction {} ({}) differs in {}", .0.block_height, .0.txid, .0.what, .0.differs.join(", "))]
     Stopped(Box<Mismatch>),
+    /// Applying the block panicked: a bug in clarimed, not in the block. Nothing of
+    /// it was applied, and the follower goes on.
+    #[error("applying the block hit a bug in clarimed (nothing of it was applied; please report it): {0}")]
+    Bug(String),
 }
 
 /// What applying one block did.
@@ -107,7 +114,8 @@ pub struct BlockReport {
     pub mismatches: Vec<Mismatch>,
 }
 
-/// What a follower has done since it started.
+/// What a follower has done on its state, since its first block: kept with its tip,
+/// so a restart goes on counting.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     /// Blocks applied (not counting those ignored as already applied).
@@ -120,6 +128,34 @@ pub struct Counts {
     pub mismatched: u64,
     /// Blocks undone by forks.
     pub rewound: u64,
+    /// Blocks refused, nothing of them applied (a bug's among them); counted in the
+    /// state with the next block applied.
+    pub refused: u64,
+}
+
+impl Counts {
+    const FIELDS: usize = 6;
+
+    fn to_bytes(self) -> Vec<u8> {
+        [self.blocks, self.calls, self.agreed, self.mismatched, self.rewound, self.refused].iter().flat_map(|count| count.to_be_bytes()).collect()
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Option<Counts> {
+        if bytes.len() != Counts::FIELDS * 8 {
+            return None;
+        }
+        let count = |i: usize| u64::from_be_bytes(bytes[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+        Some(Counts { blocks: count(0), calls: count(1), agreed: count(2), mismatched: count(3), rewound: count(4), refused: count(5) })
+    }
+
+    /// These counts with one more block applied.
+    fn with_block(mut self, report: &BlockReport) -> Counts {
+        self.blocks += 1;
+        self.calls += report.calls;
+        self.agreed += report.agreed;
+        self.mismatched += report.mismatches.len() as u64;
+        self
+    }
 }
 
 /// The engine following one deployer's two contracts on a node's feed.
@@ -140,9 +176,8 @@ enum Step {
     },
     Call {
         txid: String,
-        tx: Box<Transaction>,
         contract: Contract,
-        node: Outcome,
+        called: Box<Called>,
     },
     /// Another transaction that printed events as one of the contracts: a contract
     /// calling them, which the follower cannot re-execute.
@@ -150,6 +185,17 @@ enum Step {
         txid: String,
         contracts: String,
     },
+}
+
+/// A call of one of the contracts, as the block holds it.
+struct Called {
+    /// Its `tx-sender`.
+    origin: Principal,
+    post_conditions_hold: bool,
+    /// The call, or why the engine refuses it.
+    call: Result<Call, Rejection>,
+    /// What the node says it did.
+    node: Outcome,
 }
 
 /// A block decoded, before anything is applied.
@@ -186,7 +232,12 @@ impl<S: Store + 'static> Follower<S> {
         // block the node included, whatever the block limit.
         engine.keep_undo(depth);
         engine.set_block_limit(ExecutionCost::MAX);
-        Ok(Follower { engine, network, depth, on_mismatch, counts: Counts::default() })
+        let counts = match engine.note(COUNTS_NOTE)? {
+            None => Counts::default(),
+            Some(bytes) => Counts::from_bytes(&bytes)
+                .ok_or_else(|| EngineError::Internal(format!("the note {COUNTS_NOTE} is {} bytes, not {}", bytes.len(), Counts::FIELDS * 8)))?,
+        };
+        Ok(Follower { engine, network, depth, on_mismatch, counts })
     }
 
     /// The engine, as followed so far.
@@ -194,7 +245,7 @@ impl<S: Store + 'static> Follower<S> {
         &self.engine
     }
 
-    /// What the follower has done since it started.
+    /// What the follower has done on this state.
     pub fn counts(&self) -> Counts {
         self.counts
     }
@@ -204,8 +255,25 @@ impl<S: Store + 'static> Follower<S> {
         followed_tip(&self.engine)
     }
 
-    /// Applies one `/new_block` body.
+    /// Applies one `/new_block` body, or refuses it whole. Never panics: a bug met
+    /// while applying it refuses the block ([`FollowError::Bug`]).
     pub fn apply(&mut self, body: &[u8]) -> Result<BlockReport, FollowError> {
+        let applied = match std::panic::catch_unwind(AssertUnwindSafe(|| self.apply_block(body))) {
+            Ok(applied) => applied,
+            Err(panic) => {
+                // The engine block the panic left open, if any, is dropped.
+                let _ = self.engine.abort_block();
+                let message = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
+                Err(FollowError::Bug(message.unwrap_or_else(|| "a panic without a message".into())))
+            }
+        };
+        if applied.is_err() {
+            self.counts.refused += 1;
+        }
+        applied
+    }
+
+    fn apply_block(&mut self, body: &[u8]) -> Result<BlockReport, FollowError> {
         let block = NewBlock::parse(body)?;
         let prepared = self.prepare(&block)?;
         let mut report = BlockReport { height: prepared.height, ..BlockReport::default() };
@@ -222,21 +290,27 @@ impl<S: Store + 'static> Follower<S> {
             }
         }
         self.engine.begin_block()?;
-        match self.run(&prepared, &mut report) {
-            Ok(()) => self.engine.commit_block()?,
+        let ran = self.run(&prepared, &mut report).and_then(|()| {
+            let counts = self.counts.with_block(&report);
+            self.engine.write_note(COUNTS_NOTE, Some(&counts.to_bytes()))?;
+            Ok(counts)
+        });
+        match ran {
+            Ok(counts) => {
+                self.engine.commit_block()?;
+                self.counts = counts;
+            }
             Err(error) => {
                 self.engine.abort_block()?;
                 return Err(error);
             }
         }
-        self.counts.blocks += 1;
-        self.counts.calls += report.calls;
-        self.counts.agreed += report.agreed;
-        self.counts.mismatched += report.mismatches.len() as u64;
         Ok(report)
     }
 
-    /// Decodes every field the follower uses; changes nothing.
+    /// Decodes every field the follower uses; changes nothing. Each transaction is
+    /// read only as far as its [`Envelope`]: one that neither deploys nor calls the
+    /// contracts is passed over unread past its kind.
     fn prepare(&self, block: &NewBlock) -> Result<Prepared, FollowError> {
         let height = block.block_height;
         let malformed = |field: String, reason: String| FollowError::Malformed { height, field, reason };
@@ -244,6 +318,10 @@ impl<S: Store + 'static> Follower<S> {
         let parent = hash32(&block.parent_index_block_hash).map_err(|reason| malformed("parent_index_block_hash".into(), reason))?;
         let deployer = self.engine.deployer();
         let ours: Vec<String> = Contract::ALL.iter().map(|c| format!("{}.{}", principal_to_string(deployer), c.name())).collect();
+        // A node may post a block's events in any order; each transaction's are
+        // compared in `event_index` order.
+        let mut events: Vec<&BlockEvent> = block.events.iter().collect();
+        events.sort_by_key(|event| event.event_index);
         let mut steps = Vec::new();
         for (index, tx) in block.transactions.iter().enumerate() {
             let field = |name: &str| format!("transactions[{index}].{name}");
@@ -255,33 +333,43 @@ impl<S: Store + 'static> Follower<S> {
                 return Err(malformed(field("status"), format!("`{}` is not a status the node writes", tx.status)));
             }
             let raw = bytes(&tx.raw_tx).map_err(|reason| malformed(field("raw_tx"), reason))?;
-            let decoded = Transaction::decode(&raw).map_err(|e| malformed(field("raw_tx"), e.to_string()))?;
             let txid = tx.txid.clone();
-            let events: Vec<_> = block.events.iter().filter(|event| event.txid == tx.txid).filter_map(|event| event.contract_event.as_ref()).collect();
-            let origin_is_deployer = decoded.origin() == *deployer;
-            if let Some(deployment) = decoded.deployment() {
-                let contract = Contract::from_name(&deployment.name).ok();
-                if let (Some(contract), true, "success") = (contract, origin_is_deployer, tx.status.as_str()) {
+            if bytes(&txid).ok().as_deref() != Some(Sha512_256::digest(&raw).as_slice()) {
+                return Err(malformed(field("txid"), format!("{} is not the SHA-512/256 of raw_tx", truncated(&txid))));
+            }
+            let envelope = Envelope::read(&raw).map_err(|e| malformed(field("raw_tx"), format!("transaction {txid} cannot be read: {e}")))?;
+            let printed: Vec<&ContractEvent> = events
+                .iter()
+                .filter(|event| event.txid == tx.txid)
+                .filter_map(|event| event.contract_event.as_ref())
+                .filter(|event| ours.contains(&event.contract_identifier))
+                .collect();
+            match envelope.payload {
+                Payload::Deploy(deployment) if envelope.origin == *deployer && tx.status == "success" && Contract::from_name(&deployment.name).is_ok() => {
+                    let contract = Contract::from_name(&deployment.name).expect("checked");
                     steps.push(Step::Deploy { txid, contract, deployment });
                 }
-                continue;
-            }
-            match called(&decoded, deployer) {
-                Some(contract) => {
-                    let mut printed = Vec::new();
-                    for event in events.iter().filter(|event| ours.contains(&event.contract_identifier) && event.topic == "print") {
-                        printed.push(hex(&bytes(&event.raw_value).map_err(|reason| malformed(format!("events of {}.raw_value", tx.txid), reason))?));
+                Payload::Call(call) if call.address == *deployer && Contract::from_name(call.contract).is_ok() => {
+                    let contract = Contract::from_name(call.contract).expect("checked");
+                    let args = call.args().map_err(|e| {
+                        malformed(field("raw_tx"), format!("transaction {txid} calls {}, and its arguments cannot be read: {e}", contract.name()))
+                    })?;
+                    let mut node_events = Vec::new();
+                    for event in printed.iter().filter(|event| event.topic == "print") {
+                        node_events.push(hex(&bytes(&event.raw_value).map_err(|reason| malformed(format!("events of {txid}.raw_value"), reason))?));
                     }
                     let result = hex(&bytes(&tx.raw_result).map_err(|reason| malformed(field("raw_result"), reason))?);
-                    let node = Outcome { status: tx.status.clone(), result, events: printed, cost: tx.execution_cost };
-                    steps.push(Step::Call { txid, tx: Box::new(decoded), contract, node });
+                    let node = Outcome { status: tx.status.clone(), result, events: node_events, cost: tx.execution_cost };
+                    let call = Call::check(&self.network, deployer, &call.address, call.contract, call.function, args);
+                    let called = Called { origin: envelope.origin, post_conditions_hold: envelope.post_conditions_hold, call, node };
+                    steps.push(Step::Call { txid, contract, called: Box::new(called) });
                 }
-                None => {
-                    let touched: Vec<&str> = events.iter().map(|e| e.contract_identifier.as_str()).filter(|id| ours.iter().any(|o| o == id)).collect();
-                    if !touched.is_empty() {
-                        steps.push(Step::Indirect { txid, contracts: touched.join(", ") });
-                    }
+                _ if !printed.is_empty() => {
+                    let mut touched: Vec<&str> = printed.iter().map(|event| event.contract_identifier.as_str()).collect();
+                    touched.dedup();
+                    steps.push(Step::Indirect { txid, contracts: touched.join(", ") });
                 }
+                _ => {}
             }
         }
         Ok(Prepared { height, hash, parent, steps })
@@ -332,11 +420,11 @@ impl<S: Store + 'static> Follower<S> {
             report.calls += 1;
             let mismatch = match step {
                 Step::Deploy { txid, contract, deployment } => self.deploy(block.height, txid, *contract, deployment, &mut deployed),
-                Step::Call { txid, tx, contract, node } => {
+                Step::Call { txid, contract, called } => {
                     if !deployed.contains(contract) {
                         return Err(FollowError::NotDeployed { height: block.height, txid: txid.clone(), contract: contract.name().to_string() });
                     }
-                    self.call(block.height, txid, tx, node)?
+                    self.call(block.height, txid, called)?
                 }
                 Step::Indirect { txid, contracts } => Some(Mismatch {
                     block_height: block.height,
@@ -393,8 +481,8 @@ impl<S: Store + 'static> Follower<S> {
         if theirs != project {
             return Some(mismatch("source", format!("the deployed source hashes to {}, the project's to {}: not followed", hex(&theirs), hex(&project))));
         }
-        if let Some(version) = deployment.clarity_version.filter(|v| *v != clarity::vm::ClarityVersion::Clarity2) {
-            return Some(mismatch("clarity-version", format!("deployed as {version}; the engine runs Clarity 2")));
+        if let Some(version) = deployment.clarity_version.filter(|v| *v != 2) {
+            return Some(mismatch("clarity-version", format!("deployed as Clarity {version}; the engine runs Clarity 2")));
         }
         if !deployed.contains(&contract) {
             deployed.push(contract);
@@ -403,7 +491,8 @@ impl<S: Store + 'static> Follower<S> {
     }
 
     /// A call re-executed and compared; `None` when it agrees.
-    fn call(&self, height: u64, txid: &str, tx: &Transaction, node: &Outcome) -> Result<Option<Mismatch>, FollowError> {
+    fn call(&self, height: u64, txid: &str, called: &Called) -> Result<Option<Mismatch>, FollowError> {
+        let node = &called.node;
         let mut mismatch = Mismatch {
             block_height: height,
             txid: txid.to_string(),
@@ -413,7 +502,7 @@ impl<S: Store + 'static> Follower<S> {
             ours: None,
             detail: None,
         };
-        let call = match tx.contract_call(&self.network, self.engine.deployer()) {
+        let call = match &called.call {
             Ok(call) => call,
             Err(rejection) => {
                 mismatch.what = "call".into();
@@ -423,8 +512,7 @@ impl<S: Store + 'static> Follower<S> {
             }
         };
         mismatch.what = format!("{}.{}", call.contract.name(), call.function);
-        let sender = tx.origin();
-        match self.engine.execute(&sender, call.contract.name(), &call.function, &call.args, tx.post_conditions_hold()) {
+        match self.engine.execute(&called.origin, call.contract.name(), &call.function, &call.args, called.post_conditions_hold) {
             Ok((status, output)) => {
                 // The node posts no events of an aborted transaction.
                 let events = if status == TxStatus::Success { output.event_bytes().iter().map(|e| hex(e)).collect() } else { Vec::new() };
@@ -469,15 +557,6 @@ fn recent<S>(engine: &Engine<S>) -> Result<Vec<(u64, [u8; 32])>, FollowError> {
             (height, chunk[8..].try_into().expect("32 bytes"))
         })
         .collect())
-}
-
-/// The contract of the two that `tx` calls, if it calls one at `deployer`.
-fn called(tx: &Transaction, deployer: &Principal) -> Option<Contract> {
-    let clarimed_transactions::wire::TransactionPayload::ContractCall(call) = &tx.wire().payload else {
-        return None;
-    };
-    let address = clarimed_engine::principal_to_native(&call.address.into());
-    (address == *deployer).then(|| Contract::from_name(call.contract_name.as_str()).ok()).flatten()
 }
 
 fn encode_recent(recent: &[(u64, [u8; 32])]) -> Vec<u8> {

@@ -102,7 +102,7 @@ async fn new_block<S: Store + Send + Sync + 'static>(State(shared): State<Arc<Sh
                 worker.stop.send_replace(true);
                 (StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
             }
-            Err(error @ FollowError::Engine(_)) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()),
+            Err(error @ (FollowError::Engine(_) | FollowError::Bug(_))) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()),
             Err(error) => (StatusCode::BAD_REQUEST, error.to_string()),
         }
     })
@@ -138,7 +138,7 @@ async fn status<S: Store + Send + Sync + 'static>(State(shared): State<Arc<Share
 }
 
 /// The follower's tip, the contracts it has seen deployed, the state's digest and
-/// what it has done since it started.
+/// what it has done on this state (counts kept with the tip, across restarts).
 pub fn status_json<S: Store + 'static>(follower: &Follower<S>) -> Result<serde_json::Value, FollowError> {
     let engine = follower.engine();
     let tip = follower.tip()?.map(|(height, hash)| json!({ "block_height": height, "index_block_hash": format!("0x{}", hex(&hash)) }));
@@ -155,6 +155,7 @@ pub fn status_json<S: Store + 'static>(follower: &Follower<S>) -> Result<serde_j
             "agreed": counts.agreed,
             "mismatched": counts.mismatched,
             "rewound": counts.rewound,
+            "refused": counts.refused,
         },
     }))
 }

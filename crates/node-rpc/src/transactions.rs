@@ -83,11 +83,9 @@ fn content_type(headers: &HeaderMap) -> Option<String> {
 pub fn rejection_json(txid: &str, rejection: &Rejection) -> serde_json::Value {
     let message = |text: &str| Some(json!({ "message": text }));
     let reason_data = match rejection {
-        Rejection::Deserialization(text)
-        | Rejection::Serialization(text)
-        | Rejection::SignatureValidation(text)
-        | Rejection::BadFunctionArgument(text)
-        | Rejection::Other(text) => message(text),
+        Rejection::Deserialization(text) | Rejection::SignatureValidation(text) | Rejection::BadFunctionArgument(text) | Rejection::Other(text) => {
+            message(text)
+        }
         Rejection::FeeTooLow { actual, expected } => Some(json!({ "expected": expected, "actual": actual })),
         Rejection::BadNonce(mismatch) => Some(json!({
             "expected": mismatch.expected,

@@ -22,27 +22,32 @@ pub struct Call {
 }
 
 impl Transaction {
-    /// The call the transaction makes, checked as the node checks a contract call
-    /// against the contracts `deployer` deployed: the address's network, the
-    /// contract, a public function of that name, the arguments' types.
+    /// The call the transaction makes, checked as [`Call::check`] says.
     pub fn contract_call(&self, network: &Network, deployer: &Principal) -> Result<Call, Rejection> {
         let TransactionPayload::ContractCall(call) = &self.wire().payload else {
             return Err(Rejection::Other(format!("clarimed runs contract calls only, and this is a {} transaction", self.wire().payload.name())));
         };
-        if !address_version_of(network, call.address.version) {
+        let address = principal_to_native(&call.address.into());
+        Call::check(network, deployer, &address, &call.contract_name, &call.function_name, call.function_args.clone())
+    }
+}
+
+impl Call {
+    /// The call of `function` of the contract `address.contract` with `args`, checked
+    /// as the node checks a contract call against the contracts `deployer` deployed:
+    /// the address's network, the contract, a public function of that name, the
+    /// arguments' types.
+    pub fn check(network: &Network, deployer: &Principal, address: &Principal, contract: &str, function: &str, args: Vec<Value>) -> Result<Call, Rejection> {
+        if !address_version_of(network, address.version) {
             return Err(Rejection::BadAddressVersionByte);
         }
-        let address = principal_to_native(&call.address.into());
-        let contract = Contract::ALL
-            .into_iter()
-            .find(|contract| address == *deployer && contract.name() == call.contract_name.as_str())
-            .ok_or(Rejection::NoSuchContract)?;
-        let function = find(contract.name(), &call.function_name).map_err(|_| Rejection::NoSuchPublicFunction)?;
+        let contract = Contract::ALL.into_iter().find(|c| address == deployer && c.name() == contract).ok_or(Rejection::NoSuchContract)?;
+        let function = find(contract.name(), function).map_err(|_| Rejection::NoSuchPublicFunction)?;
         if function.access != Access::Public {
             return Err(Rejection::NoSuchPublicFunction);
         }
-        check_arguments(contract.name(), function.name, &call.function_args).map_err(|error| Rejection::BadFunctionArgument(error.to_string()))?;
-        Ok(Call { contract, function: function.name.to_string(), args: call.function_args.clone() })
+        check_arguments(contract.name(), function.name, &args).map_err(|error| Rejection::BadFunctionArgument(error.to_string()))?;
+        Ok(Call { contract, function: function.name.to_string(), args })
     }
 }
 

@@ -2,8 +2,10 @@
 //! takes them.
 //!
 //! The wire format is decoded by `stacks-codec` (Hiro's decoder, the one Clarinet
-//! uses), never by hand: [`Transaction::decode`] gives the transaction, its txid
-//! (the SHA-512/256 of its serialization, as the node computes it) and its length.
+//! uses): [`Transaction::decode`] gives the transaction, its txid (the SHA-512/256 of
+//! its bytes as given, as the node computes it) and its length. What a follower reads
+//! of every transaction in a block, including the kinds stacks-codec 2.4.1 does not
+//! know, is the [`envelope`]'s.
 //! Then, in the node's order (`StacksChainState::will_admit_mempool_tx`):
 //!
 //! 1. [`Transaction::authenticate`]: the version (mainnet or testnet), every
@@ -22,6 +24,7 @@
 
 mod call;
 mod deployment;
+pub mod envelope;
 mod rejection;
 pub mod sign;
 
@@ -59,16 +62,14 @@ pub struct Transaction {
 }
 
 impl Transaction {
-    /// Decodes a serialized transaction; its txid is computed from its own
-    /// serialization, so bytes after the transaction change nothing.
-    pub fn decode(mut bytes: &[u8]) -> Result<Transaction, Rejection> {
-        let tx = StacksTransaction::consensus_deserialize(&mut bytes).map_err(|error| Rejection::Deserialization(error.to_string()))?;
-        let mut serialized = Vec::new();
-        tx.consensus_serialize(&mut serialized).map_err(|error| Rejection::Serialization(error.to_string()))?;
-        // The txid is the hash of exactly these bytes (what `StacksTransaction::txid`
-        // would serialize again to hash).
-        let txid = Txid::from_stacks_tx(&serialized).0;
-        Ok(Transaction { tx, txid, bytes: serialized })
+    /// Decodes a serialized transaction; its txid is the hash of the bytes it was
+    /// read from, so bytes after the transaction change nothing. Nothing is
+    /// serialized again: stacks-codec cannot serialize every payload it reads.
+    pub fn decode(bytes: &[u8]) -> Result<Transaction, Rejection> {
+        let mut rest = bytes;
+        let tx = StacksTransaction::consensus_deserialize(&mut rest).map_err(|error| Rejection::Deserialization(error.to_string()))?;
+        let read = &bytes[..bytes.len() - rest.len()];
+        Ok(Transaction { tx, txid: Txid::from_stacks_tx(read).0, bytes: read.to_vec() })
     }
 
     /// The txid: what a node answers `POST /v2/transactions` with.

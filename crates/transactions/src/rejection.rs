@@ -9,9 +9,6 @@ pub enum Rejection {
     /// The bytes are not a transaction.
     #[error("Failed to deserialize posted transaction: {0}")]
     Deserialization(String),
-    /// The transaction does not serialize again.
-    #[error("{0}")]
-    Serialization(String),
     /// A mainnet transaction sent to a testnet node, or the other way round.
     #[error("the transaction's version is for another network")]
     BadTransactionVersion,
@@ -79,7 +76,6 @@ impl Rejection {
     pub fn reason(&self) -> &'static str {
         match self {
             Rejection::Deserialization(_) => "Deserialization",
-            Rejection::Serialization(_) => "Serialization",
             Rejection::BadTransactionVersion => "BadTransactionVersion",
             Rejection::SignatureValidation(_) => "SignatureValidation",
             Rejection::FeeTooLow { .. } => "FeeTooLow",
