@@ -34,7 +34,7 @@ impl Engines {
         without_block_limit(&memory);
         let dir = tempfile::tempdir().expect("a temporary folder");
         let owner = principal_to_native(&cast.owner.principal().into());
-        let mut sqlite = Engine::open_or_create(dir.path().join("bench.db"), &owner).expect("a SQLite state");
+        let mut sqlite = Engine::open_or_create(dir.path().join("bench.db"), &owner, clarimed_engine::Epoch::Epoch25).expect("a SQLite state");
         without_block_limit(&sqlite);
         set_up(&mut sqlite, &cast);
         let vm = deployed(&cast);

@@ -36,9 +36,11 @@ fn main() {
     println!("|---|---:|---:|---:|");
 
     let owner = principal_to_native(&Pool::new().owner().principal().into());
-    let memory = Follower::new(Arc::new(Engine::in_memory(&owner).unwrap()), clarimed_follower::DEFAULT_FORK_DEPTH, OnMismatch::Stop).unwrap();
+    let memory =
+        Follower::new(Arc::new(Engine::in_memory(&owner, clarimed_engine::Epoch::Epoch25).unwrap()), clarimed_follower::DEFAULT_FORK_DEPTH, OnMismatch::Stop)
+            .unwrap();
     report("follower, in memory", follow(memory, &path));
-    let sqlite = Engine::with_store(SqliteStore::open(dir.path().join("follower.db")).unwrap(), Some(&owner)).unwrap();
+    let sqlite = Engine::with_store(SqliteStore::open(dir.path().join("follower.db")).unwrap(), Some((&owner, clarimed_engine::Epoch::Epoch25))).unwrap();
     let sqlite = Follower::new(Arc::new(sqlite), clarimed_follower::DEFAULT_FORK_DEPTH, OnMismatch::Stop).unwrap();
     report("follower, SQLite file (a commit per block)", follow(sqlite, &path));
     report("Clarity VM (clarity-vm 2.3.0)", vm_replay(&path));

@@ -134,12 +134,12 @@ fn main() {
     let overhead = timer_overhead();
     println!("timer overhead subtracted: {overhead} ns; {PATIENTS} patients, {} records, {PROVIDERS} providers\n", PATIENTS * RECORD_TYPES.len());
     println!("| engine | workload | check-access median | p99 |\n|---|---|---|---|");
-    let memory = Engine::in_memory(&SigningKey::random().principal()).unwrap();
+    let memory = Engine::in_memory(&SigningKey::random().principal(), clarimed_engine::Epoch::Epoch25).unwrap();
     without_block_limit(&memory);
     let memory_state = load(&memory);
     workloads("memory", &memory, &memory_state, overhead);
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = Engine::open_or_create(dir.path().join("mixed.db"), &SigningKey::random().principal()).unwrap();
+    let sqlite = Engine::open_or_create(dir.path().join("mixed.db"), &SigningKey::random().principal(), clarimed_engine::Epoch::Epoch25).unwrap();
     without_block_limit(&sqlite);
     let sqlite_state = load(&sqlite);
     workloads("sqlite", &sqlite, &sqlite_state, overhead);

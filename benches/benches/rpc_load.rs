@@ -49,7 +49,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("load.db");
     let deployer = SigningKey::random().principal();
-    let engine = Arc::new(Engine::open_or_create(&path, &deployer).unwrap());
+    let engine = Arc::new(Engine::open_or_create(&path, &deployer, clarimed_engine::Epoch::Epoch25).unwrap());
     eprintln!("loading 1,000 patients…");
     // The set-up is not what is measured: it runs unbounded, in one block height;
     // the node's blocks then keep the node's limit.

@@ -150,7 +150,7 @@ fn load_patient(engine: &Engine<SqliteStore>, providers: &[Principal], calls: &P
 /// it took.
 fn load(path: &Path, owner: &Principal, providers: &[Principal], from: usize, to: usize) -> f64 {
     let started = Instant::now();
-    let engine = Engine::open_for_loading(path, owner).expect("a state to load");
+    let engine = Engine::open_for_loading(path, owner, clarimed_engine::Epoch::Epoch25).expect("a state to load");
     without_block_limit(&engine);
     let bar = ProgressBar::new(((to - from) * CALLS_PER_PATIENT) as u64);
     bar.set_style(ProgressStyle::with_template("{msg} [{elapsed_precise}] {bar:40} {pos}/{len} calls, {per_sec}, eta {eta}").expect("a template"));

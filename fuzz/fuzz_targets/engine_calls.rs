@@ -79,7 +79,7 @@ fn step(engine: &Engine<MemoryStore>, u: &mut Unstructured<'_>) -> Result<()> {
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
-    let engine = Engine::in_memory(&Principal::standard(26, [0; 20])).expect("deploys");
+    let engine = Engine::in_memory(&Principal::standard(26, [0; 20]), clarimed_engine::Epoch::Epoch25).expect("deploys");
     while !u.is_empty() {
         if step(&engine, &mut u).is_err() {
             break;

@@ -46,7 +46,7 @@ fn transaction_of(u: &mut Unstructured<'_>, owner: &Principal) -> Result<Vec<u8>
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
     let owner = principal_to_native(&Pool::new().owner().principal().into());
-    let mut follower = Follower::new(Arc::new(Engine::in_memory(&owner).expect("a memory engine")), 16, OnMismatch::Log).expect("a fresh follower");
+    let mut follower = Follower::new(Arc::new(Engine::in_memory(&owner, clarimed_engine::Epoch::Epoch25).expect("a memory engine")), 16, OnMismatch::Log).expect("a fresh follower");
     follower.apply(deploy_block()).expect("the deploy block applies");
     for _ in 0..u.int_in_range(1..=3).unwrap_or(1) {
         let Ok(count) = u.int_in_range(1..=6) else { return };

@@ -52,7 +52,7 @@ pub fn init(db: &Path, deployer: &str, force: bool, json: bool) -> Outcome {
             }
         }
     }
-    let engine = Engine::open_or_create(db, &deployer).map_err(|e| explain(db, &e))?;
+    let engine = Engine::open_or_create(db, &deployer, clarimed_engine::Epoch::Epoch25).map_err(|e| explain(db, &e))?;
     let deployer = principal_to_string(engine.deployer());
     if json {
         print_json(&json!({ "db": db.display().to_string(), "deployer": deployer, "block-height": engine.block_height() }));

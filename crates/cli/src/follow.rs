@@ -78,7 +78,7 @@ fn address(text: &str) -> Result<Principal, String> {
 }
 
 fn sqlite(path: &Path, address: &Principal) -> Result<Engine<SqliteStore>, String> {
-    let engine = Engine::open_or_create(path, address).map_err(|e| explain(path, &e))?;
+    let engine = Engine::open_or_create(path, address, clarimed_engine::Epoch::Epoch25).map_err(|e| explain(path, &e))?;
     if engine.deployer() != address {
         return Err(format!(
             "the state {} holds the contracts of {}, not {}",
@@ -92,7 +92,7 @@ fn sqlite(path: &Path, address: &Principal) -> Result<Engine<SqliteStore>, Strin
 }
 
 fn memory(address: &Principal) -> Result<Engine<MemoryStore>, String> {
-    Engine::in_memory(address).map_err(|e| e.to_string())
+    Engine::in_memory(address, clarimed_engine::Epoch::Epoch25).map_err(|e| e.to_string())
 }
 
 fn describe(db: Option<&Path>) -> String {

@@ -100,7 +100,7 @@ impl Deploy for Engine<MemoryStore> {
 
     fn deploy(owner: &Key) -> Engine<MemoryStore> {
         let owner = principal_to_native(&owner.principal().into());
-        Engine::in_memory(&owner).expect("both contracts deploy natively")
+        Engine::in_memory(&owner, clarimed_engine::Epoch::Epoch25).expect("both contracts deploy natively")
     }
 }
 
@@ -110,6 +110,6 @@ impl Deploy for Engine<SqliteStore> {
     fn deploy(owner: &Key) -> Engine<SqliteStore> {
         let owner = principal_to_native(&owner.principal().into());
         let store = SqliteStore::in_memory().expect("an in-memory SQLite database");
-        Engine::with_store(store, Some(&owner)).expect("both contracts deploy natively")
+        Engine::with_store(store, Some((&owner, clarimed_engine::Epoch::Epoch25))).expect("both contracts deploy natively")
     }
 }

@@ -80,7 +80,7 @@ fn missing(access: Access, seen: &BTreeMap<String, u64>) -> Vec<String> {
 /// The native engine seen as the state the next op resolves against.
 impl<S> StateView for Engine<S> {
     fn block_height(&self) -> u128 {
-        u128::from(Engine::block_height(self))
+        u128::from(self.tip().block_height())
     }
 
     fn next_record_id(&self) -> u128 {

@@ -10,6 +10,8 @@
 //! every step: the property tests and `clarimed conform` use them. [`feed`] turns
 //! them into what a node posts to an event observer, for the follower's tests, and
 //! [`payload_kinds`] makes a transaction of every other kind a block can hold.
+//! [`oracle`] replays fixtures written by stacks-core 4.0.2's own Clarity, the
+//! oracle of every epoch.
 
 pub mod access_model;
 mod chain;
@@ -18,6 +20,7 @@ pub mod feed;
 pub mod invariants;
 pub mod journey;
 pub mod ops;
+pub mod oracle;
 pub mod payload_kinds;
 
 pub use chain::{serialized, Chain, Deploy};

@@ -92,7 +92,8 @@ pub fn transaction(kind: Kind, origin: &Principal, seed: &[u8]) -> Vec<u8> {
             encoded(origin, &mut seed, TransactionPayload::ContractCall(call))
         }
         Kind::SmartContract | Kind::VersionedSmartContract => {
-            let version = (kind == Kind::VersionedSmartContract).then(|| if seed.u8().is_multiple_of(2) { ClarityVersion::Clarity1 } else { ClarityVersion::Clarity2 });
+            let version =
+                (kind == Kind::VersionedSmartContract).then(|| if seed.u8().is_multiple_of(2) { ClarityVersion::Clarity1 } else { ClarityVersion::Clarity2 });
             let contract = TransactionSmartContract {
                 name: ContractName::try_from(contract_name(&mut seed).to_string()).expect("a contract name"),
                 code_body: StacksString::from_string(&source(&mut seed)).expect("printable source"),

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use clarimed_conformance::differential::{apply, Differential, Stats};
 use clarimed_conformance::ops::{seeded_sequences, Op, Pool};
 use clarimed_conformance::{Chain, Deploy};
-use clarimed_engine::{Engine, MemoryStore};
+use clarimed_engine::{Engine, Epoch, MemoryStore, Tip};
 use clarimed_reference::ReferenceVm;
 
 const SEEDS: std::ops::Range<u64> = 100..104;
@@ -53,7 +53,7 @@ fn a_clarity_vm_state_loaded_into_the_native_engine_continues_identically() {
         let reference = reference.into_inner();
         let (rows, height) = (reference.dump_state().unwrap(), reference.block_height());
         let native = Engine::<MemoryStore>::deploy(pool.owner());
-        native.import_state(&rows, height).unwrap();
+        native.import_state(&rows, Tip { stacks_height: height, tenure_height: height, epoch: Epoch::Epoch25 }).unwrap();
         assert_eq!(native.dump_state().unwrap(), rows, "seed {seed}: the native engine holds the loaded state");
         let mut run = Differential::with_engines(pool, reference, native, 1);
         if let Err(divergence) = run.run(&second, &mut Stats::default()) {
@@ -68,7 +68,7 @@ fn importing_rows_of_another_deployment_is_refused_and_changes_nothing() {
     let native = Engine::<MemoryStore>::deploy(pool.owner());
     let before = native.dump_state().unwrap();
     let other = Engine::<MemoryStore>::deploy(pool.key(9)).dump_state().unwrap();
-    assert!(native.import_state(&other, 5).is_err());
+    assert!(native.import_state(&other, Tip { stacks_height: 5, tenure_height: 5, epoch: Epoch::Epoch25 }).is_err());
     assert_eq!(native.dump_state().unwrap(), before);
     assert_eq!(Chain::block_height(&native), 1);
 }

@@ -1,10 +1,10 @@
 //! What a contract call runs with, and how it can fail.
 
-use clarimed_costs::Meter;
+use clarimed_costs::{Epoch, Meter};
 use clarimed_storage::clarity::{Principal, StateError};
 
 /// The call's `tx-sender`, `contract-caller` and `block-height`, and the meter its
-/// execution cost is charged to.
+/// execution cost is charged to, as its epoch charges.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Context {
     pub sender: Principal,
@@ -14,9 +14,9 @@ pub struct Context {
 }
 
 impl Context {
-    /// A direct call: the sender is also the caller.
-    pub fn new(sender: Principal, block_height: u128) -> Context {
-        Context { caller: sender.clone(), sender, block_height, meter: Meter::new() }
+    /// A direct call in `epoch`: the sender is also the caller.
+    pub fn new(sender: Principal, block_height: u128, epoch: Epoch) -> Context {
+        Context { caller: sender.clone(), sender, block_height, meter: Meter::new(epoch) }
     }
 }
 

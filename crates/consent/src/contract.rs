@@ -3,7 +3,7 @@
 //! A public function may write before it fails: the caller runs it in a transaction
 //! and drops its writes on `Err`, as Clarity drops them on `(err …)`.
 
-use clarimed_costs::{ser, CostFunction as F, Meter, Shape};
+use clarimed_costs::{arg, ser, sized, CostFunction as F, Meter, Shape};
 use clarimed_storage::clarity::{ClarityType, ContractId, Item, Map, Principal, StateError};
 use clarimed_storage::{StoreRead, StoreWrite};
 
@@ -120,10 +120,15 @@ impl PatientConsent {
     ) -> Result<u128, StateError> {
         let m = &ctx.meter;
         m.lookup();
-        m.enter(&[PRINCIPAL, UINT, OPTIONAL_PRINCIPAL, OPTIONAL_UINT]);
+        m.enter(&[
+            arg(PRINCIPAL),
+            arg(UINT),
+            sized(OPTIONAL_PRINCIPAL, optional(provider.as_ref().map(|_| PRINCIPAL))),
+            sized(OPTIONAL_UINT, optional(data_type.map(|_| UINT))),
+        ]);
         m.apply(F::Let, 1);
         m.apply(F::DefaultTo, 2);
-        m.var(1, PRINCIPAL);
+        m.inspect(1, PRINCIPAL);
         let seq = self.audit_count.map_get(store, patient, m)?.unwrap_or(0);
         let key = AuditKey { patient: patient.clone(), seq };
         let entry = AuditEntry { action: action.code(), actor: ctx.sender.clone(), block: ctx.block_height, data_type, provider };
@@ -174,17 +179,17 @@ impl PatientConsent {
     fn is_valid_data_type(m: &Meter, depth: u64, data_type: u128) -> bool {
         m.lookup();
         m.var(depth, UINT);
-        m.enter(&[UINT]);
+        m.enter(&[arg(UINT)]);
         m.compare_uints(F::Le);
-        m.var(0, UINT);
-        m.var(0, UINT);
+        m.inspect(0, UINT);
+        m.inspect(0, UINT);
         DataType::from_code(data_type).is_some()
     }
 
     fn is_sensitive(m: &Meter, depth: u64, data_type: DataType) -> bool {
         m.lookup();
         m.var(depth, UINT);
-        m.enter(&[UINT]);
+        m.enter(&[arg(UINT)]);
         m.apply(F::Or, 2);
         let mental_health = data_type == DataType::MentalHealth;
         for _ in 0..if mental_health { 1 } else { 2 } {
@@ -200,7 +205,7 @@ impl PatientConsent {
         m.lookup();
         m.var(0, UINT);
         m.var(0, optional(expires_at.map(|_| UINT)));
-        m.enter(&[UINT, OPTIONAL_UINT]);
+        m.enter(&[arg(UINT), sized(OPTIONAL_UINT, optional(expires_at.map(|_| UINT)))]);
         m.lookup();
         m.apply(F::Asserts, 0);
         let valid = Self::is_valid_data_type(m, 0, data_type);
@@ -213,7 +218,7 @@ impl PatientConsent {
         if let Some(expiry) = expires_at {
             m.apply(F::Asserts, 0);
             m.compare_uints(F::Ge);
-            m.var(1, UINT);
+            m.inspect(1, UINT);
             m.block_height();
             assert_or(m, 1, expiry > ctx.block_height, ConsentError::InvalidExpiry)?;
         }
@@ -232,7 +237,7 @@ impl PatientConsent {
         };
         m.apply(F::If, 0);
         m.compare_uints(F::Leq);
-        m.var(1, UINT);
+        m.inspect(1, UINT);
         m.apply(F::Add, 2);
         m.block_height();
         m.var(1, UINT);
@@ -258,7 +263,7 @@ impl PatientConsent {
         purpose: &str,
     ) -> Outcome<()> {
         let m = &ctx.meter;
-        m.enter(&[PRINCIPAL, UINT, OPTIONAL_UINT, ASCII_64]);
+        m.enter(&[arg(PRINCIPAL), arg(UINT), sized(OPTIONAL_UINT, optional(expires_at.map(|_| UINT))), sized(ASCII_64, ascii(purpose))]);
         m.lookup();
         m.unary(F::TryRet);
         Self::check_consent_terms(ctx, data_type, expires_at)?;
@@ -285,7 +290,8 @@ impl PatientConsent {
         Ok(())
     }
 
-    /// One step of `grant-consent-batch`'s fold: `acc` is the result so far.
+    /// One step of `grant-consent-batch`'s fold: `acc` is the result so far, and
+    /// `first` says whether it is the fold's initial value, which the contract built.
     #[allow(clippy::too_many_arguments)]
     fn grant_batch_step(
         &self,
@@ -296,12 +302,15 @@ impl PatientConsent {
         expires_at: Option<u128>,
         purpose: &str,
         acc: Outcome<u128>,
+        first: bool,
     ) -> Outcome<u128> {
         let m = &ctx.meter;
-        // Clarity 2 casts a tuple argument to its parameter's declared type, so the
-        // accumulator's size is the declared one whatever its purpose holds.
-        let acc_size = BATCH_ACCUMULATOR;
-        m.enter(&[UINT, BATCH_ACCUMULATOR]);
+        // The accumulator has its parameter's declared type inside the step until 4.0
+        // (Clarity 2's cast), its values' from 4.0; a later step is passed the one the
+        // step before returned, of those same types.
+        let own = batch_accumulator(expires_at, purpose);
+        let acc_size = m.entered(BATCH_ACCUMULATOR, own);
+        m.enter(&[arg(UINT), sized(BATCH_ACCUMULATOR, if first { own } else { acc_size })]);
         m.apply(F::Match, 0);
         m.apply(F::TupleGet, 4);
         m.var(0, acc_size);
@@ -356,7 +365,12 @@ impl PatientConsent {
         primary_physician: Option<Principal>,
     ) -> Printed<bool> {
         let m = &ctx.meter;
-        m.enter(&[ASCII_64, UINT, OPTIONAL_PRINCIPAL, OPTIONAL_PRINCIPAL]);
+        m.enter(&[
+            sized(ASCII_64, ascii(patient_id)),
+            arg(UINT),
+            sized(OPTIONAL_PRINCIPAL, optional(emergency_contact.as_ref().map(|_| PRINCIPAL))),
+            sized(OPTIONAL_PRINCIPAL, optional(primary_physician.as_ref().map(|_| PRINCIPAL))),
+        ]);
         m.lookup();
         self.ensure_not_paused(store, m, 0)?;
         m.apply(F::Asserts, 0);
@@ -408,7 +422,10 @@ impl PatientConsent {
         primary_physician: Option<Principal>,
     ) -> Printed<bool> {
         let m = &ctx.meter;
-        m.enter(&[OPTIONAL_PRINCIPAL, OPTIONAL_PRINCIPAL]);
+        m.enter(&[
+            sized(OPTIONAL_PRINCIPAL, optional(emergency_contact.as_ref().map(|_| PRINCIPAL))),
+            sized(OPTIONAL_PRINCIPAL, optional(primary_physician.as_ref().map(|_| PRINCIPAL))),
+        ]);
         m.lookup();
         self.ensure_not_paused(store, m, 0)?;
         m.apply(F::Let, 1);
@@ -445,7 +462,7 @@ impl PatientConsent {
         research_opt_in: bool,
     ) -> Printed<bool> {
         let m = &ctx.meter;
-        m.enter(&[BOOL, BOOL, BOOL]);
+        m.enter(&[arg(BOOL), arg(BOOL), arg(BOOL)]);
         m.lookup();
         self.ensure_not_paused(store, m, 0)?;
         self.try_living_caller_profile(store, ctx)?;
@@ -475,7 +492,7 @@ impl PatientConsent {
         purpose: &str,
     ) -> Printed<bool> {
         let m = &ctx.meter;
-        m.enter(&[PRINCIPAL, UINT, OPTIONAL_UINT, ASCII_64]);
+        m.enter(&[arg(PRINCIPAL), arg(UINT), sized(OPTIONAL_UINT, optional(expires_at.map(|_| UINT))), sized(ASCII_64, ascii(purpose))]);
         m.lookup();
         self.ensure_not_paused(store, m, 0)?;
         self.try_living_caller_profile(store, ctx)?;
@@ -520,7 +537,7 @@ impl PatientConsent {
     ) -> Printed<u128> {
         let m = &ctx.meter;
         let list = Shape::list(Shape::UINT, data_types.len() as u64).size;
-        m.enter(&[PRINCIPAL, DATA_TYPES, OPTIONAL_UINT, ASCII_64]);
+        m.enter(&[arg(PRINCIPAL), sized(DATA_TYPES, list), sized(OPTIONAL_UINT, optional(expires_at.map(|_| UINT))), sized(ASCII_64, ascii(purpose))]);
         m.lookup();
         self.ensure_not_paused(store, m, 0)?;
         self.try_living_caller_profile(store, ctx)?;
@@ -542,8 +559,8 @@ impl PatientConsent {
         m.var(1, ascii(purpose));
         m.unary(F::OkCons);
         let mut acc = Ok(0);
-        for &data_type in data_types {
-            acc = self.grant_batch_step(store, ctx, provider, data_type, expires_at, purpose, acc);
+        for (index, &data_type) in data_types.iter().enumerate() {
+            acc = self.grant_batch_step(store, ctx, provider, data_type, expires_at, purpose, acc, index == 0);
             if let Err(CallError::State(error)) = acc {
                 return Err(CallError::State(error));
             }
@@ -564,7 +581,7 @@ impl PatientConsent {
     /// Works while paused: a patient can always withdraw consent.
     pub fn revoke_consent(&self, store: &mut impl StoreWrite, ctx: &Context, provider: &Principal, data_type: u128) -> Printed<bool> {
         let m = &ctx.meter;
-        m.enter(&[PRINCIPAL, UINT]);
+        m.enter(&[arg(PRINCIPAL), arg(UINT)]);
         m.apply(F::Let, 1);
         let key = ConsentKey { data_type, patient: ctx.sender.clone(), provider: provider.clone() };
         m.apply(F::TupleCons, 3);
@@ -579,10 +596,10 @@ impl PatientConsent {
         assert_or(m, 1, valid, ConsentError::InvalidDataType)?;
         m.apply(F::Asserts, 0);
         m.unary(F::IsSome);
-        m.var(1, CONSENT_KEY);
+        m.inspect(1, CONSENT_KEY);
         let granted = self.consents.map_contains(store, &key, m)?;
         assert_or(m, 1, granted, ConsentError::ConsentNotFound)?;
-        m.var(1, CONSENT_KEY);
+        m.inspect(1, CONSENT_KEY);
         self.consents.map_delete(store, &key, m)?;
         m.var(1, UINT);
         m.unary(F::SomeCons);
@@ -603,7 +620,7 @@ impl PatientConsent {
     /// The caller must be an enabled emergency responder; returns the expiry.
     pub fn emergency_override(&self, store: &mut impl StoreWrite, ctx: &Context, patient: &Principal, reason: &str) -> Printed<u128> {
         let m = &ctx.meter;
-        m.enter(&[PRINCIPAL, ASCII_128]);
+        m.enter(&[arg(PRINCIPAL), sized(ASCII_128, ascii(reason))]);
         m.lookup();
         self.ensure_not_paused(store, m, 0)?;
         m.apply(F::Asserts, 0);
@@ -612,14 +629,14 @@ impl PatientConsent {
         assert_or(m, 0, responder, ConsentError::Unauthorized)?;
         m.apply(F::Let, 3);
         m.apply(F::UnwrapRet, 2);
-        m.var(1, PRINCIPAL);
+        m.inspect(1, PRINCIPAL);
         m.var(1, ERR);
         let Some(profile) = self.patients.map_get(store, patient, m)? else {
             return fail(ConsentError::PatientNotFound);
         };
         m.apply(F::DefaultTo, 2);
         m.var(1, DEFAULT_PREFERENCES);
-        m.var(1, PRINCIPAL);
+        m.inspect(1, PRINCIPAL);
         let preferences = self.preferences.map_get(store, patient, m)?.unwrap_or_default();
         m.apply(F::Add, 2);
         m.block_height();
@@ -667,7 +684,7 @@ impl PatientConsent {
     /// Works while paused.
     pub fn revoke_emergency_access(&self, store: &mut impl StoreWrite, ctx: &Context, patient: &Principal, provider: &Principal) -> Printed<bool> {
         let m = &ctx.meter;
-        m.enter(&[PRINCIPAL, PRINCIPAL]);
+        m.enter(&[arg(PRINCIPAL), arg(PRINCIPAL)]);
         m.apply(F::Let, 1);
         let key = PatientProvider { patient: patient.clone(), provider: provider.clone() };
         m.apply(F::TupleCons, 2);
@@ -678,10 +695,10 @@ impl PatientConsent {
         assert_or(m, 1, allowed, ConsentError::Unauthorized)?;
         m.apply(F::Asserts, 0);
         m.unary(F::IsSome);
-        m.var(1, PATIENT_PROVIDER);
+        m.inspect(1, PATIENT_PROVIDER);
         let granted = self.emergency_access.map_contains(store, &key, m)?;
         assert_or(m, 1, granted, ConsentError::EmergencyNotFound)?;
-        m.var(1, PATIENT_PROVIDER);
+        m.inspect(1, PATIENT_PROVIDER);
         self.emergency_access.map_delete(store, &key, m)?;
         m.var(1, PRINCIPAL);
         m.var(1, UINT);
@@ -708,12 +725,12 @@ impl PatientConsent {
 
     pub fn mark_deceased(&self, store: &mut impl StoreWrite, ctx: &Context, patient: &Principal) -> Printed<bool> {
         let m = &ctx.meter;
-        m.enter(&[PRINCIPAL]);
+        m.enter(&[arg(PRINCIPAL)]);
         m.lookup();
         self.ensure_not_paused(store, m, 0)?;
         m.apply(F::Let, 1);
         m.apply(F::UnwrapRet, 2);
-        m.var(1, PRINCIPAL);
+        m.inspect(1, PRINCIPAL);
         m.var(1, ERR);
         let Some(profile) = self.patients.map_get(store, patient, m)? else {
             return fail(ConsentError::PatientNotFound);
@@ -762,7 +779,7 @@ impl PatientConsent {
 
     pub fn set_paused(&self, store: &mut impl StoreWrite, ctx: &Context, paused: bool) -> Printed<bool> {
         let m = &ctx.meter;
-        m.enter(&[BOOL]);
+        m.enter(&[arg(BOOL)]);
         m.lookup();
         self.ensure_owner(store, ctx)?;
         m.var(0, BOOL);
@@ -778,18 +795,18 @@ impl PatientConsent {
 
     pub fn set_emergency_timeout(&self, store: &mut impl StoreWrite, ctx: &Context, blocks: u128) -> Printed<bool> {
         let m = &ctx.meter;
-        m.enter(&[UINT]);
+        m.enter(&[arg(UINT)]);
         m.lookup();
         self.ensure_owner(store, ctx)?;
         m.apply(F::Asserts, 0);
         m.apply(F::And, 2);
         m.compare_uints(F::Geq);
-        m.var(0, UINT);
-        m.var(0, UINT);
+        m.inspect(0, UINT);
+        m.inspect(0, UINT);
         if blocks >= MIN_EMERGENCY_TIMEOUT {
             m.compare_uints(F::Leq);
-            m.var(0, UINT);
-            m.var(0, UINT);
+            m.inspect(0, UINT);
+            m.inspect(0, UINT);
         }
         assert_or(m, 0, (MIN_EMERGENCY_TIMEOUT..=MAX_EMERGENCY_TIMEOUT).contains(&blocks), ConsentError::InvalidTimeout)?;
         m.var(0, UINT);
@@ -805,7 +822,7 @@ impl PatientConsent {
 
     pub fn set_emergency_responder(&self, store: &mut impl StoreWrite, ctx: &Context, responder: &Principal, enabled: bool) -> Printed<bool> {
         let m = &ctx.meter;
-        m.enter(&[PRINCIPAL, BOOL]);
+        m.enter(&[arg(PRINCIPAL), arg(BOOL)]);
         m.lookup();
         self.ensure_owner(store, ctx)?;
         m.var(0, PRINCIPAL);
@@ -823,7 +840,7 @@ impl PatientConsent {
 
     pub fn transfer_ownership(&self, store: &mut impl StoreWrite, ctx: &Context, new_owner: &Principal) -> Printed<bool> {
         let m = &ctx.meter;
-        m.enter(&[PRINCIPAL]);
+        m.enter(&[arg(PRINCIPAL)]);
         m.lookup();
         self.ensure_owner(store, ctx)?;
         m.var(0, PRINCIPAL);
@@ -842,22 +859,22 @@ impl PatientConsent {
     // function calls another.
 
     pub fn get_patient(&self, store: &impl StoreRead, m: &Meter, patient: &Principal) -> Result<Option<PatientProfile>, StateError> {
-        m.enter(&[PRINCIPAL]);
-        m.var(0, PRINCIPAL);
+        m.enter(&[arg(PRINCIPAL)]);
+        m.inspect(0, PRINCIPAL);
         self.patients.map_get(store, patient, m)
     }
 
     pub fn get_preferences(&self, store: &impl StoreRead, m: &Meter, patient: &Principal) -> Result<Option<Preferences>, StateError> {
-        m.enter(&[PRINCIPAL]);
+        m.enter(&[arg(PRINCIPAL)]);
         m.apply(F::Match, 0);
-        m.var(0, PRINCIPAL);
+        m.inspect(0, PRINCIPAL);
         if !self.patients.map_contains(store, patient, m)? {
             return Ok(None);
         }
         m.unary(F::SomeCons);
         m.apply(F::DefaultTo, 2);
         m.var(1, DEFAULT_PREFERENCES);
-        m.var(1, PRINCIPAL);
+        m.inspect(1, PRINCIPAL);
         Ok(Some(self.preferences.map_get(store, patient, m)?.unwrap_or_default()))
     }
 
@@ -869,7 +886,7 @@ impl PatientConsent {
         provider: &Principal,
         data_type: u128,
     ) -> Result<Option<Consent>, StateError> {
-        m.enter(&[PRINCIPAL, PRINCIPAL, UINT]);
+        m.enter(&[arg(PRINCIPAL), arg(PRINCIPAL), arg(UINT)]);
         m.apply(F::TupleCons, 3);
         m.var(0, PRINCIPAL);
         m.var(0, PRINCIPAL);
@@ -884,7 +901,7 @@ impl PatientConsent {
         patient: &Principal,
         provider: &Principal,
     ) -> Result<Option<EmergencyAccess>, StateError> {
-        m.enter(&[PRINCIPAL, PRINCIPAL]);
+        m.enter(&[arg(PRINCIPAL), arg(PRINCIPAL)]);
         m.apply(F::TupleCons, 2);
         m.var(0, PRINCIPAL);
         m.var(0, PRINCIPAL);
@@ -892,7 +909,7 @@ impl PatientConsent {
     }
 
     pub fn get_audit_entry(&self, store: &impl StoreRead, m: &Meter, patient: &Principal, seq: u128) -> Result<Option<AuditEntry>, StateError> {
-        m.enter(&[PRINCIPAL, UINT]);
+        m.enter(&[arg(PRINCIPAL), arg(UINT)]);
         m.apply(F::TupleCons, 2);
         m.var(0, PRINCIPAL);
         m.var(0, UINT);
@@ -900,9 +917,9 @@ impl PatientConsent {
     }
 
     pub fn get_audit_count(&self, store: &impl StoreRead, m: &Meter, patient: &Principal) -> Result<u128, StateError> {
-        m.enter(&[PRINCIPAL]);
+        m.enter(&[arg(PRINCIPAL)]);
         m.apply(F::DefaultTo, 2);
-        m.var(0, PRINCIPAL);
+        m.inspect(0, PRINCIPAL);
         Ok(self.audit_count.map_get(store, patient, m)?.unwrap_or(0))
     }
 
@@ -922,9 +939,9 @@ impl PatientConsent {
     }
 
     pub fn is_emergency_responder(&self, store: &impl StoreRead, m: &Meter, responder: &Principal) -> Result<bool, StateError> {
-        m.enter(&[PRINCIPAL]);
+        m.enter(&[arg(PRINCIPAL)]);
         m.apply(F::DefaultTo, 2);
-        m.var(0, PRINCIPAL);
+        m.inspect(0, PRINCIPAL);
         Ok(self.emergency_responders.map_get(store, responder, m)?.unwrap_or(false))
     }
 
@@ -949,7 +966,7 @@ impl PatientConsent {
         provider: &Principal,
         data_type: u128,
     ) -> Result<bool, StateError> {
-        m.enter(&[PRINCIPAL, PRINCIPAL, UINT]);
+        m.enter(&[arg(PRINCIPAL), arg(PRINCIPAL), arg(UINT)]);
         m.apply(F::Match, 0);
         m.apply(F::TupleCons, 3);
         m.var(0, PRINCIPAL);
@@ -965,7 +982,7 @@ impl PatientConsent {
         Ok(match consent.expires_at {
             Some(expiry) => {
                 m.compare_uints(F::Ge);
-                m.var(2, UINT);
+                m.inspect(2, UINT);
                 m.block_height();
                 expiry > block_height
             }
@@ -982,7 +999,7 @@ impl PatientConsent {
         patient: &Principal,
         provider: &Principal,
     ) -> Result<bool, StateError> {
-        m.enter(&[PRINCIPAL, PRINCIPAL]);
+        m.enter(&[arg(PRINCIPAL), arg(PRINCIPAL)]);
         m.apply(F::Match, 0);
         m.apply(F::TupleCons, 2);
         m.var(0, PRINCIPAL);
@@ -1007,7 +1024,7 @@ impl PatientConsent {
         provider: &Principal,
         data_type: u128,
     ) -> Result<bool, StateError> {
-        m.enter(&[PRINCIPAL, PRINCIPAL, UINT]);
+        m.enter(&[arg(PRINCIPAL), arg(PRINCIPAL), arg(UINT)]);
         m.apply(F::Or, 2);
         m.lookup();
         m.var(0, PRINCIPAL);
@@ -1031,10 +1048,10 @@ impl PatientConsent {
 fn is_emergency_covered(m: &Meter, depth: u64, data_type: u128) -> bool {
     m.lookup();
     m.var(depth, UINT);
-    m.enter(&[UINT]);
+    m.enter(&[arg(UINT)]);
     m.apply(F::Or, 2);
     m.compare_uints(F::Leq);
-    m.var(0, UINT);
+    m.inspect(0, UINT);
     if data_type <= 3 {
         return true;
     }
@@ -1049,7 +1066,7 @@ fn is_emergency_covered(m: &Meter, depth: u64, data_type: u128) -> bool {
 fn is_valid_date_of_birth(m: &Meter, depth: u64, date: u128) -> bool {
     m.lookup();
     m.var(depth, UINT);
-    m.enter(&[UINT]);
+    m.enter(&[arg(UINT)]);
     m.apply(F::Let, 3);
     m.apply(F::Div, 2);
     m.var(1, UINT);
@@ -1063,7 +1080,7 @@ fn is_valid_date_of_birth(m: &Meter, depth: u64, date: u128) -> bool {
     m.apply(F::And, checks.len() as u64);
     for (i, passed) in checks.into_iter().enumerate() {
         m.compare_uints(if i % 2 == 0 { F::Geq } else { F::Leq });
-        m.var(1, UINT);
+        m.inspect(1, UINT);
         if !passed {
             return false;
         }

@@ -97,6 +97,17 @@ pub(crate) const BATCH_ACCUMULATOR: u64 = Shape::tuple(&[
 ])
 .size;
 
+/// The accumulator `grant-consent-batch` builds for its fold, of its values' types.
+pub(crate) fn batch_accumulator(expires_at: Option<u128>, purpose: &str) -> u64 {
+    Shape::tuple(&[
+        ("provider", Shape::PRINCIPAL),
+        ("expires-at", Shape::optional(expires_at.map(|_| Shape::UINT))),
+        ("purpose", Shape::ascii(purpose.len() as u64)),
+        ("result", Shape::response(Shape::UINT)),
+    ])
+    .size
+}
+
 /// The source of `contracts/patient-consent.clar`, whose length a load charges.
 const SOURCE: &str = include_str!("../../../contracts/patient-consent.clar");
 

@@ -53,6 +53,7 @@ fn clarity(formula: Formula) -> String {
         Formula::Linear(a, b) => format!("(linear n u{a} u{b})"),
         Formula::LogN(a, b) => format!("(logn n u{a} u{b})"),
         Formula::NLogN(a, b) => format!("(nlogn n u{a} u{b})"),
+        Formula::Shifted(a, shift, b) => format!("(linear (/ n u{}) u{a} u{b})", 1u64 << shift),
     }
 }
 

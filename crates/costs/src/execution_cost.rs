@@ -19,10 +19,6 @@ pub struct ExecutionCost {
     pub write_length: u64,
 }
 
-/// A block's limit since Stacks 2.1 (stacks-core's `BLOCK_LIMIT_MAINNET_21`).
-pub const BLOCK_LIMIT_MAINNET_21: ExecutionCost =
-    ExecutionCost { runtime: 5_000_000_000, read_count: 15_000, read_length: 100_000_000, write_count: 15_000, write_length: 15_000_000 };
-
 /// The node's default limit for one `call-read` RPC (its `read_only_call_limit`,
 /// with the writes set to zero as the endpoint sets them).
 pub const READ_ONLY_CALL_LIMIT: ExecutionCost = ExecutionCost { runtime: 1_000_000_000, read_count: 30, read_length: 100_000, write_count: 0, write_length: 0 };

@@ -2,7 +2,10 @@
 //!
 //! A native contract module holds a [`Meter`] for the length of one call and charges
 //! it where the interpreter would: each step below is one thing `eval` does and
-//! names the charges it makes. The order of charges does not matter (a limit is
+//! names the charges it makes. The meter is made for an epoch and owns its
+//! [`Rules`]: its cost contract's table, and where the interpreter's charges moved
+//! from one epoch to the next. The contract modules describe each step the same way
+//! in every epoch and never ask which one it is. The order of charges does not matter (a limit is
 //! broken by the total either way), only that each is made exactly when the
 //! interpreter makes it.
 //!
@@ -39,18 +42,24 @@
 //!   allows for.
 use std::cell::Cell;
 
-use crate::{CostFunction, ExecutionCost};
+use crate::{CostFunction, Epoch, ExecutionCost, Rules};
 
-/// The running cost of one call.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+/// The running cost of one call, in one epoch.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Meter {
+    rules: &'static Rules,
     total: Cell<ExecutionCost>,
 }
 
 impl Meter {
-    /// A meter at zero.
-    pub fn new() -> Meter {
-        Meter::default()
+    /// A meter at zero, charging as `epoch` does.
+    pub fn new(epoch: Epoch) -> Meter {
+        Meter { rules: epoch.rules(), total: Cell::new(ExecutionCost::ZERO) }
+    }
+
+    /// The rules it charges by.
+    pub fn rules(&self) -> &'static Rules {
+        self.rules
     }
 
     /// What has been charged so far.
@@ -62,7 +71,7 @@ impl Meter {
     /// One charge of `f` at input size `n`.
     #[inline]
     pub fn charge(&self, f: CostFunction, n: u64) {
-        self.total.set(self.total.get() + f.at(n));
+        self.total.set(self.total.get() + self.rules.table.spec(f).at(n));
     }
 
     /// A list whose head names a native or special function that runs to its
@@ -81,6 +90,20 @@ impl Meter {
     pub fn var(&self, depth: u64, size: u64) {
         self.charge(CostFunction::LookupVariableDepth, depth);
         self.charge(CostFunction::LookupVariableSize, size);
+    }
+
+    /// A variable the interpreter only inspects, never copies: an `if` condition, an
+    /// `asserts!` condition that fails, an `and` or `or` operand, an operand of `<`,
+    /// `<=`, `>` or `>=`, a `map-get?` or `map-delete` key, an argument of
+    /// `secp256k1-verify`. Until 3.4 it costs its depth and size as any variable;
+    /// from 3.4 its depth only (`uses_pre_sanitized_variables`: the size is charged
+    /// where a value is copied).
+    #[inline]
+    pub fn inspect(&self, depth: u64, size: u64) {
+        self.charge(CostFunction::LookupVariableDepth, depth);
+        if !self.rules.sizes_on_copy {
+            self.charge(CostFunction::LookupVariableSize, size);
+        }
     }
 
     /// A one-argument native that runs to its end (`not`, `ok`, `some`, `try!`,
@@ -109,13 +132,27 @@ impl Meter {
         self.charge(CostFunction::FetchVar, 1);
     }
 
-    /// Entering a defined function whose parameters have declared sizes `params`:
-    /// the application, then one type check per parameter.
+    /// Entering a defined function with `args`: the application, then one type
+    /// check per argument, by its parameter's declared size until 3.3 and by the
+    /// argument's own size from 3.3.
     #[inline]
-    pub fn enter(&self, params: &[u64]) {
-        self.charge(CostFunction::UserFunctionApplication, params.len() as u64);
-        for size in params {
-            self.charge(CostFunction::InnerTypeCheckCost, *size);
+    pub fn enter(&self, args: &[Arg]) {
+        self.charge(CostFunction::UserFunctionApplication, args.len() as u64);
+        for arg in args {
+            let size = if self.rules.argument_sizes { arg.actual } else { arg.declared };
+            self.charge(CostFunction::InnerTypeCheckCost, size);
+        }
+    }
+
+    /// The size a tuple argument has inside the function it entered, whose
+    /// parameter declares `declared` and whose value has `own`: Clarity 2 casts it
+    /// to the declared type; from 4.0 it is sanitized back to its values' types.
+    #[inline]
+    pub fn entered(&self, declared: u64, own: u64) -> u64 {
+        if self.rules.sanitized_arguments {
+            own
+        } else {
+            declared
         }
     }
 
@@ -137,22 +174,55 @@ impl Meter {
     }
 }
 
+/// A defined function's argument, as its type check is charged: its parameter's
+/// declared size, and the size of the value passed (`Value::size()` before the
+/// Clarity 2 cast to the parameter's type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arg {
+    declared: u64,
+    actual: u64,
+}
+
+/// An argument of a type all of whose values have its size: `uint`, `int`, `bool`,
+/// `principal`.
+pub const fn arg(size: u64) -> Arg {
+    Arg { declared: size, actual: size }
+}
+
+/// An argument of a type whose values differ in size (a string, a buffer, an
+/// optional, a response, a list, a tuple): its parameter's declared size, and the
+/// value's own.
+pub const fn sized(declared: u64, actual: u64) -> Arg {
+    Arg { declared, actual }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn a_variable_costs_its_depth_and_size() {
-        let meter = Meter::new();
+        let meter = Meter::new(Epoch::Epoch25);
         meter.var(1, 17);
         assert_eq!(meter.total().runtime, (1 + 1) + (2 * 17 + 1));
     }
 
     #[test]
     fn a_private_call_checks_each_parameter() {
-        let meter = Meter::new();
+        let meter = Meter::new(Epoch::Epoch25);
         meter.lookup();
-        meter.enter(&[16, 148]);
+        meter.enter(&[arg(16), arg(148)]);
         assert_eq!(meter.total().runtime, 16 + (26 * 2 + 5) + (2 * 16 + 5) + (2 * 148 + 5));
+    }
+
+    #[test]
+    fn from_3_3_a_type_check_is_charged_by_the_arguments_own_size() {
+        let charged = |epoch| {
+            let meter = Meter::new(epoch);
+            meter.enter(&[sized(68, 12)]);
+            meter.total().runtime
+        };
+        assert_eq!(charged(Epoch::Epoch32), 31 + (2 * 68 + 5));
+        assert_eq!(charged(Epoch::Epoch33), 31 + (2 * 12 + 5));
     }
 }

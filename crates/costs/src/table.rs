@@ -1,9 +1,13 @@
-//! The `costs-3` boot contract as data: each cost function's formula per dimension.
+//! The cost contracts as data: each cost function's formula per dimension.
 //!
 //! Every function of `costs-3` returns a cost whose dimensions are each a constant, or
 //! `linear`, `logn` or `nlogn` of its one input size `n`. The rows below are those
 //! published formulas, in the contract's order; nothing else in the workspace
-//! restates them.
+//! restates them. `costs-4` (epochs 3.3 and 3.4) charges the same for every one of
+//! them: it only adds five functions of Clarity 4 builtins. `costs-5` (epoch 4.0,
+//! stacks-core's `clarity/src/vm/costs/costs_5.rs`) changes the runtime of 85 of
+//! them, given in a row's second column, and none of the other dimensions; the
+//! rows without one forward to `costs-4`, as `costs_5.rs` does.
 
 /// A formula over a cost function's input size `n`, as `costs-3` writes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +20,8 @@ pub enum Formula {
     LogN(u64, u64),
     /// `a·n·log2(n) + b`.
     NLogN(u64, u64),
+    /// `a·(n >> shift) + b`: `costs-5`'s form, `linear(n >> shift, a, b)`.
+    Shifted(u64, u32, u64),
 }
 
 impl Formula {
@@ -29,6 +35,7 @@ impl Formula {
             Formula::Linear(a, b) => a.saturating_mul(n).saturating_add(b),
             Formula::LogN(a, b) => a.saturating_mul(log2(n)).saturating_add(b),
             Formula::NLogN(a, b) => a.saturating_mul(n.saturating_mul(log2(n))).saturating_add(b),
+            Formula::Shifted(a, shift, b) => a.saturating_mul(n >> shift).saturating_add(b),
         }
     }
 }
@@ -67,8 +74,18 @@ impl Spec {
     }
 }
 
+/// A row's `costs-5` runtime: `None` where it forwards to `costs-4`.
+macro_rules! costs5 {
+    () => {
+        None
+    };
+    ($formula:expr) => {
+        Some($formula)
+    };
+}
+
 macro_rules! cost_table {
-    ($( $variant:ident $name:literal => $spec:expr; )*) => {
+    ($( $variant:ident $name:literal => $spec:expr $(, $costs5:expr)?; )*) => {
         /// A function of `costs-3`, named as clarity-vm's `ClarityCostFunction` names it.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[allow(missing_docs)]
@@ -87,7 +104,7 @@ macro_rules! cost_table {
                 }
             }
 
-            /// Its formulas.
+            /// Its formulas in `costs-3` (and `costs-4`).
             #[inline]
             pub const fn spec(self) -> Spec {
                 match self {
@@ -95,7 +112,14 @@ macro_rules! cost_table {
                 }
             }
 
-            /// Its cost at input size `n`.
+            /// Its runtime formula in `costs-5`, where that differs from `costs-3`'s.
+            const fn costs5_runtime(self) -> Option<Formula> {
+                match self {
+                    $( CostFunction::$variant => costs5!($($costs5)?), )*
+                }
+            }
+
+            /// Its cost at input size `n` in `costs-3`.
             #[inline]
             pub fn at(self, n: u64) -> crate::ExecutionCost {
                 self.spec().at(n)
@@ -104,12 +128,46 @@ macro_rules! cost_table {
     };
 }
 
-/// Every cost function with its formulas, in the contract's order.
+/// Every cost function with its formulas in `costs-3`, in the contract's order.
 pub fn table() -> impl Iterator<Item = (CostFunction, Spec)> {
     CostFunction::ALL.iter().map(|f| (*f, f.spec()))
 }
 
-use Formula::{Const as C, Linear as L, LogN as Log, NLogN as NLog};
+/// One cost contract's formulas, indexed by [`CostFunction`]: what a [`crate::Meter`]
+/// charges by, chosen once per call.
+#[derive(Debug)]
+pub struct Table {
+    specs: [Spec; CostFunction::ALL.len()],
+}
+
+impl Table {
+    const fn build(costs5: bool) -> Table {
+        let mut specs = [rt(C(0)); CostFunction::ALL.len()];
+        let mut i = 0;
+        while i < specs.len() {
+            let f = CostFunction::ALL[i];
+            specs[i] = f.spec();
+            if let (true, Some(runtime)) = (costs5, f.costs5_runtime()) {
+                specs[i].runtime = runtime;
+            }
+            i += 1;
+        }
+        Table { specs }
+    }
+
+    /// The formulas of `f`.
+    #[inline]
+    pub fn spec(&self, f: CostFunction) -> &Spec {
+        &self.specs[f as usize]
+    }
+}
+
+/// `costs-3`, which `costs-4` charges the same for every function of it.
+pub(crate) static COSTS_3: Table = Table::build(false);
+/// `costs-5`.
+pub(crate) static COSTS_5: Table = Table::build(true);
+
+use Formula::{Const as C, Linear as L, LogN as Log, NLogN as NLog, Shifted as Sh};
 
 /// A cost function that charges only runtime.
 const fn rt(runtime: Formula) -> Spec {
@@ -151,64 +209,64 @@ cost_table! {
     BindName "cost_bind_name" => rt(C(216));
     InnerTypeCheckCost "cost_inner_type_check_cost" => rt(L(2, 5));
     UserFunctionApplication "cost_user_function_application" => rt(L(26, 5));
-    Let "cost_let" => rt(L(117, 178));
+    Let "cost_let" => rt(L(117, 178)), Sh(1, 3, 32);
     If "cost_if" => rt(C(168));
     Asserts "cost_asserts" => rt(C(128));
-    Map "cost_map" => rt(L(1198, 3067));
-    Filter "cost_filter" => rt(C(407));
-    Len "cost_len" => rt(C(429));
-    ElementAt "cost_element_at" => rt(C(498));
-    IndexOf "cost_index_of" => rt(L(1, 211));
-    Fold "cost_fold" => rt(C(460));
-    ListCons "cost_list_cons" => rt(L(14, 164));
+    Map "cost_map" => rt(L(1198, 3067)), Sh(1, 2, 32);
+    Filter "cost_filter" => rt(C(407)), Sh(1, 2, 32);
+    Len "cost_len" => rt(C(429)), C(31);
+    ElementAt "cost_element_at" => rt(C(498)), C(31);
+    IndexOf "cost_index_of" => rt(L(1, 211)), Sh(1, 9, 38);
+    Fold "cost_fold" => rt(C(460)), Sh(1, 3, 32);
+    ListCons "cost_list_cons" => rt(L(14, 164)), Sh(1, 4, 31);
     TypeParseStep "cost_type_parse_step" => rt(C(4));
-    TupleGet "cost_tuple_get" => rt(NLog(4, 1736));
-    TupleMerge "cost_tuple_merge" => rt(L(4, 408));
-    TupleCons "cost_tuple_cons" => rt(NLog(10, 1876));
-    Add "cost_add" => rt(L(11, 125));
-    Sub "cost_sub" => rt(L(11, 125));
-    Mul "cost_mul" => rt(L(13, 125));
-    Div "cost_div" => rt(L(13, 125));
-    Geq "cost_geq" => rt(L(7, 128));
-    Leq "cost_leq" => rt(L(7, 128));
-    Le "cost_le" => rt(L(7, 128));
-    Ge "cost_ge" => rt(L(7, 128));
-    IntCast "cost_int_cast" => rt(C(135));
-    Mod "cost_mod" => rt(C(141));
-    Pow "cost_pow" => rt(C(143));
-    Sqrti "cost_sqrti" => rt(C(142));
-    Log2 "cost_log2" => rt(C(133));
-    Xor "cost_xor" => rt(L(15, 129));
-    Not "cost_not" => rt(C(138));
-    Eq "cost_eq" => rt(L(7, 151));
-    Begin "cost_begin" => rt(C(151));
-    Hash160 "cost_hash160" => rt(L(1, 188));
-    Sha256 "cost_sha256" => rt(L(1, 100));
-    Sha512 "cost_sha512" => rt(L(1, 176));
-    Sha512t256 "cost_sha512t256" => rt(L(1, 56));
-    Keccak256 "cost_keccak256" => rt(L(1, 127));
-    Secp256k1recover "cost_secp256k1recover" => rt(C(8655));
-    Secp256k1verify "cost_secp256k1verify" => rt(C(8349));
-    Print "cost_print" => rt(L(15, 1458));
-    SomeCons "cost_some_cons" => rt(C(199));
-    OkCons "cost_ok_cons" => rt(C(199));
-    ErrCons "cost_err_cons" => rt(C(199));
-    DefaultTo "cost_default_to" => rt(C(268));
-    UnwrapRet "cost_unwrap_ret" => rt(C(274));
-    UnwrapErrOrRet "cost_unwrap_err_or_ret" => rt(C(302));
-    IsOkay "cost_is_okay" => rt(C(258));
-    IsNone "cost_is_none" => rt(C(214));
-    IsErr "cost_is_err" => rt(C(245));
-    IsSome "cost_is_some" => rt(C(195));
-    Unwrap "cost_unwrap" => rt(C(252));
-    UnwrapErr "cost_unwrap_err" => rt(C(248));
-    TryRet "cost_try_ret" => rt(C(240));
-    Match "cost_match" => rt(C(264));
-    Or "cost_or" => rt(L(3, 120));
-    And "cost_and" => rt(L(3, 120));
-    Append "cost_append" => rt(L(73, 285));
-    Concat "cost_concat" => rt(L(37, 220));
-    AsMaxLen "cost_as_max_len" => rt(C(475));
+    TupleGet "cost_tuple_get" => rt(NLog(4, 1736)), Sh(1, 2, 32);
+    TupleMerge "cost_tuple_merge" => rt(L(4, 408)), Sh(1, 2, 32);
+    TupleCons "cost_tuple_cons" => rt(NLog(10, 1876)), Sh(1, 2, 31);
+    Add "cost_add" => rt(L(11, 125)), Sh(1, 4, 31);
+    Sub "cost_sub" => rt(L(11, 125)), Sh(1, 5, 32);
+    Mul "cost_mul" => rt(L(13, 125)), Sh(1, 4, 31);
+    Div "cost_div" => rt(L(13, 125)), Sh(1, 5, 32);
+    Geq "cost_geq" => rt(L(7, 128)), Sh(1, 8, 38);
+    Leq "cost_leq" => rt(L(7, 128)), Sh(1, 8, 38);
+    Le "cost_le" => rt(L(7, 128)), Sh(1, 8, 38);
+    Ge "cost_ge" => rt(L(7, 128)), Sh(1, 8, 38);
+    IntCast "cost_int_cast" => rt(C(135)), C(31);
+    Mod "cost_mod" => rt(C(141)), C(31);
+    Pow "cost_pow" => rt(C(143)), C(31);
+    Sqrti "cost_sqrti" => rt(C(142)), C(31);
+    Log2 "cost_log2" => rt(C(133)), C(31);
+    Xor "cost_xor" => rt(L(15, 129)), Sh(1, 4, 31);
+    Not "cost_not" => rt(C(138)), C(31);
+    Eq "cost_eq" => rt(L(7, 151)), Sh(1, 9, 38);
+    Begin "cost_begin" => rt(C(151)), Sh(1, 4, 31);
+    Hash160 "cost_hash160" => rt(L(1, 188)), Sh(1, 9, 38);
+    Sha256 "cost_sha256" => rt(L(1, 100)), Sh(1, 9, 38);
+    Sha512 "cost_sha512" => rt(L(1, 176)), Sh(1, 9, 38);
+    Sha512t256 "cost_sha512t256" => rt(L(1, 56)), Sh(1, 9, 38);
+    Keccak256 "cost_keccak256" => rt(L(1, 127)), Sh(1, 9, 38);
+    Secp256k1recover "cost_secp256k1recover" => rt(C(8655)), C(38);
+    Secp256k1verify "cost_secp256k1verify" => rt(C(8349)), C(38);
+    Print "cost_print" => rt(L(15, 1458)), Sh(1, 9, 31);
+    SomeCons "cost_some_cons" => rt(C(199)), C(31);
+    OkCons "cost_ok_cons" => rt(C(199)), C(31);
+    ErrCons "cost_err_cons" => rt(C(199)), C(31);
+    DefaultTo "cost_default_to" => rt(C(268)), C(31);
+    UnwrapRet "cost_unwrap_ret" => rt(C(274)), C(31);
+    UnwrapErrOrRet "cost_unwrap_err_or_ret" => rt(C(302)), C(31);
+    IsOkay "cost_is_okay" => rt(C(258)), C(31);
+    IsNone "cost_is_none" => rt(C(214)), C(31);
+    IsErr "cost_is_err" => rt(C(245)), C(31);
+    IsSome "cost_is_some" => rt(C(195)), C(31);
+    Unwrap "cost_unwrap" => rt(C(252)), C(31);
+    UnwrapErr "cost_unwrap_err" => rt(C(248)), C(31);
+    TryRet "cost_try_ret" => rt(C(240)), C(31);
+    Match "cost_match" => rt(C(264)), C(31);
+    Or "cost_or" => rt(L(3, 120)), Sh(1, 4, 31);
+    And "cost_and" => rt(L(3, 120)), Sh(1, 4, 31);
+    Append "cost_append" => rt(L(73, 285)), Sh(1, 4, 31);
+    Concat "cost_concat" => rt(L(37, 220)), Sh(1, 10, 31);
+    AsMaxLen "cost_as_max_len" => rt(C(475)), C(31);
     ContractCall "cost_contract_call" => rt(C(134));
     ContractOf "cost_contract_of" => rt(C(13400));
     PrincipalOf "cost_principal_of" => rt(C(984));
@@ -218,10 +276,10 @@ cost_table! {
     CreateVar "cost_create_var" => full(L(7, 2025), L(1, 1), C(2), C(0), C(0));
     CreateNft "cost_create_nft" => full(L(1, 1570), L(1, 1), C(1), C(0), C(0));
     CreateFt "cost_create_ft" => full(C(1831), C(1), C(2), C(0), C(0));
-    FetchEntry "cost_fetch_entry" => full(L(1, 1025), C(0), C(0), C(1), L(1, 1));
-    SetEntry "cost_set_entry" => full(L(4, 1899), L(1, 1), C(1), C(1), C(0));
-    FetchVar "cost_fetch_var" => full(L(1, 468), C(0), C(0), C(1), L(1, 1));
-    SetVar "cost_set_var" => full(L(5, 655), L(1, 1), C(1), C(1), C(0));
+    FetchEntry "cost_fetch_entry" => full(L(1, 1025), C(0), C(0), C(1), L(1, 1)), C(44);
+    SetEntry "cost_set_entry" => full(L(4, 1899), L(1, 1), C(1), C(1), C(0)), Sh(3, 9, 45);
+    FetchVar "cost_fetch_var" => full(L(1, 468), C(0), C(0), C(1), L(1, 1)), Sh(2, 9, 44);
+    SetVar "cost_set_var" => full(L(5, 655), L(1, 1), C(1), C(1), C(0)), Sh(4, 9, 45);
     ContractStorage "cost_contract_storage" => full(L(11, 7165), L(1, 1), C(1), C(0), C(0));
     BlockInfo "cost_block_info" => full(C(6321), C(0), C(0), C(1), C(1));
     StxBalance "cost_stx_balance" => full(C(4294), C(0), C(0), C(1), C(1));
@@ -236,30 +294,30 @@ cost_table! {
     NftOwner "cost_nft_owner" => full(L(9, 795), C(0), C(0), C(1), C(1));
     NftBurn "cost_nft_burn" => full(L(9, 572), C(1), C(1), C(1), C(1));
     PoisonMicroblock "poison_microblock" => full(C(17485), C(1), C(1), C(1), C(1));
-    BuffToIntLe "cost_buff_to_int_le" => rt(C(141));
-    BuffToUIntLe "cost_buff_to_uint_le" => rt(C(141));
-    BuffToIntBe "cost_buff_to_int_be" => rt(C(141));
-    BuffToUIntBe "cost_buff_to_uint_be" => rt(C(141));
-    IsStandard "cost_is_standard" => rt(C(127));
-    PrincipalDestruct "cost_principal_destruct" => rt(C(314));
-    PrincipalConstruct "cost_principal_construct" => rt(C(398));
-    StringToInt "cost_string_to_int" => rt(C(168));
-    StringToUInt "cost_string_to_uint" => rt(C(168));
-    IntToAscii "cost_int_to_ascii" => rt(C(147));
-    IntToUtf8 "cost_int_to_utf8" => rt(C(181));
+    BuffToIntLe "cost_buff_to_int_le" => rt(C(141)), C(31);
+    BuffToUIntLe "cost_buff_to_uint_le" => rt(C(141)), C(31);
+    BuffToIntBe "cost_buff_to_int_be" => rt(C(141)), C(31);
+    BuffToUIntBe "cost_buff_to_uint_be" => rt(C(141)), C(31);
+    IsStandard "cost_is_standard" => rt(C(127)), C(31);
+    PrincipalDestruct "cost_principal_destruct" => rt(C(314)), C(32);
+    PrincipalConstruct "cost_principal_construct" => rt(C(398)), C(32);
+    StringToInt "cost_string_to_int" => rt(C(168)), Sh(1, 4, 31);
+    StringToUInt "cost_string_to_uint" => rt(C(168)), Sh(1, 4, 31);
+    IntToAscii "cost_int_to_ascii" => rt(C(147)), C(31);
+    IntToUtf8 "cost_int_to_utf8" => rt(C(181)), C(31);
     BurnBlockInfo "cost_burn_block_info" => full(C(96479), C(0), C(0), C(1), C(1));
     StxGetAccount "cost_stx_account" => full(C(4654), C(0), C(0), C(1), C(1));
-    Slice "cost_slice" => rt(C(448));
-    ToConsensusBuff "cost_to_consensus_buff" => rt(L(1, 233));
-    FromConsensusBuff "cost_from_consensus_buff" => rt(NLog(3, 185));
+    Slice "cost_slice" => rt(C(448)), Sh(1, 9, 38);
+    ToConsensusBuff "cost_to_consensus_buff" => rt(L(1, 233)), Sh(1, 9, 38);
+    FromConsensusBuff "cost_from_consensus_buff" => rt(NLog(3, 185)), Sh(1, 9, 38);
     StxTransferMemo "cost_stx_transfer_memo" => full(C(4709), C(1), C(1), C(1), C(1));
-    ReplaceAt "cost_replace_at" => rt(L(1, 561));
+    ReplaceAt "cost_replace_at" => rt(L(1, 561)), Sh(1, 9, 31);
     AsContract "cost_as_contract" => rt(C(138));
-    BitwiseAnd "cost_bitwise_and" => rt(L(15, 129));
-    BitwiseOr "cost_bitwise_or" => rt(L(15, 129));
-    BitwiseNot "cost_bitwise_not" => rt(C(147));
-    BitwiseLShift "cost_bitwise_left_shift" => rt(C(167));
-    BitwiseRShift "cost_bitwise_right_shift" => rt(C(167));
+    BitwiseAnd "cost_bitwise_and" => rt(L(15, 129)), Sh(1, 4, 31);
+    BitwiseOr "cost_bitwise_or" => rt(L(15, 129)), Sh(1, 4, 31);
+    BitwiseNot "cost_bitwise_not" => rt(C(147)), C(31);
+    BitwiseLShift "cost_bitwise_left_shift" => rt(C(167)), C(31);
+    BitwiseRShift "cost_bitwise_right_shift" => rt(C(167)), C(31);
 }
 
 #[cfg(test)]

@@ -4,13 +4,13 @@
 
 use std::borrow::Cow;
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use std::cell::Cell;
 
 use clarimed_consent::{Context, PatientConsent};
-use clarimed_costs::{ExecutionCost, Meter};
+use clarimed_costs::{Epoch, ExecutionCost, Meter};
 use clarimed_records::codes::RecordsError;
 use clarimed_records::{ConsentView, RecordManagement};
 use clarimed_storage::clarity::{hex, unhex, ClarityType, ContractId, Principal, StateError, VmKey};
@@ -20,13 +20,10 @@ use crate::convert::principal_to_string;
 use crate::error::{CallError, EngineError, OverLimit};
 use crate::limits::Limits;
 use crate::table::Contract;
-
-/// The chain's first block, where both contracts are deployed (as in the reference).
-pub const GENESIS_HEIGHT: u32 = 1;
+use crate::tip::{SharedTip, Tip, BLOCK_HEIGHT_KEY, CHAIN_KEY};
 
 /// The engine's own bookkeeping, beside the contracts' data (never under `vm::`).
 const DEPLOYER_KEY: &[u8] = b"clarimed::deployer";
-const BLOCK_HEIGHT_KEY: &[u8] = b"clarimed::block-height";
 
 /// Default SQLite state file of the command line.
 pub const DEFAULT_DB_PATH: &str = "clarimed.db";
@@ -57,8 +54,8 @@ pub(crate) struct Core {
     /// nonce check, call and receipt), so that no block begins or ends in between.
     /// Taken before the writer lock, never after it.
     blocks: Mutex<()>,
-    /// The committed block height, swapped with the state it goes with.
-    height: AtomicU32,
+    /// The committed tip, swapped with the state it goes with.
+    tip: SharedTip,
     /// How many committed blocks to keep undo records for ([`Engine::keep_undo`]).
     pub(crate) undo_depth: AtomicU32,
     /// `check-access` answers and their costs by (record, accessor, action, height).
@@ -139,11 +136,11 @@ impl Remembered {
     }
 }
 
-/// The writer's side: the open block, if any, the height it is at, and what the
-/// calls at this height have cost so far.
+/// The writer's side: the open block, if any, the tip it is at, and what the
+/// calls of this block (from epoch 3.0, of this tenure) have cost so far.
 pub(crate) struct Writer {
     pub(crate) layers: Vec<Batch>,
-    pub(crate) height: u32,
+    pub(crate) tip: Tip,
     block_cost: ExecutionCost,
     /// The block cost when the open block began, restored if it is aborted.
     block_cost_at_begin: ExecutionCost,
@@ -152,24 +149,24 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// A new height: its calls have spent nothing yet.
+    /// A new block (from 3.0, a new tenure): its calls have spent nothing yet.
     pub(crate) fn reset_block_cost(&mut self) {
         self.block_cost = ExecutionCost::ZERO;
     }
 }
 
 impl Engine<MemoryStore> {
-    /// A fresh in-memory chain with both contracts deployed by `deployer`.
-    pub fn in_memory(deployer: &Principal) -> Result<Engine<MemoryStore>, EngineError> {
-        Engine::with_store(MemoryStore::new(), Some(deployer))
+    /// A fresh in-memory chain in `epoch` with both contracts deployed by `deployer`.
+    pub fn in_memory(deployer: &Principal, epoch: Epoch) -> Result<Engine<MemoryStore>, EngineError> {
+        Engine::with_store(MemoryStore::new(), Some((deployer, epoch)))
     }
 }
 
 impl Engine<SqliteStore> {
     /// Opens the SQLite state at `path`; a new file gets both contracts deployed by
-    /// `deployer`.
-    pub fn open_or_create(path: impl AsRef<Path>, deployer: &Principal) -> Result<Engine<SqliteStore>, EngineError> {
-        Engine::with_store(SqliteStore::open(path)?, Some(deployer))
+    /// `deployer` on a chain in `epoch` (an existing file keeps its own).
+    pub fn open_or_create(path: impl AsRef<Path>, deployer: &Principal, epoch: Epoch) -> Result<Engine<SqliteStore>, EngineError> {
+        Engine::with_store(SqliteStore::open(path)?, Some((deployer, epoch)))
     }
 
     /// Opens the SQLite state at `path` to set up a large state fast, creating it
@@ -180,8 +177,8 @@ impl Engine<SqliteStore> {
     /// engine finishes the load (everything is synced); then open the file with
     /// [`Engine::open`]. A load that did not finish (a crash, a failed write)
     /// leaves the file marked, and every open refuses it.
-    pub fn open_for_loading(path: impl AsRef<Path>, deployer: &Principal) -> Result<Engine<SqliteStore>, EngineError> {
-        Engine::with_store(SqliteStore::open_for_loading(path)?, Some(deployer))
+    pub fn open_for_loading(path: impl AsRef<Path>, deployer: &Principal, epoch: Epoch) -> Result<Engine<SqliteStore>, EngineError> {
+        Engine::with_store(SqliteStore::open_for_loading(path)?, Some((deployer, epoch)))
     }
 
     /// Opens an existing SQLite state; creates nothing and changes nothing when the
@@ -194,24 +191,26 @@ impl Engine<SqliteStore> {
 
 impl<S: Store + 'static> Engine<S> {
     /// The engine over `store`: the state it holds, or, when it holds none and a
-    /// deployer is given, both contracts freshly deployed by the deployer. A deployer
-    /// (given or stored) that no chain could have is [`EngineError::InvalidDeployer`].
-    pub fn with_store(store: S, deployer: Option<&Principal>) -> Result<Engine<S>, EngineError> {
+    /// genesis is given, both contracts freshly deployed by its deployer on a chain
+    /// in its epoch. A deployer (given or stored) that no chain could have is
+    /// [`EngineError::InvalidDeployer`].
+    pub fn with_store(store: S, genesis: Option<(&Principal, Epoch)>) -> Result<Engine<S>, EngineError> {
         let backend = Arc::new(store);
         let shared: Arc<dyn Store> = backend.clone();
         let committed = Cached::new(shared);
-        let (deployer, height) = match committed.get(DEPLOYER_KEY)? {
+        let (deployer, tip) = match committed.get(DEPLOYER_KEY)? {
             Some(bytes) => {
                 let deployer =
                     Principal::from_bytes(&bytes).map_err(|error| EngineError::Corrupt { key: String::from_utf8_lossy(DEPLOYER_KEY).into_owned(), error })?;
                 check_deployer(&deployer)?;
-                (deployer, read_block_height(&committed)?)
+                (deployer, Tip::read(&committed)?)
             }
             None => {
-                let deployer = deployer.ok_or(EngineError::NotDeployed)?;
+                let (deployer, epoch) = genesis.ok_or(EngineError::NotDeployed)?;
                 check_deployer(deployer)?;
-                deploy(&committed, deployer)?;
-                (deployer.clone(), GENESIS_HEIGHT)
+                let tip = Tip::genesis(epoch);
+                deploy(&committed, deployer, &tip)?;
+                (deployer.clone(), tip)
             }
         };
         let ids = contract_ids(&deployer);
@@ -219,16 +218,16 @@ impl<S: Store + 'static> Engine<S> {
             committed,
             writer: Mutex::new(Writer {
                 layers: Vec::new(),
-                height,
+                tip,
                 block_cost: ExecutionCost::ZERO,
                 block_cost_at_begin: ExecutionCost::ZERO,
                 block_transactions: 0,
             }),
             blocks: Mutex::new(()),
-            height: AtomicU32::new(height),
+            tip: SharedTip::new(tip),
             undo_depth: AtomicU32::new(0),
             checks: Memo::default(),
-            limits: Limits::default(),
+            limits: Limits::new(),
             consent: PatientConsent::new(&ids[0]),
             records: RecordManagement::new(&ids[1]),
             deployer,
@@ -258,25 +257,65 @@ impl<S> Engine<S> {
         self.core.contract_id(contract)
     }
 
-    /// The block height public calls run at: the committed height, or the open
+    /// The Stacks block height public calls run at: the committed one, or the open
     /// block's.
     pub fn block_height(&self) -> u32 {
-        self.core.writer().height
+        self.core.writer().tip.stacks_height
     }
 
-    /// The committed block height, which read-only calls see.
+    /// The committed Stacks block height, which read-only calls see.
     pub fn committed_block_height(&self) -> u32 {
-        self.core.height.load(Ordering::SeqCst)
+        self.core.tip.load().stacks_height
     }
 
-    /// Advances `block-height` by `blocks`.
-    pub fn mine(&self, blocks: u32) -> Result<(), EngineError> {
+    /// Where public calls run: the committed tip, or the open block's.
+    pub fn tip(&self) -> Tip {
+        self.core.writer().tip
+    }
+
+    /// The committed tip, which read-only calls see.
+    pub fn committed_tip(&self) -> Tip {
+        self.core.tip.load()
+    }
+
+    /// The epoch public calls run in.
+    pub fn epoch(&self) -> Epoch {
+        self.tip().epoch
+    }
+
+    /// Starts `tenures` new tenures of one Stacks block each: both heights advance
+    /// by `tenures` (what Clarinet's `::advance_chain_tip` and
+    /// `::advance_burn_chain_tip` do). Each new tenure has its whole cost budget.
+    pub fn mine(&self, tenures: u32) -> Result<(), EngineError> {
+        self.advance(|tip| tip.new_tenures(tenures))
+    }
+
+    /// Mines `blocks` more Stacks blocks in the current tenure (Clarinet's
+    /// `::advance_stacks_chain_tip`): the Stacks height advances, the tenure height
+    /// does not. From 3.0 the blocks share their tenure's budget; before, each block
+    /// has its own.
+    pub fn mine_in_tenure(&self, blocks: u32) -> Result<(), EngineError> {
+        self.advance(|tip| tip.more_blocks(blocks))
+    }
+
+    /// Moves the chain to `next`, as a follower places a node's block: its heights
+    /// and epoch, none of which goes back ([`EngineError::TipGoesBack`]).
+    pub fn advance_to(&self, next: Tip) -> Result<(), EngineError> {
+        self.advance(|tip| if tip.can_advance_to(&next) { Ok(next) } else { Err(EngineError::TipGoesBack { from: tip, to: next }) })
+    }
+
+    fn advance(&self, next: impl FnOnce(Tip) -> Result<Tip, EngineError>) -> Result<(), EngineError> {
         let _turn = self.core.block_turn();
         let mut writer = self.core.writer();
-        let height = writer.height.checked_add(blocks).ok_or(EngineError::BlockHeightOutOfRange(u32::MAX))?;
-        self.core.in_open_block(&mut writer, |block| clarimed_storage::StoreWrite::put(block, BLOCK_HEIGHT_KEY, &height.to_be_bytes()))?;
-        writer.height = height;
-        if blocks > 0 {
+        let tip = writer.tip;
+        let next = next(tip)?;
+        if next == tip {
+            return Ok(());
+        }
+        self.core.in_open_block(&mut writer, |block| next.write(block))?;
+        writer.tip = next;
+        let new_tenure = next.tenure_height != tip.tenure_height;
+        if new_tenure || (next.stacks_height != tip.stacks_height && !next.epoch.rules().tenures) {
             writer.reset_block_cost();
         }
         Ok(())
@@ -316,27 +355,27 @@ impl<S> Engine<S> {
         if writer.layers.pop().is_none() {
             return Err(EngineError::NoBlockOpen);
         }
-        writer.height = self.core.height.load(Ordering::SeqCst);
+        writer.tip = self.core.tip.load();
         writer.block_cost = writer.block_cost_at_begin;
         Ok(())
     }
 
-    /// What the calls at the current block height have cost: what a node's block
-    /// builder holds against the block limit.
+    /// What the calls of the current block (from 3.0, tenure) have cost: what a
+    /// node's block builder holds against the block limit.
     pub fn block_cost(&self) -> ExecutionCost {
         self.core.writer().block_cost
     }
 
-    /// The limit a block's calls share ([`clarimed_costs::BLOCK_LIMIT_MAINNET_21`]
-    /// unless changed). A public call that would take its block past it is refused
-    /// and changes nothing.
+    /// The limit a block's (from 3.0, a tenure's) calls share: the epoch's
+    /// ([`clarimed_costs::Rules::block_limit`]) unless changed. A public call that
+    /// would take its block past it is refused and changes nothing.
     pub fn block_limit(&self) -> ExecutionCost {
-        self.core.limits.block.load()
+        self.core.limits.block(self.epoch())
     }
 
     /// Changes the block limit, as a node's configuration can.
     pub fn set_block_limit(&self, limit: ExecutionCost) {
-        self.core.limits.block.store(limit);
+        self.core.limits.set_block(limit);
     }
 
     /// The limit of one read-only call ([`clarimed_costs::READ_ONLY_CALL_LIMIT`],
@@ -385,9 +424,9 @@ impl<S> Engine<S> {
     }
 
     /// Replaces both contracts' state with `rows` as [`Engine::dump_state`] (or the
-    /// reference harness's dump) gives them, and sets the block height: the state of
-    /// another engine, taken over. All or nothing; refused while a block is open.
-    pub fn import_state(&self, rows: &[(String, String)], block_height: u32) -> Result<(), EngineError> {
+    /// reference harness's dump) gives them, and sets the tip: the state of another
+    /// engine, taken over. All or nothing; refused while a block is open.
+    pub fn import_state(&self, rows: &[(String, String)], tip: Tip) -> Result<(), EngineError> {
         let mut writes = Vec::with_capacity(rows.len());
         for (key, value) in rows {
             let vm_key = VmKey::parse(key).filter(|k| self.core.ids.iter().any(|id| id.as_str() == k.contract));
@@ -409,9 +448,11 @@ impl<S> Engine<S> {
         for (key, value) in &writes {
             replaced.put(key, value);
         }
-        replaced.put(BLOCK_HEIGHT_KEY, &block_height.to_be_bytes());
+        for (key, value) in tip.rows() {
+            replaced.put(key, &value);
+        }
         Committer(&self.core).write(replaced)?;
-        writer.height = block_height;
+        writer.tip = tip;
         Ok(())
     }
 }
@@ -442,9 +483,9 @@ impl Core {
         &self.committed
     }
 
-    /// The block height as committed in the state.
-    pub(crate) fn committed_height(&self) -> Result<u32, EngineError> {
-        read_block_height(&self.committed)
+    /// The tip as committed in the state.
+    pub(crate) fn committed_tip(&self) -> Result<Tip, EngineError> {
+        Tip::read(&self.committed)
     }
 
     pub(crate) fn contract_id(&self, contract: Contract) -> &ContractId {
@@ -483,11 +524,11 @@ impl Core {
     ) -> Result<T, CallError<E>> {
         self.check_sender(sender)?;
         let mut writer = self.writer();
-        let (height, layers) = match mode {
-            Mode::Commit | Mode::Abort => (writer.height, std::mem::take(&mut writer.layers)),
-            Mode::DryRun => (self.height.load(Ordering::SeqCst), Vec::new()),
+        let (tip, layers) = match mode {
+            Mode::Commit | Mode::Abort => (writer.tip, std::mem::take(&mut writer.layers)),
+            Mode::DryRun => (self.tip.load(), Vec::new()),
         };
-        let ctx = Context::new(sender.clone(), u128::from(height));
+        let ctx = Context::new(sender.clone(), u128::from(tip.block_height()), tip.epoch);
         ctx.meter.load_contract(contract.size());
         let mut store = Transactional::with_layers(Committer(self), layers);
         store.begin();
@@ -502,7 +543,7 @@ impl Core {
             self.within_read_only_limit(spent)?;
             return Ok(result?);
         }
-        let limit = self.limits.block.load();
+        let limit = self.limits.block(tip.epoch);
         let over = Box::new(OverLimit { cost: spent, limit, block: writer.block_cost });
         let refusal = if spent.exceeds(&limit) {
             Some(EngineError::CostBalanceExceeded(over))
@@ -531,9 +572,10 @@ impl Core {
         read: impl Fn(&Cached<Arc<dyn Store>>, u128, &Meter) -> Result<T, StateError>,
     ) -> Result<T, EngineError> {
         let (value, spent) = self.committed.read_consistent(|_| {
-            let meter = Meter::new();
+            let tip = self.tip.load();
+            let meter = Meter::new(tip.epoch);
             meter.load_contract(contract.size());
-            let value = read(&self.committed, u128::from(self.height.load(Ordering::SeqCst)), &meter)?;
+            let value = read(&self.committed, u128::from(tip.block_height()), &meter)?;
             Ok::<_, StateError>((value, meter.total()))
         })?;
         cost.set(spent);
@@ -559,7 +601,7 @@ impl Core {
         action: u128,
         cost: &Cell<ExecutionCost>,
     ) -> Result<u128, CallError<RecordsError>> {
-        let height = self.height.load(Ordering::SeqCst);
+        let height = self.tip.load().stacks_height;
         // A remembered answer is within the read-only limit: it was when it was
         // remembered, and a change of the limit forgets every answer.
         if let Some(remembered) = CheckKey::new(record_id, accessor, action, height).and_then(|key| self.checks.get(&key)) {
@@ -567,9 +609,10 @@ impl Core {
             return remembered.answer.map(u128::from).map_err(CallError::Contract);
         }
         let (answer, spent) = self.committed.read_consistent(|generation| {
-            let height = self.height.load(Ordering::SeqCst);
+            let tip = self.tip.load();
+            let height = tip.stacks_height;
             let recording = Recording::new(&self.committed);
-            let ctx = Context::new(accessor.clone(), u128::from(height));
+            let ctx = Context::new(accessor.clone(), u128::from(tip.block_height()), tip.epoch);
             ctx.meter.load_contract(Contract::RecordManagement.size());
             let answer = match self.records.check_access(&recording, &ConsentReader(&self.consent), &ctx, record_id, accessor, action) {
                 Ok(level) => Ok(level),
@@ -593,14 +636,16 @@ impl Core {
     /// Commits `batch` below every transaction: the backend, then the cache, the
     /// memo and the published height, as one step readers see whole.
     fn publish(&self, batch: Batch) -> clarimed_storage::Result<()> {
-        // Only the engine writes the height, always as 4 bytes.
-        let height = batch.get(BLOCK_HEIGHT_KEY).flatten().and_then(|bytes| decode_height(bytes).ok());
+        let moves_tip = batch.get(BLOCK_HEIGHT_KEY).is_some() || batch.get(CHAIN_KEY).is_some();
         self.committed.commit_with(batch, |batch| {
             self.checks.invalidate(batch.keys());
-            if let Some(height) = height {
-                // Answers at the old height no longer answer anything.
+            if moves_tip {
+                // Answers at the old tip no longer answer anything. The cache holds
+                // the batch's values already; only the engine writes the tip, whole.
                 self.checks.clear();
-                self.height.store(height, Ordering::SeqCst);
+                if let Ok(tip) = Tip::read(&self.committed) {
+                    self.tip.store(tip);
+                }
             }
         })
     }
@@ -669,28 +714,15 @@ fn contract_ids(deployer: &Principal) -> [ContractId; 2] {
     Contract::ALL.map(|contract| ContractId::new(format!("{address}.{}", contract.name())))
 }
 
-fn decode_height(bytes: &[u8]) -> Result<u32, EngineError> {
-    let bytes: [u8; 4] = bytes.try_into().map_err(|_| EngineError::Corrupt {
-        key: String::from_utf8_lossy(BLOCK_HEIGHT_KEY).into_owned(),
-        error: clarimed_storage::clarity::DecodeError::UnexpectedEnd,
-    })?;
-    Ok(u32::from_be_bytes(bytes))
-}
-
-fn read_block_height(store: &impl StoreRead) -> Result<u32, EngineError> {
-    let bytes = store.get(BLOCK_HEIGHT_KEY)?.ok_or(EngineError::NotDeployed)?;
-    decode_height(&bytes)
-}
-
 /// Deploys both contracts, and the engine's bookkeeping, in one write.
-fn deploy(store: &Cached<Arc<dyn Store>>, deployer: &Principal) -> Result<(), EngineError> {
+fn deploy(store: &Cached<Arc<dyn Store>>, deployer: &Principal, tip: &Tip) -> Result<(), EngineError> {
     let [consent_id, records_id] = contract_ids(deployer);
     let mut deployment = Transactional::new(store);
     deployment.begin();
     PatientConsent::new(&consent_id).deploy(&mut deployment, deployer)?;
     RecordManagement::new(&records_id).deploy(&mut deployment, deployer)?;
     clarimed_storage::StoreWrite::put(&mut deployment, DEPLOYER_KEY, &deployer.to_bytes())?;
-    clarimed_storage::StoreWrite::put(&mut deployment, BLOCK_HEIGHT_KEY, &GENESIS_HEIGHT.to_be_bytes())?;
+    tip.write(&mut deployment)?;
     deployment.commit()?;
     Ok(())
 }
@@ -715,7 +747,7 @@ mod tests {
     fn a_get_record_forgets_no_permission_check_and_a_revocation_forgets_the_ones_it_changes() {
         let (patient_key, provider) = (SigningKey::random(), SigningKey::random().principal());
         let patient = patient_key.principal();
-        let engine = Engine::in_memory(&SigningKey::random().principal()).unwrap();
+        let engine = Engine::in_memory(&SigningKey::random().principal(), Epoch::Epoch25).unwrap();
         engine.consent().register_patient(&patient, "P-1", 19_800_101, None, None).unwrap();
         engine.consent().grant_consent(&patient, &provider, DataType::MedicalHistory, None, "care").unwrap();
         engine.records().grant_provider_access(&patient, &patient, &provider, AccessLevel::Read, None, false).unwrap();

@@ -74,6 +74,15 @@ pub enum EngineError {
     /// Mining that would take the block height past Clarity's 32 bits.
     #[error("block-height would pass {0}, the last block height Clarity has")]
     BlockHeightOutOfRange(u32),
+    /// A tip the chain cannot move to from where it is: a height or the epoch going
+    /// back, or more new tenures than new blocks.
+    #[error("the chain cannot move from {from} to {to}")]
+    TipGoesBack {
+        /// Where the chain is.
+        from: crate::Tip,
+        /// Where it was asked to go.
+        to: crate::Tip,
+    },
     /// A state row for another deployer's contracts, or outside the VM's layout.
     #[error("{0} is not a key of this engine's contracts")]
     ForeignKey(String),

@@ -55,12 +55,12 @@
 //! forgotten exactly when a key they read is written.
 //!
 //! ```
-//! use clarimed_engine::{parse_principal, Engine};
+//! use clarimed_engine::{parse_principal, Engine, Epoch};
 //! use clarimed_engine::clarity::Value;
 //!
 //! let owner = parse_principal("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM")?;
 //! let patient = parse_principal("ST1SJ3DTE5DN7X54YDH5D64R3BCB6A2AG2ZQ8YPD5")?;
-//! let engine = Engine::in_memory(&owner)?;
+//! let engine = Engine::in_memory(&owner, Epoch::NEWEST)?;
 //! let output = engine.call(&patient, "patient-consent", "register-patient", &[
 //!     Value::string_ascii_from_bytes(b"PAT-1".to_vec()).unwrap(),
 //!     Value::UInt(19_800_412), Value::none(), Value::none(),
@@ -73,12 +73,12 @@
 //! The typed API:
 //!
 //! ```
-//! use clarimed_engine::{consent_codes::DataType, records_codes::{Action, RecordsError}, parse_principal, CallError, Engine};
+//! use clarimed_engine::{consent_codes::DataType, records_codes::{Action, RecordsError}, parse_principal, CallError, Engine, Epoch};
 //!
 //! let owner = parse_principal("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM")?;
 //! let patient = parse_principal("ST1SJ3DTE5DN7X54YDH5D64R3BCB6A2AG2ZQ8YPD5")?;
 //! let provider = parse_principal("ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG")?;
-//! let engine = Engine::in_memory(&owner)?;
+//! let engine = Engine::in_memory(&owner, Epoch::NEWEST)?;
 //! engine.consent().register_patient(&patient, "PAT-1", 19_800_412, None, None)?;
 //! let (granted, _event) = engine.consent().grant_consent(&patient, &provider, DataType::LabResults, None, "labs")?;
 //! assert!(granted);
@@ -101,6 +101,7 @@ mod limits;
 mod literal;
 mod notes;
 pub mod table;
+mod tip;
 mod transactions;
 mod typed;
 mod undo;
@@ -108,14 +109,15 @@ mod undo;
 pub use clarity_api::{check_arguments, CallOutput};
 pub use convert::{bytes_to_value, parse_principal, principal_to_clarity, principal_to_native, principal_to_string, to_value};
 pub use digest::state_digest;
-pub use engine::{Engine, DEFAULT_DB_PATH, GENESIS_HEIGHT};
+pub use engine::{Engine, DEFAULT_DB_PATH};
 pub use error::{CallError, EngineError, OverLimit};
 pub use literal::{literal_value, parse_expressions, parse_literal, to_literal};
+pub use tip::{Tip, GENESIS_HEIGHT};
 pub use transactions::{Receipt, SignedCall, TxStatus};
 pub use typed::{ConsentCalls, ConsentResult, RecordsCalls, RecordsResult};
 
 pub use clarimed_consent::{codes as consent_codes, state as consent_state, ConsentEvent};
-pub use clarimed_costs::{ExecutionCost, BLOCK_LIMIT_MAINNET_21, READ_ONLY_CALL_LIMIT};
+pub use clarimed_costs::{Epoch, ExecutionCost, Network, BLOCK_LIMIT_MAINNET_21, BLOCK_LIMIT_MAINNET_40, READ_ONLY_CALL_LIMIT};
 pub use clarimed_records::{codes as records_codes, state as records_state, Content, RecordsEvent, Signed};
 pub use clarimed_storage::clarity::{hex, unhex, ClarityType, Principal, StoreType, VmKey};
 pub use clarimed_storage::{MemoryStore, SqliteStore, Store};

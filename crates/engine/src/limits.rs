@@ -1,9 +1,9 @@
 //! The cost limits a node holds calls to: a block's (which its calls share) and a
 //! read-only call's.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use clarimed_costs::{ExecutionCost, BLOCK_LIMIT_MAINNET_21, READ_ONLY_CALL_LIMIT};
+use clarimed_costs::{Epoch, ExecutionCost, READ_ONLY_CALL_LIMIT};
 
 /// An [`ExecutionCost`] that readers load without a lock: the read-only limit is
 /// consulted by every read, from any number of threads.
@@ -26,14 +26,29 @@ impl SharedCost {
     }
 }
 
-/// The two limits, the node's defaults until changed.
+/// The two limits, the node's defaults until changed: a block's is its epoch's.
 pub(crate) struct Limits {
-    pub(crate) block: SharedCost,
+    block: SharedCost,
+    block_set: AtomicBool,
     pub(crate) read_only: SharedCost,
 }
 
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits { block: SharedCost::new(BLOCK_LIMIT_MAINNET_21), read_only: SharedCost::new(READ_ONLY_CALL_LIMIT) }
+impl Limits {
+    pub(crate) fn new() -> Limits {
+        Limits { block: SharedCost::new(ExecutionCost::ZERO), block_set: AtomicBool::new(false), read_only: SharedCost::new(READ_ONLY_CALL_LIMIT) }
+    }
+
+    /// The block limit in `epoch`: the one set, or the epoch's.
+    pub(crate) fn block(&self, epoch: Epoch) -> ExecutionCost {
+        if self.block_set.load(Ordering::Relaxed) {
+            self.block.load()
+        } else {
+            epoch.rules().block_limit
+        }
+    }
+
+    pub(crate) fn set_block(&self, limit: ExecutionCost) {
+        self.block.store(limit);
+        self.block_set.store(true, Ordering::Relaxed);
     }
 }

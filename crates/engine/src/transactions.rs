@@ -155,7 +155,7 @@ impl<S> Engine<S> {
             contract: output.contract.clone(),
             events: output.event_bytes(),
             cost: output.cost,
-            block_height: writer.height,
+            block_height: writer.tip.stacks_height,
             block_time: call.block_time,
             tx_index: writer.block_transactions,
         };

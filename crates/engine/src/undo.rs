@@ -60,7 +60,7 @@ impl<S> Engine<S> {
         }
         restore.put(HEADER_KEY, &encode_header(newest - u64::from(blocks), kept - blocks));
         Committer(core).write(restore)?;
-        writer.height = core.committed_height()?;
+        writer.tip = core.committed_tip()?;
         writer.reset_block_cost();
         Ok(())
     }

@@ -92,7 +92,7 @@ fn update(title: Value, data_hash: Value, checksum: Value, signature: Value, pub
 
 /// A registered patient with one record of their own: u1, version u1.
 fn engine() -> Engine<MemoryStore> {
-    let engine = Engine::in_memory(&native(&owner())).unwrap();
+    let engine = Engine::in_memory(&native(&owner()), clarimed_engine::Epoch::Epoch25).unwrap();
     let ctx = native(&patient());
     let registered = engine.call(&ctx, CONSENT_CONTRACT, "register-patient", &[ascii("PAT-1"), uint(19_800_101), none(), none()]).unwrap();
     assert_eq!(registered.value, Value::okay_true());
@@ -166,7 +166,7 @@ fn assert_reads(contract: &str, function: &str, args: &[Value], value: Value) {
 fn assert_as_clarity_vm(calls: &[(&str, &str, Vec<Value>)]) {
     let (owner, patient) = (owner(), patient());
     let mut vm = ReferenceVm::new(owner.principal()).unwrap();
-    let engine = Engine::in_memory(&native(&owner)).unwrap();
+    let engine = Engine::in_memory(&native(&owner), clarimed_engine::Epoch::Epoch25).unwrap();
     let sender: PrincipalData = patient.principal().into();
     let ctx = native(&patient);
     let register = (CONSENT_CONTRACT, "register-patient", vec![ascii("PAT-1"), uint(19_800_101), none(), none()]);
@@ -530,7 +530,7 @@ fn a_native_principal_with_a_contract_name_clarity_refuses_is_invalid_principal(
 fn a_deployer_without_a_c32_address_is_refused() {
     let contract = Principal { contract_name: Some("clinic-registry".into()), ..native(&owner()) };
     for deployer in [Principal::standard(200, [7; 20]), Principal::standard(32, [7; 20]), contract] {
-        assert!(matches!(Engine::in_memory(&deployer), Err(EngineError::InvalidDeployer(_))), "{deployer:?}");
+        assert!(matches!(Engine::in_memory(&deployer, clarimed_engine::Epoch::Epoch25), Err(EngineError::InvalidDeployer(_))), "{deployer:?}");
     }
 }
 

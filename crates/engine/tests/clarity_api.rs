@@ -14,7 +14,7 @@ fn owner() -> Key {
 
 fn engine() -> (Engine<MemoryStore>, Principal) {
     let owner = clarimed_engine::principal_to_native(&owner().principal().into());
-    (Engine::in_memory(&owner).unwrap(), owner)
+    (Engine::in_memory(&owner, clarimed_engine::Epoch::Epoch25).unwrap(), owner)
 }
 
 fn ascii(text: &str) -> Value {

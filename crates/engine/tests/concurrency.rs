@@ -54,20 +54,20 @@ fn writer_and_readers<S: Store + 'static>(engine: &Engine<S>) {
 
 #[test]
 fn readers_of_a_memory_engine_see_only_committed_blocks() {
-    let engine = Engine::in_memory(&SigningKey::random().principal()).unwrap();
+    let engine = Engine::in_memory(&SigningKey::random().principal(), clarimed_engine::Epoch::Epoch25).unwrap();
     writer_and_readers(&engine);
 }
 
 #[test]
 fn readers_of_a_sqlite_engine_see_only_committed_blocks() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open_or_create(dir.path().join("state.db"), &SigningKey::random().principal()).unwrap();
+    let engine = Engine::open_or_create(dir.path().join("state.db"), &SigningKey::random().principal(), clarimed_engine::Epoch::Epoch25).unwrap();
     writer_and_readers::<SqliteStore>(&engine);
 }
 
 #[test]
 fn a_read_inside_an_open_block_sees_the_last_commit() {
-    let engine = Engine::in_memory(&SigningKey::random().principal()).unwrap();
+    let engine = Engine::in_memory(&SigningKey::random().principal(), clarimed_engine::Epoch::Epoch25).unwrap();
     let patient = SigningKey::random().principal();
     engine.begin_block().unwrap();
     engine.consent().register_patient(&patient, "P-1", 19_800_101, None, None).unwrap();
@@ -81,7 +81,7 @@ fn opened_record() -> (Engine<MemoryStore>, Principal, Principal, u128) {
     let owner = SigningKey::random().principal();
     let (patient_key, provider) = (SigningKey::random(), SigningKey::random().principal());
     let patient = patient_key.principal();
-    let engine = Engine::in_memory(&owner).unwrap();
+    let engine = Engine::in_memory(&owner, clarimed_engine::Epoch::Epoch25).unwrap();
     engine.consent().register_patient(&patient, "P-1", 19_800_101, None, None).unwrap();
     engine.consent().grant_consent(&patient, &provider, DataType::MedicalHistory, None, "care").unwrap();
     engine.records().grant_provider_access(&patient, &patient, &provider, AccessLevel::Write, None, false).unwrap();

@@ -12,7 +12,7 @@ fn principal(seed: &[u8]) -> Principal {
 }
 
 fn registered() -> (Engine<MemoryStore>, Principal) {
-    let engine = Engine::in_memory(&principal(b"owner")).unwrap();
+    let engine = Engine::in_memory(&principal(b"owner"), clarimed_engine::Epoch::Epoch25).unwrap();
     let patient = principal(b"patient");
     engine.consent().register_patient(&patient, "PAT-1", 19_800_101, None, None).unwrap();
     (engine, patient)
@@ -78,7 +78,7 @@ fn a_public_call_over_the_block_limit_is_refused_and_changes_nothing() {
 
 #[test]
 fn a_block_refuses_the_call_that_would_fill_it_until_the_next_block() {
-    let engine = Engine::in_memory(&principal(b"owner")).unwrap();
+    let engine = Engine::in_memory(&principal(b"owner"), clarimed_engine::Epoch::Epoch25).unwrap();
     let first = principal(b"first");
     let calls = engine.consent();
     calls.register_patient(&first, "PAT-1", 19_800_101, None, None).unwrap();

@@ -12,7 +12,7 @@ fn principal(seed: &[u8]) -> Principal {
 
 /// Both contracts, and a patient-to-be who signs.
 fn chain() -> (Engine<MemoryStore>, Principal) {
-    (Engine::in_memory(&principal(b"owner")).unwrap(), principal(b"patient"))
+    (Engine::in_memory(&principal(b"owner"), clarimed_engine::Epoch::Epoch25).unwrap(), principal(b"patient"))
 }
 
 fn register_args() -> Vec<Value> {

@@ -13,7 +13,7 @@ fn a_new_file_gets_both_contracts_deployed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("clarimed.db");
     let owner = principal(b"owner");
-    let engine = Engine::open_or_create(&path, &owner).unwrap();
+    let engine = Engine::open_or_create(&path, &owner, clarimed_engine::Epoch::Epoch25).unwrap();
     assert!(path.exists());
     assert_eq!(engine.deployer(), &owner);
     assert_eq!(engine.block_height(), 1);
@@ -28,14 +28,14 @@ fn reopening_keeps_the_state_the_deployer_and_the_block_height() {
     let path = dir.path().join("clarimed.db");
     let (owner, patient, provider) = (principal(b"owner"), principal(b"patient"), principal(b"provider"));
     let before = {
-        let engine = Engine::open_or_create(&path, &owner).unwrap();
+        let engine = Engine::open_or_create(&path, &owner, clarimed_engine::Epoch::Epoch25).unwrap();
         let ctx = patient.clone();
         engine.consent().register_patient(&ctx, "PAT-1", 19_800_101, None, None).unwrap();
         engine.consent().grant_consent(&ctx, &provider, DataType::LabResults, None, "labs").unwrap();
         engine.mine(25).unwrap();
         engine.dump_state().unwrap()
     };
-    let engine = Engine::open_or_create(&path, &principal(b"someone else")).unwrap();
+    let engine = Engine::open_or_create(&path, &principal(b"someone else"), clarimed_engine::Epoch::Epoch25).unwrap();
     assert_eq!(engine.deployer(), &owner, "an existing state keeps its deployer");
     assert_eq!(engine.block_height(), 26);
     assert_eq!(engine.dump_state().unwrap(), before);
@@ -74,8 +74,8 @@ fn opening_a_sqlite_file_that_is_not_a_state_leaves_it_untouched() {
 fn the_memory_and_sqlite_engines_keep_the_same_state() {
     let owner = principal(b"owner");
     let patient = principal(b"patient");
-    let memory = Engine::in_memory(&owner).unwrap();
-    let sqlite = Engine::with_store(SqliteStore::in_memory().unwrap(), Some(&owner)).unwrap();
+    let memory = Engine::in_memory(&owner, clarimed_engine::Epoch::Epoch25).unwrap();
+    let sqlite = Engine::with_store(SqliteStore::in_memory().unwrap(), Some((&owner, clarimed_engine::Epoch::Epoch25))).unwrap();
     let ctx = patient.clone();
     memory.consent().register_patient(&ctx, "PAT-1", 19_800_101, None, None).unwrap();
     sqlite.consent().register_patient(&ctx, "PAT-1", 19_800_101, None, None).unwrap();
@@ -102,10 +102,10 @@ fn a_bulk_load_leaves_the_state_ordinary_calls_leave_and_the_file_then_opens_as_
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("loaded.db");
     let (owner, provider) = (principal(b"owner"), principal(b"provider"));
-    let memory = Engine::in_memory(&owner).unwrap();
+    let memory = Engine::in_memory(&owner, clarimed_engine::Epoch::Epoch25).unwrap();
     some_patients(&memory, &provider);
     {
-        let loading = Engine::open_for_loading(&path, &owner).unwrap();
+        let loading = Engine::open_for_loading(&path, &owner, clarimed_engine::Epoch::Epoch25).unwrap();
         some_patients(&loading, &provider);
         assert_eq!(loading.dump_state().unwrap(), memory.dump_state().unwrap(), "what the load reads back");
     }

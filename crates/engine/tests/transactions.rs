@@ -11,7 +11,7 @@ fn principal(seed: &[u8]) -> Principal {
 }
 
 fn registered() -> (Engine<MemoryStore>, Principal) {
-    let engine = Engine::in_memory(&principal(b"owner")).unwrap();
+    let engine = Engine::in_memory(&principal(b"owner"), clarimed_engine::Epoch::Epoch25).unwrap();
     let patient = principal(b"patient");
     let ctx = patient.clone();
     engine.consent().register_patient(&ctx, "PAT-1", 19_800_101, None, None).unwrap();
@@ -74,7 +74,7 @@ fn a_block_reaches_the_sqlite_file_only_when_committed() {
     let path = dir.path().join("state.db");
     let patient = principal(b"patient");
     {
-        let engine = Engine::open_or_create(&path, &principal(b"owner")).unwrap();
+        let engine = Engine::open_or_create(&path, &principal(b"owner"), clarimed_engine::Epoch::Epoch25).unwrap();
         engine.begin_block().unwrap();
         let ctx = patient.clone();
         engine.consent().register_patient(&ctx, "PAT-1", 19_800_101, None, None).unwrap();

@@ -49,7 +49,7 @@ fn snapshot(engine: &Engine<MemoryStore>, patients: &[&Principal]) -> Snapshot {
 
 #[test]
 fn undoing_blocks_brings_back_the_state_height_nonces_and_notes_before_them() {
-    let engine = Engine::in_memory(&principal(b"owner")).unwrap();
+    let engine = Engine::in_memory(&principal(b"owner"), clarimed_engine::Epoch::Epoch25).unwrap();
     engine.keep_undo(8);
     let (alice, bob) = (principal(b"alice"), principal(b"bob"));
     block(&engine, &alice, "PAT-A", 0);
@@ -75,7 +75,7 @@ fn undoing_blocks_brings_back_the_state_height_nonces_and_notes_before_them() {
 
 #[test]
 fn two_blocks_undone_at_once_are_the_state_before_both() {
-    let engine = Engine::in_memory(&principal(b"owner")).unwrap();
+    let engine = Engine::in_memory(&principal(b"owner"), clarimed_engine::Epoch::Epoch25).unwrap();
     engine.keep_undo(8);
     let alice = principal(b"alice");
     let before = snapshot(&engine, &[&alice]);
@@ -87,7 +87,7 @@ fn two_blocks_undone_at_once_are_the_state_before_both() {
 
 #[test]
 fn only_the_last_depth_blocks_can_be_undone_and_a_refusal_changes_nothing() {
-    let engine = Engine::in_memory(&principal(b"owner")).unwrap();
+    let engine = Engine::in_memory(&principal(b"owner"), clarimed_engine::Epoch::Epoch25).unwrap();
     engine.keep_undo(2);
     let alice = principal(b"alice");
     for (nonce, id) in ["PAT-1", "PAT-2", "PAT-3"].into_iter().enumerate() {
@@ -106,7 +106,7 @@ fn only_the_last_depth_blocks_can_be_undone_and_a_refusal_changes_nothing() {
 
 #[test]
 fn with_no_undo_kept_a_block_writes_no_undo_record() {
-    let engine = Engine::in_memory(&principal(b"owner")).unwrap();
+    let engine = Engine::in_memory(&principal(b"owner"), clarimed_engine::Epoch::Epoch25).unwrap();
     block(&engine, &principal(b"alice"), "PAT-1", 0);
     assert_eq!(engine.undoable_blocks().unwrap(), 0);
     assert!(matches!(engine.undo_blocks(1), Err(EngineError::UndoTooDeep { asked: 1, kept: 0 })));
@@ -114,7 +114,7 @@ fn with_no_undo_kept_a_block_writes_no_undo_record() {
 
 #[test]
 fn a_failed_post_condition_is_run_and_its_writes_dropped() {
-    let engine = Engine::in_memory(&principal(b"owner")).unwrap();
+    let engine = Engine::in_memory(&principal(b"owner"), clarimed_engine::Epoch::Epoch25).unwrap();
     let alice = principal(b"alice");
     let args = [Value::string_ascii_from_bytes(b"PAT-1".to_vec()).unwrap(), Value::UInt(19_800_101), Value::none(), Value::none()];
     let before = engine.dump_state().unwrap();
@@ -130,7 +130,7 @@ fn a_failed_post_condition_is_run_and_its_writes_dropped() {
 
 #[test]
 fn the_digest_is_the_sha256_of_the_kv_export() {
-    let engine = Engine::in_memory(&principal(b"owner")).unwrap();
+    let engine = Engine::in_memory(&principal(b"owner"), clarimed_engine::Epoch::Epoch25).unwrap();
     block(&engine, &principal(b"alice"), "PAT-1", 0);
     let rows = engine.dump_state().unwrap();
     let export: String = rows.iter().map(|(key, value)| format!("{key} {value}\n")).collect();

@@ -220,7 +220,7 @@ impl<S: Store + 'static> Follower<S> {
     /// (by `clarimed serve`, say) is refused ([`FollowError::NotAFollowersState`]).
     pub fn new(engine: Arc<Engine<S>>, depth: u32, on_mismatch: OnMismatch) -> Result<Follower<S>, FollowError> {
         if followed_tip(&engine)?.is_none() {
-            let fresh = Engine::in_memory(engine.deployer())?.state_digest()?;
+            let fresh = Engine::in_memory(engine.deployer(), engine.epoch())?.state_digest()?;
             if engine.committed_block_height() != GENESIS_HEIGHT || engine.state_digest()? != fresh {
                 return Err(FollowError::NotAFollowersState);
             }
@@ -334,10 +334,10 @@ impl<S: Store + 'static> Follower<S> {
             }
             let raw = bytes(&tx.raw_tx).map_err(|reason| malformed(field("raw_tx"), reason))?;
             let txid = tx.txid.clone();
+            let envelope = Envelope::read(&raw).map_err(|e| malformed(field("raw_tx"), format!("transaction {txid} cannot be read: {e}")))?;
             if bytes(&txid).ok().as_deref() != Some(Sha512_256::digest(&raw).as_slice()) {
                 return Err(malformed(field("txid"), format!("{} is not the SHA-512/256 of raw_tx", truncated(&txid))));
             }
-            let envelope = Envelope::read(&raw).map_err(|e| malformed(field("raw_tx"), format!("transaction {txid} cannot be read: {e}")))?;
             let printed: Vec<&ContractEvent> = events
                 .iter()
                 .filter(|event| event.txid == tx.txid)

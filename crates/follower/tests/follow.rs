@@ -21,7 +21,7 @@ fn ops(seed: u64, steps: usize) -> Vec<Op> {
 
 fn follower(depth: u32, on_mismatch: OnMismatch) -> Follower<MemoryStore> {
     let owner = principal_to_native(&Pool::new().owner().principal().into());
-    Follower::new(Arc::new(Engine::in_memory(&owner).unwrap()), depth, on_mismatch).unwrap()
+    Follower::new(Arc::new(Engine::in_memory(&owner, clarimed_engine::Epoch::Epoch25).unwrap()), depth, on_mismatch).unwrap()
 }
 
 fn body(block: &Json) -> Vec<u8> {
@@ -63,7 +63,7 @@ fn the_follower_agrees_with_the_vm_on_every_transaction_and_ends_in_its_state() 
 
     // A second follower, on SQLite, fed the same feed, prints the same digest.
     let owner = principal_to_native(&Pool::new().owner().principal().into());
-    let sqlite = Engine::with_store(SqliteStore::in_memory().unwrap(), Some(&owner)).unwrap();
+    let sqlite = Engine::with_store(SqliteStore::in_memory().unwrap(), Some((&owner, clarimed_engine::Epoch::Epoch25))).unwrap();
     let mut second = Follower::new(Arc::new(sqlite), 16, OnMismatch::Stop).unwrap();
     apply_all(&mut second, blocks);
     assert_eq!(digest(&second), digest(&memory));
@@ -232,6 +232,7 @@ fn a_deployment_of_another_source_is_reported_and_its_calls_are_not_followed() {
     let other = format!("{}\n;; changed\n", Contract::PatientConsent.source());
     let bytes = sign_deploy(&owner, Deploy { network: TESTNET, nonce: 0, fee: 100_000, name: "patient-consent", source: &other }).unwrap();
     blocks[0]["transactions"][1]["raw_tx"] = Json::from(format!("0x{}", hex(&bytes)));
+    blocks[0]["transactions"][1]["txid"] = Json::from(format!("0x{}", hex(&<sha2::Sha512_256 as sha2::Digest>::digest(&bytes))));
 
     let mut follower = follower(16, OnMismatch::Log);
     let report = follower.apply(&body(&blocks[0])).unwrap();
@@ -251,7 +252,7 @@ fn a_follower_restarted_on_its_state_file_goes_on_from_its_tip() {
     let path = dir.path().join("follower.db");
     let owner = principal_to_native(&Pool::new().owner().principal().into());
     {
-        let mut first = Follower::new(Arc::new(Engine::open_or_create(&path, &owner).unwrap()), 16, OnMismatch::Stop).unwrap();
+        let mut first = Follower::new(Arc::new(Engine::open_or_create(&path, &owner, clarimed_engine::Epoch::Epoch25).unwrap()), 16, OnMismatch::Stop).unwrap();
         apply_all(&mut first, &blocks[..blocks.len() / 2]);
     }
     let mut restarted = Follower::new(Arc::new(Engine::open(&path).unwrap()), 16, OnMismatch::Stop).unwrap();
@@ -263,9 +264,9 @@ fn a_follower_restarted_on_its_state_file_goes_on_from_its_tip() {
 #[test]
 fn a_state_changed_by_anything_but_a_follower_is_refused() {
     let owner = principal_to_native(&Pool::new().owner().principal().into());
-    let called = Engine::in_memory(&owner).unwrap();
+    let called = Engine::in_memory(&owner, clarimed_engine::Epoch::Epoch25).unwrap();
     called.consent().register_patient(&owner, "PAT-1", 19_800_101, None, None).unwrap();
-    let mined = Engine::in_memory(&owner).unwrap();
+    let mined = Engine::in_memory(&owner, clarimed_engine::Epoch::Epoch25).unwrap();
     mined.mine(3).unwrap();
     for engine in [called, mined] {
         assert!(matches!(Follower::new(Arc::new(engine), 16, OnMismatch::Stop), Err(FollowError::NotAFollowersState)));

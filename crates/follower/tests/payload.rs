@@ -43,7 +43,7 @@ fn a_truncated_payload_is_refused() {
 #[test]
 fn blocks_with_nothing_of_the_contracts_are_applied_as_the_tip_and_change_no_state() {
     let address = parse_principal("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM").unwrap();
-    let mut follower = Follower::new(Arc::new(Engine::in_memory(&address).unwrap()), 8, OnMismatch::Stop).unwrap();
+    let mut follower = Follower::new(Arc::new(Engine::in_memory(&address, clarimed_engine::Epoch::Epoch25).unwrap()), 8, OnMismatch::Stop).unwrap();
     let before = follower.engine().state_digest().unwrap();
     for (fixture, height) in [(MINIMAL, 7), (STX_TRANSFER, 8)] {
         let report = follower.apply(fixture.as_bytes()).unwrap();

@@ -15,7 +15,7 @@ use clarimed_follower::{FollowError, Follower, OnMismatch};
 /// A follower that has applied the block deploying both contracts.
 fn deployed() -> (Follower<MemoryStore>, Principal) {
     let owner = principal_to_native(&Pool::new().owner().principal().into());
-    let mut follower = Follower::new(Arc::new(Engine::in_memory(&owner).unwrap()), 16, OnMismatch::Log).unwrap();
+    let mut follower = Follower::new(Arc::new(Engine::in_memory(&owner, clarimed_engine::Epoch::Epoch25).unwrap()), 16, OnMismatch::Log).unwrap();
     let feed = Feed::new(Layout::default());
     follower.apply(feed.blocks()[0].to_string().as_bytes()).unwrap();
     (follower, owner)

@@ -27,7 +27,7 @@ fn node_state() -> Vec<String> {
 
 fn memory_follower() -> Follower<MemoryStore> {
     let deployer = parse_principal(DEPLOYER).unwrap();
-    Follower::new(Arc::new(Engine::in_memory(&deployer).unwrap()), 16, OnMismatch::Log).unwrap()
+    Follower::new(Arc::new(Engine::in_memory(&deployer, clarimed_engine::Epoch::Epoch25).unwrap()), 16, OnMismatch::Log).unwrap()
 }
 
 /// Replays `lines`; every block must apply.
@@ -133,7 +133,9 @@ fn the_counts_go_on_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("follower.db");
     let deployer = parse_principal(DEPLOYER).unwrap();
-    let open = || -> Follower<SqliteStore> { Follower::new(Arc::new(Engine::open_or_create(&path, &deployer).unwrap()), 16, OnMismatch::Log).unwrap() };
+    let open = || -> Follower<SqliteStore> {
+        Follower::new(Arc::new(Engine::open_or_create(&path, &deployer, clarimed_engine::Epoch::Epoch25).unwrap()), 16, OnMismatch::Log).unwrap()
+    };
 
     let mut first = open();
     assert!(replay_all(&mut first, &lines[..20]).is_empty());

@@ -29,7 +29,7 @@ async fn served() -> Served {
 
 /// The same, with the FHIR routes' times given by `clock`.
 async fn served_with(clock: clarimed_fhir::Clock) -> Served {
-    let engine = Arc::new(Engine::in_memory(&principal(1)).unwrap());
+    let engine = Arc::new(Engine::in_memory(&principal(1), clarimed_engine::Epoch::Epoch25).unwrap());
     let patient = principal(2);
     engine.consent().register_patient(&patient, "PAT-1", 19_800_412, None, None).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

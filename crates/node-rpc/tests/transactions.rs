@@ -26,7 +26,7 @@ struct Served {
 
 async fn served(mining: Mining) -> Served {
     let deployer = SigningKey::random().principal();
-    let engine = Arc::new(Engine::in_memory(&deployer).unwrap());
+    let engine = Arc::new(Engine::in_memory(&deployer, clarimed_engine::Epoch::Epoch25).unwrap());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -4,7 +4,7 @@
 //! and drops its writes on `Err`, as Clarity drops them on `(err …)`.
 
 use clarimed_consent::{CallError, Context};
-use clarimed_costs::{ser, CostFunction as F, Meter, Shape};
+use clarimed_costs::{arg, ser, sized, CostFunction as F, Meter, Shape};
 use clarimed_storage::clarity::{Buff, ClarityType, ContractId, Item, Map, Principal, StateError};
 use clarimed_storage::{StoreRead, StoreWrite};
 use sha2::{Digest, Sha256};
@@ -136,7 +136,7 @@ impl RecordManagement {
     /// call ([`RecordManagement::call_live_grant`]).
     fn live_grant(&self, store: &impl StoreRead, ctx: &Context, patient: &Principal, provider: &Principal) -> Result<Option<GrantTerms>, StateError> {
         let m = &ctx.meter;
-        m.enter(&[PRINCIPAL, PRINCIPAL]);
+        m.enter(&[arg(PRINCIPAL), arg(PRINCIPAL)]);
         m.apply(F::Match, 0);
         m.apply(F::TupleCons, 2);
         m.var(0, PRINCIPAL);
@@ -152,7 +152,7 @@ impl RecordManagement {
         let live = match grant.expires_at {
             Some(expiry) => {
                 m.compare_uints(F::Ge);
-                m.var(2, UINT);
+                m.inspect(2, UINT);
                 m.block_height();
                 expiry > ctx.block_height
             }
@@ -198,7 +198,7 @@ impl RecordManagement {
     /// Whether `provider` holds a live ADMIN grant; the caller charges the call.
     fn is_live_admin(&self, store: &impl StoreRead, ctx: &Context, patient: &Principal, provider: &Principal) -> Result<bool, StateError> {
         let m = &ctx.meter;
-        m.enter(&[PRINCIPAL, PRINCIPAL]);
+        m.enter(&[arg(PRINCIPAL), arg(PRINCIPAL)]);
         m.apply(F::Match, 0);
         let Some(grant) = self.call_live_grant(store, ctx, 0, patient, provider)? else {
             return Ok(false);
@@ -226,7 +226,7 @@ impl RecordManagement {
         action: u128,
     ) -> Outcome<u128> {
         let m = &ctx.meter;
-        m.enter(&[PRINCIPAL, PRINCIPAL, UINT, UINT, PRINCIPAL, UINT, UINT]);
+        m.enter(&[arg(PRINCIPAL), arg(PRINCIPAL), arg(UINT), arg(UINT), arg(PRINCIPAL), arg(UINT), arg(UINT)]);
         m.apply(F::Let, 1);
         let grant = self.call_live_grant(store, ctx, 1, patient, accessor)?;
         let grant_size = Shape::optional(grant.as_ref().map(|_| Shape { size: GRANT, type_size: 0 })).size;
@@ -249,8 +249,8 @@ impl RecordManagement {
                 m.var(2, UINT);
                 if action != READ {
                     m.compare_uints(F::Geq);
-                    m.var(2, UINT);
-                    m.var(2, UINT);
+                    m.inspect(2, UINT);
+                    m.inspect(2, UINT);
                 }
                 assert_or(m, 2, action == READ || level >= AccessLevel::Write.code(), RecordsError::Unauthorized)?;
                 m.apply(F::Asserts, 0);
@@ -267,7 +267,7 @@ impl RecordManagement {
                 m.apply(F::Asserts, 0);
                 m.apply(F::Or, 3);
                 m.compare_uints(F::Le);
-                m.var(2, UINT);
+                m.inspect(2, UINT);
                 if confidentiality >= 2 {
                     m.is_eq_uints();
                     m.var(2, UINT);
@@ -295,7 +295,7 @@ impl RecordManagement {
             m.var(1, UINT);
             let allowed = action == READ && is_emergency_covered(m, 1, data_type) && {
                 m.compare_uints(F::Leq);
-                m.var(1, UINT);
+                m.inspect(1, UINT);
                 confidentiality <= 1
             };
             assert_or(m, 1, allowed, RecordsError::EmergencyViolation)?;
@@ -323,16 +323,16 @@ impl RecordManagement {
         action: u128,
     ) -> Outcome<u128> {
         let m = &ctx.meter;
-        m.enter(&[UINT, PRINCIPAL, UINT]);
+        m.enter(&[arg(UINT), arg(PRINCIPAL), arg(UINT)]);
         m.lookup();
         m.apply(F::Asserts, 0);
         m.compare_uints(F::Leq);
-        m.var(0, UINT);
-        m.var(0, UINT);
+        m.inspect(0, UINT);
+        m.inspect(0, UINT);
         assert_or(m, 0, action <= WRITE, RecordsError::InvalidInput)?;
         m.apply(F::Let, 1);
         m.apply(F::UnwrapRet, 2);
-        m.var(1, UINT);
+        m.inspect(1, UINT);
         m.var(1, ERR);
         let Some(record) = self.records.map_view::<RecordAccess>(store, &record_id, m)? else {
             return fail(RecordsError::RecordNotFound);
@@ -392,7 +392,7 @@ impl RecordManagement {
     /// lookup and the arguments.
     fn append_access_log(&self, store: &mut impl StoreWrite, ctx: &Context, record_id: u128, action: LogAction, emergency: bool) -> Result<u128, StateError> {
         let m = &ctx.meter;
-        m.enter(&[UINT, UINT, BOOL]);
+        m.enter(&[arg(UINT), arg(UINT), arg(BOOL)]);
         m.apply(F::Let, 1);
         let log_id = self.next_log_id.var_get(store, m)?;
         let entry = LogEntry { accessor: ctx.sender.clone(), action: action.code(), block: ctx.block_height, emergency, record_id };
@@ -406,7 +406,7 @@ impl RecordManagement {
         m.var(1, UINT);
         m.apply(F::Add, 2);
         m.apply(F::DefaultTo, 2);
-        m.var(1, UINT);
+        m.inspect(1, UINT);
         let count = self.record_access_count.map_get(store, &record_id, m)?.unwrap_or(0);
         self.record_access_count.map_set(store, &record_id, &(count + 1), m)?;
         m.apply(F::Add, 2);
@@ -438,7 +438,7 @@ impl RecordManagement {
         m.apply(F::ToConsensusBuff, message.len() as u64);
         m.var(depth, buff(signed.signature));
         m.var(depth, buff(signed.public_key));
-        m.enter(&[BUFF_32, BUFF_65, BUFF_33]);
+        m.enter(&[arg(BUFF_32), sized(BUFF_65, buff(signed.signature)), sized(BUFF_33, buff(signed.public_key))]);
         m.lookup();
         m.apply(F::Asserts, 0);
         m.is_eq_uints();
@@ -452,18 +452,18 @@ impl RecordManagement {
         let signer_len = signer.as_ref().map_or(ser::UINT, Principal::serialized_len);
         m.apply(F::Eq, ser::wrapped(signer_len) + ser::wrapped(ctx.sender.serialized_len()));
         m.apply(F::PrincipalOf, 0);
-        m.var(0, BUFF_33);
+        m.inspect(0, BUFF_33);
         m.unary(F::OkCons);
         assert_or(m, 0, signer.as_ref() == Some(&ctx.sender), RecordsError::InvalidSignature)?;
         m.apply(F::Asserts, 0);
         m.apply(F::Secp256k1verify, 0);
-        m.var(0, BUFF_32);
-        m.var(0, buff(signed.signature));
+        m.inspect(0, BUFF_32);
+        m.inspect(0, buff(signed.signature));
         // clarity-vm answers false for a signature it cannot use before it looks
         // at the key.
         let signature = signed.signature;
         if signature.len() >= 64 && !(signature.len() == 65 && signature[64] > 3) {
-            m.var(0, BUFF_33);
+            m.inspect(0, BUFF_33);
         }
         let digest: [u8; 32] = Sha256::digest(&message).into();
         assert_or(m, 0, crypto.secp256k1_verify(&digest, signed.signature, public_key), RecordsError::InvalidSignature)?;
@@ -478,7 +478,7 @@ impl RecordManagement {
         m.lookup();
         m.var(depth, ascii(content.title));
         m.var(depth, ascii(content.data_hash));
-        m.enter(&[TITLE, DATA_HASH]);
+        m.enter(&[sized(TITLE, ascii(content.title)), sized(DATA_HASH, ascii(content.data_hash))]);
         m.lookup();
         m.apply(F::Asserts, 0);
         m.compare_uints(F::Ge);
@@ -490,7 +490,7 @@ impl RecordManagement {
         assert_or(m, 0, valid, RecordsError::InvalidInput)?;
         m.apply(F::Asserts, 0);
         m.unary(F::IsNone);
-        m.var(0, ascii(content.data_hash));
+        m.inspect(0, ascii(content.data_hash));
         let duplicate = self.hash_index.map_contains(store, &content.data_hash.to_string(), m)?;
         assert_or(m, 0, !duplicate, RecordsError::DuplicateRecord)?;
         m.unary(F::OkCons);
@@ -501,12 +501,12 @@ impl RecordManagement {
     /// `(archive-one record-id)`: the caller charges the lookup and the argument.
     fn archive_one<S: StoreWrite>(&self, store: &mut S, consent: &impl ConsentView<S>, ctx: &Context, record_id: u128) -> Outcome<()> {
         let m = &ctx.meter;
-        m.enter(&[UINT]);
+        m.enter(&[arg(UINT)]);
         m.apply(F::Let, 2);
         m.unary(F::TryRet);
         let level = self.caller_access_level(store, consent, ctx, 1, record_id, WRITE)?;
         m.apply(F::UnwrapRet, 2);
-        m.var(1, UINT);
+        m.inspect(1, UINT);
         m.var(1, ERR);
         let Some(record) = self.records.map_get(store, &record_id, m)? else {
             return fail(RecordsError::RecordNotFound);
@@ -545,7 +545,7 @@ impl RecordManagement {
     /// after a failure only passes the failure on.
     fn archive_step<S: StoreWrite>(&self, store: &mut S, consent: &impl ConsentView<S>, ctx: &Context, record_id: u128, acc: Outcome<u128>) -> Outcome<u128> {
         let m = &ctx.meter;
-        m.enter(&[UINT, RESPONSE]);
+        m.enter(&[arg(UINT), arg(RESPONSE)]);
         m.apply(F::Match, 0);
         m.var(0, RESPONSE);
         let count = match acc {
@@ -589,7 +589,7 @@ impl RecordManagement {
     ) -> Printed<bool> {
         let m = &ctx.meter;
         let expiry_size = Shape::optional(expires_at.map(|_| Shape::UINT)).size;
-        m.enter(&[PRINCIPAL, PRINCIPAL, UINT, OPTIONAL_UINT, BOOL]);
+        m.enter(&[arg(PRINCIPAL), arg(PRINCIPAL), arg(UINT), sized(OPTIONAL_UINT, expiry_size), arg(BOOL)]);
         m.lookup();
         self.ensure_not_paused(store, m)?;
         self.ensure_registered(store, consent, m, patient)?;
@@ -598,15 +598,15 @@ impl RecordManagement {
         assert_or(m, 0, allowed, RecordsError::Unauthorized)?;
         m.apply(F::Asserts, 0);
         m.compare_uints(F::Leq);
-        m.var(0, UINT);
-        m.var(0, UINT);
+        m.inspect(0, UINT);
+        m.inspect(0, UINT);
         assert_or(m, 0, access_level <= ADMIN, RecordsError::InvalidAccessLevel)?;
         m.apply(F::Match, 0);
         m.var(0, expiry_size);
         if let Some(expiry) = expires_at {
             m.apply(F::Asserts, 0);
             m.compare_uints(F::Ge);
-            m.var(1, UINT);
+            m.inspect(1, UINT);
             m.block_height();
             assert_or(m, 1, expiry > ctx.block_height, RecordsError::InvalidExpiry)?;
         }
@@ -655,7 +655,7 @@ impl RecordManagement {
     /// Works while paused.
     pub fn revoke_provider_access(&self, store: &mut impl StoreWrite, ctx: &Context, patient: &Principal, provider: &Principal) -> Printed<bool> {
         let m = &ctx.meter;
-        m.enter(&[PRINCIPAL, PRINCIPAL]);
+        m.enter(&[arg(PRINCIPAL), arg(PRINCIPAL)]);
         m.apply(F::Let, 1);
         m.apply(F::TupleCons, 2);
         m.var(1, PRINCIPAL);
@@ -666,10 +666,10 @@ impl RecordManagement {
         assert_or(m, 1, allowed, RecordsError::Unauthorized)?;
         m.apply(F::Asserts, 0);
         m.unary(F::IsSome);
-        m.var(1, PATIENT_PROVIDER);
+        m.inspect(1, PATIENT_PROVIDER);
         let granted = self.provider_access.map_contains(store, &key, m)?;
         assert_or(m, 1, granted, RecordsError::AccessNotFound)?;
-        m.var(1, PATIENT_PROVIDER);
+        m.inspect(1, PATIENT_PROVIDER);
         self.provider_access.map_delete(store, &key, m)?;
         let event = RecordsEvent::ProviderAccessRevoked { patient: patient.clone(), provider: provider.clone() };
         m.apply(F::TupleCons, 3);
@@ -696,18 +696,28 @@ impl RecordManagement {
     ) -> Printed<u128> {
         let m = &ctx.meter;
         let key_id_size = Shape::optional(encryption_key_id.map(|id| Shape::ascii(id.len() as u64))).size;
-        m.enter(&[PRINCIPAL, UINT, TITLE, DATA_HASH, BUFF_32, KEY_ID, UINT, BUFF_65, BUFF_33]);
+        m.enter(&[
+            arg(PRINCIPAL),
+            arg(UINT),
+            sized(TITLE, ascii(content.title)),
+            sized(DATA_HASH, ascii(content.data_hash)),
+            sized(BUFF_32, buff(content.checksum)),
+            sized(KEY_ID, key_id_size),
+            arg(UINT),
+            sized(BUFF_65, buff(signed.signature)),
+            sized(BUFF_33, buff(signed.public_key)),
+        ]);
         m.lookup();
         self.ensure_not_paused(store, m)?;
         m.apply(F::Asserts, 0);
         m.compare_uints(F::Le);
-        m.var(0, UINT);
-        m.var(0, UINT);
+        m.inspect(0, UINT);
+        m.inspect(0, UINT);
         assert_or(m, 0, RecordType::from_code(record_type).is_some(), RecordsError::InvalidRecordType)?;
         m.apply(F::Asserts, 0);
         m.compare_uints(F::Leq);
-        m.var(0, UINT);
-        m.var(0, UINT);
+        m.inspect(0, UINT);
+        m.inspect(0, UINT);
         assert_or(m, 0, confidentiality_level <= MAX_CONFIDENTIALITY, RecordsError::InvalidInput)?;
         self.ensure_registered(store, consent, m, patient)?;
         m.apply(F::If, 0);
@@ -741,7 +751,7 @@ impl RecordManagement {
         m.apply(F::Let, 2);
         let record_id = self.next_record_id.var_get(store, m)?;
         m.apply(F::DefaultTo, 2);
-        m.var(1, PRINCIPAL);
+        m.inspect(1, PRINCIPAL);
         let index = self.patient_record_count.map_get(store, patient, m)?.unwrap_or(0);
         m.var(1, UINT);
         m.apply(F::TupleCons, 13);
@@ -826,14 +836,14 @@ impl RecordManagement {
 
     pub fn get_record<S: StoreWrite>(&self, store: &mut S, consent: &impl ConsentView<S>, ctx: &Context, record_id: u128) -> Printed<Record> {
         let m = &ctx.meter;
-        m.enter(&[UINT]);
+        m.enter(&[arg(UINT)]);
         m.lookup();
         self.ensure_not_paused(store, m)?;
         m.apply(F::Let, 2);
         m.unary(F::TryRet);
         let level = self.caller_access_level(store, consent, ctx, 1, record_id, READ)?;
         m.apply(F::UnwrapRet, 2);
-        m.var(1, UINT);
+        m.inspect(1, UINT);
         m.var(1, ERR);
         let Some(record) = self.records.map_get(store, &record_id, m)? else {
             return fail(RecordsError::RecordNotFound);
@@ -862,7 +872,7 @@ impl RecordManagement {
     fn active_record(&self, store: &impl StoreRead, m: &Meter, record_id: u128) -> Outcome<Record> {
         m.apply(F::Let, 2);
         m.apply(F::UnwrapRet, 2);
-        m.var(1, UINT);
+        m.inspect(1, UINT);
         m.var(1, ERR);
         let Some(record) = self.records.map_get(store, &record_id, m)? else {
             return fail(RecordsError::RecordNotFound);
@@ -883,8 +893,8 @@ impl RecordManagement {
     fn ensure_version_left(m: &Meter, new_version: u128) -> Outcome<()> {
         m.apply(F::Asserts, 0);
         m.compare_uints(F::Leq);
-        m.var(1, UINT);
-        m.var(1, UINT);
+        m.inspect(1, UINT);
+        m.inspect(1, UINT);
         assert_or(m, 1, new_version <= MAX_VERSIONS, RecordsError::InvalidVersion)
     }
 
@@ -900,7 +910,14 @@ impl RecordManagement {
         signed: &Signed<'_>,
     ) -> Printed<u128> {
         let m = &ctx.meter;
-        m.enter(&[UINT, TITLE, DATA_HASH, BUFF_32, BUFF_65, BUFF_33]);
+        m.enter(&[
+            arg(UINT),
+            sized(TITLE, ascii(content.title)),
+            sized(DATA_HASH, ascii(content.data_hash)),
+            sized(BUFF_32, buff(content.checksum)),
+            sized(BUFF_65, buff(signed.signature)),
+            sized(BUFF_33, buff(signed.public_key)),
+        ]);
         m.lookup();
         self.ensure_not_paused(store, m)?;
         m.unary(F::TryRet);
@@ -962,7 +979,7 @@ impl RecordManagement {
 
     pub fn rollback_record<S: StoreWrite>(&self, store: &mut S, consent: &impl ConsentView<S>, ctx: &Context, record_id: u128, version: u128) -> Printed<u128> {
         let m = &ctx.meter;
-        m.enter(&[UINT, UINT]);
+        m.enter(&[arg(UINT), arg(UINT)]);
         m.lookup();
         self.ensure_not_paused(store, m)?;
         m.apply(F::Asserts, 0);
@@ -978,10 +995,10 @@ impl RecordManagement {
         m.apply(F::Asserts, 0);
         m.apply(F::And, 2);
         m.compare_uints(F::Geq);
-        m.var(1, UINT);
+        m.inspect(1, UINT);
         if version >= 1 {
             m.compare_uints(F::Le);
-            m.var(1, UINT);
+            m.inspect(1, UINT);
             m.apply(F::TupleGet, 13);
             m.var(1, RECORD);
         }
@@ -1042,7 +1059,7 @@ impl RecordManagement {
 
     pub fn archive_record<S: StoreWrite>(&self, store: &mut S, consent: &impl ConsentView<S>, ctx: &Context, record_id: u128) -> Printed<bool> {
         let m = &ctx.meter;
-        m.enter(&[UINT]);
+        m.enter(&[arg(UINT)]);
         m.lookup();
         self.ensure_not_paused(store, m)?;
         m.unary(F::TryRet);
@@ -1062,7 +1079,7 @@ impl RecordManagement {
     pub fn archive_records<S: StoreWrite>(&self, store: &mut S, consent: &impl ConsentView<S>, ctx: &Context, record_ids: &[u128]) -> Printed<u128> {
         let m = &ctx.meter;
         let list = Shape::list(Shape::UINT, record_ids.len() as u64).size;
-        m.enter(&[RECORD_IDS]);
+        m.enter(&[sized(RECORD_IDS, list)]);
         m.lookup();
         self.ensure_not_paused(store, m)?;
         m.apply(F::Asserts, 0);
@@ -1096,12 +1113,12 @@ impl RecordManagement {
 
     pub fn purge_record(&self, store: &mut impl StoreWrite, ctx: &Context, record_id: u128) -> Printed<bool> {
         let m = &ctx.meter;
-        m.enter(&[UINT]);
+        m.enter(&[arg(UINT)]);
         m.lookup();
         self.ensure_not_paused(store, m)?;
         m.apply(F::Let, 1);
         m.apply(F::UnwrapRet, 2);
-        m.var(1, UINT);
+        m.inspect(1, UINT);
         m.var(1, ERR);
         let Some(record) = self.records.map_get(store, &record_id, m)? else {
             return fail(RecordsError::RecordNotFound);
@@ -1128,7 +1145,7 @@ impl RecordManagement {
         m.var(1, RECORD);
         m.var(1, UINT);
         for version in 1..=record.version {
-            m.enter(&[UINT, UINT]);
+            m.enter(&[arg(UINT), arg(UINT)]);
             m.apply(F::Begin, 2);
             m.apply(F::TupleCons, 2);
             m.var(0, UINT);
@@ -1136,7 +1153,7 @@ impl RecordManagement {
             self.record_versions.map_delete(store, &VersionKey { record_id, version }, m)?;
             m.var(0, UINT);
         }
-        m.var(1, UINT);
+        m.inspect(1, UINT);
         self.records.map_delete(store, &record_id, m)?;
         self.log_access(store, ctx, 1, record_id, LogAction::Purge)?;
         let event = RecordsEvent::RecordPurged { record_id, purged_by: ctx.sender.clone() };
@@ -1152,7 +1169,7 @@ impl RecordManagement {
 
     pub fn set_paused(&self, store: &mut impl StoreWrite, ctx: &Context, paused: bool) -> Printed<bool> {
         let m = &ctx.meter;
-        m.enter(&[BOOL]);
+        m.enter(&[arg(BOOL)]);
         m.lookup();
         self.ensure_owner(store, ctx)?;
         m.var(0, BOOL);
@@ -1168,18 +1185,18 @@ impl RecordManagement {
 
     pub fn set_retention_period(&self, store: &mut impl StoreWrite, ctx: &Context, blocks: u128) -> Printed<bool> {
         let m = &ctx.meter;
-        m.enter(&[UINT]);
+        m.enter(&[arg(UINT)]);
         m.lookup();
         self.ensure_owner(store, ctx)?;
         m.apply(F::Asserts, 0);
         m.apply(F::And, 2);
         m.compare_uints(F::Geq);
-        m.var(0, UINT);
-        m.var(0, UINT);
+        m.inspect(0, UINT);
+        m.inspect(0, UINT);
         if blocks >= MIN_RETENTION_PERIOD {
             m.compare_uints(F::Leq);
-            m.var(0, UINT);
-            m.var(0, UINT);
+            m.inspect(0, UINT);
+            m.inspect(0, UINT);
         }
         assert_or(m, 0, (MIN_RETENTION_PERIOD..=MAX_RETENTION_PERIOD).contains(&blocks), RecordsError::InvalidInput)?;
         m.var(0, UINT);
@@ -1195,7 +1212,7 @@ impl RecordManagement {
 
     pub fn transfer_ownership(&self, store: &mut impl StoreWrite, ctx: &Context, new_owner: &Principal) -> Printed<bool> {
         let m = &ctx.meter;
-        m.enter(&[PRINCIPAL]);
+        m.enter(&[arg(PRINCIPAL)]);
         m.lookup();
         self.ensure_owner(store, ctx)?;
         m.var(0, PRINCIPAL);
@@ -1223,7 +1240,7 @@ impl RecordManagement {
         action: u128,
     ) -> Outcome<u128> {
         let m = &ctx.meter;
-        m.enter(&[UINT, PRINCIPAL, UINT]);
+        m.enter(&[arg(UINT), arg(PRINCIPAL), arg(UINT)]);
         m.lookup();
         m.var(0, UINT);
         m.var(0, PRINCIPAL);
@@ -1232,13 +1249,13 @@ impl RecordManagement {
     }
 
     pub fn get_record_info(&self, store: &impl StoreRead, m: &Meter, record_id: u128) -> Result<Option<Record>, StateError> {
-        m.enter(&[UINT]);
-        m.var(0, UINT);
+        m.enter(&[arg(UINT)]);
+        m.inspect(0, UINT);
         self.records.map_get(store, &record_id, m)
     }
 
     pub fn get_record_version(&self, store: &impl StoreRead, m: &Meter, record_id: u128, version: u128) -> Result<Option<RecordVersion>, StateError> {
-        m.enter(&[UINT, UINT]);
+        m.enter(&[arg(UINT), arg(UINT)]);
         m.apply(F::TupleCons, 2);
         m.var(0, UINT);
         m.var(0, UINT);
@@ -1246,7 +1263,7 @@ impl RecordManagement {
     }
 
     pub fn get_provider_access(&self, store: &impl StoreRead, m: &Meter, patient: &Principal, provider: &Principal) -> Result<Option<Grant>, StateError> {
-        m.enter(&[PRINCIPAL, PRINCIPAL]);
+        m.enter(&[arg(PRINCIPAL), arg(PRINCIPAL)]);
         m.apply(F::TupleCons, 2);
         m.var(0, PRINCIPAL);
         m.var(0, PRINCIPAL);
@@ -1254,27 +1271,27 @@ impl RecordManagement {
     }
 
     pub fn get_access_log_entry(&self, store: &impl StoreRead, m: &Meter, log_id: u128) -> Result<Option<LogEntry>, StateError> {
-        m.enter(&[UINT]);
-        m.var(0, UINT);
+        m.enter(&[arg(UINT)]);
+        m.inspect(0, UINT);
         self.access_log.map_get(store, &log_id, m)
     }
 
     pub fn get_record_access_count(&self, store: &impl StoreRead, m: &Meter, record_id: u128) -> Result<u128, StateError> {
-        m.enter(&[UINT]);
+        m.enter(&[arg(UINT)]);
         m.apply(F::DefaultTo, 2);
-        m.var(0, UINT);
+        m.inspect(0, UINT);
         Ok(self.record_access_count.map_get(store, &record_id, m)?.unwrap_or(0))
     }
 
     pub fn get_record_count(&self, store: &impl StoreRead, m: &Meter, patient: &Principal) -> Result<u128, StateError> {
-        m.enter(&[PRINCIPAL]);
+        m.enter(&[arg(PRINCIPAL)]);
         m.apply(F::DefaultTo, 2);
-        m.var(0, PRINCIPAL);
+        m.inspect(0, PRINCIPAL);
         Ok(self.patient_record_count.map_get(store, patient, m)?.unwrap_or(0))
     }
 
     pub fn get_patient_record_id(&self, store: &impl StoreRead, m: &Meter, patient: &Principal, index: u128) -> Result<Option<u128>, StateError> {
-        m.enter(&[PRINCIPAL, UINT]);
+        m.enter(&[arg(PRINCIPAL), arg(UINT)]);
         m.apply(F::TupleCons, 2);
         m.var(0, PRINCIPAL);
         m.var(0, UINT);
@@ -1282,9 +1299,9 @@ impl RecordManagement {
     }
 
     pub fn verify_checksum(&self, store: &impl StoreRead, m: &Meter, record_id: u128, checksum: &[u8]) -> Result<bool, StateError> {
-        m.enter(&[UINT, BUFF_32]);
+        m.enter(&[arg(UINT), sized(BUFF_32, buff(checksum))]);
         m.apply(F::Match, 0);
-        m.var(0, UINT);
+        m.inspect(0, UINT);
         let Some(record) = self.records.map_get(store, &record_id, m)? else {
             return Ok(false);
         };
@@ -1342,7 +1359,7 @@ fn get_old_content(m: &Meter) {
 /// record type needs (u0 past the table). The caller charges the lookup and the
 /// argument.
 fn record_data_type(m: &Meter, record_type: u128) -> u128 {
-    m.enter(&[UINT]);
+    m.enter(&[arg(UINT)]);
     m.apply(F::DefaultTo, 2);
     m.apply(F::ElementAt, 2);
     m.var(0, RECORD_DATA_TYPES);
@@ -1354,10 +1371,10 @@ fn record_data_type(m: &Meter, record_type: u128) -> u128 {
 fn is_emergency_covered(m: &Meter, depth: u64, data_type: u128) -> bool {
     m.lookup();
     m.var(depth, UINT);
-    m.enter(&[UINT]);
+    m.enter(&[arg(UINT)]);
     m.apply(F::Or, 2);
     m.compare_uints(F::Leq);
-    m.var(0, UINT);
+    m.inspect(0, UINT);
     if data_type <= 3 {
         return true;
     }
@@ -1371,7 +1388,7 @@ fn is_emergency_covered(m: &Meter, depth: u64, data_type: u128) -> bool {
 fn is_valid_data_hash(m: &Meter, data_hash: &str) -> bool {
     m.lookup();
     m.var(0, ascii(data_hash));
-    m.enter(&[DATA_HASH]);
+    m.enter(&[sized(DATA_HASH, ascii(data_hash))]);
     m.apply(F::And, 2);
     m.is_eq_uints();
     m.unary(F::Len);
@@ -1384,9 +1401,9 @@ fn is_valid_data_hash(m: &Meter, data_hash: &str) -> bool {
     m.var(0, ascii(data_hash));
     let mut valid = true;
     for byte in data_hash.bytes() {
-        m.enter(&[CHARACTER, BOOL]);
+        m.enter(&[arg(CHARACTER), arg(BOOL)]);
         m.apply(F::And, 2);
-        m.var(0, BOOL);
+        m.inspect(0, BOOL);
         if valid {
             m.unary(F::IsSome);
             m.apply(F::IndexOf, ser::bytes(16) + ser::bytes(1));

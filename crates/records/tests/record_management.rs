@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 
 use clarimed_consent::{CallError, Context, Principal};
-use clarimed_costs::Meter;
+use clarimed_costs::{Epoch, Meter};
 use clarimed_records::codes::{AccessLevel, RecordsError};
 use clarimed_records::{ConsentView, Content, Crypto, RecordManagement, Signed};
 use clarimed_storage::clarity::{ContractId, StateError};
@@ -71,7 +71,7 @@ impl Fixture {
     /// Record u1, a DIAGNOSIS (MEDICAL-HISTORY, u1) at `confidentiality`, created by the patient.
     fn with_record(confidentiality: u128) -> Fixture {
         let mut f = Fixture::new();
-        let ctx = Context::new(who(PATIENT), 1);
+        let ctx = Context::new(who(PATIENT), 1, Epoch::Epoch25);
         let content = Content { title: "Dx", data_hash: &"a".repeat(64), checksum: &[0; 32] };
         let key = [PATIENT; 33];
         let signed = Signed { signature: &[7; 64], public_key: &key };
@@ -82,7 +82,7 @@ impl Fixture {
     }
 
     fn grant(&mut self, level: AccessLevel) {
-        let ctx = Context::new(who(PATIENT), 1);
+        let ctx = Context::new(who(PATIENT), 1, Epoch::Epoch25);
         self.contract.grant_provider_access(&mut self.store, &self.consent, &ctx, &who(PATIENT), &who(PROVIDER), level.code(), None, false).unwrap();
     }
 
@@ -91,7 +91,7 @@ impl Fixture {
     }
 
     fn check(&self, accessor: u8, action: u128) -> Result<u128, Option<RecordsError>> {
-        let ctx = Context::new(who(9), 1);
+        let ctx = Context::new(who(9), 1, Epoch::Epoch25);
         self.contract
             .check_access(&self.store, &self.consent, &ctx, 1, &who(accessor), action)
             .map_err(|e: CallError<RecordsError>| e.contract_error().copied())
@@ -145,7 +145,7 @@ fn an_emergency_reads_covered_low_confidentiality_records_only() {
 fn an_unknown_action_or_record_is_refused_first() {
     let f = Fixture::with_record(0);
     assert_eq!(f.check(PATIENT, 2), Err(Some(RecordsError::InvalidInput)));
-    let ctx = Context::new(who(9), 1);
+    let ctx = Context::new(who(9), 1, Epoch::Epoch25);
     let missing = f.contract.check_access(&f.store, &f.consent, &ctx, 2, &who(PATIENT), 0);
     assert_eq!(missing.err().and_then(|e| e.contract_error().copied()), Some(RecordsError::RecordNotFound));
 }
@@ -153,19 +153,19 @@ fn an_unknown_action_or_record_is_refused_first() {
 #[test]
 fn every_successful_get_record_adds_one_access_log_entry() {
     let mut f = Fixture::with_record(0);
-    let ctx = Context::new(who(PATIENT), 5);
+    let ctx = Context::new(who(PATIENT), 5, Epoch::Epoch25);
     for expected in 2..5 {
         f.contract.get_record(&mut f.store, &f.consent, &ctx, 1).unwrap();
-        assert_eq!(f.contract.get_record_access_count(&f.store, &Meter::new(), 1).unwrap(), expected);
+        assert_eq!(f.contract.get_record_access_count(&f.store, &Meter::new(Epoch::Epoch25), 1).unwrap(), expected);
     }
-    let entry = f.contract.get_access_log_entry(&f.store, &Meter::new(), 4).unwrap().unwrap();
+    let entry = f.contract.get_access_log_entry(&f.store, &Meter::new(Epoch::Epoch25), 4).unwrap().unwrap();
     assert_eq!((entry.action, entry.block, entry.emergency), (0, 5, false));
 }
 
 #[test]
 fn a_signature_by_someone_other_than_the_caller_is_refused() {
     let mut f = Fixture::new();
-    let ctx = Context::new(who(PATIENT), 1);
+    let ctx = Context::new(who(PATIENT), 1, Epoch::Epoch25);
     let content = Content { title: "Dx", data_hash: &"b".repeat(64), checksum: &[0; 32] };
     let key = [PROVIDER; 33];
     let signed = Signed { signature: &[7; 64], public_key: &key };

@@ -317,22 +317,22 @@ mod tests {
         let fetch = |n| CostFunction::LookupFunction.at(0) + CostFunction::FetchEntry.at(n);
         let write = |n| CostFunction::LookupFunction.at(0) + CostFunction::SetEntry.at(n);
         // Nothing stored: the key's 17 bytes. Stored: the key and `(some true)`.
-        let meter = Meter::new();
+        let meter = Meter::new(clarimed_costs::Epoch::Epoch25);
         assert_eq!(map.map_get(&store, &key, &meter).unwrap(), None);
         assert_eq!(meter.total(), fetch(17));
-        let meter = Meter::new();
+        let meter = Meter::new(clarimed_costs::Epoch::Epoch25);
         map.map_set(&mut store, &key, &true, &meter).unwrap();
         assert_eq!(meter.total(), write(17 + 2));
-        let meter = Meter::new();
+        let meter = Meter::new(clarimed_costs::Epoch::Epoch25);
         assert_eq!(map.map_get(&store, &key, &meter).unwrap(), Some(true));
         assert_eq!(meter.total(), fetch(17 + 2));
         // A delete charges the key and the `none` it leaves; a second finds no entry,
         // but a read still finds that `none`.
-        let meter = Meter::new();
+        let meter = Meter::new(clarimed_costs::Epoch::Epoch25);
         assert!(map.map_delete(&mut store, &key, &meter).unwrap());
         assert!(!map.map_delete(&mut store, &key, &meter).unwrap());
         assert_eq!(meter.total(), write(17 + 1) + write(17));
-        let meter = Meter::new();
+        let meter = Meter::new(clarimed_costs::Epoch::Epoch25);
         assert!(!map.map_contains(&store, &key, &meter).unwrap());
         assert_eq!(meter.total(), fetch(17 + 1));
     }
