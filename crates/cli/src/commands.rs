@@ -9,8 +9,8 @@ use clarimed_engine::consent_codes::{AuditAction, DataType};
 use clarimed_engine::keys::{consensus_digest, SigningKey};
 use clarimed_engine::records_codes::LogAction;
 use clarimed_engine::{
-    bytes_to_value, hex, parse_literal, parse_principal, principal_to_string, to_literal, unhex, CallOutput, Engine, EngineError, ExecutionCost, Principal,
-    SqliteStore, StoreType, VmKey,
+    bytes_to_value, hex, parse_literal, parse_principal, principal_to_string, to_literal, unhex, CallOutput, Engine, EngineError, Epoch, ExecutionCost,
+    Principal, SqliteStore, StoreType, VmKey,
 };
 use serde_json::{json, Value as Json};
 
@@ -39,7 +39,7 @@ fn print_json(value: &Json) {
     println!("{}", serde_json::to_string_pretty(value).expect("JSON values print"));
 }
 
-pub fn init(db: &Path, deployer: &str, force: bool, json: bool) -> Outcome {
+pub fn init(db: &Path, deployer: &str, epoch: Epoch, force: bool, json: bool) -> Outcome {
     let deployer = principal(deployer)?;
     if db.exists() {
         if !force {
@@ -52,12 +52,24 @@ pub fn init(db: &Path, deployer: &str, force: bool, json: bool) -> Outcome {
             }
         }
     }
-    let engine = Engine::open_or_create(db, &deployer, clarimed_engine::Epoch::Epoch25).map_err(|e| explain(db, &e))?;
+    let engine = Engine::open_or_create(db, &deployer, epoch).map_err(|e| explain(db, &e))?;
     let deployer = principal_to_string(engine.deployer());
+    let tip = engine.tip();
     if json {
-        print_json(&json!({ "db": db.display().to_string(), "deployer": deployer, "block-height": engine.block_height() }));
+        print_json(&json!({
+            "db": db.display().to_string(),
+            "deployer": deployer,
+            "epoch": tip.epoch.name(),
+            "block-height": tip.stacks_height,
+            "tenure-height": tip.tenure_height,
+        }));
     } else {
-        println!("initialized {}: patient-consent and record-management deployed by {deployer} at block {}", db.display(), engine.block_height());
+        println!(
+            "initialized {}: patient-consent and record-management deployed by {deployer} at block {}, epoch {}",
+            db.display(),
+            tip.stacks_height,
+            tip.epoch
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -140,13 +152,16 @@ pub fn read(db: &Path, contract: &str, function: &str, args: &[String], sender: 
     report(&output, json)
 }
 
-pub fn mine(db: &Path, blocks: u32, json: bool) -> Outcome {
+/// Mines `blocks` new tenures of one block each, or with `in_tenure` `blocks`
+/// Stacks blocks in the current tenure.
+pub fn mine(db: &Path, blocks: u32, in_tenure: bool, json: bool) -> Outcome {
     let engine = open(db)?;
-    engine.mine(blocks).map_err(|e| explain(db, &e))?;
+    if in_tenure { engine.mine_in_tenure(blocks) } else { engine.mine(blocks) }.map_err(|e| explain(db, &e))?;
+    let tip = engine.tip();
     if json {
-        print_json(&json!({ "block-height": engine.block_height() }));
+        print_json(&json!({ "block-height": tip.stacks_height, "tenure-height": tip.tenure_height }));
     } else {
-        println!("block height: {}", engine.block_height());
+        println!("{}", crate::script::heights(&tip));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -174,7 +189,9 @@ pub fn status(db: &Path, json: bool) -> Outcome {
     let summary = json!({
         "db": db.display().to_string(),
         "deployer": principal_to_string(engine.deployer()),
+        "epoch": engine.epoch().name(),
         "block-height": engine.block_height(),
+        "tenure-height": engine.tip().tenure_height,
         "state-digest": digest,
         "followed-tip": followed.map(|(height, hash)| json!({ "block-height": height, "index-block-hash": format!("0x{}", hex(&hash)) })),
         "counters": counters,
@@ -184,7 +201,9 @@ pub fn status(db: &Path, json: bool) -> Outcome {
     } else {
         println!("state        {}", db.display());
         println!("deployer     {}", principal_to_string(engine.deployer()));
+        println!("epoch        {}", engine.epoch());
         println!("block height {}", engine.block_height());
+        println!("tenure height {}", engine.tip().tenure_height);
         println!("state digest {digest}");
         if let Some((height, hash)) = followed {
             println!("followed tip {height} 0x{}", hex(&hash));

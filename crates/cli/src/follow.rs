@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use clarimed_engine::{parse_principal, principal_to_string, Engine, MemoryStore, Principal, SqliteStore, Store};
+use clarimed_engine::{parse_principal, principal_to_string, Engine, Epoch, MemoryStore, Network, Principal, SqliteStore, Store};
 use clarimed_follower::observer::{self, Ended};
-use clarimed_follower::{BlockReport, FollowError, Follower, Mismatch, OnMismatch};
+use clarimed_follower::{BlockReport, Epochs, FollowError, Follower, Mismatch, OnMismatch};
 
 use crate::state::{explain, hold_in_memory};
 
@@ -28,6 +28,36 @@ pub struct Following {
     /// How many of the last blocks can be undone when the chain forks.
     #[arg(long, value_name = "BLOCKS", default_value_t = clarimed_follower::DEFAULT_FORK_DEPTH, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     fork_depth: u32,
+    /// The network whose epoch activation heights (stacks-core's) tell each block's
+    /// epoch from its burn_block_height [default: mainnet, unless --epoch is given].
+    #[arg(long, value_enum, conflicts_with = "epoch")]
+    network: Option<NetworkName>,
+    /// Run every block in this epoch instead (a local or regtest chain): 2.5, 3.0,
+    /// 3.1, 3.2, 3.3, 3.4 or 4.0.
+    #[arg(long)]
+    epoch: Option<Epoch>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NetworkName {
+    Mainnet,
+    Testnet,
+}
+
+impl Following {
+    fn epochs(&self) -> Epochs {
+        match (self.epoch, self.network) {
+            (Some(epoch), _) => Epochs::Fixed(epoch),
+            (None, Some(NetworkName::Testnet)) => Epochs::Network(Network::Testnet),
+            (None, _) => Epochs::Network(Network::Mainnet),
+        }
+    }
+
+    /// The epoch a new state starts in: the fixed one, or the first clarimed runs
+    /// (each block moves it on).
+    fn genesis_epoch(&self) -> Epoch {
+        self.epoch.unwrap_or(Epoch::Epoch25)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -54,8 +84,8 @@ pub struct Follow {
 pub fn follow(db: Option<&Path>, options: &Follow, json: bool) -> Result<ExitCode, String> {
     let address = address(&options.following.contracts)?;
     match db {
-        Some(path) => follow_on(sqlite(path, &address)?, &describe(db), options, json),
-        None => follow_on(memory(&address)?, &describe(db), options, json),
+        Some(path) => follow_on(sqlite(path, &address, options.following.genesis_epoch())?, &describe(db), options, json),
+        None => follow_on(memory(&address, options.following.genesis_epoch())?, &describe(db), options, json),
     }
 }
 
@@ -64,8 +94,8 @@ pub fn follow(db: Option<&Path>, options: &Follow, json: bool) -> Result<ExitCod
 pub fn replay(db: Option<&Path>, file: &Path, options: &Following, json: bool) -> Result<ExitCode, String> {
     let address = address(&options.contracts)?;
     match db {
-        Some(path) => replay_on(sqlite(path, &address)?, file, options, json),
-        None => replay_on(memory(&address)?, file, options, json),
+        Some(path) => replay_on(sqlite(path, &address, options.genesis_epoch())?, file, options, json),
+        None => replay_on(memory(&address, options.genesis_epoch())?, file, options, json),
     }
 }
 
@@ -77,8 +107,8 @@ fn address(text: &str) -> Result<Principal, String> {
     Ok(address)
 }
 
-fn sqlite(path: &Path, address: &Principal) -> Result<Engine<SqliteStore>, String> {
-    let engine = Engine::open_or_create(path, address, clarimed_engine::Epoch::Epoch25).map_err(|e| explain(path, &e))?;
+fn sqlite(path: &Path, address: &Principal, epoch: Epoch) -> Result<Engine<SqliteStore>, String> {
+    let engine = Engine::open_or_create(path, address, epoch).map_err(|e| explain(path, &e))?;
     if engine.deployer() != address {
         return Err(format!(
             "the state {} holds the contracts of {}, not {}",
@@ -91,8 +121,8 @@ fn sqlite(path: &Path, address: &Principal) -> Result<Engine<SqliteStore>, Strin
     Ok(engine)
 }
 
-fn memory(address: &Principal) -> Result<Engine<MemoryStore>, String> {
-    Engine::in_memory(address, clarimed_engine::Epoch::Epoch25).map_err(|e| e.to_string())
+fn memory(address: &Principal, epoch: Epoch) -> Result<Engine<MemoryStore>, String> {
+    Engine::in_memory(address, epoch).map_err(|e| e.to_string())
 }
 
 fn describe(db: Option<&Path>) -> String {
@@ -107,7 +137,9 @@ fn policy(options: &Following) -> OnMismatch {
 }
 
 fn follow_on<S: Store + Send + Sync + 'static>(engine: Engine<S>, state: &str, options: &Follow, json: bool) -> Result<ExitCode, String> {
-    let follower = Follower::new(Arc::new(engine), options.following.fork_depth, policy(&options.following)).map_err(|e| format!("{state}: {e}"))?;
+    let follower = Follower::new(Arc::new(engine), options.following.fork_depth, policy(&options.following))
+        .map_err(|e| format!("{state}: {e}"))?
+        .with_epochs(options.following.epochs());
     let follower = Arc::new(Mutex::new(follower));
     let record: Option<Box<dyn Write + Send>> = match &options.record {
         Some(path) => Some(Box::new(OpenOptions::new().create(true).append(true).open(path).map_err(|e| format!("cannot record to {}: {e}", path.display()))?)),
@@ -145,7 +177,7 @@ fn follow_on<S: Store + Send + Sync + 'static>(engine: Engine<S>, state: &str, o
 
 fn replay_on<S: Store + 'static>(engine: Engine<S>, file: &Path, options: &Following, json: bool) -> Result<ExitCode, String> {
     let feed = File::open(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let mut follower = Follower::new(Arc::new(engine), options.fork_depth, policy(options)).map_err(|e| e.to_string())?;
+    let mut follower = Follower::new(Arc::new(engine), options.fork_depth, policy(options)).map_err(|e| e.to_string())?.with_epochs(options.epochs());
     // The state's counts go on from an earlier run; this replay's are the difference.
     let before = follower.counts();
     let started = Instant::now();

@@ -44,6 +44,9 @@ enum Command {
         /// Replace an existing state.
         #[arg(long)]
         force: bool,
+        /// The epoch the chain runs in: 2.5, 3.0, 3.1, 3.2, 3.3, 3.4 or 4.0.
+        #[arg(long, default_value_t = clarimed_engine::Epoch::NEWEST)]
+        epoch: clarimed_engine::Epoch,
     },
     /// Run a public function at the current block.
     Call {
@@ -86,10 +89,16 @@ enum Command {
         #[arg(long)]
         block_per_call: bool,
     },
-    /// Advance the block height.
+    /// Mine blocks: BLOCKS new tenures of one Stacks block each (Clarinet's
+    /// `::advance_burn_chain_tip`), or with --in-tenure BLOCKS Stacks blocks in the
+    /// current tenure (`::advance_stacks_chain_tip`).
     Mine {
         #[arg(default_value_t = 1)]
         blocks: u32,
+        /// Mine the blocks in the current tenure: from epoch 3.0 `block-height` (the
+        /// tenure height) does not move, and the blocks share the tenure's budget.
+        #[arg(long)]
+        in_tenure: bool,
     },
     /// Block height, counters, the state's digest (SHA-256 of `export --format kv`,
     /// so it reads the whole state) and, for a follower's state, the last block it
@@ -124,6 +133,11 @@ enum Command {
         /// The most transactions a block takes (a block is mined as soon as this many wait).
         #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000))]
         block_txs: u64,
+        /// Start a new tenure every SECONDS: the first block mined after that long
+        /// starts one, the others are mined in the current tenure (from epoch 3.0
+        /// `block-height` is the tenure height).
+        #[arg(long, value_name = "SECONDS", default_value_t = clarimed_node_rpc::DEFAULT_TENURE_TIME.as_secs(), value_parser = clap::value_parser!(u64).range(0..=86_400))]
+        tenure_time: u64,
         #[command(flatten)]
         clock: fhir::ClockArgs,
     },
@@ -179,11 +193,11 @@ fn main() -> ExitCode {
     let db = given_db.unwrap_or(Path::new(clarimed_engine::DEFAULT_DB_PATH));
     let json = cli.json;
     let result = match cli.command {
-        Command::Init { deployer, force } => commands::init(db, &deployer, force, json),
+        Command::Init { deployer, force, epoch } => commands::init(db, &deployer, epoch, force, json),
         Command::Call { contract, function, args, sender } => commands::call(db, &contract, &function, &args, &sender, json),
         Command::Read { contract, function, args, sender } => commands::read(db, &contract, &function, &args, sender.as_deref(), json),
         Command::Run { script, from, block_per_call } => script::run(db, &script, from, block_per_call, json),
-        Command::Mine { blocks } => commands::mine(db, blocks, json),
+        Command::Mine { blocks, in_tenure } => commands::mine(db, blocks, in_tenure, json),
         Command::Status => commands::status(db, json),
         Command::Audit { patient } => commands::audit(db, &patient, json),
         Command::Fhir(command) => fhir::run(db, &command),
@@ -194,13 +208,13 @@ fn main() -> ExitCode {
         Command::Export { format } => commands::export(db, format),
         Command::Follow(options) => follow::follow(given_db, &options, json),
         Command::Replay { file, following } => follow::replay(given_db, &file, &following, json),
-        Command::Serve { listen, block_time, block_per_tx, block_txs, clock } => {
+        Command::Serve { listen, block_time, block_per_tx, block_txs, tenure_time, clock } => {
             let mining = if block_per_tx {
                 clarimed_node_rpc::Mining::PerTransaction
             } else {
                 clarimed_node_rpc::Mining::Every { interval: std::time::Duration::from_millis(block_time), max_transactions: block_txs as usize }
             };
-            serve::run(db, listen, mining, clock.clock())
+            serve::run(db, listen, mining, std::time::Duration::from_secs(tenure_time), clock.clock())
         }
         #[cfg(feature = "harness")]
         Command::Conform(options) => return conform::run(&options),

@@ -9,7 +9,12 @@
 //! ::set_tx_sender ST1SJ3DTE5DN7X54YDH5D64R3BCB6A2AG2ZQ8YPD5 ;; patient-1
 //! (contract-call? .patient-consent register-patient "PAT-1" u19800412 none none)
 //! ::advance_chain_tip 5
+//! ::advance_stacks_chain_tip 2
 //! ```
+//!
+//! As in Clarinet's console, `::advance_burn_chain_tip N` (and its older name
+//! `::advance_chain_tip N`) starts N new tenures of one Stacks block each, and
+//! `::advance_stacks_chain_tip N` mines N Stacks blocks in the current tenure.
 //!
 //! A step is a call or a mining; `::set_tx_sender` only names who sends the calls
 //! after it (until the first one, the deployer, as in a Clarinet console). The whole
@@ -21,7 +26,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clarimed_engine::clarity::{PrincipalData, QualifiedContractIdentifier, Value};
-use clarimed_engine::{check_arguments, literal_value, parse_expressions, parse_principal, to_literal, CallOutput, EngineError, Principal};
+use clarimed_engine::{check_arguments, literal_value, parse_expressions, parse_principal, to_literal, CallOutput, EngineError, Principal, Tip};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
@@ -40,8 +45,10 @@ pub struct Step {
 pub enum Action {
     /// A call of `contract`'s `function`; `sender` `None` is the deployer.
     Call { sender: Option<Principal>, contract: String, function: String, args: Vec<Value> },
-    /// `::advance_chain_tip N`.
-    Mine(u32),
+    /// `::advance_burn_chain_tip N` or `::advance_chain_tip N`: N new tenures.
+    NewTenures(u32),
+    /// `::advance_stacks_chain_tip N`: N Stacks blocks in the current tenure.
+    StacksBlocks(u32),
 }
 
 /// Every step of `script`, or `line N: reason` for its first bad line.
@@ -71,19 +78,24 @@ fn parse_line(text: &str, sender: &mut Option<Principal>) -> Result<Option<Actio
                 *sender = Some(principal);
                 Ok(None)
             }
-            ["advance_chain_tip", blocks] => {
+            [advance @ ("advance_chain_tip" | "advance_burn_chain_tip" | "advance_stacks_chain_tip"), blocks] => {
                 let blocks = blocks.parse().map_err(|_| format!("`{blocks}` is not a number of blocks"))?;
-                Ok(Some(Action::Mine(blocks)))
+                Ok(Some(if *advance == "advance_stacks_chain_tip" { Action::StacksBlocks(blocks) } else { Action::NewTenures(blocks) }))
             }
             ["set_tx_sender", ..] => Err("::set_tx_sender takes one principal".to_string()),
-            ["advance_chain_tip", ..] => Err("::advance_chain_tip takes one number of blocks".to_string()),
-            _ => Err(format!("unknown command `::{}` (expected ::set_tx_sender or ::advance_chain_tip)", command.trim())),
+            [advance @ ("advance_chain_tip" | "advance_burn_chain_tip" | "advance_stacks_chain_tip"), ..] => {
+                Err(format!("::{advance} takes one number of blocks"))
+            }
+            _ => Err(format!(
+                "unknown command `::{}` (expected ::set_tx_sender, ::advance_burn_chain_tip, ::advance_stacks_chain_tip or ::advance_chain_tip)",
+                command.trim()
+            )),
         };
     }
     if code.starts_with('(') {
         return contract_call(code, sender.clone()).map(Some);
     }
-    Err("expected (contract-call? …), ::set_tx_sender or ::advance_chain_tip".to_string())
+    Err("expected (contract-call? …), ::set_tx_sender, ::advance_burn_chain_tip, ::advance_stacks_chain_tip or ::advance_chain_tip".to_string())
 }
 
 /// `(contract-call? .CONTRACT FUNCTION ARG …)`, parsed by clarity-vm's own parser
@@ -128,8 +140,9 @@ fn read_script(path: &str) -> Result<String, String> {
 
 /// Runs the steps of the script at `script` from step `from` (1-based) on the state
 /// at `db`, printing one line per step as soon as its transaction is committed;
-/// with `block_per_call`, one block is mined before each call (as Clarinet's simnet
-/// does). A contract's `err` is a result like any other: the run goes on, and exits 0.
+/// with `block_per_call`, one Stacks block is mined in the current tenure before each
+/// call (as Clarinet's simnet's `callPublicFn` does). A contract's `err` is a result
+/// like any other: the run goes on, and exits 0.
 pub fn run(db: &Path, script: &str, from: u64, block_per_call: bool, json: bool) -> Result<ExitCode, String> {
     let steps = parse(&read_script(script)?)?;
     let skipped = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
@@ -145,19 +158,24 @@ pub fn run(db: &Path, script: &str, from: u64, block_per_call: bool, json: bool)
         let report = match &step.action {
             Action::Call { sender, contract, function, args } => {
                 if block_per_call {
-                    engine.mine(1).map_err(failed)?;
+                    engine.mine_in_tenure(1).map_err(failed)?;
                 }
                 let sender = sender.clone().unwrap_or_else(|| engine.deployer().clone());
                 let output = engine.call(&sender, contract, function, args).map_err(failed)?;
-                call_report(number, step.line, engine.block_height(), &output, json)
+                call_report(number, step.line, engine.tip(), &output, json)
             }
-            Action::Mine(blocks) => {
-                engine.mine(*blocks).map_err(failed)?;
-                let height = engine.block_height();
+            Action::NewTenures(blocks) | Action::StacksBlocks(blocks) => {
+                let tenures = matches!(step.action, Action::NewTenures(_));
+                if tenures { engine.mine(*blocks) } else { engine.mine_in_tenure(*blocks) }.map_err(failed)?;
+                let tip = engine.tip();
+                let what = if tenures { "tenures" } else { "stacks-blocks" };
                 if json {
-                    json!({ "step": number, "line": step.line, "mined": blocks, "block-height": height }).to_string()
+                    json!({ "step": number, "line": step.line, "mined": blocks, "as": what, "block-height": tip.stacks_height, "tenure-height": tip.tenure_height })
+                        .to_string()
+                } else if tenures {
+                    format!("step {number}: mined {blocks} tenure(s) of one block, {}", heights(&tip))
                 } else {
-                    format!("step {number}: mined {blocks} blocks, height {height}")
+                    format!("step {number}: mined {blocks} block(s) in the tenure, {}", heights(&tip))
                 }
             }
         };
@@ -170,17 +188,23 @@ pub fn run(db: &Path, script: &str, from: u64, block_per_call: bool, json: bool)
 }
 
 /// A call's line: its result and cost, at the block it ran in (its events are in
-/// the JSON form).
-fn call_report(number: usize, line: usize, height: u32, output: &CallOutput, json: bool) -> String {
+/// the JSON form). `block-height` is the Stacks height, as simnet's `blockHeight`.
+fn call_report(number: usize, line: usize, tip: Tip, output: &CallOutput, json: bool) -> String {
     if json {
         let mut report = output_json(output);
         report["step"] = json!(number);
         report["line"] = json!(line);
-        report["block-height"] = json!(height);
+        report["block-height"] = json!(tip.stacks_height);
+        report["tenure-height"] = json!(tip.tenure_height);
         report.to_string()
     } else {
-        format!("step {number}: [block {height}] {}\n  cost {}", to_literal(&output.value), output.cost)
+        format!("step {number}: [block {}, tenure {}] {}\n  cost {}", tip.stacks_height, tip.tenure_height, to_literal(&output.value), output.cost)
     }
+}
+
+/// Both heights, as a step's line gives them.
+pub fn heights(tip: &Tip) -> String {
+    format!("block height {}, tenure height {}", tip.stacks_height, tip.tenure_height)
 }
 
 /// A progress bar on stderr when it is a terminal; nothing otherwise.
@@ -210,7 +234,15 @@ mod tests {
         let Action::Call { sender, contract, function, args } = &steps[0].action else { panic!("a call: {:?}", steps[0]) };
         assert_eq!((contract.as_str(), function.as_str(), args.len()), ("patient-consent", "register-patient", 4));
         assert_eq!(sender.as_ref().map(clarimed_engine::principal_to_string).as_deref(), Some(PATIENT));
-        assert_eq!((steps[1].line, &steps[1].action), (5, &Action::Mine(5)));
+        assert_eq!((steps[1].line, &steps[1].action), (5, &Action::NewTenures(5)));
+    }
+
+    #[test]
+    fn tenures_and_stacks_blocks_are_mined_as_clarinets_console_names_them() {
+        let steps = parse("::advance_burn_chain_tip 3\n::advance_stacks_chain_tip 2\n::advance_chain_tip 1").unwrap();
+        let actions: Vec<&Action> = steps.iter().map(|step| &step.action).collect();
+        assert_eq!(actions, [&Action::NewTenures(3), &Action::StacksBlocks(2), &Action::NewTenures(1)]);
+        assert!(parse("::advance_stacks_chain_tip").unwrap_err().contains("::advance_stacks_chain_tip takes one number of blocks"));
     }
 
     #[test]

@@ -41,7 +41,7 @@ fn replay_checks_a_recorded_feed_and_status_prints_the_vms_digest() {
     let (file, db) = (dir.path().join("feed.ndjson"), dir.path().join("follower.db"));
     write_feed(&file, &lines);
 
-    let replayed = clarimed(&["--db", db.to_str().unwrap(), "replay", file.to_str().unwrap(), "--contracts", &address]);
+    let replayed = clarimed(&["--db", db.to_str().unwrap(), "replay", file.to_str().unwrap(), "--contracts", &address, "--epoch", "2.5"]);
     assert!(replayed.status.success(), "{}{}", text(&replayed.stdout), text(&replayed.stderr));
     let out = text(&replayed.stdout);
     assert!(out.contains(" 0 mismatch"), "{out}");
@@ -57,7 +57,7 @@ fn replay_checks_a_recorded_feed_and_status_prints_the_vms_digest() {
 
     // Replayed again onto the same state: every block is applied already, and the
     // state's counts (kept with its tip) are the first replay's.
-    let again = clarimed(&["--db", db.to_str().unwrap(), "--json", "replay", file.to_str().unwrap(), "--contracts", &address]);
+    let again = clarimed(&["--db", db.to_str().unwrap(), "--json", "replay", file.to_str().unwrap(), "--contracts", &address, "--epoch", "2.5"]);
     assert!(text(&again.stderr).contains("replayed 0 blocks, 0 calls"), "{}", text(&again.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!((summary["counts"]["blocks"].as_u64(), summary["state_digest"].as_str()), (Some(lines.len() as u64), Some(vm_digest.as_str())));
@@ -66,7 +66,7 @@ fn replay_checks_a_recorded_feed_and_status_prints_the_vms_digest() {
 #[test]
 fn replay_of_a_real_nodes_feed_agrees_on_every_call_and_ends_in_the_nodes_state() {
     let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../follower/tests/fixtures/real-node-epoch-2.5/new_block.ndjson");
-    let replayed = clarimed(&["--json", "replay", fixture, "--contracts", "ST1Q7NFPZB1935BAPF7YT2BHJY4G34DG1WMJV8SAX"]);
+    let replayed = clarimed(&["--json", "replay", fixture, "--contracts", "ST1Q7NFPZB1935BAPF7YT2BHJY4G34DG1WMJV8SAX", "--epoch", "2.5"]);
     assert_eq!(replayed.status.code(), Some(0), "{}{}", text(&replayed.stdout), text(&replayed.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&replayed.stdout).unwrap();
     let counts = &summary["counts"];
@@ -88,14 +88,14 @@ fn replay_reports_a_mismatch_and_refuses_a_truncated_block() {
     let file = dir.path().join("planted.ndjson");
     write_feed(&file, &lines);
 
-    let logged = clarimed(&["replay", file.to_str().unwrap(), "--contracts", &address]);
+    let logged = clarimed(&["replay", file.to_str().unwrap(), "--contracts", &address, "--epoch", "2.5"]);
     assert_eq!(logged.status.code(), Some(1));
     let mismatch_line = text(&logged.stdout).lines().find(|line| line.starts_with("{\"mismatch\"")).map(str::to_string).expect("a mismatch line");
     let mismatch: serde_json::Value = serde_json::from_str(&mismatch_line).unwrap();
     assert_eq!((mismatch["mismatch"]["txid"].as_str(), mismatch["mismatch"]["differs"][0].as_str()), (Some(txid.as_str()), Some("cost")));
     assert!(mismatch["mismatch"]["node"]["cost"] != mismatch["mismatch"]["ours"]["cost"]);
 
-    let stopped = clarimed(&["replay", file.to_str().unwrap(), "--contracts", &address, "--on-mismatch", "stop"]);
+    let stopped = clarimed(&["replay", file.to_str().unwrap(), "--contracts", &address, "--epoch", "2.5", "--on-mismatch", "stop"]);
     assert_eq!(stopped.status.code(), Some(1));
     assert!(text(&stopped.stderr).contains(&format!("line {}: stopped at block", at + 1)), "{}", text(&stopped.stderr));
     assert!(text(&stopped.stdout).contains(&txid), "the stopping mismatch is printed: {}", text(&stopped.stdout));
@@ -103,7 +103,7 @@ fn replay_reports_a_mismatch_and_refuses_a_truncated_block() {
     let half = lines[at].len() / 2;
     lines[at].truncate(half);
     write_feed(&file, &lines);
-    let refused = clarimed(&["replay", file.to_str().unwrap(), "--contracts", &address]);
+    let refused = clarimed(&["replay", file.to_str().unwrap(), "--contracts", &address, "--epoch", "2.5"]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(text(&refused.stderr).contains(&format!("line {}: not a /new_block payload", at + 1)), "{}", text(&refused.stderr));
 }
@@ -129,7 +129,7 @@ fn post(address: &str, method: &str, path: &str, body: &str) -> (u16, String) {
 /// never blocks on it.
 fn follow(address: &str, options: &[&str]) -> (std::process::Child, String, std::thread::JoinHandle<String>) {
     let mut follower = Command::new(env!("CARGO_BIN_EXE_clarimed"))
-        .args(["follow", "--contracts", address, "--listen", "127.0.0.1:0"])
+        .args(["follow", "--contracts", address, "--epoch", "2.5", "--listen", "127.0.0.1:0"])
         .args(options)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -180,7 +180,7 @@ fn follow_answers_the_nodes_posts_records_the_feed_and_stops_on_sigterm() {
     assert!(rest.join().unwrap().contains("block refused: not a /new_block payload"));
 
     // What it recorded replays to the same state.
-    let replayed = clarimed(&["replay", record.to_str().unwrap(), "--contracts", &address]);
+    let replayed = clarimed(&["replay", record.to_str().unwrap(), "--contracts", &address, "--epoch", "2.5"]);
     assert!(replayed.status.success(), "{}", text(&replayed.stderr));
     assert!(text(&replayed.stdout).contains(&format!("state digest {vm_digest}")));
 }

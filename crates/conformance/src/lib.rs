@@ -11,7 +11,8 @@
 //! them into what a node posts to an event observer, for the follower's tests, and
 //! [`payload_kinds`] makes a transaction of every other kind a block can hold.
 //! [`oracle`] replays fixtures written by stacks-core 4.0.2's own Clarity, the
-//! oracle of every epoch.
+//! oracle of every epoch, and [`nakamoto_feed`] turns them into what a Nakamoto
+//! node posts to its event observers.
 
 pub mod access_model;
 mod chain;
@@ -19,6 +20,7 @@ pub mod differential;
 pub mod feed;
 pub mod invariants;
 pub mod journey;
+pub mod nakamoto_feed;
 pub mod ops;
 pub mod oracle;
 pub mod payload_kinds;

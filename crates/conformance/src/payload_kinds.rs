@@ -164,6 +164,38 @@ pub fn transaction(kind: Kind, origin: &Principal, seed: &[u8]) -> Vec<u8> {
     }
 }
 
+/// A call of `contract`'s `function` at `deployer` with `args`, from the standard
+/// principal `origin` spending `nonce`: the bytes a node posts (unsigned).
+pub fn call(origin: &Principal, nonce: u64, deployer: &Principal, contract: &str, function: &str, args: Vec<Value>) -> Vec<u8> {
+    let call = TransactionContractCall {
+        address: StacksAddress::new(deployer.version, Hash160(deployer.hash160)),
+        contract_name: ContractName::try_from(contract.to_string()).expect("a contract name"),
+        function_name: ClarityName::try_from(function.to_string()).expect("a function name"),
+        function_args: args,
+    };
+    let mut payload = vec![0x02];
+    call.consensus_serialize(&mut payload).expect("writing to memory");
+    with_nonce(origin, nonce, &payload)
+}
+
+/// A deployment of `source` as `name` in Clarity `version`, from `origin` spending
+/// `nonce` (a versioned smart contract, as a deployment must be from epoch 3.0 to
+/// stay Clarity 2).
+pub fn deploy(origin: &Principal, nonce: u64, name: &str, source: &str, version: u8) -> Vec<u8> {
+    let mut payload = vec![0x06, version];
+    self::name(&mut payload, name);
+    payload.extend_from_slice(&(source.len() as u32).to_be_bytes());
+    payload.extend_from_slice(source.as_bytes());
+    with_nonce(origin, nonce, &payload)
+}
+
+fn with_nonce(origin: &Principal, nonce: u64, payload: &[u8]) -> Vec<u8> {
+    let mut bytes = raw(origin, &mut Seed { bytes: &[], at: 0 }, 0x02, &[], payload);
+    // The nonce follows the version, chain id, authorization flag, hash mode and signer.
+    bytes[27..35].copy_from_slice(&nonce.to_be_bytes());
+    bytes
+}
+
 /// A `/new_block` body at `height` on `parent`, holding `transactions` (each as the
 /// node reports a transaction that succeeded), with no events.
 pub fn block(height: u64, parent: [u8; 32], transactions: &[Vec<u8>]) -> Json {

@@ -8,9 +8,9 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use clarimed_engine::table::Contract;
-use clarimed_engine::{hex, principal_to_string, unhex, Engine, EngineError, ExecutionCost, Principal, Store, TxStatus, GENESIS_HEIGHT};
+use clarimed_engine::{hex, principal_to_string, unhex, Engine, EngineError, Epoch, ExecutionCost, Network, Principal, Store, Tip, TxStatus, GENESIS_HEIGHT};
 use clarimed_transactions::envelope::{Envelope, Payload};
-use clarimed_transactions::{Call, Network, Rejection};
+use clarimed_transactions::{Call, Rejection};
 use sha2::{Digest, Sha256, Sha512_256};
 
 use crate::outcome::{Mismatch, Outcome};
@@ -26,6 +26,16 @@ pub const DEFAULT_FORK_DEPTH: u32 = 144;
 const RECENT_NOTE: &str = "follower::recent";
 const DEPLOYED_NOTE: &str = "follower::deployed";
 const COUNTS_NOTE: &str = "follower::counts";
+
+/// The epoch each block runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Epochs {
+    /// Every block in this one.
+    Fixed(Epoch),
+    /// The epoch the block's `burn_block_height` is in on this network, by
+    /// stacks-core's activation heights.
+    Network(Network),
+}
 
 /// What to do when the node and the follower disagree on a transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +98,14 @@ pub enum FollowError {
     /// The engine failed (its state, not a call's outcome).
     #[error("the engine: {0}")]
     Engine(#[from] EngineError),
+    /// A block of an epoch the follower cannot tell, or cannot run it in.
+    #[error("block {height}: {reason}")]
+    Epoch {
+        /// The block's height.
+        height: u64,
+        /// Why.
+        reason: String,
+    },
     /// `--on-mismatch stop` met a mismatch; the block was not applied.
     #[error("stopped at block {}: transaction {} ({}) differs in {}", .0.block_height, .0.txid, .0.what, .0.differs.join(", "))]
     Stopped(Box<Mismatch>),
@@ -161,7 +179,8 @@ impl Counts {
 /// The engine following one deployer's two contracts on a node's feed.
 pub struct Follower<S> {
     engine: Arc<Engine<S>>,
-    network: Network,
+    network: clarimed_transactions::Network,
+    epochs: Epochs,
     depth: u32,
     on_mismatch: OnMismatch,
     counts: Counts,
@@ -201,6 +220,8 @@ struct Called {
 /// A block decoded, before anything is applied.
 struct Prepared {
     height: u64,
+    /// Where the chain is once the block is placed: its heights and epoch.
+    tip: Tip,
     hash: [u8; 32],
     parent: [u8; 32],
     steps: Vec<Step>,
@@ -227,7 +248,7 @@ impl<S: Store + 'static> Follower<S> {
         }
         let deployer = engine.deployer();
         let mainnet = matches!(deployer.version, 20 | 22);
-        let network = Network { chain_id: if mainnet { 1 } else { 0x8000_0000 }, mainnet };
+        let network = clarimed_transactions::Network { chain_id: if mainnet { 1 } else { 0x8000_0000 }, mainnet };
         // A fork never undoes more than a node keeps; the follower never refuses a
         // block the node included, whatever the block limit.
         engine.keep_undo(depth);
@@ -237,7 +258,15 @@ impl<S: Store + 'static> Follower<S> {
             Some(bytes) => Counts::from_bytes(&bytes)
                 .ok_or_else(|| EngineError::Internal(format!("the note {COUNTS_NOTE} is {} bytes, not {}", bytes.len(), Counts::FIELDS * 8)))?,
         };
-        Ok(Follower { engine, network, depth, on_mismatch, counts })
+        let epochs = Epochs::Fixed(engine.epoch());
+        Ok(Follower { engine, network, epochs, depth, on_mismatch, counts })
+    }
+
+    /// The follower with each block run in the epoch `epochs` gives it, instead of
+    /// the epoch of the state it follows on.
+    pub fn with_epochs(mut self, epochs: Epochs) -> Follower<S> {
+        self.epochs = epochs;
+        self
     }
 
     /// The engine, as followed so far.
@@ -315,6 +344,7 @@ impl<S: Store + 'static> Follower<S> {
         let height = block.block_height;
         let malformed = |field: String, reason: String| FollowError::Malformed { height, field, reason };
         let hash = hash32(&block.index_block_hash).map_err(|reason| malformed("index_block_hash".into(), reason))?;
+        let tip = self.tip_of(block)?;
         let parent = hash32(&block.parent_index_block_hash).map_err(|reason| malformed("parent_index_block_hash".into(), reason))?;
         let deployer = self.engine.deployer();
         let ours: Vec<String> = Contract::ALL.iter().map(|c| format!("{}.{}", principal_to_string(deployer), c.name())).collect();
@@ -372,7 +402,30 @@ impl<S: Store + 'static> Follower<S> {
                 _ => {}
             }
         }
-        Ok(Prepared { height, hash, parent, steps })
+        Ok(Prepared { height, tip, hash, parent, steps })
+    }
+
+    /// The block's place on the chain: its Stacks and tenure heights, and its epoch.
+    fn tip_of(&self, block: &NewBlock) -> Result<Tip, FollowError> {
+        let height = block.block_height;
+        let refused = |reason: String| FollowError::Epoch { height, reason };
+        let epoch = match self.epochs {
+            Epochs::Fixed(epoch) => epoch,
+            Epochs::Network(network) => {
+                let burn = block
+                    .burn_block_height
+                    .ok_or_else(|| refused(format!("no burn_block_height, which tells the epoch on {network:?}: give the epoch instead")))?;
+                Epoch::at_burn_height(network, burn)
+                    .ok_or_else(|| refused(format!("burn block {burn} is before epoch 2.5 on {network:?}, which clarimed does not run")))?
+            }
+        };
+        let stacks_height = u32::try_from(height).map_err(|_| EngineError::BlockHeightOutOfRange(u32::MAX))?;
+        let tenure_height = match block.tenure_height {
+            Some(tenure) => u32::try_from(tenure).map_err(|_| EngineError::BlockHeightOutOfRange(u32::MAX))?,
+            None if epoch.rules().tenures => return Err(refused(format!("no tenure_height, which a Clarity 2 block-height answers in epoch {epoch}"))),
+            None => stacks_height,
+        };
+        Ok(Tip { stacks_height, tenure_height, epoch })
     }
 
     /// Where the block goes: on the tip, on a block a few back (a fork), or nowhere
@@ -409,11 +462,17 @@ impl<S: Store + 'static> Follower<S> {
     /// Runs the block's steps in the open engine block, at its height, and records it
     /// as the new tip.
     fn run(&self, block: &Prepared, report: &mut BlockReport) -> Result<(), FollowError> {
-        let height = u32::try_from(block.height).map_err(|_| EngineError::BlockHeightOutOfRange(u32::MAX))?;
-        let at = self.engine.block_height();
-        if height > at {
-            self.engine.mine(height - at)?;
+        // The first blocks of a chain may sit below the genesis the engine starts at.
+        let at = self.engine.tip();
+        if block.tip.epoch < at.epoch {
+            return Err(FollowError::Epoch {
+                height: block.height,
+                reason: format!("runs in epoch {}, and the state is in {} already", block.tip.epoch, at.epoch),
+            });
         }
+        let next =
+            Tip { stacks_height: at.stacks_height.max(block.tip.stacks_height), tenure_height: at.tenure_height.max(block.tip.tenure_height), ..block.tip };
+        self.engine.advance_to(next)?;
         let mut deployed = self.deployed()?;
         let deployed_before = deployed.clone();
         for step in &block.steps {

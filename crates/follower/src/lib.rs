@@ -19,5 +19,5 @@ mod outcome;
 pub mod payload;
 pub mod replay;
 
-pub use follower::{followed_tip, BlockReport, Counts, FollowError, Follower, OnMismatch, DEFAULT_FORK_DEPTH};
+pub use follower::{followed_tip, BlockReport, Counts, Epochs, FollowError, Follower, OnMismatch, DEFAULT_FORK_DEPTH};
 pub use outcome::{Mismatch, Outcome};

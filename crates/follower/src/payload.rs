@@ -10,8 +10,15 @@ use serde::Deserialize;
 /// A block, with its transactions and the events the observer subscribed to.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct NewBlock {
-    /// The block's height.
+    /// The block's (Stacks) height.
     pub block_height: u64,
+    /// The tenure height (the coinbase height): what a Clarity 2 `block-height`
+    /// answers from epoch 3.0. Absent from nodes before 3.0.
+    #[serde(default)]
+    pub tenure_height: Option<u64>,
+    /// The Bitcoin block the block's sortition is in, whose height tells the epoch.
+    #[serde(default)]
+    pub burn_block_height: Option<u64>,
     /// When it was mined, in Unix seconds (absent before Nakamoto).
     #[serde(default)]
     pub block_time: Option<u64>,

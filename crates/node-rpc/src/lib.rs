@@ -43,7 +43,7 @@ use clarimed_engine::{principal_to_string, Engine, Store};
 use tokio::net::TcpListener;
 
 pub use error::RpcError;
-pub use miner::{Mining, Pool};
+pub use miner::{Mining, Pool, DEFAULT_TENURE_TIME};
 
 /// The largest request body the server reads, as a node bounds its own. A request
 /// declaring a longer one is refused at once, as the node refuses it (HTTP 400);
@@ -72,6 +72,13 @@ impl<S: Store + Send + Sync + 'static> Node<S> {
     pub fn new(engine: Arc<Engine<S>>, mining: Mining) -> Result<Node<S>, String> {
         let interfaces = Arc::new(contracts::interfaces(engine.deployer())?);
         Ok(Node { engine, interfaces, pool: Arc::new(Pool::new(mining)), clock: clarimed_fhir::Clock::default() })
+    }
+
+    /// The node with a new tenure every `tenure_time` (the first block mined after
+    /// that long starts one) instead of every [`miner::DEFAULT_TENURE_TIME`].
+    pub fn with_tenure_time(mut self, tenure_time: std::time::Duration) -> Node<S> {
+        self.pool = Arc::new(Pool::with_tenure_time(self.pool.mining(), tenure_time));
+        self
     }
 
     /// The node with the FHIR routes' block times given by `clock` instead of the

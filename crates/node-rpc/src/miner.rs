@@ -5,6 +5,11 @@
 //! block, with [`Mining::Every`] (a block is also mined as soon as that many wait).
 //! No empty block is mined: the height advances only with transactions.
 //!
+//! Blocks are mined in tenures, as a Nakamoto miner mines them: a block starts a
+//! new tenure when the tenure time has passed since the last one began, and is
+//! mined in the current tenure otherwise (from epoch 3.0 `block-height` is the
+//! tenure height, and a tenure's blocks share its budget).
+//!
 //! A block takes transactions in the order they came, each sender's in nonce order.
 //! One whose nonce is ahead of its sender's next waits; one whose nonce was spent
 //! meanwhile is dropped; one the block has no room left for waits for the next
@@ -51,18 +56,29 @@ impl Mining {
     }
 }
 
+/// How long a tenure lasts unless told otherwise: a new tenure every 30 seconds, so
+/// that a devnet's `block-height` moves at a pace a person can watch.
+pub const DEFAULT_TENURE_TIME: Duration = Duration::from_secs(30);
+
 /// The mempool shared by the routes and the miner, and the miner's wake-up call.
 pub struct Pool {
     mempool: Mutex<Mempool>,
     wake: Condvar,
     stopping: Mutex<bool>,
     mining: Mining,
+    tenure_time: Duration,
 }
 
 impl Pool {
-    /// An empty pool mined by `mining`.
+    /// An empty pool mined by `mining`, a new tenure every [`DEFAULT_TENURE_TIME`].
     pub fn new(mining: Mining) -> Pool {
-        Pool { mempool: Mutex::new(Mempool::default()), wake: Condvar::new(), stopping: Mutex::new(false), mining }
+        Pool::with_tenure_time(mining, DEFAULT_TENURE_TIME)
+    }
+
+    /// An empty pool mined by `mining`, the first block after `tenure_time` since
+    /// the last tenure began starting a new one.
+    pub fn with_tenure_time(mining: Mining, tenure_time: Duration) -> Pool {
+        Pool { mempool: Mutex::new(Mempool::default()), wake: Condvar::new(), stopping: Mutex::new(false), mining, tenure_time }
     }
 
     /// The mempool, locked.
@@ -84,6 +100,11 @@ impl Pool {
         self.wake.notify_all();
     }
 
+    /// When blocks are mined.
+    pub(crate) fn mining(&self) -> Mining {
+        self.mining
+    }
+
     fn is_stopping(&self) -> bool {
         *self.stopping.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -95,6 +116,8 @@ impl Pool {
 pub fn run<S: Store + Send + Sync + 'static>(engine: Arc<Engine<S>>, pool: Arc<Pool>) {
     let max = pool.mining.max_transactions();
     let mut last_block = Instant::now();
+    // The first block starts a tenure of its own.
+    let mut tenure_began: Option<Instant> = None;
     loop {
         let batch = {
             let mut mempool = pool.lock();
@@ -116,8 +139,12 @@ pub fn run<S: Store + Send + Sync + 'static>(engine: Arc<Engine<S>>, pool: Arc<P
                 mempool = pool.wake.wait_timeout(mempool, wait).unwrap_or_else(|poisoned| poisoned.into_inner()).0;
             }
         };
-        let (left, included) = mine_block(&engine, &pool, batch, max);
+        let new_tenure = tenure_began.is_none_or(|began| began.elapsed() >= pool.tenure_time);
+        let (left, included) = mine_block(&engine, &pool, batch, max, new_tenure);
         last_block = Instant::now();
+        if new_tenure && included > 0 {
+            tenure_began = Some(last_block);
+        }
         let mut mempool = pool.lock();
         mempool.put_back(left);
         if included == 0 {
@@ -130,14 +157,15 @@ pub fn run<S: Store + Send + Sync + 'static>(engine: Arc<Engine<S>>, pool: Arc<P
 
 /// Mines one block of up to `max` transactions from `batch`; gives back the ones
 /// left, and how many it included.
-fn mine_block<S>(engine: &Engine<S>, pool: &Pool, mut batch: VecDeque<Arc<Pending>>, max: usize) -> (VecDeque<Arc<Pending>>, usize) {
+fn mine_block<S>(engine: &Engine<S>, pool: &Pool, mut batch: VecDeque<Arc<Pending>>, max: usize, new_tenure: bool) -> (VecDeque<Arc<Pending>>, usize) {
     // Each sender's transactions in nonce order; senders in the order they came.
     let mut first_seen = BTreeMap::new();
     for (index, pending) in batch.iter().enumerate() {
         first_seen.entry(pending.sender.clone()).or_insert(index);
     }
     batch.make_contiguous().sort_by_key(|pending| (first_seen[&pending.sender], pending.tx.nonce()));
-    if engine.begin_block().is_err() || engine.mine(1).is_err() {
+    let mine = || if new_tenure { engine.mine(1) } else { engine.mine_in_tenure(1) };
+    if engine.begin_block().is_err() || mine().is_err() {
         let _ = engine.abort_block();
         return (batch, 0);
     }
