@@ -2,7 +2,8 @@
 //! a 1,000-patient state (5 records each), on memory and on a SQLite file, with and
 //! without the `get-record` writes real traffic carries, and from two threads.
 //!
-//! `cargo bench -p clarimed-benches --bench mixed`
+//! `cargo bench -p clarimed-benches --bench mixed [-- --epoch 2.5]` (default: 4.0, the
+//! newest)
 //!
 //! Each check is timed on its own (the timer's own cost, measured first, is
 //! subtracted); medians and p99 over every timed check. Workloads:
@@ -131,15 +132,23 @@ fn main() {
     if std::env::args().any(|arg| arg == "--list") {
         return;
     }
+    let args: Vec<String> = std::env::args().collect();
+    let epoch = match args.iter().position(|arg| arg == "--epoch") {
+        Some(at) => args.get(at + 1).and_then(|e| e.parse().ok()).expect("--epoch takes an epoch: 2.5 to 4.0"),
+        None => clarimed_engine::Epoch::NEWEST,
+    };
     let overhead = timer_overhead();
-    println!("timer overhead subtracted: {overhead} ns; {PATIENTS} patients, {} records, {PROVIDERS} providers\n", PATIENTS * RECORD_TYPES.len());
+    println!(
+        "epoch {epoch}; timer overhead subtracted: {overhead} ns; {PATIENTS} patients, {} records, {PROVIDERS} providers\n",
+        PATIENTS * RECORD_TYPES.len()
+    );
     println!("| engine | workload | check-access median | p99 |\n|---|---|---|---|");
-    let memory = Engine::in_memory(&SigningKey::random().principal(), clarimed_engine::Epoch::Epoch25).unwrap();
+    let memory = Engine::in_memory(&SigningKey::random().principal(), epoch).unwrap();
     without_block_limit(&memory);
     let memory_state = load(&memory);
     workloads("memory", &memory, &memory_state, overhead);
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = Engine::open_or_create(dir.path().join("mixed.db"), &SigningKey::random().principal(), clarimed_engine::Epoch::Epoch25).unwrap();
+    let sqlite = Engine::open_or_create(dir.path().join("mixed.db"), &SigningKey::random().principal(), epoch).unwrap();
     without_block_limit(&sqlite);
     let sqlite_state = load(&sqlite);
     workloads("sqlite", &sqlite, &sqlite_state, overhead);

@@ -20,7 +20,7 @@ pub fn run(db: Option<&Path>, out: &mut impl Write) -> Result<ExitCode, String> 
     };
     let cast = Cast::fixed();
     let owner = principal_to_native(&cast.owner.principal().into());
-    let mut engine: Engine<SqliteStore> = Engine::open_or_create(&path, &owner, clarimed_engine::Epoch::Epoch25).map_err(|e| e.to_string())?;
+    let mut engine: Engine<SqliteStore> = Engine::open_or_create(&path, &owner, clarimed_engine::Epoch::NEWEST).map_err(|e| e.to_string())?;
     walk(&mut engine, &cast, &path, out).map_err(|e| e.to_string())
 }
 

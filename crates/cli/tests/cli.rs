@@ -118,7 +118,7 @@ fn the_whole_journey_runs_from_the_command_line() {
 
     ok(db, &["call", "patient-consent", "set-emergency-responder", &er, "true", "--sender", DEPLOYER]);
     assert_eq!(ok(db, &["call", "patient-consent", "emergency-override", &pt, "\"ER\"", "--sender", &responder.principal]).lines().next(), Some("(ok u433)"));
-    assert_eq!(ok(db, &["mine", "432"]).trim(), "block height: 433");
+    assert_eq!(ok(db, &["mine", "432"]).trim(), "block height 433, tenure height 433");
     assert_eq!(ok(db, &["read", "patient-consent", "has-emergency-access", &pt, &er]).lines().next(), Some("false"));
 
     let denied = clarimed(db, &["call", "patient-consent", "revoke-consent", &dr, "u5", "--sender", &patient.principal]);
@@ -278,7 +278,7 @@ fn costs_reports_every_function_of_both_contracts_with_its_spread_and_shares() {
     let db = dir.path().join("unused.db");
     let report = json(&db, &["costs", "--cases", "3", "--steps", "30"]);
     assert_eq!(report["block_limit"]["runtime"], 5_000_000_000u64);
-    assert_eq!(report["read_only_limit"]["read_count"], 30);
+    assert_eq!(report["read_only_limit"]["read_count"], 100);
     let functions = report["functions"].as_array().expect("a list of functions");
     let named = |name: &str| functions.iter().find(|f| f["function"] == name).unwrap_or_else(|| panic!("{name} missing"));
     for function in functions {

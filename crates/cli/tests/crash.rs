@@ -131,7 +131,7 @@ struct Model {
 impl Model {
     fn new() -> Model {
         let deployer = clarimed_engine::parse_principal(DEPLOYER).unwrap();
-        Model { engine: Engine::in_memory(&deployer, clarimed_engine::Epoch::Epoch25).unwrap(), applied: 0 }
+        Model { engine: Engine::in_memory(&deployer, clarimed_engine::Epoch::NEWEST).unwrap(), applied: 0 }
     }
 
     fn advance_to(&mut self, steps: &[Step], k: usize) {

@@ -88,7 +88,14 @@ fn register(patient: &str) -> String {
 fn each_step_is_run_and_reported_on_its_own_line() {
     let f = Fixture::new(DEPLOYER);
     let script = format!("{}::advance_chain_tip 5\n(contract-call? .patient-consent grant-consent '{PROVIDER} u1 none \"care\")\n", register(PATIENT));
-    assert_eq!(lines(&f.run(&script, &[])), ["step 1: [block 1] (ok true)", "step 2: mined 5 blocks, height 6", "step 3: [block 6] (ok true)"]);
+    assert_eq!(
+        lines(&f.run(&script, &[])),
+        [
+            "step 1: [block 1, tenure 1] (ok true)",
+            "step 2: mined 5 tenure(s) of one block, block height 6, tenure height 6",
+            "step 3: [block 6, tenure 6] (ok true)"
+        ]
+    );
     assert!(f.export().contains("consents"), "the grant is in the state");
 }
 
@@ -96,7 +103,14 @@ fn each_step_is_run_and_reported_on_its_own_line() {
 fn an_err_step_does_not_stop_the_run() {
     let f = Fixture::new(DEPLOYER);
     let script = format!("{}{}::advance_chain_tip 1\n", register(PATIENT), register(PATIENT));
-    assert_eq!(lines(&f.run(&script, &[])), ["step 1: [block 1] (ok true)", "step 2: [block 1] (err u102)", "step 3: mined 1 blocks, height 2"]);
+    assert_eq!(
+        lines(&f.run(&script, &[])),
+        [
+            "step 1: [block 1, tenure 1] (ok true)",
+            "step 2: [block 1, tenure 1] (err u102)",
+            "step 3: mined 1 tenure(s) of one block, block height 2, tenure height 2"
+        ]
+    );
 }
 
 #[test]
@@ -115,10 +129,10 @@ fn a_bad_line_is_refused_with_its_number_and_changes_nothing() {
 fn from_starts_at_that_step_with_the_sender_set_before_it() {
     let f = Fixture::new(DEPLOYER);
     let script = format!("{}::advance_chain_tip 5\n(contract-call? .patient-consent grant-consent '{PROVIDER} u1 none \"care\")\n", register(PATIENT));
-    assert_eq!(lines(&f.run(&script, &["--from", "1"]))[0], "step 1: [block 1] (ok true)");
+    assert_eq!(lines(&f.run(&script, &["--from", "1"]))[0], "step 1: [block 1, tenure 1] (ok true)");
     // Step 3 runs as the patient, set on line 1 (the deployer is no patient: u101),
     // at the height the first run left.
-    assert_eq!(lines(&f.run(&script, &["--from", "3"])), ["step 3: [block 6] (ok true)"]);
+    assert_eq!(lines(&f.run(&script, &["--from", "3"])), ["step 3: [block 6, tenure 6] (ok true)"]);
     assert!(lines(&f.run(&script, &["--from", "4"])).is_empty(), "one past the last step: nothing left to run");
     let past = f.run(&script, &["--from", "5"]);
     assert_eq!((past.code, past.stderr.trim()), (2, "clarimed: --from 5: the script has 3 steps"));
@@ -140,7 +154,7 @@ fn comment_and_blank_lines_are_not_steps() {
 fn a_script_can_come_from_stdin() {
     let f = Fixture::new(DEPLOYER);
     let run = clarimed(&f.db, &["run", "-"], &register(PATIENT));
-    assert_eq!(lines(&run), ["step 1: [block 1] (ok true)"]);
+    assert_eq!(lines(&run), ["step 1: [block 1, tenure 1] (ok true)"]);
 }
 
 #[test]
@@ -175,4 +189,39 @@ fn a_divergence_script_replays_to_the_state_it_describes() {
     let status = clarimed(&f.db, &["--json", "status"], "");
     let status: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     assert_eq!(status["block-height"], engine.block_height());
+}
+
+#[test]
+fn from_epoch_3_0_blocks_in_a_tenure_leave_block_height_where_it_is() {
+    // `init` makes a 4.0 chain: block-height is the tenure height.
+    let f = Fixture::new(DEPLOYER);
+    let script = format!(
+        "::advance_stacks_chain_tip 3\n::set_tx_sender {PATIENT}\n(contract-call? .patient-consent register-patient \"PAT-1\" u19800412 none none)\n::advance_burn_chain_tip 2\n(contract-call? .patient-consent get-patient '{PATIENT})\n"
+    );
+    let run = f.run(&script, &["--json"]);
+    let steps: Vec<serde_json::Value> = lines(&run).iter().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let heights: Vec<(u64, u64)> = steps.iter().map(|s| (s["block-height"].as_u64().unwrap(), s["tenure-height"].as_u64().unwrap())).collect();
+    assert_eq!(heights, [(4, 1), (4, 1), (6, 3), (6, 3)]);
+    assert_eq!(steps[0]["as"], "stacks-blocks");
+    let profile = steps[3]["result"].as_str().unwrap();
+    assert!(profile.contains("registration-date: u1"), "registered at tenure height 1, not Stacks height 4: {profile}");
+
+    let on_2_5 = tempfile::tempdir().unwrap();
+    let db = on_2_5.path().join("clarimed.db");
+    assert_eq!(clarimed(&db, &["init", "--deployer", DEPLOYER, "--epoch", "2.5"], "").code, 0);
+    let path = on_2_5.path().join("script.clar");
+    std::fs::write(&path, &script).unwrap();
+    let run = clarimed(&db, &["--json", "run", path.to_str().unwrap()], "");
+    let last: serde_json::Value = serde_json::from_str(run.stdout.lines().last().unwrap()).unwrap();
+    assert!(last["result"].as_str().unwrap().contains("registration-date: u4"), "before 3.0 block-height is the Stacks height: {last}");
+}
+
+#[test]
+fn an_unknown_epoch_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("clarimed.db");
+    let refused = clarimed(&db, &["init", "--epoch", "2.4"], "");
+    assert_eq!(refused.code, 2);
+    assert!(refused.stderr.contains("`2.4` is not an epoch clarimed runs: 2.5, 3.0, 3.1, 3.2, 3.3, 3.4, 4.0"), "{}", refused.stderr);
+    assert!(!db.exists(), "nothing was created");
 }

@@ -12,7 +12,8 @@
 //! [`payload_kinds`] makes a transaction of every other kind a block can hold.
 //! [`oracle`] replays fixtures written by stacks-core 4.0.2's own Clarity, the
 //! oracle of every epoch, and [`nakamoto_feed`] turns them into what a Nakamoto
-//! node posts to its event observers.
+//! node posts to its event observers. [`simnet_plan`] writes a random run for
+//! Clarinet's simnet to check (`simnet/differential.mjs`).
 
 pub mod access_model;
 mod chain;
@@ -24,5 +25,6 @@ pub mod nakamoto_feed;
 pub mod ops;
 pub mod oracle;
 pub mod payload_kinds;
+pub mod simnet_plan;
 
 pub use chain::{serialized, Chain, Deploy};

@@ -174,7 +174,7 @@ pub fn script(epoch: Epoch, seed: u64, steps: usize) -> String {
         match &call {
             Call::Mine(blocks) => {
                 mines += 1;
-                if epoch.rules().tenures && mines % 2 == 0 {
+                if epoch.rules().tenures && mines.is_multiple_of(2) {
                     engine.mine_in_tenure(*blocks).expect("mined");
                     out.push_str(&format!("::advance_stacks_chain_tip {blocks}\n"));
                 } else {

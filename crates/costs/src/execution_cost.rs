@@ -20,8 +20,15 @@ pub struct ExecutionCost {
 }
 
 /// The node's default limit for one `call-read` RPC (its `read_only_call_limit`,
-/// with the writes set to zero as the endpoint sets them).
-pub const READ_ONLY_CALL_LIMIT: ExecutionCost = ExecutionCost { runtime: 1_000_000_000, read_count: 30, read_length: 100_000, write_count: 0, write_length: 0 };
+/// with the writes set to zero as the endpoint sets them), as stacks-node 4.0
+/// sets it in every epoch. Nodes before 4.0 (2.5 to 3.4) allowed 30 reads of
+/// 100,000 bytes: [`READ_ONLY_CALL_LIMIT_BEFORE_4_0`].
+pub const READ_ONLY_CALL_LIMIT: ExecutionCost =
+    ExecutionCost { runtime: 1_000_000_000, read_count: 100, read_length: 200_000, write_count: 0, write_length: 0 };
+
+/// The `read_only_call_limit` of stacks-node releases 2.5 to 3.4.
+pub const READ_ONLY_CALL_LIMIT_BEFORE_4_0: ExecutionCost =
+    ExecutionCost { runtime: 1_000_000_000, read_count: 30, read_length: 100_000, write_count: 0, write_length: 0 };
 
 impl ExecutionCost {
     /// No cost.
@@ -106,7 +113,7 @@ mod tests {
     fn one_dimension_over_the_limit_exceeds_it() {
         let limit = READ_ONLY_CALL_LIMIT;
         assert!(!limit.exceeds(&limit));
-        assert!(ExecutionCost { read_count: 31, ..ExecutionCost::ZERO }.exceeds(&limit));
+        assert!(ExecutionCost { read_count: 101, ..ExecutionCost::ZERO }.exceeds(&limit));
         assert!(ExecutionCost { write_count: 1, ..ExecutionCost::ZERO }.exceeds(&limit));
     }
 

@@ -21,7 +21,7 @@ mod shape;
 mod table;
 
 pub use epoch::{CostContract, Epoch, Network, Rules, UnknownEpoch, BLOCK_LIMIT_MAINNET_21, BLOCK_LIMIT_MAINNET_40};
-pub use execution_cost::{ExecutionCost, READ_ONLY_CALL_LIMIT};
+pub use execution_cost::{ExecutionCost, READ_ONLY_CALL_LIMIT, READ_ONLY_CALL_LIMIT_BEFORE_4_0};
 pub use meter::{arg, sized, Arg, Meter};
 pub use shape::{ser, size, Shape};
 pub use table::{table, CostFunction, Formula, Spec, Table};

@@ -312,7 +312,13 @@ impl<S> Engine<S> {
         if next == tip {
             return Ok(());
         }
-        self.core.in_open_block(&mut writer, |block| next.write(block))?;
+        // Both of the tip's rows in one commit (or in the open block): a crash never
+        // leaves one height moved without the other.
+        self.core.in_open_block(&mut writer, |block| {
+            block.begin();
+            next.write(block)?;
+            block.commit()
+        })?;
         writer.tip = next;
         let new_tenure = next.tenure_height != tip.tenure_height;
         if new_tenure || (next.stacks_height != tip.stacks_height && !next.epoch.rules().tenures) {

@@ -4,15 +4,18 @@
 //! The state machines keep their data in typed maps and vars laid out as the Clarity
 //! VM lays out a contract's data, so [`Engine::dump_state`] compares byte for byte
 //! with the VM's. The engine adds what a chain gives a contract: a caller
-//! (`tx-sender`), the block height (the engine's own: it advances by
-//! [`Engine::mine`], and no call can name another), a transaction per public call
+//! (`tx-sender`), the block height (the engine's own [`Tip`]: Stacks and tenure
+//! heights that advance by [`Engine::mine`] and [`Engine::mine_in_tenure`], and
+//! the epoch the chain runs in, which decides what `block-height` answers and what
+//! every call costs), a transaction per public call
 //! (kept on `ok`, dropped on `err`), print events, `contract-call?` from
 //! `record-management` into `patient-consent`, and Clarity's signature built-ins.
 //!
 //! # Using it, in the order you meet it
 //!
 //! - **Open a state**: [`Engine::in_memory`], [`Engine::open_or_create`] and
-//!   [`Engine::open`] (a SQLite file), or [`Engine::with_store`] over any [`Store`].
+//!   [`Engine::open`] (a SQLite file), or [`Engine::with_store`] over any [`Store`];
+//!   a new state is made in the [`Epoch`] given (2.5 to 4.0).
 //! - **Call**: the typed API, [`Engine::consent`] and [`Engine::records`], one method
 //!   per contract function ([`ConsentCalls`], [`RecordsCalls`]); or the
 //!   Clarity-valued API, [`Engine::call`] and [`Engine::read`], taking and giving
@@ -21,7 +24,9 @@
 //! - **Read**: read-only functions run on the committed state through `&Engine`,
 //!   from any number of threads at once.
 //! - **Blocks**: [`Engine::begin_block`], [`Engine::commit_block`],
-//!   [`Engine::abort_block`], [`Engine::mine`].
+//!   [`Engine::abort_block`], [`Engine::mine`] (new tenures),
+//!   [`Engine::mine_in_tenure`], [`Engine::advance_to`] (a follower's tip),
+//!   [`Engine::tip`].
 //! - **Signed transactions**: [`Engine::include`] runs an authenticated call in the
 //!   open block, spending its sender's nonce ([`Engine::nonce`]) and keeping its
 //!   [`Receipt`] by txid ([`Engine::receipt`]).
@@ -117,7 +122,9 @@ pub use transactions::{Receipt, SignedCall, TxStatus};
 pub use typed::{ConsentCalls, ConsentResult, RecordsCalls, RecordsResult};
 
 pub use clarimed_consent::{codes as consent_codes, state as consent_state, ConsentEvent};
-pub use clarimed_costs::{Epoch, ExecutionCost, Network, BLOCK_LIMIT_MAINNET_21, BLOCK_LIMIT_MAINNET_40, READ_ONLY_CALL_LIMIT};
+pub use clarimed_costs::{
+    Epoch, ExecutionCost, Network, BLOCK_LIMIT_MAINNET_21, BLOCK_LIMIT_MAINNET_40, READ_ONLY_CALL_LIMIT, READ_ONLY_CALL_LIMIT_BEFORE_4_0,
+};
 pub use clarimed_records::{codes as records_codes, state as records_state, Content, RecordsEvent, Signed};
 pub use clarimed_storage::clarity::{hex, unhex, ClarityType, Principal, StoreType, VmKey};
 pub use clarimed_storage::{MemoryStore, SqliteStore, Store};

@@ -18,7 +18,7 @@ use axum::Json;
 use clarimed_engine::clarity::Value;
 use clarimed_engine::principal_to_native;
 use clarimed_engine::table::find;
-use clarimed_engine::{bytes_to_value, hex, parse_principal, principal_to_string, to_literal, unhex, Receipt, Store};
+use clarimed_engine::{bytes_to_value, hex, parse_principal, principal_to_string, unhex, Receipt, Store};
 use clarimed_transactions::wire::{
     AssetInfo, FungibleConditionCode, NonfungibleConditionCode, PostConditionPrincipal, TransactionAnchorMode, TransactionPostCondition,
     TransactionPostConditionMode,
@@ -74,7 +74,7 @@ fn described(tx: &Transaction, status: &str) -> JsonValue {
                 let param = function.and_then(|function| function.params.get(index));
                 json!({
                     "hex": value_hex(value),
-                    "repr": to_literal(value),
+                    "repr": repr(value),
                     "name": param.map(|param| param.name),
                     "type": param.map(|param| param.ty.to_string()),
                 })
@@ -126,7 +126,7 @@ fn mined(tx: &Transaction, receipt: &Receipt) -> Result<JsonValue, RpcError> {
                 "contract_log": {
                     "contract_id": receipt.contract,
                     "topic": "print",
-                    "value": { "hex": format!("0x{}", hex(bytes)), "repr": to_literal(&value) },
+                    "value": { "hex": format!("0x{}", hex(bytes)), "repr": repr(&value) },
                 },
             }))
         })
@@ -151,7 +151,7 @@ fn mined(tx: &Transaction, receipt: &Receipt) -> Result<JsonValue, RpcError> {
         "canonical": true,
         "microblock_canonical": true,
         "tx_index": receipt.tx_index,
-        "tx_result": { "hex": format!("0x{}", hex(&receipt.result)), "repr": to_literal(&result) },
+        "tx_result": { "hex": format!("0x{}", hex(&receipt.result)), "repr": repr(&result) },
         "event_count": events.len(),
         "events": events,
         "execution_cost_read_count": receipt.cost.read_count,
@@ -205,7 +205,7 @@ fn post_condition(condition: &TransactionPostCondition) -> JsonValue {
             "type": "non_fungible",
             "principal": principal(who),
             "condition_code": match code { NonfungibleConditionCode::Sent => "sent", NonfungibleConditionCode::NotSent => "not_sent" },
-            "asset_value": { "hex": value_hex(value), "repr": to_literal(value) },
+            "asset_value": { "hex": value_hex(value), "repr": repr(value) },
             "asset": asset(info),
         }),
     }
@@ -236,4 +236,28 @@ pub async fn get_nonces<S: Store + 'static>(State(node): State<Node<S>>, Path(pr
         "detected_missing_nonces": missing,
         "detected_mempool_nonces": waiting,
     })))
+}
+
+/// A value as the Hiro API's `repr` writes it: clarity's `Display` (a tuple as
+/// `(tuple (key value) …)`, a list as `(a b)`, a principal without its quote).
+fn repr(value: &clarimed_engine::clarity::Value) -> String {
+    value.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use clarimed_engine::parse_literal;
+
+    use super::repr;
+
+    #[test]
+    fn a_repr_is_written_as_the_hiro_api_writes_it() {
+        let record =
+            parse_literal("(ok { checksum: 0x00ff, title: \"t\", owner: 'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM, versions: (list u1 u2), key: none })")
+                .unwrap();
+        assert_eq!(
+            repr(&record),
+            "(ok (tuple (checksum 0x00ff) (key none) (owner ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM) (title \"t\") (versions (u1 u2))))"
+        );
+    }
 }

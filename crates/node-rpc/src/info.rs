@@ -42,7 +42,7 @@ pub struct InfoResponse {
     pub stacks_tip_consensus_hash: String,
     /// The genesis state's hash.
     pub genesis_chainstate_hash: String,
-    /// The tenure height: one block a tenure here.
+    /// The tenure height: what a Clarity 2 `block-height` answers from epoch 3.0.
     pub tenure_height: u32,
     /// No microblocks: `null`.
     pub unanchored_tip: Option<String>,
@@ -52,7 +52,30 @@ pub struct InfoResponse {
     pub exit_at_block_height: Option<u64>,
     /// Always synced: clarimed is its own chain.
     pub is_fully_synced: bool,
+    /// The node's public key (a fixed stand-in: clarimed has no peers).
+    pub node_public_key: String,
+    /// Its Hash160.
+    pub node_public_key_hash: String,
+    /// The last PoX anchor block and the transaction that committed it.
+    pub last_pox_anchor: LastPoxAnchor,
+    /// The StackerDB replicas the node hosts: none.
+    pub stackerdbs: Vec<String>,
+    /// The epoch the tip is in (clarimed's own field; a node reports it at
+    /// `/v2/pox`), `2.5` to `4.0`.
+    pub clarimed_epoch: String,
 }
+
+/// The node's `RPCLastPoxAnchorData`.
+#[derive(Debug, Serialize)]
+pub struct LastPoxAnchor {
+    /// The anchor block's hash.
+    pub anchor_block_hash: String,
+    /// The block-commit's txid.
+    pub anchor_block_txid: String,
+}
+
+/// The compressed public key of the private key 1, which the node's key stands in for.
+const NODE_PUBLIC_KEY: &str = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";
 
 /// 32 bytes that name block `height` of this chain: a stand-in for a block hash,
 /// the same on every run.
@@ -63,14 +86,15 @@ pub(crate) fn block_hash(kind: &str, height: u32, len: usize) -> String {
 
 /// The chain's tip.
 pub async fn get_info<S: Store + 'static>(State(node): State<Node<S>>) -> Json<InfoResponse> {
-    let height = node.engine.committed_block_height();
-    let consensus = block_hash("consensus", height, 20);
+    let tip = node.engine.committed_tip();
+    let height = tip.stacks_height;
+    let consensus = block_hash("consensus", tip.tenure_height, 20);
     Json(InfoResponse {
         peer_version: PEER_VERSION,
         pox_consensus: consensus.clone(),
-        burn_block_height: height,
+        burn_block_height: tip.tenure_height,
         stable_pox_consensus: consensus.clone(),
-        stable_burn_block_height: height,
+        stable_burn_block_height: tip.tenure_height,
         server_version: format!("clarimed {} (native Clarity engine)", env!("CARGO_PKG_VERSION")),
         network_id: NETWORK_ID,
         parent_network_id: PARENT_NETWORK_ID,
@@ -78,11 +102,16 @@ pub async fn get_info<S: Store + 'static>(State(node): State<Node<S>>) -> Json<I
         stacks_tip: block_hash("block", height, 32),
         stacks_tip_consensus_hash: consensus,
         genesis_chainstate_hash: block_hash("genesis", 0, 32),
-        tenure_height: height,
+        tenure_height: tip.tenure_height,
         unanchored_tip: None,
         unanchored_seq: None,
         exit_at_block_height: None,
         is_fully_synced: true,
+        node_public_key: NODE_PUBLIC_KEY.to_string(),
+        node_public_key_hash: clarimed_engine::hex(&clarity::util::hash::Hash160::from_data(&clarimed_engine::unhex(NODE_PUBLIC_KEY).unwrap_or_default()).0),
+        last_pox_anchor: LastPoxAnchor { anchor_block_hash: block_hash("anchor", 0, 32), anchor_block_txid: block_hash("anchor-txid", 0, 32) },
+        stackerdbs: Vec::new(),
+        clarimed_epoch: tip.epoch.name().to_string(),
     })
 }
 

@@ -196,6 +196,17 @@ async fn sources_accounts_fees_and_info_have_the_nodes_shapes() {
     assert_eq!(info["stacks_tip_height"], s.engine.committed_block_height());
     assert_eq!(info["network_id"], 0x8000_0000u32);
     assert_eq!(info["stacks_tip"].as_str().map(str::len), Some(64));
+    // Blocks in a tenure move the Stacks tip, not the tenure height a 4.0 node reports.
+    s.engine.mine_in_tenure(3).unwrap();
+    let (_, info) = json(s.address, "GET", "/v2/info", None).await;
+    let tip = s.engine.committed_tip();
+    assert_eq!((info["stacks_tip_height"].as_u64(), info["tenure_height"].as_u64()), (Some(u64::from(tip.stacks_height)), Some(u64::from(tip.tenure_height))));
+    assert_ne!(tip.stacks_height, tip.tenure_height);
+    assert_eq!(info["clarimed_epoch"], "2.5");
+    for field in ["node_public_key", "node_public_key_hash", "last_pox_anchor", "stackerdbs"] {
+        assert!(!info[field].is_null(), "a 4.0 node's /v2/info has {field}: {info}");
+    }
+    assert_eq!(info["node_public_key_hash"].as_str().map(str::len), Some(40));
 
     let (status, digest) = json(s.address, "GET", "/clarimed/status", None).await;
     assert_eq!(status, 200);
