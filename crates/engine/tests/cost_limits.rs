@@ -118,3 +118,46 @@ fn an_aborted_block_gives_back_its_cost() {
     engine.abort_block().unwrap();
     assert_eq!(engine.block_cost(), before);
 }
+
+/// An engine in `epoch` whose block limit takes `grants` `update-patient-preferences`
+/// calls of the registered patient (by write count) and no more.
+fn with_room_for(epoch: clarimed_engine::Epoch, grants: u64) -> (Engine<MemoryStore>, Principal, ExecutionCost) {
+    let engine = Engine::in_memory(&principal(b"owner"), epoch).unwrap();
+    let patient = principal(b"patient");
+    engine.consent().register_patient(&patient, "PAT-1", 19_800_101, None, None).unwrap();
+    engine.mine(1).unwrap();
+    let calls = engine.consent();
+    calls.update_patient_preferences(&patient, true, true, false).unwrap();
+    let one = calls.last_cost();
+    assert!(one.write_count > 0);
+    engine.mine(1).unwrap();
+    engine.set_block_limit(ExecutionCost { write_count: one.write_count * grants, ..ExecutionCost::MAX });
+    (engine, patient, one)
+}
+
+#[test]
+fn from_3_0_the_blocks_of_a_tenure_share_its_budget_and_a_new_tenure_resets_it() {
+    let (engine, patient, _) = with_room_for(clarimed_engine::Epoch::Epoch30, 1);
+    engine.consent().update_patient_preferences(&patient, true, false, false).unwrap();
+    engine.mine_in_tenure(1).unwrap();
+    let refused = engine.consent().update_patient_preferences(&patient, false, false, false).unwrap_err();
+    assert!(matches!(refused, clarimed_engine::CallError::Engine(EngineError::BlockFull(_))), "{refused:?}");
+    engine.mine(1).unwrap();
+    engine.consent().update_patient_preferences(&patient, false, false, false).unwrap();
+}
+
+#[test]
+fn before_3_0_each_block_has_its_own_budget() {
+    let (engine, patient, _) = with_room_for(clarimed_engine::Epoch::Epoch25, 1);
+    engine.consent().update_patient_preferences(&patient, true, false, false).unwrap();
+    engine.mine_in_tenure(1).unwrap();
+    engine.consent().update_patient_preferences(&patient, false, false, false).unwrap();
+}
+
+#[test]
+fn each_epoch_holds_blocks_to_its_own_limit() {
+    let limit = |epoch| Engine::in_memory(&principal(b"owner"), epoch).unwrap().block_limit();
+    assert_eq!(limit(clarimed_engine::Epoch::Epoch34), clarimed_engine::BLOCK_LIMIT_MAINNET_21);
+    assert_eq!(limit(clarimed_engine::Epoch::Epoch40), clarimed_engine::BLOCK_LIMIT_MAINNET_40);
+    assert_eq!(limit(clarimed_engine::Epoch::Epoch40).read_count, 30_000);
+}
