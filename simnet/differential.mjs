@@ -24,6 +24,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { initSimnet } from "@stacks/clarinet-sdk";
 import { cvToHex, hexToCV } from "@stacks/transactions";
+import { contractCallsExplaining, simnetCost } from "./shortfall.mjs";
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 // Simnet logs every print event on the console: this run's own lines go to `log`.
@@ -43,28 +44,6 @@ function project(epoch) {
   if (!manifest.includes(`epoch = ${epoch}`)) throw new Error("the manifest names no epoch to replace");
   writeFileSync(join(dir, "Clarinet.toml"), manifest);
   return dir;
-}
-
-const simnetCost = (costs) => ({
-  runtime: costs.total.runtime,
-  read_count: costs.total.readCount,
-  read_length: costs.total.readLength,
-  write_count: costs.total.writeCount,
-  write_length: costs.total.writeLength,
-});
-
-/** Why simnet's cost is not the native one less its known shortfall, or null. */
-function costProblem(call, native, simnet, constants) {
-  for (const d of ["read_count", "write_count", "write_length"]) {
-    if (native[d] !== simnet[d]) return `${d} ${native[d]} natively, ${simnet[d]} on simnet`;
-  }
-  const gap = native.runtime - simnet.runtime;
-  if (native.read_length - simnet.read_length !== gap) {
-    return `runtime short by ${gap} on simnet, read_length by ${native.read_length - simnet.read_length}`;
-  }
-  const loads = (gap - constants[call.contract]) / constants["patient-consent"];
-  if (!Number.isInteger(loads) || loads < 0) return `runtime and read_length differ by ${gap}, which no count of contract loads explains`;
-  return null;
 }
 
 /** The print events simnet reports for a call, as hex. */
@@ -94,8 +73,8 @@ async function run(epoch, seed) {
         if (result !== call.result) problems.push(`${at} ${name}: result ${result} on simnet, ${call.result} natively`);
         const events = printed(outcome.events);
         if (JSON.stringify(events) !== JSON.stringify(call.events)) problems.push(`${at} ${name}: events ${JSON.stringify(events)} on simnet, ${JSON.stringify(call.events)} natively`);
-        const cost = costProblem(call, call.cost, simnetCost(outcome.costs), header.constants_size);
-        if (cost) problems.push(`${at} ${name}: ${cost}`);
+        const cost = contractCallsExplaining(call.contract, call.cost, simnetCost(outcome.costs), header.constants_size);
+        if (cost.error) problems.push(`${at} ${name}: ${cost.error}`);
         compared += 1;
       }
       const expected = step.advance ? step : step.call;
