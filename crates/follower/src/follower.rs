@@ -370,7 +370,9 @@ impl<S: Store + 'static> Follower<S> {
             }
             let printed: Vec<&ContractEvent> = events
                 .iter()
-                .filter(|event| event.txid == tx.txid)
+                // Nodes before 3.3.0.0.6 post the events of a transaction aborted by a
+                // post-condition too, marked not committed: they never happened.
+                .filter(|event| event.txid == tx.txid && event.committed)
                 .filter_map(|event| event.contract_event.as_ref())
                 .filter(|event| ours.contains(&event.contract_identifier))
                 .collect();

@@ -185,3 +185,35 @@ fn a_txid_that_is_not_the_hash_of_its_transaction_refuses_the_block() {
     let error = follower.apply(block.to_string().as_bytes()).unwrap_err().to_string();
     assert!(error.contains("is not the SHA-512/256 of raw_tx"), "{error}");
 }
+
+#[test]
+fn the_uncommitted_events_older_nodes_post_for_an_aborted_transaction_are_not_compared() {
+    // Before 3.3.0.0.6 a node posted a post-condition-aborted transaction's events,
+    // marked `committed: false`; 4.0.2 posts none. The same feed, as an older node
+    // would have posted it, still agrees.
+    let older: Vec<String> = feed()
+        .iter()
+        .map(|line| {
+            let mut block: Json = serde_json::from_str(line).unwrap();
+            let aborted: Vec<String> =
+                block["transactions"].as_array().unwrap().iter().filter(|tx| tx["status"] == "abort_by_post_condition").map(|tx| tx["txid"].as_str().unwrap().to_string()).collect();
+            let events = block["events"].as_array_mut().unwrap();
+            for txid in aborted {
+                let event_index = events.len();
+                events.push(serde_json::json!({
+                    "txid": txid,
+                    "event_index": event_index,
+                    "committed": false,
+                    "type": "contract_event",
+                    "contract_event": { "contract_identifier": format!("{DEPLOYER}.record-management"), "topic": "print", "raw_value": "0x0d00000001", "value": null },
+                }));
+            }
+            block.to_string()
+        })
+        .collect();
+    assert_ne!(older, feed(), "the feed has a post-condition-aborted transaction to mark");
+    let mut follower = memory_follower();
+    let mismatches = replay_all(&mut follower, &older);
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+    assert_eq!(follower.counts().agreed, 36);
+}
