@@ -76,7 +76,7 @@ pub struct Rules {
     /// From 4.0 (`sanitize_in_function_invocation`): a tuple or list argument takes
     /// its own values' types on entry, not its parameter's declared one.
     pub sanitized_arguments: bool,
-    pub(crate) table: &'static Table,
+    pub(crate) table: Table,
 }
 
 /// A block's limit from 2.1 to 3.4 (stacks-core's `BLOCK_LIMIT_MAINNET_21`).
@@ -115,7 +115,7 @@ const fn rules(epoch: Epoch) -> Rules {
         argument_sizes: at_least_of(epoch, Epoch::Epoch33),
         sizes_on_copy: at_least_of(epoch, Epoch::Epoch34),
         sanitized_arguments: at_least_of(epoch, Epoch::Epoch40),
-        table: if at_least_of(epoch, Epoch::Epoch40) { &crate::table::COSTS_5 } else { &crate::table::COSTS_3 },
+        table: if at_least_of(epoch, Epoch::Epoch40) { Table::Costs5 } else { Table::Costs3 },
     }
 }
 

@@ -42,19 +42,22 @@
 //!   allows for.
 use std::cell::Cell;
 
-use crate::{CostFunction, Epoch, ExecutionCost, Rules};
+use crate::{CostFunction, Epoch, ExecutionCost, Rules, Table};
 
 /// The running cost of one call, in one epoch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Meter {
     rules: &'static Rules,
+    /// The rules' table, kept by value: every charge reads it.
+    table: Table,
     total: Cell<ExecutionCost>,
 }
 
 impl Meter {
     /// A meter at zero, charging as `epoch` does.
     pub fn new(epoch: Epoch) -> Meter {
-        Meter { rules: epoch.rules(), total: Cell::new(ExecutionCost::ZERO) }
+        let rules = epoch.rules();
+        Meter { rules, table: rules.table, total: Cell::new(ExecutionCost::ZERO) }
     }
 
     /// The rules it charges by.
@@ -71,7 +74,7 @@ impl Meter {
     /// One charge of `f` at input size `n`.
     #[inline]
     pub fn charge(&self, f: CostFunction, n: u64) {
-        self.total.set(self.total.get() + self.rules.table.spec(f).at(n));
+        self.total.set(self.total.get() + self.table.at(f, n));
     }
 
     /// A list whose head names a native or special function that runs to its

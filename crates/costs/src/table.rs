@@ -113,6 +113,7 @@ macro_rules! cost_table {
             }
 
             /// Its runtime formula in `costs-5`, where that differs from `costs-3`'s.
+            #[inline]
             const fn costs5_runtime(self) -> Option<Formula> {
                 match self {
                     $( CostFunction::$variant => costs5!($($costs5)?), )*
@@ -133,39 +134,30 @@ pub fn table() -> impl Iterator<Item = (CostFunction, Spec)> {
     CostFunction::ALL.iter().map(|f| (*f, f.spec()))
 }
 
-/// One cost contract's formulas, indexed by [`CostFunction`]: what a [`crate::Meter`]
-/// charges by, chosen once per call.
-#[derive(Debug)]
-pub struct Table {
-    specs: [Spec; CostFunction::ALL.len()],
+/// The formulas a [`crate::Meter`] charges by: one cost contract's, chosen once
+/// per call. A charge of a function named in the code is then folded to its
+/// constants by the compiler, whichever table it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// `costs-3`, which `costs-4` charges the same for every function of it.
+    Costs3,
+    /// `costs-5`.
+    Costs5,
 }
 
 impl Table {
-    const fn build(costs5: bool) -> Table {
-        let mut specs = [rt(C(0)); CostFunction::ALL.len()];
-        let mut i = 0;
-        while i < specs.len() {
-            let f = CostFunction::ALL[i];
-            specs[i] = f.spec();
-            if let (true, Some(runtime)) = (costs5, f.costs5_runtime()) {
-                specs[i].runtime = runtime;
-            }
-            i += 1;
-        }
-        Table { specs }
-    }
-
-    /// The formulas of `f`.
+    /// The cost of `f` at input size `n`. A charge of a function named in the code
+    /// folds to its `costs-3` constants, and to one more test and runtime formula
+    /// only where `costs-5` has one of its own.
     #[inline]
-    pub fn spec(&self, f: CostFunction) -> &Spec {
-        &self.specs[f as usize]
+    pub fn at(self, f: CostFunction, n: u64) -> crate::ExecutionCost {
+        let mut cost = f.spec().at(n);
+        if let (Table::Costs5, Some(runtime)) = (self, f.costs5_runtime()) {
+            cost.runtime = runtime.at(n);
+        }
+        cost
     }
 }
-
-/// `costs-3`, which `costs-4` charges the same for every function of it.
-pub(crate) static COSTS_3: Table = Table::build(false);
-/// `costs-5`.
-pub(crate) static COSTS_5: Table = Table::build(true);
 
 use Formula::{Const as C, Linear as L, LogN as Log, NLogN as NLog, Shifted as Sh};
 
@@ -330,6 +322,24 @@ mod tests {
         assert_eq!(Formula::LogN(1, 2).at(8), 5);
         assert_eq!(Formula::NLogN(10, 1876).at(3), 1876 + 10 * 3);
         assert_eq!(Formula::NLogN(4, 1736).at(13), 1736 + 4 * 13 * 3);
+    }
+
+    #[test]
+    fn costs_5_changes_only_the_runtime_of_the_functions_it_recalibrated() {
+        let (three, five) = (Table::Costs3, Table::Costs5);
+        assert_eq!(five.at(CostFunction::FetchEntry, 4_000).runtime, 44);
+        assert_eq!(three.at(CostFunction::FetchEntry, 4_000).runtime, 4_000 + 1025);
+        assert_eq!(five.at(CostFunction::SetEntry, 1_024).runtime, 3 * 2 + 45);
+        assert_eq!(five.at(CostFunction::Let, 16).runtime, 2 + 32);
+        assert_eq!(five.at(CostFunction::Secp256k1verify, 0).runtime, 38);
+        // Forwarded to costs-4, so costs-3's: the interpreter's own charges.
+        for f in [CostFunction::LookupVariableSize, CostFunction::UserFunctionApplication, CostFunction::InnerTypeCheckCost, CostFunction::LoadContract] {
+            assert_eq!(five.at(f, 100), three.at(f, 100), "{f:?}");
+        }
+        for f in CostFunction::ALL {
+            let (a, b) = (three.at(*f, 700), five.at(*f, 700));
+            assert_eq!((a.read_count, a.read_length, a.write_count, a.write_length), (b.read_count, b.read_length, b.write_count, b.write_length), "{f:?}");
+        }
     }
 
     #[test]
