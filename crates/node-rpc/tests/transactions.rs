@@ -300,3 +300,35 @@ async fn a_fee_estimate_comes_once_the_function_was_mined() {
     assert_eq!(fees.len(), 3);
     assert!(fees.iter().all(|fee| *fee >= tx.len() as u64), "{answer}");
 }
+
+/// Two transactions mined one a block, the second once the first is mined; the
+/// engine's tip after each.
+async fn two_blocks(tenure_time: Duration) -> (clarimed_engine::Tip, clarimed_engine::Tip) {
+    let deployer = SigningKey::random().principal();
+    let engine = Arc::new(Engine::in_memory(&deployer, clarimed_engine::Epoch::Epoch40).unwrap());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let node = clarimed_node_rpc::Node::new(engine.clone(), Mining::PerTransaction).unwrap().with_tenure_time(tenure_time);
+    tokio::spawn(clarimed_node_rpc::serve(listener, node, async move {
+        let _ = stopped.await;
+    }));
+    let mut tips = Vec::new();
+    for patient in ["PAT-1", "PAT-2"] {
+        let tx = sign(&SigningKey::random(), call(&deployer, 0, "register-patient", register(patient))).unwrap();
+        assert_eq!(broadcast(address, &tx).await.0, 200);
+        assert_eq!(outcome(address, &format!("0x{}", txid_of(&tx))).await["tx_status"], "success");
+        tips.push(engine.committed_tip());
+    }
+    (tips[0], tips[1])
+}
+
+#[tokio::test]
+async fn blocks_are_mined_in_a_tenure_until_the_tenure_time_has_passed() {
+    // The first block starts a tenure; with an hour's tenure the next is in it.
+    let (first, second) = two_blocks(Duration::from_secs(3600)).await;
+    assert_eq!((second.stacks_height, second.tenure_height), (first.stacks_height + 1, first.tenure_height));
+    // With no tenure time, every block starts one.
+    let (first, second) = two_blocks(Duration::ZERO).await;
+    assert_eq!((second.stacks_height, second.tenure_height), (first.stacks_height + 1, first.tenure_height + 1));
+}
