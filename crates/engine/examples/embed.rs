@@ -22,7 +22,7 @@ pub fn run() -> Result<String, Box<dyn std::error::Error>> {
     let (owner, patient, provider) = (native(&owner), native(&patient_key), native(&provider_key));
 
     // A new file: both contracts are deployed by `owner` at block 1.
-    let engine = Engine::open_or_create(dir.path().join("clarimed.db"), &owner, clarimed_engine::Epoch::Epoch25)?;
+    let engine = Engine::open_or_create(dir.path().join("clarimed.db"), &owner, clarimed_engine::Epoch::NEWEST)?;
 
     // The typed API: each call a transaction, kept on ok.
     let as_patient = patient.clone();
