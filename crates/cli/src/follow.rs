@@ -30,26 +30,19 @@ pub struct Following {
     fork_depth: u32,
     /// The network whose epoch activation heights (stacks-core's) tell each block's
     /// epoch from its burn_block_height [default: mainnet, unless --epoch is given].
-    #[arg(long, value_enum, conflicts_with = "epoch")]
-    network: Option<NetworkName>,
+    #[arg(long, conflicts_with = "epoch")]
+    network: Option<Network>,
     /// Run every block in this epoch instead (a local or regtest chain): 2.5, 3.0,
     /// 3.1, 3.2, 3.3, 3.4 or 4.0.
     #[arg(long)]
     epoch: Option<Epoch>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum NetworkName {
-    Mainnet,
-    Testnet,
-}
-
 impl Following {
     fn epochs(&self) -> Epochs {
         match (self.epoch, self.network) {
             (Some(epoch), _) => Epochs::Fixed(epoch),
-            (None, Some(NetworkName::Testnet)) => Epochs::Network(Network::Testnet),
-            (None, _) => Epochs::Network(Network::Mainnet),
+            (None, network) => Epochs::Network(network.unwrap_or(Network::Mainnet)),
         }
     }
 

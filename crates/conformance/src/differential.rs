@@ -392,6 +392,16 @@ pub fn read_only_queries(pool: &Pool, native: &Engine<MemoryStore>, call: &Call)
     vec![(CONSENT_CONTRACT, consent), (RECORDS_CONTRACT, records)]
 }
 
+/// The `n`th read-only call to make after `call` (the contract, function and
+/// arguments): the two contracts in turn, and within each its [`read_only_queries`]
+/// of what `call` touched in turn, so that a run reaches every read-only function.
+pub fn read_back(pool: &Pool, native: &Engine<MemoryStore>, call: &Call, n: usize) -> (&'static str, &'static str, Vec<Value>) {
+    let queries = read_only_queries(pool, native, call);
+    let (contract, queries) = &queries[n % queries.len()];
+    let (function, args) = &queries[(n / 2) % queries.len()];
+    (contract, function, args.clone())
+}
+
 fn last_log_id(native: &Engine<MemoryStore>) -> u128 {
     let ctx = native.deployer().clone();
     let stats = native.read(&ctx, RECORDS_CONTRACT, "get-stats", &[]).map(|o| o.value).ok();

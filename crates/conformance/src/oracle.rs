@@ -18,7 +18,7 @@ use std::fmt;
 use clarimed_engine::{hex, parse_literal, parse_principal, Engine, Epoch, ExecutionCost, MemoryStore};
 use serde_json::Value as Json;
 
-use crate::differential::read_only_queries;
+use crate::differential::read_back;
 use crate::ops::{seeded_sequences, Call, Pool, OWNER};
 
 /// Where the native engine and the fixture disagree.
@@ -186,11 +186,9 @@ pub fn script(epoch: Epoch, seed: u64, steps: usize) -> String {
                 let _ = engine.call(&clarimed_engine::principal_to_native(&pool.principal(*sender)), contract, function, args);
                 out.push_str(&call.script_line(&pool));
                 out.push('\n');
-                let queries = read_only_queries(&pool, &engine, &call);
-                let (contract, queries) = &queries[reads % queries.len()];
-                let (function, args) = &queries[(reads / 2) % queries.len()];
+                let (contract, function, args) = read_back(&pool, &engine, &call, reads);
                 reads += 1;
-                let read = Call::Contract { sender: OWNER, contract, function, args: args.clone() };
+                let read = Call::Contract { sender: OWNER, contract, function, args };
                 out.push_str(&read.script_line(&pool));
                 out.push('\n');
             }

@@ -22,7 +22,7 @@ use clarimed_engine::{hex, parse_principal, principal_to_native, principal_to_st
 use serde_json::{json, Value as Json};
 
 use crate::chain::serialized;
-use crate::differential::read_only_queries;
+use crate::differential::read_back;
 use crate::ops::{seeded_sequences, Call, Pool, OWNER};
 
 /// Clarinet's devnet deployer, which deploys both contracts on simnet.
@@ -67,11 +67,9 @@ pub fn plan(epoch: Epoch, seed: u64, steps: usize) -> String {
             call @ Call::Contract { .. } => {
                 let Call::Contract { sender, contract, function, args } = &call else { unreachable!() };
                 out.push(public(&engine, &principal_to_native(&pool.principal(*sender)), contract, function, args));
-                let queries = read_only_queries(&pool, &engine, &call);
-                let (contract, queries) = &queries[reads % queries.len()];
-                let (function, args) = &queries[(reads / 2) % queries.len()];
+                let (contract, function, args) = read_back(&pool, &engine, &call, reads);
                 reads += 1;
-                out.push(read_only(&engine, &owner, contract, function, args));
+                out.push(read_only(&engine, &owner, contract, function, &args));
             }
         }
     }

@@ -64,18 +64,6 @@ impl PayloadKind {
             _ => return None,
         })
     }
-
-    /// The kind as the node's logs and the Hiro API name it.
-    pub fn name(self) -> &'static str {
-        match self {
-            PayloadKind::TokenTransfer => "token_transfer",
-            PayloadKind::SmartContract | PayloadKind::VersionedSmartContract => "smart_contract",
-            PayloadKind::ContractCall => "contract_call",
-            PayloadKind::PoisonMicroblock => "poison_microblock",
-            PayloadKind::Coinbase | PayloadKind::CoinbaseToAltRecipient | PayloadKind::NakamotoCoinbase => "coinbase",
-            PayloadKind::TenureChange => "tenure_change",
-        }
-    }
 }
 
 /// A transaction's envelope: what it is about, its payload read no further than
