@@ -6,6 +6,11 @@
 ;; implements the same checks in the same order; the conformance tests hold the
 ;; two together, so a change here needs the same change there.
 ;;
+;; The caller is `contract-caller` (v2): a call made through another contract acts
+;; as that contract, so no contract a patient, provider, responder or the owner
+;; calls can act in their name. v1 (`contracts/v1/`) authorized by `tx-sender`;
+;; the two differ in nothing else.
+;;
 ;; Order of checks, where the spec leaves it open (first failing check wins):
 ;;   register-patient          paused, already registered, empty id, bad date of birth
 ;;   update-patient-profile    paused, not registered, deceased
@@ -61,7 +66,7 @@
   { allow-emergency-access: true, notify-on-access: true, research-opt-in: false })
 
 ;; State
-(define-data-var contract-owner principal tx-sender)
+(define-data-var contract-owner principal contract-caller)
 (define-data-var paused bool false)
 (define-data-var emergency-timeout uint u432)
 (define-data-var total-patients uint u0)
@@ -110,7 +115,7 @@
 ;; Private helpers
 
 (define-private (is-owner)
-  (is-eq tx-sender (var-get contract-owner)))
+  (is-eq contract-caller (var-get contract-owner)))
 
 (define-private (is-valid-data-type (data-type uint))
   (< data-type DATA-TYPE-COUNT))
@@ -141,13 +146,13 @@
     (data-type (optional uint)))
   (let ((seq (default-to u0 (map-get? audit-count patient))))
     (map-set audit-log { patient: patient, seq: seq }
-      { action: action, actor: tx-sender, provider: provider, data-type: data-type, block: block-height })
+      { action: action, actor: contract-caller, provider: provider, data-type: data-type, block: block-height })
     (map-set audit-count patient (+ seq u1))
     seq))
 
 ;; The caller as a registered, living patient: the profile, or the error.
 (define-private (living-caller-profile)
-  (let ((profile (unwrap! (map-get? patients tx-sender) ERR-PATIENT-NOT-FOUND)))
+  (let ((profile (unwrap! (map-get? patients contract-caller) ERR-PATIENT-NOT-FOUND)))
     (asserts! (not (get deceased profile)) ERR-PATIENT-DECEASED)
     (ok profile)))
 
@@ -171,9 +176,9 @@
     (purpose (string-ascii 64)))
   (begin
     (try! (check-consent-terms data-type expires-at))
-    (map-set consents { patient: tx-sender, provider: provider, data-type: data-type }
+    (map-set consents { patient: contract-caller, provider: provider, data-type: data-type }
       { granted-at: block-height, expires-at: expires-at, purpose: purpose })
-    (append-audit tx-sender ACTION-GRANT (some provider) (some data-type))
+    (append-audit contract-caller ACTION-GRANT (some provider) (some data-type))
     (var-set total-consents-granted (+ (var-get total-consents-granted) u1))
     (ok true)))
 
@@ -202,10 +207,10 @@
     (primary-physician (optional principal)))
   (begin
     (asserts! (not (var-get paused)) ERR-PAUSED)
-    (asserts! (is-none (map-get? patients tx-sender)) ERR-PATIENT-EXISTS)
+    (asserts! (is-none (map-get? patients contract-caller)) ERR-PATIENT-EXISTS)
     (asserts! (> (len patient-id) u0) ERR-INVALID-INPUT)
     (asserts! (is-valid-date-of-birth date-of-birth) ERR-INVALID-INPUT)
-    (map-set patients tx-sender {
+    (map-set patients contract-caller {
       patient-id: patient-id,
       date-of-birth: date-of-birth,
       emergency-contact: emergency-contact,
@@ -214,9 +219,9 @@
       registration-date: block-height,
       last-updated: block-height
     })
-    (append-audit tx-sender ACTION-REGISTER none none)
+    (append-audit contract-caller ACTION-REGISTER none none)
     (var-set total-patients (+ (var-get total-patients) u1))
-    (print { event: "patient-registered", patient: tx-sender, patient-id: patient-id })
+    (print { event: "patient-registered", patient: contract-caller, patient-id: patient-id })
     (ok true)))
 
 (define-public (update-patient-profile
@@ -225,13 +230,13 @@
   (begin
     (asserts! (not (var-get paused)) ERR-PAUSED)
     (let ((profile (try! (living-caller-profile))))
-      (map-set patients tx-sender (merge profile {
+      (map-set patients contract-caller (merge profile {
         emergency-contact: emergency-contact,
         primary-physician: primary-physician,
         last-updated: block-height
       }))
-      (append-audit tx-sender ACTION-PROFILE none none)
-      (print { event: "profile-updated", patient: tx-sender })
+      (append-audit contract-caller ACTION-PROFILE none none)
+      (print { event: "profile-updated", patient: contract-caller })
       (ok true))))
 
 (define-public (update-patient-preferences
@@ -241,13 +246,13 @@
   (begin
     (asserts! (not (var-get paused)) ERR-PAUSED)
     (try! (living-caller-profile))
-    (map-set preferences tx-sender {
+    (map-set preferences contract-caller {
       allow-emergency-access: allow-emergency-access,
       notify-on-access: notify-on-access,
       research-opt-in: research-opt-in
     })
-    (append-audit tx-sender ACTION-PREFERENCES none none)
-    (print { event: "preferences-updated", patient: tx-sender })
+    (append-audit contract-caller ACTION-PREFERENCES none none)
+    (print { event: "preferences-updated", patient: contract-caller })
     (ok true)))
 
 (define-public (grant-consent
@@ -258,9 +263,9 @@
   (begin
     (asserts! (not (var-get paused)) ERR-PAUSED)
     (try! (living-caller-profile))
-    (asserts! (not (is-eq provider tx-sender)) ERR-INVALID-INPUT)
+    (asserts! (not (is-eq provider contract-caller)) ERR-INVALID-INPUT)
     (try! (write-consent provider data-type expires-at purpose))
-    (print { event: "consent-granted", patient: tx-sender, provider: provider,
+    (print { event: "consent-granted", patient: contract-caller, provider: provider,
              data-type: data-type, expires-at: expires-at })
     (ok true)))
 
@@ -272,33 +277,33 @@
   (begin
     (asserts! (not (var-get paused)) ERR-PAUSED)
     (try! (living-caller-profile))
-    (asserts! (not (is-eq provider tx-sender)) ERR-INVALID-INPUT)
+    (asserts! (not (is-eq provider contract-caller)) ERR-INVALID-INPUT)
     (asserts! (> (len data-types) u0) ERR-INVALID-INPUT)
     (let
       (
         (count (try! (get result (fold grant-batch-step data-types
           { provider: provider, expires-at: expires-at, purpose: purpose, result: (ok u0) }))))
       )
-      (print { event: "consent-batch-granted", patient: tx-sender, provider: provider,
+      (print { event: "consent-batch-granted", patient: contract-caller, provider: provider,
                data-types: data-types, expires-at: expires-at })
       (ok count))))
 
 ;; Works while paused: a patient can always withdraw consent.
 (define-public (revoke-consent (provider principal) (data-type uint))
-  (let ((key { patient: tx-sender, provider: provider, data-type: data-type }))
-    (asserts! (is-some (map-get? patients tx-sender)) ERR-PATIENT-NOT-FOUND)
+  (let ((key { patient: contract-caller, provider: provider, data-type: data-type }))
+    (asserts! (is-some (map-get? patients contract-caller)) ERR-PATIENT-NOT-FOUND)
     (asserts! (is-valid-data-type data-type) ERR-INVALID-DATA-TYPE)
     (asserts! (is-some (map-get? consents key)) ERR-CONSENT-NOT-FOUND)
     (map-delete consents key)
-    (append-audit tx-sender ACTION-REVOKE (some provider) (some data-type))
+    (append-audit contract-caller ACTION-REVOKE (some provider) (some data-type))
     (var-set total-consents-revoked (+ (var-get total-consents-revoked) u1))
-    (print { event: "consent-revoked", patient: tx-sender, provider: provider, data-type: data-type })
+    (print { event: "consent-revoked", patient: contract-caller, provider: provider, data-type: data-type })
     (ok true)))
 
 (define-public (emergency-override (patient principal) (reason (string-ascii 128)))
   (begin
     (asserts! (not (var-get paused)) ERR-PAUSED)
-    (asserts! (default-to false (map-get? emergency-responders tx-sender)) ERR-UNAUTHORIZED)
+    (asserts! (default-to false (map-get? emergency-responders contract-caller)) ERR-UNAUTHORIZED)
     (let
       (
         (profile (unwrap! (map-get? patients patient) ERR-PATIENT-NOT-FOUND))
@@ -308,18 +313,18 @@
       (asserts! (not (get deceased profile)) ERR-PATIENT-DECEASED)
       (asserts! (get allow-emergency-access prefs) ERR-EMERGENCY-NOT-ALLOWED)
       (asserts! (> (len reason) u0) ERR-INVALID-INPUT)
-      (map-set emergency-access { patient: patient, provider: tx-sender }
+      (map-set emergency-access { patient: patient, provider: contract-caller }
         { granted-at: block-height, expires-at: expires-at, reason: reason })
-      (append-audit patient ACTION-EMERGENCY-OVERRIDE (some tx-sender) none)
+      (append-audit patient ACTION-EMERGENCY-OVERRIDE (some contract-caller) none)
       (var-set total-emergency-overrides (+ (var-get total-emergency-overrides) u1))
-      (print { event: "emergency-override", patient: patient, provider: tx-sender,
+      (print { event: "emergency-override", patient: patient, provider: contract-caller,
                expires-at: expires-at, reason: reason })
       (ok expires-at))))
 
 ;; Works while paused.
 (define-public (revoke-emergency-access (patient principal) (provider principal))
   (let ((key { patient: patient, provider: provider }))
-    (asserts! (or (is-eq tx-sender patient) (is-owner)) ERR-UNAUTHORIZED)
+    (asserts! (or (is-eq contract-caller patient) (is-owner)) ERR-UNAUTHORIZED)
     (asserts! (is-some (map-get? emergency-access key)) ERR-EMERGENCY-NOT-FOUND)
     (map-delete emergency-access key)
     (append-audit patient ACTION-EMERGENCY-REVOKED (some provider) none)
@@ -330,7 +335,7 @@
   (begin
     (asserts! (not (var-get paused)) ERR-PAUSED)
     (let ((profile (unwrap! (map-get? patients patient) ERR-PATIENT-NOT-FOUND)))
-      (asserts! (or (is-eq (some tx-sender) (get primary-physician profile)) (is-owner))
+      (asserts! (or (is-eq (some contract-caller) (get primary-physician profile)) (is-owner))
         ERR-UNAUTHORIZED)
       (asserts! (not (get deceased profile)) ERR-PATIENT-DECEASED)
       (map-set patients patient (merge profile { deceased: true, last-updated: block-height }))

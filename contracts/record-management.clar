@@ -5,6 +5,11 @@
 ;; through `contract-call?`. Interface: shared/spec/CONTRACTS.md. The native module
 ;; `clarimed-records` implements the same checks in the same order.
 ;;
+;; The caller is `contract-caller` (v2): a call made through another contract acts
+;; as that contract, so no contract a patient, provider, responder or the owner
+;; calls can act in their name. v1 (`contracts/v1/`) authorized by `tx-sender`;
+;; the two differ in nothing else.
+;;
 ;; Order of checks, where the spec leaves it open (first failing check wins):
 ;;   check-access            action not u0/u1, then the spec's steps 1-4
 ;;   grant-provider-access   paused, patient not registered, caller neither patient
@@ -88,7 +93,7 @@
 (define-constant HEX-DIGITS "0123456789abcdef")
 
 ;; State
-(define-data-var contract-owner principal tx-sender)
+(define-data-var contract-owner principal contract-caller)
 (define-data-var paused bool false)
 (define-data-var retention-period uint u1576800)
 (define-data-var next-record-id uint u1)
@@ -148,7 +153,7 @@
 ;; Private helpers
 
 (define-private (is-owner)
-  (is-eq tx-sender (var-get contract-owner)))
+  (is-eq contract-caller (var-get contract-owner)))
 
 (define-private (record-data-type (record-type uint))
   (default-to u0 (element-at? RECORD-DATA-TYPES record-type)))
@@ -220,7 +225,7 @@
 (define-private (append-access-log (record-id uint) (action uint) (emergency bool))
   (let ((log-id (var-get next-log-id)))
     (map-set access-log log-id
-      { record-id: record-id, accessor: tx-sender, action: action, block: block-height, emergency: emergency })
+      { record-id: record-id, accessor: contract-caller, action: action, block: block-height, emergency: emergency })
     (map-set record-access-count record-id
       (+ (default-to u0 (map-get? record-access-count record-id)) u1))
     (var-set next-log-id (+ log-id u1))
@@ -230,7 +235,7 @@
 (define-private (check-signature (digest (buff 32)) (signature (buff 65)) (public-key (buff 33)))
   (begin
     (asserts! (is-eq (len public-key) u33) ERR-INVALID-SIGNATURE)
-    (asserts! (is-eq (principal-of? public-key) (ok tx-sender)) ERR-INVALID-SIGNATURE)
+    (asserts! (is-eq (principal-of? public-key) (ok contract-caller)) ERR-INVALID-SIGNATURE)
     (asserts! (secp256k1-verify digest signature public-key) ERR-INVALID-SIGNATURE)
     (ok true)))
 
@@ -244,10 +249,10 @@
 (define-private (archive-one (record-id uint))
   (let
     (
-      (level (try! (record-access-level record-id tx-sender CHECK-WRITE)))
+      (level (try! (record-access-level record-id contract-caller CHECK-WRITE)))
       (record (unwrap! (map-get? records record-id) ERR-RECORD-NOT-FOUND))
     )
-    (asserts! (or (is-eq level ACCESS-ADMIN) (is-eq tx-sender (get created-by record)))
+    (asserts! (or (is-eq level ACCESS-ADMIN) (is-eq contract-caller (get created-by record)))
       ERR-UNAUTHORIZED)
     (asserts! (is-eq (get status record) STATUS-ACTIVE) ERR-RECORD-ARCHIVED)
     (map-set records record-id (merge record { status: STATUS-ARCHIVED, updated-at: block-height }))
@@ -277,7 +282,7 @@
   (begin
     (asserts! (not (var-get paused)) ERR-PAUSED)
     (asserts! (is-some (contract-call? .patient-consent get-patient patient)) ERR-PATIENT-NOT-FOUND)
-    (asserts! (or (is-eq tx-sender patient) (is-live-admin patient tx-sender)) ERR-UNAUTHORIZED)
+    (asserts! (or (is-eq contract-caller patient) (is-live-admin patient contract-caller)) ERR-UNAUTHORIZED)
     (asserts! (<= access-level ACCESS-ADMIN) ERR-INVALID-ACCESS-LEVEL)
     (match expires-at
       expiry (asserts! (> expiry block-height) ERR-INVALID-EXPIRY)
@@ -285,7 +290,7 @@
     (asserts! (not (is-eq provider patient)) ERR-INVALID-INPUT)
     (map-set provider-access { patient: patient, provider: provider } {
       access-level: access-level,
-      granted-by: tx-sender,
+      granted-by: contract-caller,
       granted-at: block-height,
       expires-at: expires-at,
       audit-required: audit-required
@@ -298,7 +303,7 @@
 ;; Works while paused.
 (define-public (revoke-provider-access (patient principal) (provider principal))
   (let ((key { patient: patient, provider: provider }))
-    (asserts! (or (is-eq tx-sender patient) (is-live-admin patient tx-sender)) ERR-UNAUTHORIZED)
+    (asserts! (or (is-eq contract-caller patient) (is-live-admin patient contract-caller)) ERR-UNAUTHORIZED)
     (asserts! (is-some (map-get? provider-access key)) ERR-ACCESS-NOT-FOUND)
     (map-delete provider-access key)
     (print { event: "provider-access-revoked", patient: patient, provider: provider })
@@ -319,11 +324,11 @@
     (asserts! (< record-type RECORD-TYPE-COUNT) ERR-INVALID-RECORD-TYPE)
     (asserts! (<= confidentiality-level MAX-CONFIDENTIALITY) ERR-INVALID-INPUT)
     (asserts! (is-some (contract-call? .patient-consent get-patient patient)) ERR-PATIENT-NOT-FOUND)
-    (if (is-eq tx-sender patient)
+    (if (is-eq contract-caller patient)
       true
       (begin
-        (try! (provider-access-level patient tx-sender (record-data-type record-type)
-          confidentiality-level tx-sender STATUS-ACTIVE CHECK-WRITE))
+        (try! (provider-access-level patient contract-caller (record-data-type record-type)
+          confidentiality-level contract-caller STATUS-ACTIVE CHECK-WRITE))
         true))
     (try! (check-new-content title data-hash))
     (try! (check-signature
@@ -338,7 +343,7 @@
       (map-set records record-id {
         patient: patient,
         record-type: record-type,
-        created-by: tx-sender,
+        created-by: contract-caller,
         created-at: block-height,
         updated-at: block-height,
         status: STATUS-ACTIVE,
@@ -352,14 +357,14 @@
       })
       (map-set record-versions { record-id: record-id, version: u1 }
         { title: title, data-hash: data-hash, checksum: checksum,
-          updated-by: tx-sender, updated-at: block-height })
+          updated-by: contract-caller, updated-at: block-height })
       (map-set hash-index data-hash record-id)
       (map-set patient-records { patient: patient, index: index } record-id)
       (map-set patient-record-count patient (+ index u1))
       (var-set next-record-id (+ record-id u1))
       (append-access-log record-id LOG-CREATE false)
       (print { event: "record-created", record-id: record-id, patient: patient,
-               created-by: tx-sender, record-type: record-type })
+               created-by: contract-caller, record-type: record-type })
       (ok record-id))))
 
 (define-public (get-record (record-id uint))
@@ -367,11 +372,11 @@
     (asserts! (not (var-get paused)) ERR-PAUSED)
     (let
       (
-        (level (try! (record-access-level record-id tx-sender CHECK-READ)))
+        (level (try! (record-access-level record-id contract-caller CHECK-READ)))
         (record (unwrap! (map-get? records record-id) ERR-RECORD-NOT-FOUND))
       )
       (append-access-log record-id LOG-READ (is-eq level ACCESS-EMERGENCY))
-      (print { event: "record-read", record-id: record-id, accessor: tx-sender, access-level: level })
+      (print { event: "record-read", record-id: record-id, accessor: contract-caller, access-level: level })
       (ok record))))
 
 (define-public (update-record
@@ -383,7 +388,7 @@
     (public-key (buff 33)))
   (begin
     (asserts! (not (var-get paused)) ERR-PAUSED)
-    (try! (record-access-level record-id tx-sender CHECK-WRITE))
+    (try! (record-access-level record-id contract-caller CHECK-WRITE))
     (let
       (
         (record (unwrap! (map-get? records record-id) ERR-RECORD-NOT-FOUND))
@@ -402,16 +407,16 @@
       }))
       (map-set record-versions { record-id: record-id, version: new-version }
         { title: title, data-hash: data-hash, checksum: checksum,
-          updated-by: tx-sender, updated-at: block-height })
+          updated-by: contract-caller, updated-at: block-height })
       (map-set hash-index data-hash record-id)
       (append-access-log record-id LOG-UPDATE false)
-      (print { event: "record-updated", record-id: record-id, version: new-version, updated-by: tx-sender })
+      (print { event: "record-updated", record-id: record-id, version: new-version, updated-by: contract-caller })
       (ok new-version))))
 
 (define-public (rollback-record (record-id uint) (version uint))
   (begin
     (asserts! (not (var-get paused)) ERR-PAUSED)
-    (asserts! (is-eq (try! (record-access-level record-id tx-sender CHECK-WRITE)) ACCESS-ADMIN)
+    (asserts! (is-eq (try! (record-access-level record-id contract-caller CHECK-WRITE)) ACCESS-ADMIN)
       ERR-UNAUTHORIZED)
     (let
       (
@@ -432,7 +437,7 @@
         }))
         (map-set record-versions { record-id: record-id, version: new-version }
           { title: (get title old), data-hash: (get data-hash old), checksum: (get checksum old),
-            updated-by: tx-sender, updated-at: block-height })
+            updated-by: contract-caller, updated-at: block-height })
         (append-access-log record-id LOG-ROLLBACK false)
         (print { event: "record-rolled-back", record-id: record-id, version: new-version,
                  restored-version: version })
@@ -442,7 +447,7 @@
   (begin
     (asserts! (not (var-get paused)) ERR-PAUSED)
     (try! (archive-one record-id))
-    (print { event: "record-archived", record-id: record-id, archived-by: tx-sender })
+    (print { event: "record-archived", record-id: record-id, archived-by: contract-caller })
     (ok true)))
 
 (define-public (archive-records (record-ids (list 20 uint)))
@@ -450,21 +455,21 @@
     (asserts! (not (var-get paused)) ERR-PAUSED)
     (asserts! (> (len record-ids) u0) ERR-INVALID-INPUT)
     (let ((count (try! (fold archive-step record-ids (ok u0)))))
-      (print { event: "records-archived", record-ids: record-ids, archived-by: tx-sender })
+      (print { event: "records-archived", record-ids: record-ids, archived-by: contract-caller })
       (ok count))))
 
 (define-public (purge-record (record-id uint))
   (begin
     (asserts! (not (var-get paused)) ERR-PAUSED)
     (let ((record (unwrap! (map-get? records record-id) ERR-RECORD-NOT-FOUND)))
-      (asserts! (or (is-eq tx-sender (get patient record)) (is-owner)) ERR-UNAUTHORIZED)
+      (asserts! (or (is-eq contract-caller (get patient record)) (is-owner)) ERR-UNAUTHORIZED)
       (asserts! (>= block-height (get retention-until record)) ERR-RETENTION-PERIOD)
       (fold delete-version
         (unwrap-panic (slice? VERSION-NUMBERS u0 (get version record)))
         record-id)
       (map-delete records record-id)
       (append-access-log record-id LOG-PURGE false)
-      (print { event: "record-purged", record-id: record-id, purged-by: tx-sender })
+      (print { event: "record-purged", record-id: record-id, purged-by: contract-caller })
       (ok true))))
 
 ;; Owner functions: not subject to pause.

@@ -16,7 +16,7 @@
 
 use clarimed_engine::keys::SigningKey;
 use clarimed_engine::table::Contract;
-use clarimed_engine::{hex, principal_to_native};
+use clarimed_engine::{hex, principal_to_native, Version};
 use clarimed_reference::{CallResult, ReferenceVm};
 use clarimed_transactions::sign::{self, Deploy, Unsigned};
 use clarimed_transactions::wire::{FungibleConditionCode, PostConditionPrincipal, TransactionPostCondition};
@@ -137,7 +137,8 @@ impl Feed {
         block.transactions.push(transaction_json(&[0x42; 32], 0, "success", &clarimed_reference::Value::okay_true(), "00", &Default::default()));
         let key = signing_key(&self.pool, OWNER);
         for contract in Contract::ALL {
-            let deploy = Deploy { network: TESTNET, nonce: self.nonces[OWNER as usize], fee: FEE, name: contract.name(), source: contract.source() };
+            let deploy =
+                Deploy { network: TESTNET, nonce: self.nonces[OWNER as usize], fee: FEE, name: contract.name(), source: contract.source(Version::LATEST) };
             let bytes = sign::sign_deploy(&key, deploy).expect("the contracts' sources are valid Stacks strings");
             self.nonces[OWNER as usize] += 1;
             let tx = Transaction::decode(&bytes).expect("a signed deployment decodes");

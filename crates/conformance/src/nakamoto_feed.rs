@@ -16,7 +16,7 @@
 //! `problematic_txs`) is added to the first block of calls.
 
 use clarimed_engine::table::Contract;
-use clarimed_engine::{hex, parse_literal, parse_principal, Principal};
+use clarimed_engine::{hex, parse_literal, parse_principal, Principal, Version};
 use serde_json::{json, Value as Json};
 use sha2::{Digest, Sha512_256};
 
@@ -33,7 +33,7 @@ pub fn blocks(fixture: &str, burn_start: u64) -> Result<Vec<Json>, String> {
         let cost = &header["deploy_costs"][contract.name()];
         let nonce = chain.nonce(&deployer);
         block.transactions.push(Tx {
-            raw: payload_kinds::deploy(&deployer, nonce, contract.name(), contract.source(), 2),
+            raw: payload_kinds::deploy(&deployer, nonce, contract.name(), contract.source(Version::LATEST), 2),
             status: "success",
             result: "0703".into(),
             cost: cost.clone(),

@@ -18,7 +18,9 @@
 //! entry and data var, keyed `{contract}::{map}::{key hex}` or `{contract}::{var}`.
 
 use clarimed_engine::table::Contract;
-use clarimed_engine::{hex, parse_principal, principal_to_native, principal_to_string, CallOutput, Engine, Epoch, MemoryStore, Principal, StoreType, VmKey};
+use clarimed_engine::{
+    hex, parse_principal, principal_to_native, principal_to_string, CallOutput, Engine, Epoch, MemoryStore, Principal, StoreType, Version, VmKey,
+};
 use serde_json::{json, Value as Json};
 
 use crate::chain::serialized;
@@ -40,8 +42,8 @@ pub fn plan(epoch: Epoch, seed: u64, steps: usize) -> String {
     let deployer = parse_principal(SIMNET_DEPLOYER).expect("Clarinet's deployer");
     let engine = Engine::in_memory(&deployer, epoch).expect("a memory engine");
     let constants = json!({
-        "patient-consent": Contract::PatientConsent.size() - Contract::PatientConsent.source().len() as u64,
-        "record-management": Contract::RecordManagement.size() - Contract::RecordManagement.source().len() as u64,
+        "patient-consent": Contract::PatientConsent.size(Version::LATEST) - Contract::PatientConsent.source(Version::LATEST).len() as u64,
+        "record-management": Contract::RecordManagement.size(Version::LATEST) - Contract::RecordManagement.source(Version::LATEST).len() as u64,
     });
     let mut out = vec![json!({ "epoch": epoch.name(), "deployer": SIMNET_DEPLOYER, "constants_size": constants, "seed": seed, "steps": steps })];
     // Simnet's chain after its deployments.

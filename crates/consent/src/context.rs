@@ -3,20 +3,23 @@
 use clarimed_costs::{Epoch, Meter};
 use clarimed_storage::clarity::{Principal, StateError};
 
-/// The call's `tx-sender`, `contract-caller` and `block-height`, and the meter its
-/// execution cost is charged to, as its epoch charges.
+/// The call's `contract-caller` and `block-height`, and the meter its execution
+/// cost is charged to, as its epoch charges.
+///
+/// Only the caller authorizes (v2 of the contracts; v1 used `tx-sender`). A
+/// transaction calls these contracts directly, and in a direct call both are the
+/// signer, so one caller serves both versions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Context {
-    pub sender: Principal,
     pub caller: Principal,
     pub block_height: u128,
     pub meter: Meter,
 }
 
 impl Context {
-    /// A direct call in `epoch`: the sender is also the caller.
-    pub fn new(sender: Principal, block_height: u128, epoch: Epoch) -> Context {
-        Context { caller: sender.clone(), sender, block_height, meter: Meter::new(epoch) }
+    /// A direct call by `caller` (the transaction's signer) in `epoch`.
+    pub fn new(caller: Principal, block_height: u128, epoch: Epoch) -> Context {
+        Context { caller, block_height, meter: Meter::new(epoch) }
     }
 }
 

@@ -97,8 +97,8 @@ impl PatientConsent {
         m.lookup();
         m.enter(&[]);
         let owner = self.contract_owner.var_get(store, m)?;
-        is_eq_principals(m, &ctx.sender, &owner);
-        Ok(ctx.sender == owner)
+        is_eq_principals(m, &ctx.caller, &owner);
+        Ok(ctx.caller == owner)
     }
 
     fn increment(counter: &Item<u128>, store: &mut impl StoreWrite, m: &Meter) -> Result<(), StateError> {
@@ -131,7 +131,7 @@ impl PatientConsent {
         m.inspect(1, PRINCIPAL);
         let seq = self.audit_count.map_get(store, patient, m)?.unwrap_or(0);
         let key = AuditKey { patient: patient.clone(), seq };
-        let entry = AuditEntry { action: action.code(), actor: ctx.sender.clone(), block: ctx.block_height, data_type, provider };
+        let entry = AuditEntry { action: action.code(), actor: ctx.caller.clone(), block: ctx.block_height, data_type, provider };
         m.apply(F::TupleCons, 2);
         m.var(1, PRINCIPAL);
         m.var(1, UINT);
@@ -157,7 +157,7 @@ impl PatientConsent {
         m.apply(F::Let, 1);
         m.apply(F::UnwrapRet, 2);
         m.var(1, ERR);
-        let Some(profile) = self.patients.map_get(store, &ctx.sender, m)? else {
+        let Some(profile) = self.patients.map_get(store, &ctx.caller, m)? else {
             return fail(ConsentError::PatientNotFound);
         };
         m.apply(F::Asserts, 0);
@@ -267,7 +267,7 @@ impl PatientConsent {
         m.lookup();
         m.unary(F::TryRet);
         Self::check_consent_terms(ctx, data_type, expires_at)?;
-        let key = ConsentKey { data_type, patient: ctx.sender.clone(), provider: provider.clone() };
+        let key = ConsentKey { data_type, patient: ctx.caller.clone(), provider: provider.clone() };
         let consent = Consent { expires_at, granted_at: ctx.block_height, purpose: purpose.to_string() };
         m.apply(F::TupleCons, 3);
         m.var(0, PRINCIPAL);
@@ -277,13 +277,13 @@ impl PatientConsent {
         m.var(0, optional(expires_at.map(|_| UINT)));
         m.var(0, ascii(purpose));
         self.consents.map_set(store, &key, &consent, m)?;
-        // tx-sender ACTION-GRANT (some provider) (some data-type)
+        // contract-caller ACTION-GRANT (some provider) (some data-type)
         m.var(0, UINT);
         m.unary(F::SomeCons);
         m.var(0, PRINCIPAL);
         m.unary(F::SomeCons);
         m.var(0, UINT);
-        self.append_audit(store, ctx, &ctx.sender, AuditAction::Grant, Some(provider.clone()), Some(data_type))?;
+        self.append_audit(store, ctx, &ctx.caller, AuditAction::Grant, Some(provider.clone()), Some(data_type))?;
         Self::increment(&self.total_consents_granted, store, m)?;
         m.unary(F::OkCons);
         m.charge(F::Begin, 5);
@@ -375,7 +375,7 @@ impl PatientConsent {
         self.ensure_not_paused(store, m, 0)?;
         m.apply(F::Asserts, 0);
         m.unary(F::IsNone);
-        let exists = self.patients.map_contains(store, &ctx.sender, m)?;
+        let exists = self.patients.map_contains(store, &ctx.caller, m)?;
         assert_or(m, 0, !exists, ConsentError::PatientExists)?;
         m.apply(F::Asserts, 0);
         m.compare_uints(F::Ge);
@@ -401,11 +401,11 @@ impl PatientConsent {
             primary_physician,
             registration_date: ctx.block_height,
         };
-        self.patients.map_set(store, &ctx.sender, &profile, m)?;
+        self.patients.map_set(store, &ctx.caller, &profile, m)?;
         m.var(0, UINT);
-        self.append_audit(store, ctx, &ctx.sender, AuditAction::Register, None, None)?;
+        self.append_audit(store, ctx, &ctx.caller, AuditAction::Register, None, None)?;
         Self::increment(&self.total_patients, store, m)?;
-        let event = ConsentEvent::PatientRegistered { patient: ctx.sender.clone(), patient_id: patient_id.to_string() };
+        let event = ConsentEvent::PatientRegistered { patient: ctx.caller.clone(), patient_id: patient_id.to_string() };
         m.apply(F::TupleCons, 3);
         m.var(0, ascii(patient_id));
         print(m, &event);
@@ -442,10 +442,10 @@ impl PatientConsent {
         m.var(1, optional(primary_physician.as_ref().map(|_| PRINCIPAL)));
         m.block_height();
         let profile = PatientProfile { emergency_contact, primary_physician, last_updated: ctx.block_height, ..profile };
-        self.patients.map_set(store, &ctx.sender, &profile, m)?;
+        self.patients.map_set(store, &ctx.caller, &profile, m)?;
         m.var(1, UINT);
-        self.append_audit(store, ctx, &ctx.sender, AuditAction::Profile, None, None)?;
-        let event = ConsentEvent::ProfileUpdated { patient: ctx.sender.clone() };
+        self.append_audit(store, ctx, &ctx.caller, AuditAction::Profile, None, None)?;
+        let event = ConsentEvent::ProfileUpdated { patient: ctx.caller.clone() };
         m.apply(F::TupleCons, 2);
         print(m, &event);
         m.unary(F::OkCons);
@@ -471,10 +471,10 @@ impl PatientConsent {
             m.var(0, BOOL);
         }
         let preferences = Preferences { allow_emergency_access, notify_on_access, research_opt_in };
-        self.preferences.map_set(store, &ctx.sender, &preferences, m)?;
+        self.preferences.map_set(store, &ctx.caller, &preferences, m)?;
         m.var(0, UINT);
-        self.append_audit(store, ctx, &ctx.sender, AuditAction::Preferences, None, None)?;
-        let event = ConsentEvent::PreferencesUpdated { patient: ctx.sender.clone() };
+        self.append_audit(store, ctx, &ctx.caller, AuditAction::Preferences, None, None)?;
+        let event = ConsentEvent::PreferencesUpdated { patient: ctx.caller.clone() };
         m.apply(F::TupleCons, 2);
         print(m, &event);
         m.unary(F::OkCons);
@@ -504,7 +504,7 @@ impl PatientConsent {
         m.var(0, optional(expires_at.map(|_| UINT)));
         m.var(0, ascii(purpose));
         self.write_consent(store, ctx, provider, data_type, expires_at, purpose)?;
-        let event = ConsentEvent::ConsentGranted { patient: ctx.sender.clone(), provider: provider.clone(), data_type, expires_at };
+        let event = ConsentEvent::ConsentGranted { patient: ctx.caller.clone(), provider: provider.clone(), data_type, expires_at };
         m.apply(F::TupleCons, 5);
         m.var(0, PRINCIPAL);
         m.var(0, UINT);
@@ -515,14 +515,14 @@ impl PatientConsent {
         Ok((true, event))
     }
 
-    /// `(asserts! (not (is-eq provider tx-sender)) ERR-INVALID-INPUT)`.
+    /// `(asserts! (not (is-eq provider contract-caller)) ERR-INVALID-INPUT)`.
     fn ensure_not_caller(&self, ctx: &Context, depth: u64, provider: &Principal) -> Outcome<()> {
         let m = &ctx.meter;
         m.apply(F::Asserts, 0);
         m.unary(F::Not);
-        is_eq_principals(m, provider, &ctx.sender);
+        is_eq_principals(m, provider, &ctx.caller);
         m.var(depth, PRINCIPAL);
-        assert_or(m, depth, *provider != ctx.sender, ConsentError::InvalidInput)
+        assert_or(m, depth, *provider != ctx.caller, ConsentError::InvalidInput)
     }
 
     /// All or nothing: the first refused data type fails the call.
@@ -566,7 +566,7 @@ impl PatientConsent {
             }
         }
         let count = acc?;
-        let event = ConsentEvent::ConsentBatchGranted { patient: ctx.sender.clone(), provider: provider.clone(), data_types: data_types.to_vec(), expires_at };
+        let event = ConsentEvent::ConsentBatchGranted { patient: ctx.caller.clone(), provider: provider.clone(), data_types: data_types.to_vec(), expires_at };
         m.apply(F::TupleCons, 5);
         m.var(1, PRINCIPAL);
         m.var(1, list);
@@ -583,13 +583,13 @@ impl PatientConsent {
         let m = &ctx.meter;
         m.enter(&[arg(PRINCIPAL), arg(UINT)]);
         m.apply(F::Let, 1);
-        let key = ConsentKey { data_type, patient: ctx.sender.clone(), provider: provider.clone() };
+        let key = ConsentKey { data_type, patient: ctx.caller.clone(), provider: provider.clone() };
         m.apply(F::TupleCons, 3);
         m.var(1, PRINCIPAL);
         m.var(1, UINT);
         m.apply(F::Asserts, 0);
         m.unary(F::IsSome);
-        let registered = self.patients.map_contains(store, &ctx.sender, m)?;
+        let registered = self.patients.map_contains(store, &ctx.caller, m)?;
         assert_or(m, 1, registered, ConsentError::PatientNotFound)?;
         m.apply(F::Asserts, 0);
         let valid = Self::is_valid_data_type(m, 1, data_type);
@@ -606,9 +606,9 @@ impl PatientConsent {
         m.var(1, PRINCIPAL);
         m.unary(F::SomeCons);
         m.var(1, UINT);
-        self.append_audit(store, ctx, &ctx.sender, AuditAction::Revoke, Some(provider.clone()), Some(data_type))?;
+        self.append_audit(store, ctx, &ctx.caller, AuditAction::Revoke, Some(provider.clone()), Some(data_type))?;
         Self::increment(&self.total_consents_revoked, store, m)?;
-        let event = ConsentEvent::ConsentRevoked { patient: ctx.sender.clone(), provider: provider.clone(), data_type };
+        let event = ConsentEvent::ConsentRevoked { patient: ctx.caller.clone(), provider: provider.clone(), data_type };
         m.apply(F::TupleCons, 4);
         m.var(1, PRINCIPAL);
         m.var(1, UINT);
@@ -625,7 +625,7 @@ impl PatientConsent {
         self.ensure_not_paused(store, m, 0)?;
         m.apply(F::Asserts, 0);
         m.apply(F::DefaultTo, 2);
-        let responder = self.emergency_responders.map_get(store, &ctx.sender, m)?.unwrap_or(false);
+        let responder = self.emergency_responders.map_get(store, &ctx.caller, m)?.unwrap_or(false);
         assert_or(m, 0, responder, ConsentError::Unauthorized)?;
         m.apply(F::Let, 3);
         m.apply(F::UnwrapRet, 2);
@@ -655,7 +655,7 @@ impl PatientConsent {
         m.unary(F::Len);
         m.var(1, ascii(reason));
         assert_or(m, 1, !reason.is_empty(), ConsentError::InvalidInput)?;
-        let key = PatientProvider { patient: patient.clone(), provider: ctx.sender.clone() };
+        let key = PatientProvider { patient: patient.clone(), provider: ctx.caller.clone() };
         let access = EmergencyAccess { expires_at, granted_at: ctx.block_height, reason: reason.to_string() };
         m.apply(F::TupleCons, 2);
         m.var(1, PRINCIPAL);
@@ -667,9 +667,9 @@ impl PatientConsent {
         m.var(1, PRINCIPAL);
         m.var(1, UINT);
         m.unary(F::SomeCons);
-        self.append_audit(store, ctx, patient, AuditAction::EmergencyOverride, Some(ctx.sender.clone()), None)?;
+        self.append_audit(store, ctx, patient, AuditAction::EmergencyOverride, Some(ctx.caller.clone()), None)?;
         Self::increment(&self.total_emergency_overrides, store, m)?;
-        let event = ConsentEvent::EmergencyOverride { patient: patient.clone(), provider: ctx.sender.clone(), expires_at, reason: reason.to_string() };
+        let event = ConsentEvent::EmergencyOverride { patient: patient.clone(), provider: ctx.caller.clone(), expires_at, reason: reason.to_string() };
         m.apply(F::TupleCons, 5);
         m.var(1, PRINCIPAL);
         m.var(1, UINT);
@@ -714,13 +714,13 @@ impl PatientConsent {
         Ok((true, event))
     }
 
-    /// `(or (is-eq tx-sender patient) (is-owner))`.
+    /// `(or (is-eq contract-caller patient) (is-owner))`.
     fn is_patient_or_owner(&self, store: &impl StoreRead, ctx: &Context, depth: u64, patient: &Principal) -> Result<bool, StateError> {
         let m = &ctx.meter;
         m.apply(F::Or, 2);
-        is_eq_principals(m, &ctx.sender, patient);
+        is_eq_principals(m, &ctx.caller, patient);
         m.var(depth, PRINCIPAL);
-        Ok(ctx.sender == *patient || self.is_owner(store, ctx)?)
+        Ok(ctx.caller == *patient || self.is_owner(store, ctx)?)
     }
 
     pub fn mark_deceased(&self, store: &mut impl StoreWrite, ctx: &Context, patient: &Principal) -> Printed<bool> {
@@ -738,11 +738,11 @@ impl PatientConsent {
         m.apply(F::Asserts, 0);
         m.apply(F::Or, 2);
         let physician = profile.primary_physician.as_ref().map_or(ser::NONE, |p| ser::wrapped(p.serialized_len()));
-        m.apply(F::Eq, ser::wrapped(ctx.sender.serialized_len()) + physician);
+        m.apply(F::Eq, ser::wrapped(ctx.caller.serialized_len()) + physician);
         m.unary(F::SomeCons);
         m.apply(F::TupleGet, 7);
         m.var(1, PROFILE);
-        let allowed = profile.primary_physician.as_ref() == Some(&ctx.sender) || self.is_owner(store, ctx)?;
+        let allowed = profile.primary_physician.as_ref() == Some(&ctx.caller) || self.is_owner(store, ctx)?;
         assert_or(m, 1, allowed, ConsentError::Unauthorized)?;
         m.apply(F::Asserts, 0);
         m.unary(F::Not);

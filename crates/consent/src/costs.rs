@@ -108,16 +108,10 @@ pub(crate) fn batch_accumulator(expires_at: Option<u128>, purpose: &str) -> u64 
     .size
 }
 
-/// The source of `contracts/patient-consent.clar`, whose length a load charges.
-const SOURCE: &str = include_str!("../../../contracts/patient-consent.clar");
-
-/// The size of everything the contract's constants hold: 12 errors, 15 uints and
+/// The size of everything the contract's constants hold, which a load charges
+/// for beside the source's length (the engine's `Contract::size`): 12 errors, 15 uints and
 /// the default preferences.
 pub const CONSTANTS_SIZE: u64 = 12 * ERR + 15 * UINT + DEFAULT_PREFERENCES;
-
-/// What loading the contract charges for: its source and its constants, as a node
-/// records the size of a deployed contract.
-pub const CONTRACT_SIZE: u64 = SOURCE.len() as u64 + CONSTANTS_SIZE;
 
 /// `(is-eq a b)` on two principals: charged by their serialized lengths.
 pub(crate) fn is_eq_principals(m: &Meter, a: &Principal, b: &Principal) {

@@ -6,7 +6,7 @@
 //! ([`ConsentEvent`]), and it charges each call's execution cost to the call's
 //! [`Context::meter`] where clarity-vm charges it, expression by expression of the
 //! Clarity source (the load of the contract is the caller's to charge:
-//! [`CONTRACT_SIZE`]). Its state is typed data maps and vars over any
+//! [`CONSTANTS_SIZE`] and the source's length). Its state is typed data maps and vars over any
 //! [`clarimed_storage::Store`], laid out exactly as the Clarity VM lays out the
 //! contract's data. The engine (`clarimed-engine`) runs each call in a transaction
 //! and keeps its writes only when it returns `Ok`, as Clarity does on `(ok …)`.
@@ -21,7 +21,7 @@ pub mod state;
 
 pub use context::{CallError, Context, Outcome};
 pub use contract::PatientConsent;
-pub use costs::{CONSTANTS_SIZE, CONTRACT_SIZE};
+pub use costs::CONSTANTS_SIZE;
 pub use events::ConsentEvent;
 
 pub use clarimed_storage::clarity::Principal;

@@ -21,6 +21,7 @@ use crate::error::{CallError, EngineError, OverLimit};
 use crate::limits::Limits;
 use crate::table::Contract;
 use crate::tip::{SharedTip, Tip, BLOCK_HEIGHT_KEY, CHAIN_KEY};
+use crate::version::{self, Version, VERSIONS_KEY};
 
 /// The engine's own bookkeeping, beside the contracts' data (never under `vm::`).
 const DEPLOYER_KEY: &[u8] = b"clarimed::deployer";
@@ -535,10 +536,12 @@ impl Core {
             Mode::DryRun => (self.tip.load(), Vec::new()),
         };
         let ctx = Context::new(sender.clone(), u128::from(tip.block_height()), tip.epoch);
-        ctx.meter.load_contract(contract.size());
         let mut store = Transactional::with_layers(Committer(self), layers);
         store.begin();
-        let result = call(&mut store, &ctx);
+        let result = match version::load_contract(&store, &ctx.meter, contract) {
+            Ok(()) => call(&mut store, &ctx),
+            Err(error) => Err(error.into()),
+        };
         let spent = ctx.meter.total();
         cost.set(spent);
         if mode == Mode::DryRun {
@@ -580,7 +583,7 @@ impl Core {
         let (value, spent) = self.committed.read_consistent(|_| {
             let tip = self.tip.load();
             let meter = Meter::new(tip.epoch);
-            meter.load_contract(contract.size());
+            version::load_contract(&self.committed, &meter, contract)?;
             let value = read(&self.committed, u128::from(tip.block_height()), &meter)?;
             Ok::<_, StateError>((value, meter.total()))
         })?;
@@ -619,8 +622,10 @@ impl Core {
             let height = tip.stacks_height;
             let recording = Recording::new(&self.committed);
             let ctx = Context::new(accessor.clone(), u128::from(tip.block_height()), tip.epoch);
-            ctx.meter.load_contract(Contract::RecordManagement.size());
-            let answer = match self.records.check_access(&recording, &ConsentReader(&self.consent), &ctx, record_id, accessor, action) {
+            let answer = match version::load_contract(&recording, &ctx.meter, Contract::RecordManagement)
+                .map_err(clarimed_consent::CallError::State)
+                .and_then(|()| self.records.check_access(&recording, &ConsentReader(&self.consent), &ctx, record_id, accessor, action))
+            {
                 Ok(level) => Ok(level),
                 Err(clarimed_consent::CallError::Contract(error)) => Err(error),
                 Err(clarimed_consent::CallError::State(error)) => return Err(error),
@@ -682,7 +687,7 @@ pub(crate) struct ConsentReader<'a>(pub &'a PatientConsent);
 
 impl<S: StoreRead> ConsentView<S> for ConsentReader<'_> {
     fn is_registered(&self, store: &S, meter: &Meter, patient: &Principal) -> Result<bool, StateError> {
-        meter.load_contract(Contract::PatientConsent.size());
+        version::load_contract(store, meter, Contract::PatientConsent)?;
         Ok(self.0.get_patient(store, meter, patient)?.is_some())
     }
 
@@ -695,12 +700,12 @@ impl<S: StoreRead> ConsentView<S> for ConsentReader<'_> {
         provider: &Principal,
         data_type: u128,
     ) -> Result<bool, StateError> {
-        meter.load_contract(Contract::PatientConsent.size());
+        version::load_contract(store, meter, Contract::PatientConsent)?;
         self.0.has_consent(store, meter, block_height, patient, provider, data_type)
     }
 
     fn has_emergency_access(&self, store: &S, meter: &Meter, block_height: u128, patient: &Principal, provider: &Principal) -> Result<bool, StateError> {
-        meter.load_contract(Contract::PatientConsent.size());
+        version::load_contract(store, meter, Contract::PatientConsent)?;
         self.0.has_emergency_access(store, meter, block_height, patient, provider)
     }
 }
@@ -720,7 +725,8 @@ fn contract_ids(deployer: &Principal) -> [ContractId; 2] {
     Contract::ALL.map(|contract| ContractId::new(format!("{address}.{}", contract.name())))
 }
 
-/// Deploys both contracts, and the engine's bookkeeping, in one write.
+/// Deploys both contracts ([`Version::LATEST`]), and the engine's bookkeeping, in
+/// one write.
 fn deploy(store: &Cached<Arc<dyn Store>>, deployer: &Principal, tip: &Tip) -> Result<(), EngineError> {
     let [consent_id, records_id] = contract_ids(deployer);
     let mut deployment = Transactional::new(store);
@@ -728,6 +734,7 @@ fn deploy(store: &Cached<Arc<dyn Store>>, deployer: &Principal, tip: &Tip) -> Re
     PatientConsent::new(&consent_id).deploy(&mut deployment, deployer)?;
     RecordManagement::new(&records_id).deploy(&mut deployment, deployer)?;
     clarimed_storage::StoreWrite::put(&mut deployment, DEPLOYER_KEY, &deployer.to_bytes())?;
+    clarimed_storage::StoreWrite::put(&mut deployment, VERSIONS_KEY, &version::encode([Version::LATEST; 2]))?;
     tip.write(&mut deployment)?;
     deployment.commit()?;
     Ok(())

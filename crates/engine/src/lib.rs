@@ -110,6 +110,7 @@ mod tip;
 mod transactions;
 mod typed;
 mod undo;
+mod version;
 
 pub use clarity_api::{check_arguments, CallOutput};
 pub use convert::{bytes_to_value, parse_principal, principal_to_clarity, principal_to_native, principal_to_string, to_value};
@@ -120,6 +121,7 @@ pub use literal::{literal_value, parse_expressions, parse_literal, to_literal};
 pub use tip::{Tip, GENESIS_HEIGHT};
 pub use transactions::{Receipt, SignedCall, TxStatus};
 pub use typed::{ConsentCalls, ConsentResult, RecordsCalls, RecordsResult};
+pub use version::Version;
 
 pub use clarimed_consent::{codes as consent_codes, state as consent_state, ConsentEvent};
 pub use clarimed_costs::{

@@ -16,6 +16,7 @@ use clarity::vm::types::{BufferLength, SequenceSubtype, StringSubtype, TypeSigna
 
 use crate::clarity_api::{public, read_only, response, Args, CallOutput, Calls};
 use crate::error::EngineError;
+use crate::version::Version;
 
 /// `patient-consent`'s name.
 pub const CONSENT_CONTRACT: &str = "patient-consent";
@@ -45,18 +46,22 @@ impl Contract {
 
     /// What loading the contract charges for, as a node records a deployed
     /// contract's size: its source and its constants.
-    pub fn size(self) -> u64 {
-        match self {
-            Contract::PatientConsent => clarimed_consent::CONTRACT_SIZE,
-            Contract::RecordManagement => clarimed_records::CONTRACT_SIZE,
-        }
+    pub fn size(self, version: Version) -> u64 {
+        let constants = match self {
+            Contract::PatientConsent => clarimed_consent::CONSTANTS_SIZE,
+            Contract::RecordManagement => clarimed_records::CONSTANTS_SIZE,
+        };
+        self.source(version).len() as u64 + constants
     }
 
-    /// The contract's Clarity source, as `contracts/` holds it and a node deploys it.
-    pub fn source(self) -> &'static str {
-        match self {
-            Contract::PatientConsent => include_str!("../../../contracts/patient-consent.clar"),
-            Contract::RecordManagement => include_str!("../../../contracts/record-management.clar"),
+    /// The contract's Clarity source in `version`, as `contracts/` (v2) or
+    /// `contracts/v1/` holds it and a node deploys it.
+    pub fn source(self, version: Version) -> &'static str {
+        match (self, version) {
+            (Contract::PatientConsent, Version::V1) => include_str!("../../../contracts/v1/patient-consent.clar"),
+            (Contract::RecordManagement, Version::V1) => include_str!("../../../contracts/v1/record-management.clar"),
+            (Contract::PatientConsent, Version::V2) => include_str!("../../../contracts/patient-consent.clar"),
+            (Contract::RecordManagement, Version::V2) => include_str!("../../../contracts/record-management.clar"),
         }
     }
 

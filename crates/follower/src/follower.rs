@@ -8,7 +8,9 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use clarimed_engine::table::Contract;
-use clarimed_engine::{hex, principal_to_string, unhex, Engine, EngineError, Epoch, ExecutionCost, Network, Principal, Store, Tip, TxStatus, GENESIS_HEIGHT};
+use clarimed_engine::{
+    hex, principal_to_string, unhex, Engine, EngineError, Epoch, ExecutionCost, Network, Principal, Store, Tip, TxStatus, Version, GENESIS_HEIGHT,
+};
 use clarimed_transactions::envelope::{Envelope, Payload};
 use clarimed_transactions::{Call, Rejection};
 use sha2::{Digest, Sha256, Sha512_256};
@@ -480,7 +482,7 @@ impl<S: Store + 'static> Follower<S> {
         for step in &block.steps {
             report.calls += 1;
             let mismatch = match step {
-                Step::Deploy { txid, contract, deployment } => self.deploy(block.height, txid, *contract, deployment, &mut deployed),
+                Step::Deploy { txid, contract, deployment } => self.deploy(block.height, txid, *contract, deployment, &mut deployed)?,
                 Step::Call { txid, contract, called } => {
                     if !deployed.contains(contract) {
                         return Err(FollowError::NotDeployed { height: block.height, txid: txid.clone(), contract: contract.name().to_string() });
@@ -519,8 +521,9 @@ impl<S: Store + 'static> Follower<S> {
         Ok(())
     }
 
-    /// A deployment of one of the contracts: followed when its source is the
-    /// project's, byte for byte, and it runs as Clarity 2.
+    /// A deployment of one of the contracts: followed when its source is one of the
+    /// project's versions (v1 or v2), byte for byte, and it runs as Clarity 2. The
+    /// engine then runs the version deployed.
     fn deploy(
         &self,
         height: u64,
@@ -528,7 +531,7 @@ impl<S: Store + 'static> Follower<S> {
         contract: Contract,
         deployment: &clarimed_transactions::Deployment,
         deployed: &mut Vec<Contract>,
-    ) -> Option<Mismatch> {
+    ) -> Result<Option<Mismatch>, FollowError> {
         let mismatch = |differs: &'static str, detail: String| Mismatch {
             block_height: height,
             txid: txid.to_string(),
@@ -538,17 +541,21 @@ impl<S: Store + 'static> Follower<S> {
             ours: None,
             detail: Some(detail),
         };
-        let (theirs, project) = (Sha256::digest(deployment.source.as_bytes()), Sha256::digest(contract.source().as_bytes()));
-        if theirs != project {
-            return Some(mismatch("source", format!("the deployed source hashes to {}, the project's to {}: not followed", hex(&theirs), hex(&project))));
+        let Some(version) = Version::of(contract, &deployment.source) else {
+            let theirs = hex(&Sha256::digest(deployment.source.as_bytes()));
+            let project = Version::ALL.map(|version| format!("{version}'s to {}", hex(&Sha256::digest(contract.source(version).as_bytes())))).join(", ");
+            return Ok(Some(mismatch("source", format!("the deployed source hashes to {theirs}, the project's {project}: not followed"))));
+        };
+        if let Some(clarity) = deployment.clarity_version.filter(|v| *v != 2) {
+            return Ok(Some(mismatch("clarity-version", format!("deployed as Clarity {clarity}; the engine runs Clarity 2"))));
         }
-        if let Some(version) = deployment.clarity_version.filter(|v| *v != 2) {
-            return Some(mismatch("clarity-version", format!("deployed as Clarity {version}; the engine runs Clarity 2")));
+        if self.engine.version(contract)? != version {
+            self.engine.record_deployment(contract, version)?;
         }
         if !deployed.contains(&contract) {
             deployed.push(contract);
         }
-        None
+        Ok(None)
     }
 
     /// A call re-executed and compared; `None` when it agrees.

@@ -9,7 +9,7 @@ use clarimed_conformance::feed::{Feed, Layout};
 use clarimed_conformance::ops::{seeded_sequences, Op, Pool};
 use clarimed_engine::keys::SigningKey;
 use clarimed_engine::table::Contract;
-use clarimed_engine::{hex, principal_to_native, state_digest, Engine, MemoryStore, SqliteStore};
+use clarimed_engine::{hex, principal_to_native, state_digest, Engine, MemoryStore, SqliteStore, Version};
 use clarimed_follower::{FollowError, Follower, OnMismatch};
 use clarimed_transactions::sign::{sign_deploy, Deploy};
 use clarimed_transactions::TESTNET;
@@ -229,7 +229,7 @@ fn a_deployment_of_another_source_is_reported_and_its_calls_are_not_followed() {
     feed.run(&ops(9, 20));
     let mut blocks = feed.blocks().to_vec();
     let owner = SigningKey::from_hex(&Pool::new().owner().private_key_hex()).unwrap();
-    let other = format!("{}\n;; changed\n", Contract::PatientConsent.source());
+    let other = format!("{}\n;; changed\n", Contract::PatientConsent.source(Version::LATEST));
     let bytes = sign_deploy(&owner, Deploy { network: TESTNET, nonce: 0, fee: 100_000, name: "patient-consent", source: &other }).unwrap();
     blocks[0]["transactions"][1]["raw_tx"] = Json::from(format!("0x{}", hex(&bytes)));
     blocks[0]["transactions"][1]["txid"] = Json::from(format!("0x{}", hex(&<sha2::Sha512_256 as sha2::Digest>::digest(&bytes))));

@@ -39,7 +39,7 @@ use std::sync::Arc;
 use axum::routing::{get, post};
 use axum::Router;
 use clarimed_engine::table::Contract;
-use clarimed_engine::{principal_to_string, Engine, Store};
+use clarimed_engine::{principal_to_string, Engine, Store, Version};
 use tokio::net::TcpListener;
 
 pub use error::RpcError;
@@ -70,7 +70,11 @@ impl<S: Store + Send + Sync + 'static> Node<S> {
     /// The node over `engine`, mining blocks as `mining` says; the contracts'
     /// interfaces are computed once, here.
     pub fn new(engine: Arc<Engine<S>>, mining: Mining) -> Result<Node<S>, String> {
-        let interfaces = Arc::new(contracts::interfaces(engine.deployer())?);
+        let mut versions = [Version::LATEST; 2];
+        for (version, contract) in versions.iter_mut().zip(Contract::ALL) {
+            *version = engine.version(contract).map_err(|e| e.to_string())?;
+        }
+        let interfaces = Arc::new(contracts::interfaces(engine.deployer(), versions)?);
         Ok(Node { engine, interfaces, pool: Arc::new(Pool::new(mining)), clock: clarimed_fhir::Clock::default() })
     }
 

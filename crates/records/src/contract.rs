@@ -113,8 +113,8 @@ impl RecordManagement {
         m.lookup();
         m.enter(&[]);
         let owner = self.contract_owner.var_get(store, m)?;
-        is_eq_principals(m, &ctx.sender, &owner);
-        Ok(ctx.sender == owner)
+        is_eq_principals(m, &ctx.caller, &owner);
+        Ok(ctx.caller == owner)
     }
 
     /// `(asserts! (not (var-get paused)) ERR-PAUSED)`.
@@ -181,18 +181,18 @@ impl RecordManagement {
         self.live_grant(store, ctx, patient, provider)
     }
 
-    /// `(or (is-eq tx-sender patient) (is-live-admin patient tx-sender))`, at `depth`.
+    /// `(or (is-eq contract-caller patient) (is-live-admin patient contract-caller))`, at `depth`.
     fn is_patient_or_live_admin(&self, store: &impl StoreRead, ctx: &Context, depth: u64, patient: &Principal) -> Result<bool, StateError> {
         let m = &ctx.meter;
         m.apply(F::Or, 2);
-        is_eq_principals(m, &ctx.sender, patient);
+        is_eq_principals(m, &ctx.caller, patient);
         m.var(depth, PRINCIPAL);
-        if ctx.sender == *patient {
+        if ctx.caller == *patient {
             return Ok(true);
         }
         m.lookup();
         m.var(depth, PRINCIPAL);
-        self.is_live_admin(store, ctx, patient, &ctx.sender)
+        self.is_live_admin(store, ctx, patient, &ctx.caller)
     }
 
     /// Whether `provider` holds a live ADMIN grant; the caller charges the call.
@@ -372,7 +372,7 @@ impl RecordManagement {
         )
     }
 
-    /// `(record-access-level record-id tx-sender CHECK-…)` at `depth`.
+    /// `(record-access-level record-id contract-caller CHECK-…)` at `depth`.
     fn caller_access_level<S: StoreRead>(
         &self,
         store: &S,
@@ -385,7 +385,7 @@ impl RecordManagement {
         ctx.meter.lookup();
         ctx.meter.var(depth, UINT);
         ctx.meter.var(depth, UINT);
-        self.record_access_level(store, consent, ctx, record_id, &ctx.sender, action)
+        self.record_access_level(store, consent, ctx, record_id, &ctx.caller, action)
     }
 
     /// `(append-access-log record-id LOG-… emergency)`: the caller charges the
@@ -395,7 +395,7 @@ impl RecordManagement {
         m.enter(&[arg(UINT), arg(UINT), arg(BOOL)]);
         m.apply(F::Let, 1);
         let log_id = self.next_log_id.var_get(store, m)?;
-        let entry = LogEntry { accessor: ctx.sender.clone(), action: action.code(), block: ctx.block_height, emergency, record_id };
+        let entry = LogEntry { accessor: ctx.caller.clone(), action: action.code(), block: ctx.block_height, emergency, record_id };
         m.var(1, UINT);
         m.apply(F::TupleCons, 5);
         m.var(1, UINT);
@@ -450,11 +450,11 @@ impl RecordManagement {
         m.apply(F::Asserts, 0);
         let signer = crypto.principal_of(public_key);
         let signer_len = signer.as_ref().map_or(ser::UINT, Principal::serialized_len);
-        m.apply(F::Eq, ser::wrapped(signer_len) + ser::wrapped(ctx.sender.serialized_len()));
+        m.apply(F::Eq, ser::wrapped(signer_len) + ser::wrapped(ctx.caller.serialized_len()));
         m.apply(F::PrincipalOf, 0);
         m.inspect(0, BUFF_33);
         m.unary(F::OkCons);
-        assert_or(m, 0, signer.as_ref() == Some(&ctx.sender), RecordsError::InvalidSignature)?;
+        assert_or(m, 0, signer.as_ref() == Some(&ctx.caller), RecordsError::InvalidSignature)?;
         m.apply(F::Asserts, 0);
         m.apply(F::Secp256k1verify, 0);
         m.inspect(0, BUFF_32);
@@ -517,11 +517,11 @@ impl RecordManagement {
         m.var(1, UINT);
         m.var(1, UINT);
         if level != ADMIN {
-            is_eq_principals(m, &ctx.sender, &record.created_by);
+            is_eq_principals(m, &ctx.caller, &record.created_by);
             m.apply(F::TupleGet, 13);
             m.var(1, RECORD);
         }
-        assert_or(m, 1, level == ADMIN || ctx.sender == record.created_by, RecordsError::Unauthorized)?;
+        assert_or(m, 1, level == ADMIN || ctx.caller == record.created_by, RecordsError::Unauthorized)?;
         m.apply(F::Asserts, 0);
         m.is_eq_uints();
         m.apply(F::TupleGet, 13);
@@ -617,7 +617,7 @@ impl RecordManagement {
         m.var(0, PRINCIPAL);
         assert_or(m, 0, provider != patient, RecordsError::InvalidInput)?;
         let key = PatientProvider { patient: patient.clone(), provider: provider.clone() };
-        let grant = Grant { access_level, audit_required, expires_at, granted_at: ctx.block_height, granted_by: ctx.sender.clone() };
+        let grant = Grant { access_level, audit_required, expires_at, granted_at: ctx.block_height, granted_by: ctx.caller.clone() };
         m.apply(F::TupleCons, 2);
         m.var(0, PRINCIPAL);
         m.var(0, PRINCIPAL);
@@ -721,9 +721,9 @@ impl RecordManagement {
         assert_or(m, 0, confidentiality_level <= MAX_CONFIDENTIALITY, RecordsError::InvalidInput)?;
         self.ensure_registered(store, consent, m, patient)?;
         m.apply(F::If, 0);
-        is_eq_principals(m, &ctx.sender, patient);
+        is_eq_principals(m, &ctx.caller, patient);
         m.var(0, PRINCIPAL);
-        if ctx.sender != *patient {
+        if ctx.caller != *patient {
             m.lookup();
             m.unary(F::TryRet);
             m.lookup();
@@ -735,7 +735,7 @@ impl RecordManagement {
             m.lookup();
             m.var(0, UINT);
             let data_type = record_data_type(m, record_type);
-            self.provider_access_level(store, consent, ctx, patient, &ctx.sender, data_type, confidentiality_level, &ctx.sender, ACTIVE, WRITE)?;
+            self.provider_access_level(store, consent, ctx, patient, &ctx.caller, data_type, confidentiality_level, &ctx.caller, ACTIVE, WRITE)?;
             m.charge(F::Begin, 2);
         }
         self.check_new_content(store, m, 0, content)?;
@@ -771,7 +771,7 @@ impl RecordManagement {
             checksum: Buff(content.checksum.to_vec()),
             confidentiality_level,
             created_at: ctx.block_height,
-            created_by: ctx.sender.clone(),
+            created_by: ctx.caller.clone(),
             data_hash: content.data_hash.to_string(),
             encryption_key_id: encryption_key_id.map(str::to_string),
             patient: patient.clone(),
@@ -802,7 +802,7 @@ impl RecordManagement {
         m.var(1, UINT);
         self.next_record_id.var_set(store, &(record_id + 1), m)?;
         self.log_access(store, ctx, 1, record_id, LogAction::Create)?;
-        let event = RecordsEvent::RecordCreated { record_id, patient: patient.clone(), created_by: ctx.sender.clone(), record_type };
+        let event = RecordsEvent::RecordCreated { record_id, patient: patient.clone(), created_by: ctx.caller.clone(), record_type };
         m.apply(F::TupleCons, 5);
         m.var(1, UINT);
         m.var(1, PRINCIPAL);
@@ -815,7 +815,7 @@ impl RecordManagement {
     }
 
     /// `(map-set record-versions { record-id, version } { title: title, data-hash:
-    /// data-hash, checksum: checksum, updated-by: tx-sender, updated-at:
+    /// data-hash, checksum: checksum, updated-by: contract-caller, updated-at:
     /// block-height })` at `depth`, the key's tuple charged by the caller.
     fn write_version(
         &self,
@@ -856,7 +856,7 @@ impl RecordManagement {
         m.var(1, UINT);
         m.var(1, UINT);
         self.append_access_log(store, ctx, record_id, LogAction::Read, emergency)?;
-        let event = RecordsEvent::RecordRead { record_id, accessor: ctx.sender.clone(), access_level: level };
+        let event = RecordsEvent::RecordRead { record_id, accessor: ctx.caller.clone(), access_level: level };
         m.apply(F::TupleCons, 4);
         m.var(1, UINT);
         m.var(1, UINT);
@@ -966,7 +966,7 @@ impl RecordManagement {
         m.var(1, UINT);
         self.hash_index.map_set(store, &record.data_hash, &record_id, m)?;
         self.log_access(store, ctx, 1, record_id, LogAction::Update)?;
-        let event = RecordsEvent::RecordUpdated { record_id, version: new_version, updated_by: ctx.sender.clone() };
+        let event = RecordsEvent::RecordUpdated { record_id, version: new_version, updated_by: ctx.caller.clone() };
         m.apply(F::TupleCons, 4);
         m.var(1, UINT);
         m.var(1, UINT);
@@ -1042,7 +1042,7 @@ impl RecordManagement {
         m.apply(F::TupleCons, 5);
         get_old_content(m);
         m.block_height();
-        let restored = RecordVersion { updated_at: ctx.block_height, updated_by: ctx.sender.clone(), ..old };
+        let restored = RecordVersion { updated_at: ctx.block_height, updated_by: ctx.caller.clone(), ..old };
         self.record_versions.map_set(store, &VersionKey { record_id, version: new_version }, &restored, m)?;
         self.log_access(store, ctx, 2, record_id, LogAction::Rollback)?;
         let event = RecordsEvent::RecordRolledBack { record_id, version: new_version, restored_version: version };
@@ -1066,7 +1066,7 @@ impl RecordManagement {
         m.lookup();
         m.var(0, UINT);
         self.archive_one(store, consent, ctx, record_id)?;
-        let event = RecordsEvent::RecordArchived { record_id, archived_by: ctx.sender.clone() };
+        let event = RecordsEvent::RecordArchived { record_id, archived_by: ctx.caller.clone() };
         m.apply(F::TupleCons, 3);
         m.var(0, UINT);
         print(m, &event);
@@ -1101,7 +1101,7 @@ impl RecordManagement {
             }
         }
         let count = acc?;
-        let event = RecordsEvent::RecordsArchived { record_ids: record_ids.to_vec(), archived_by: ctx.sender.clone() };
+        let event = RecordsEvent::RecordsArchived { record_ids: record_ids.to_vec(), archived_by: ctx.caller.clone() };
         m.apply(F::TupleCons, 3);
         m.var(1, list);
         print(m, &event);
@@ -1125,10 +1125,10 @@ impl RecordManagement {
         };
         m.apply(F::Asserts, 0);
         m.apply(F::Or, 2);
-        is_eq_principals(m, &ctx.sender, &record.patient);
+        is_eq_principals(m, &ctx.caller, &record.patient);
         m.apply(F::TupleGet, 13);
         m.var(1, RECORD);
-        let allowed = ctx.sender == record.patient || self.is_owner(store, ctx)?;
+        let allowed = ctx.caller == record.patient || self.is_owner(store, ctx)?;
         assert_or(m, 1, allowed, RecordsError::Unauthorized)?;
         m.apply(F::Asserts, 0);
         m.compare_uints(F::Geq);
@@ -1156,7 +1156,7 @@ impl RecordManagement {
         m.inspect(1, UINT);
         self.records.map_delete(store, &record_id, m)?;
         self.log_access(store, ctx, 1, record_id, LogAction::Purge)?;
-        let event = RecordsEvent::RecordPurged { record_id, purged_by: ctx.sender.clone() };
+        let event = RecordsEvent::RecordPurged { record_id, purged_by: ctx.caller.clone() };
         m.apply(F::TupleCons, 3);
         m.var(1, UINT);
         print(m, &event);
@@ -1427,6 +1427,6 @@ fn current_version(record: &Record, ctx: &Context) -> RecordVersion {
         data_hash: record.data_hash.clone(),
         title: record.title.clone(),
         updated_at: ctx.block_height,
-        updated_by: ctx.sender.clone(),
+        updated_by: ctx.caller.clone(),
     }
 }

@@ -71,16 +71,10 @@ pub(crate) const GRANT: u64 = Shape::tuple(&[
 /// A `provider-access` key, `{ patient, provider }`.
 pub(crate) const PATIENT_PROVIDER: u64 = Shape::tuple(&[("patient", Shape::PRINCIPAL), ("provider", Shape::PRINCIPAL)]).size;
 
-/// The source of `contracts/record-management.clar`, whose length a load charges.
-const SOURCE: &str = include_str!("../../../contracts/record-management.clar");
-
-/// The size of everything the contract's constants hold: 16 errors, 19 uints, the
+/// The size of everything the contract's constants hold, which a load charges
+/// for beside the source's length (the engine's `Contract::size`): 16 errors, 19 uints, the
 /// two lists and the hex digits.
 pub const CONSTANTS_SIZE: u64 = 16 * ERR + 19 * UINT + RECORD_DATA_TYPES + VERSION_NUMBERS + HEX_DIGITS;
-
-/// What loading the contract charges for: its source and its constants, as a node
-/// records the size of a deployed contract.
-pub const CONTRACT_SIZE: u64 = SOURCE.len() as u64 + CONSTANTS_SIZE;
 
 /// A value's consensus length.
 pub(crate) fn len_of(value: &impl ClarityType) -> u64 {

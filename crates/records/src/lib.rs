@@ -19,6 +19,6 @@ pub mod state;
 mod view;
 
 pub use contract::{Content, RecordManagement, Signed};
-pub use costs::{CONSTANTS_SIZE, CONTRACT_SIZE};
+pub use costs::CONSTANTS_SIZE;
 pub use events::RecordsEvent;
 pub use view::{ConsentView, Crypto};

@@ -1,5 +1,5 @@
 //! The reference implementation: both clarimed contracts, exactly as they stand in
-//! `contracts/`, deployed and run on the real Clarity VM (clarity-vm 2.3.0, Clarity 2,
+//! `contracts/` (v2; [`V1_CONTRACT_SOURCES`] for v1), deployed and run on the real Clarity VM (clarity-vm 2.3.0, Clarity 2,
 //! epoch 2.5, testnet).
 //!
 //! This is the yardstick the native engine is measured against: the scenario tests run
@@ -34,7 +34,7 @@ pub mod values;
 mod vm;
 
 pub use clarimed_costs::ExecutionCost;
-pub use vm::{CallResult, FunctionSignature, HarnessError, ReferenceVm, CONSENT_CONTRACT, CONTRACT_SOURCES, RECORDS_CONTRACT};
+pub use vm::{CallResult, FunctionSignature, HarnessError, ReferenceVm, CONSENT_CONTRACT, CONTRACT_SOURCES, RECORDS_CONTRACT, V1_CONTRACT_SOURCES};
 
 /// Clarity values and principals, re-exported so users of the harness need not
 /// depend on clarity-vm themselves.

@@ -18,10 +18,18 @@ use crate::store::HarnessStore;
 pub const CONSENT_CONTRACT: &str = "patient-consent";
 pub const RECORDS_CONTRACT: &str = "record-management";
 
-/// The contracts in deployment order, compiled in from `contracts/`.
+/// The contracts in deployment order, compiled in from `contracts/` (v2: the caller
+/// is `contract-caller`).
 pub const CONTRACT_SOURCES: [(&str, &str); 2] = [
     (CONSENT_CONTRACT, include_str!("../../../contracts/patient-consent.clar")),
     (RECORDS_CONTRACT, include_str!("../../../contracts/record-management.clar")),
+];
+
+/// The contracts as first deployed, from `contracts/v1/` (the caller was
+/// `tx-sender`).
+pub const V1_CONTRACT_SOURCES: [(&str, &str); 2] = [
+    (CONSENT_CONTRACT, include_str!("../../../contracts/v1/patient-consent.clar")),
+    (RECORDS_CONTRACT, include_str!("../../../contracts/v1/record-management.clar")),
 ];
 
 const EPOCH: StacksEpochId = StacksEpochId::Epoch25;
@@ -84,12 +92,18 @@ struct Trackers {
 impl ReferenceVm {
     /// A fresh chain at block height 1 with both contracts deployed by `deployer`.
     pub fn new(deployer: StandardPrincipalData) -> Result<ReferenceVm, HarnessError> {
+        ReferenceVm::with_sources(deployer, CONTRACT_SOURCES)
+    }
+
+    /// A fresh chain at block height 1 with both contracts deployed by `deployer`
+    /// from `sources` ([`CONTRACT_SOURCES`] or [`V1_CONTRACT_SOURCES`]).
+    pub fn with_sources(deployer: StandardPrincipalData, sources: [(&str, &str); 2]) -> Result<ReferenceVm, HarnessError> {
         let store = HarnessStore::new(GENESIS_HEIGHT).map_err(store_error)?;
         let mut vm = ReferenceVm { store, deployer, trackers: None };
         vm.set_epoch()?;
         vm.deploy(&boot_code_id(costs3::NAME, false), &costs3::source())?;
         vm.deploy(&boot_code_id("cost-voting", false), COST_VOTING_SOURCE)?;
-        for (name, source) in CONTRACT_SOURCES {
+        for (name, source) in sources {
             vm.deploy(&vm.contract_id(name), source)?;
         }
         vm.trackers = Some(Trackers { public: vm.tracker(BLOCK_LIMIT_MAINNET_21)?, read_only: vm.tracker(READ_ONLY_CALL_LIMIT)? });
@@ -118,7 +132,28 @@ impl ReferenceVm {
     /// `contract-caller`). A returned `err` rolls back its writes and events, as on
     /// chain; a runtime error is a [`HarnessError::Call`].
     pub fn call_public(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<CallResult, HarnessError> {
-        self.call(sender, contract, function, args, Run::Public)
+        self.call(sender, &self.contract_id(contract), function, args, Run::Public)
+    }
+
+    /// Runs a public function of any deployed contract (`id`), as `sender`, as
+    /// [`ReferenceVm::call_public`] does. Its events are every print of the call,
+    /// whichever contract printed it.
+    pub fn call_public_at(
+        &mut self,
+        sender: &PrincipalData,
+        id: &QualifiedContractIdentifier,
+        function: &str,
+        args: &[Value],
+    ) -> Result<CallResult, HarnessError> {
+        self.call(sender, id, function, args, Run::Public)
+    }
+
+    /// Deploys a further contract, `{publisher}.{name}`, as a node deploys one that
+    /// `publisher` signs (a contract that calls these two, say).
+    pub fn deploy_contract(&mut self, publisher: &StandardPrincipalData, name: &str, source: &str) -> Result<QualifiedContractIdentifier, HarnessError> {
+        let id = QualifiedContractIdentifier::new(publisher.clone(), name.into());
+        self.deploy(&id, source)?;
+        Ok(id)
     }
 
     /// Runs a public function as `sender` and then drops its writes whatever it
@@ -126,9 +161,18 @@ impl ReferenceVm {
     /// result, events and cost are what it did.
     pub fn call_public_aborted(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<CallResult, HarnessError> {
         self.store.connection().execute_batch("SAVEPOINT aborted").map_err(store_error)?;
-        let result = self.call(sender, contract, function, args, Run::Public);
+        let result = self.call(sender, &self.contract_id(contract), function, args, Run::Public);
         self.store.connection().execute_batch("ROLLBACK TO aborted; RELEASE aborted").map_err(store_error)?;
         result.map(|result| CallResult { committed: false, ..result })
+    }
+
+    /// Runs `run` on this chain and then undoes every write it made, as if it had
+    /// never run: to try several things from one state.
+    pub fn rolled_back<T>(&mut self, run: impl FnOnce(&mut ReferenceVm) -> Result<T, HarnessError>) -> Result<T, HarnessError> {
+        self.store.connection().execute_batch("SAVEPOINT rolled_back").map_err(store_error)?;
+        let result = run(self);
+        self.store.connection().execute_batch("ROLLBACK TO rolled_back; RELEASE rolled_back").map_err(store_error)?;
+        result
     }
 
     /// Runs a read-only function as `sender`; it can write nothing.
@@ -140,7 +184,7 @@ impl ReferenceVm {
     /// runs it: against the read-only limit, writes refused. The result carries
     /// its cost.
     pub fn read_only(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<CallResult, HarnessError> {
-        self.call(sender, contract, function, args, Run::ReadOnly)
+        self.call(sender, &self.contract_id(contract), function, args, Run::ReadOnly)
     }
 
     /// Runs any function as a node's `call-read` endpoint does: against the
@@ -148,7 +192,7 @@ impl ReferenceVm {
     /// a public function runs too and fails at its first write
     /// (`CostBalanceExceeded` with a write counted: the node's `NotReadOnly`).
     pub fn call_read(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value]) -> Result<CallResult, HarnessError> {
-        self.call(sender, contract, function, args, Run::CallRead)
+        self.call(sender, &self.contract_id(contract), function, args, Run::CallRead)
     }
 
     /// Replaces the read-only limit (the node's `read_only_call_limit`; its
@@ -287,9 +331,9 @@ impl ReferenceVm {
         OwnedEnvironment::new_free(false, TESTNET_CHAIN_ID, self.store.as_clarity_db(), EPOCH)
     }
 
-    fn call(&mut self, sender: &PrincipalData, contract: &str, function: &str, args: &[Value], run: Run) -> Result<CallResult, HarnessError> {
+    fn call(&mut self, sender: &PrincipalData, id: &QualifiedContractIdentifier, function: &str, args: &[Value], run: Run) -> Result<CallResult, HarnessError> {
         let read_only = run != Run::Public;
-        let id = self.contract_id(contract);
+        let contract = id.name.as_str();
         let args: Vec<SymbolicExpression> = args.iter().cloned().map(SymbolicExpression::atom_value).collect();
         let fail = |message: String| HarnessError::Call { contract: contract.to_string(), function: function.to_string(), message };
         let mut trackers = self.trackers.take().ok_or_else(|| fail("the cost trackers were lost by an earlier failure".into()))?;
@@ -298,7 +342,7 @@ impl ReferenceVm {
         tracker.set_total(VmCost::zero());
         let mut env = OwnedEnvironment::new_cost_limited(false, TESTNET_CHAIN_ID, self.store.as_clarity_db(), tracker, EPOCH);
         let context = ContractContext::new(QualifiedContractIdentifier::transient(), VERSION);
-        let outcome = env.execute_in_env(sender.clone(), None, Some(context), |exec| exec.execute_contract(&id, function, &args, run == Run::ReadOnly));
+        let outcome = env.execute_in_env(sender.clone(), None, Some(context), |exec| exec.execute_contract(id, function, &args, run == Run::ReadOnly));
         let (_, tracker) = env.destruct().ok_or_else(|| fail("the environment was left mid-transaction".into()))?;
         let cost = from_vm(&tracker.get_total());
         if read_only {

@@ -2,7 +2,7 @@
 //! contract generated from `clarimed-costs`' table, against the node's limits.
 
 use clarimed_costs::{CostFunction, ExecutionCost, READ_ONLY_CALL_LIMIT};
-use clarimed_reference::{keys::Key, values::*, ReferenceVm, CONSENT_CONTRACT};
+use clarimed_reference::{keys::Key, values::*, ReferenceVm, CONSENT_CONTRACT, CONTRACT_SOURCES, V1_CONTRACT_SOURCES};
 
 fn vm() -> (ReferenceVm, Key) {
     let owner = Key::from_seed(b"owner");
@@ -50,8 +50,11 @@ fn a_read_only_call_over_the_read_only_limit_is_refused() {
 }
 
 #[test]
-fn the_native_modules_know_their_contracts_sizes() {
-    let (mut vm, _) = vm();
-    assert_eq!(vm.contract_size(CONSENT_CONTRACT).unwrap(), clarimed_consent::CONTRACT_SIZE);
-    assert_eq!(vm.contract_size(clarimed_reference::RECORDS_CONTRACT).unwrap(), clarimed_records::CONTRACT_SIZE);
+fn the_native_modules_know_their_contracts_sizes_in_both_versions() {
+    for sources in [CONTRACT_SOURCES, V1_CONTRACT_SOURCES] {
+        let mut vm = ReferenceVm::with_sources(Key::from_seed(b"owner").principal(), sources).unwrap();
+        let [(consent, consent_source), (records, records_source)] = sources;
+        assert_eq!(vm.contract_size(consent).unwrap(), consent_source.len() as u64 + clarimed_consent::CONSTANTS_SIZE);
+        assert_eq!(vm.contract_size(records).unwrap(), records_source.len() as u64 + clarimed_records::CONSTANTS_SIZE);
+    }
 }
