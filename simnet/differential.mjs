@@ -18,12 +18,12 @@
 // STEPS (default 250) and SEEDS (default "1") set the run; a longer run is
 // `STEPS=2000 SEEDS=1,2,3,4,5,6,7,8,9,10 node differential.mjs`.
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { initSimnet } from "@stacks/clarinet-sdk";
 import { cvToHex, hexToCV } from "@stacks/transactions";
+import { project } from "./project.mjs";
 import { contractCallsExplaining, simnetCost } from "./shortfall.mjs";
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
@@ -34,17 +34,6 @@ const planner = here("../target/debug/examples/simnet_plan");
 const steps = Number(process.env.STEPS ?? 250);
 const seeds = (process.env.SEEDS ?? "1").split(",").map(Number);
 const epochs = (process.env.EPOCHS ?? "3.0,3.3,3.4").split(",");
-
-/** A Clarinet project of both contracts deployed as Clarity 2 at `epoch`. */
-function project(epoch) {
-  const dir = mkdtempSync(join(tmpdir(), `clarimed-simnet-${epoch}-`));
-  for (const file of ["patient-consent.clar", "record-management.clar"]) cpSync(here(`../contracts/${file}`), join(dir, file));
-  cpSync(here("../contracts/settings"), join(dir, "settings"), { recursive: true });
-  const manifest = readFileSync(here("../contracts/Clarinet.toml"), "utf8").replaceAll("epoch = 2.5", `epoch = ${epoch}`);
-  if (!manifest.includes(`epoch = ${epoch}`)) throw new Error("the manifest names no epoch to replace");
-  writeFileSync(join(dir, "Clarinet.toml"), manifest);
-  return dir;
-}
 
 /** The print events simnet reports for a call, as hex. */
 const printed = (events) => events.filter((e) => e.event === "print_event").map((e) => cvToHex(e.data.value).slice(2));
