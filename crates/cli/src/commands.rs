@@ -14,9 +14,9 @@ use clarimed_engine::{
 };
 use serde_json::{json, Value as Json};
 
-use crate::state::{explain, open};
+use crate::state::{failure, open, Failure};
 
-type Outcome = Result<ExitCode, String>;
+type Outcome = Result<ExitCode, Failure>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
@@ -43,7 +43,7 @@ pub fn init(db: &Path, deployer: &str, epoch: Epoch, force: bool, json: bool) ->
     let deployer = principal(deployer)?;
     if db.exists() {
         if !force {
-            return Err(format!("{} already holds a state; use --force to replace it", db.display()));
+            return Err(format!("{} already holds a state; use --force to replace it", db.display()).into());
         }
         for suffix in ["", "-wal", "-shm"] {
             let file = format!("{}{suffix}", db.display());
@@ -52,7 +52,7 @@ pub fn init(db: &Path, deployer: &str, epoch: Epoch, force: bool, json: bool) ->
             }
         }
     }
-    let engine = Engine::open_or_create(db, &deployer, epoch).map_err(|e| explain(db, &e))?;
+    let engine = Engine::open_or_create(db, &deployer, epoch).map_err(|e| failure(db, &e))?;
     let deployer = principal_to_string(engine.deployer());
     let tip = engine.tip();
     if json {
@@ -139,7 +139,7 @@ pub fn call(db: &Path, contract: &str, function: &str, args: &[String], sender: 
     let sender = principal(sender)?;
     let args = parse_args(args)?;
     let engine = open(db)?;
-    let output = engine.call(&sender, contract, function, &args).map_err(|e| explain(db, &e))?;
+    let output = engine.call(&sender, contract, function, &args).map_err(|e| failure(db, &e))?;
     report(&output, json)
 }
 
@@ -148,7 +148,7 @@ pub fn read(db: &Path, contract: &str, function: &str, args: &[String], sender: 
     let args = parse_args(args)?;
     let engine = open(db)?;
     let sender = sender.unwrap_or_else(|| engine.deployer().clone());
-    let output = engine.read(&sender, contract, function, &args).map_err(|e| explain(db, &e))?;
+    let output = engine.read(&sender, contract, function, &args).map_err(|e| failure(db, &e))?;
     report(&output, json)
 }
 
@@ -156,7 +156,7 @@ pub fn read(db: &Path, contract: &str, function: &str, args: &[String], sender: 
 /// Stacks blocks in the current tenure.
 pub fn mine(db: &Path, blocks: u32, in_tenure: bool, json: bool) -> Outcome {
     let engine = open(db)?;
-    if in_tenure { engine.mine_in_tenure(blocks) } else { engine.mine(blocks) }.map_err(|e| explain(db, &e))?;
+    if in_tenure { engine.mine_in_tenure(blocks) } else { engine.mine(blocks) }.map_err(|e| failure(db, &e))?;
     let tip = engine.tip();
     if json {
         print_json(&json!({ "block-height": tip.stacks_height, "tenure-height": tip.tenure_height }));
@@ -166,8 +166,8 @@ pub fn mine(db: &Path, blocks: u32, in_tenure: bool, json: bool) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
-fn stats(engine: &Engine<SqliteStore>, db: &Path) -> Result<Json, String> {
-    let failed = |e: EngineError| explain(db, &e);
+fn stats(engine: &Engine<SqliteStore>, db: &Path) -> Result<Json, Failure> {
+    let failed = |e: EngineError| failure(db, &e);
     let consent = engine.consent().get_stats().map_err(failed)?;
     let records = engine.records().get_stats().map_err(failed)?;
     Ok(json!({
@@ -184,7 +184,7 @@ fn stats(engine: &Engine<SqliteStore>, db: &Path) -> Result<Json, String> {
 pub fn status(db: &Path, json: bool) -> Outcome {
     let engine = open(db)?;
     let counters = stats(&engine, db)?;
-    let digest = hex(&engine.state_digest().map_err(|e| explain(db, &e))?);
+    let digest = hex(&engine.state_digest().map_err(|e| failure(db, &e))?);
     let followed = clarimed_follower::followed_tip(&engine).map_err(|e| e.to_string())?;
     let summary = json!({
         "db": db.display().to_string(),
@@ -228,7 +228,7 @@ struct AuditRow {
 pub fn audit(db: &Path, patient: &str, json: bool) -> Outcome {
     let patient = principal(patient)?;
     let engine = open(db)?;
-    let failed = |e: EngineError| explain(db, &e);
+    let failed = |e: EngineError| failure(db, &e);
     let mut rows = Vec::new();
     let count = engine.consent().get_audit_count(&patient).map_err(failed)?;
     for seq in 0..count {
@@ -325,7 +325,7 @@ type MapEntries = BTreeMap<String, Vec<Json>>;
 
 pub fn export(db: &Path, format: ExportFormat) -> Outcome {
     let engine = open(db)?;
-    let rows = engine.dump_state().map_err(|e| explain(db, &e))?;
+    let rows = engine.dump_state().map_err(|e| failure(db, &e))?;
     match format {
         ExportFormat::Kv => {
             for (key, value) in rows {

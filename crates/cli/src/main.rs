@@ -1,7 +1,8 @@
 //! `clarimed`: both contracts from a terminal, against a local SQLite state.
 //!
 //! Exit status: 0 for success (a call's `ok`), 1 for a contract's `err`, 2 for bad
-//! usage or a state that cannot be used; bad input changes nothing.
+//! usage or a state that cannot be used, 3 when the disk failed to write (or read)
+//! the state; neither changes anything.
 
 mod commands;
 #[cfg(feature = "harness")]
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use state::Failure;
 
 #[derive(Parser)]
 #[command(name = "clarimed", version, about = "Clarity-compatible engine for the patient-consent and record-management contracts")]
@@ -200,32 +202,26 @@ fn main() -> ExitCode {
         Command::Mine { blocks, in_tenure } => commands::mine(db, blocks, in_tenure, json),
         Command::Status => commands::status(db, json),
         Command::Audit { patient } => commands::audit(db, &patient, json),
-        Command::Fhir(command) => fhir::run(db, &command),
+        Command::Fhir(command) => fhir::run(db, &command).map_err(Failure::from),
         Command::Key(KeyCommand::New) => commands::key_new(json),
         Command::Key(KeyCommand::Sign { key, message }) => commands::key_sign(&key, &message, json),
         #[cfg(feature = "harness")]
-        Command::Demo => demo::run(given_db, &mut std::io::stdout()),
+        Command::Demo => demo::run(given_db, &mut std::io::stdout()).map_err(Failure::from),
         Command::Export { format } => commands::export(db, format),
-        Command::Follow(options) => follow::follow(given_db, &options, json),
-        Command::Replay { file, following } => follow::replay(given_db, &file, &following, json),
+        Command::Follow(options) => follow::follow(given_db, &options, json).map_err(Failure::from),
+        Command::Replay { file, following } => follow::replay(given_db, &file, &following, json).map_err(Failure::from),
         Command::Serve { listen, block_time, block_per_tx, block_txs, tenure_time, clock } => {
             let mining = if block_per_tx {
                 clarimed_node_rpc::Mining::PerTransaction
             } else {
                 clarimed_node_rpc::Mining::Every { interval: std::time::Duration::from_millis(block_time), max_transactions: block_txs as usize }
             };
-            serve::run(db, listen, mining, std::time::Duration::from_secs(tenure_time), clock.clock())
+            serve::run(db, listen, mining, std::time::Duration::from_secs(tenure_time), clock.clock()).map_err(Failure::from)
         }
         #[cfg(feature = "harness")]
         Command::Conform(options) => return conform::run(&options),
         #[cfg(feature = "harness")]
-        Command::Costs(options) => costs::run(&options, json),
+        Command::Costs(options) => costs::run(&options, json).map_err(Failure::from),
     };
-    match result {
-        Ok(code) => code,
-        Err(message) => {
-            eprintln!("clarimed: {message}");
-            ExitCode::from(2)
-        }
-    }
+    result.unwrap_or_else(|failure| failure.report())
 }

@@ -31,7 +31,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use crate::commands::output_json;
-use crate::state::{explain, open};
+use crate::state::{failure, open, Failure};
 
 /// One step of a script.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,18 +143,18 @@ fn read_script(path: &str) -> Result<String, String> {
 /// with `block_per_call`, one Stacks block is mined in the current tenure before each
 /// call (as Clarinet's simnet's `callPublicFn` does). A contract's `err` is a result
 /// like any other: the run goes on, and exits 0.
-pub fn run(db: &Path, script: &str, from: u64, block_per_call: bool, json: bool) -> Result<ExitCode, String> {
+pub fn run(db: &Path, script: &str, from: u64, block_per_call: bool, json: bool) -> Result<ExitCode, Failure> {
     let steps = parse(&read_script(script)?)?;
     let skipped = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
     if skipped > steps.len() {
-        return Err(format!("--from {from}: the script has {} steps", steps.len()));
+        return Err(format!("--from {from}: the script has {} steps", steps.len()).into());
     }
     let engine = open(db)?;
     let bar = progress(steps.len(), skipped);
     let mut stdout = std::io::stdout().lock();
     for (index, step) in steps.iter().enumerate().skip(skipped) {
         let number = index + 1;
-        let failed = |e: EngineError| format!("step {number} (line {}): {}", step.line, explain(db, &e));
+        let failed = |e: EngineError| failure(db, &e).at(format_args!("step {number} (line {})", step.line));
         let report = match &step.action {
             Action::Call { sender, contract, function, args } => {
                 if block_per_call {

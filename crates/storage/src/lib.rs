@@ -69,6 +69,19 @@ pub enum StoreError {
     NoTransaction,
 }
 
+impl StoreError {
+    /// Whether the disk failed the operation (full, or a write or read error), as
+    /// opposed to a lock, a file that is not a state, or a bug: nothing of a commit
+    /// that failed so is applied, and it can succeed once the fault is fixed.
+    pub fn is_io_fault(&self) -> bool {
+        match self {
+            #[cfg(feature = "sqlite")]
+            StoreError::Sqlite(error) => matches!(error.sqlite_error_code(), Some(rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::SystemIoFailure)),
+            _ => false,
+        }
+    }
+}
+
 /// A store operation's result.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -130,5 +143,23 @@ impl<T: StoreRead + ?Sized> StoreRead for std::sync::Arc<T> {
 impl<T: StoreCommit + ?Sized> StoreCommit for std::sync::Arc<T> {
     fn write(&self, batch: Batch) -> Result<()> {
         (**self).write(batch)
+    }
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use super::StoreError;
+
+    fn sqlite(code: i32) -> StoreError {
+        StoreError::Sqlite(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None))
+    }
+
+    #[test]
+    fn a_full_disk_and_a_failed_write_are_io_faults_and_a_lock_or_a_bug_is_not() {
+        assert!(sqlite(rusqlite::ffi::SQLITE_FULL).is_io_fault());
+        assert!(sqlite(rusqlite::ffi::SQLITE_IOERR_WRITE).is_io_fault());
+        assert!(!sqlite(rusqlite::ffi::SQLITE_CONSTRAINT).is_io_fault());
+        assert!(!StoreError::Busy.is_io_fault());
+        assert!(!StoreError::NoTransaction.is_io_fault());
     }
 }
