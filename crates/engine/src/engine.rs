@@ -342,7 +342,9 @@ impl<S> Engine<S> {
         Ok(())
     }
 
-    /// Commits every call of the open block at once.
+    /// Commits every call of the open block at once. A commit the store fails (a
+    /// full disk) drops the block as [`Engine::abort_block`] does, so the next
+    /// block starts from the committed tip rather than the one it never reached.
     pub fn commit_block(&self) -> Result<(), EngineError> {
         let _turn = self.core.block_turn();
         let mut writer = self.core.writer();
@@ -351,7 +353,11 @@ impl<S> Engine<S> {
         };
         self.core.add_undo_record(block)?;
         let mut store = Transactional::with_layers(Committer(&self.core), std::mem::take(&mut writer.layers));
-        store.commit()?;
+        if let Err(error) = store.commit() {
+            writer.tip = self.core.tip.load();
+            writer.block_cost = writer.block_cost_at_begin;
+            return Err(error.into());
+        }
         Ok(())
     }
 
