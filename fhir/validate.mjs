@@ -3,6 +3,10 @@
 // validated without its entries' resources (the validator does not follow
 // contained resources), then each resource by the validator of its type.
 //
+// A JSON schema checks shapes, cardinalities and codes, not FHIR's invariants
+// (FHIRPath constraints such as bdl-1 or ppc-1) nor what a reference means:
+// invariants.mjs does, and its allProblems runs both.
+//
 // As a command: node validate.mjs FILE... (exit 0: every resource valid).
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
