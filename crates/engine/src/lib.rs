@@ -105,6 +105,7 @@ pub mod keys;
 mod limits;
 mod literal;
 mod notes;
+mod purposes;
 pub mod table;
 mod tip;
 mod transactions;

@@ -24,6 +24,7 @@ use clarimed_costs::ExecutionCost;
 use crate::crypto::TestnetCrypto;
 use crate::engine::{ConsentReader, Core, Engine, Mode};
 use crate::error::{CallError, EngineError};
+use crate::purposes;
 use crate::table::{self, Arg, Contract};
 
 /// A public call's `ok` value and its print event, or why not.
@@ -148,7 +149,9 @@ impl ConsentCalls<'_> {
         let data_type = data_type.into();
         admit(&table::GRANT_CONSENT, &[provider, &data_type, &expires_at, &purpose])?;
         self.core.transact(sender, Contract::PatientConsent, self.mode, &self.cost, |store, ctx| {
-            self.core.consent.grant_consent(store, ctx, provider, data_type, expires_at, purpose)
+            let granted = self.core.consent.grant_consent(store, ctx, provider, data_type, expires_at, purpose)?;
+            purposes::remember(store, &self.core.consent, &ctx.caller, 1, purpose)?;
+            Ok(granted)
         })
     }
 
@@ -164,7 +167,9 @@ impl ConsentCalls<'_> {
         let codes: Vec<u128> = data_types.iter().map(|&t| t.into()).collect();
         admit(&table::GRANT_CONSENT_BATCH, &[provider, &codes.as_slice(), &expires_at, &purpose])?;
         self.core.transact(sender, Contract::PatientConsent, self.mode, &self.cost, |store, ctx| {
-            self.core.consent.grant_consent_batch(store, ctx, provider, &codes, expires_at, purpose)
+            let granted = self.core.consent.grant_consent_batch(store, ctx, provider, &codes, expires_at, purpose)?;
+            purposes::remember(store, &self.core.consent, &ctx.caller, codes.len() as u128, purpose)?;
+            Ok(granted)
         })
     }
 

@@ -3,13 +3,17 @@
 //! or a new grant of the same pair closes; each emergency override opens one that
 //! its revocation closes. Consents still open take their expiry (and purpose)
 //! from the contract's current state, given by (provider, data type), the data
-//! type `None` for an emergency override.
+//! type `None` for an emergency override; closed ones take their purpose from what
+//! the engine kept of their grant (`Engine::granted_purpose`).
 
 use std::collections::BTreeMap;
 
 use clarimed_consent::codes::{AuditAction, DataType};
 
+use clarimed_engine::Principal;
+
 use crate::clock::Clock;
+use crate::ids::{self, Source};
 use crate::model::{CodeableConcept, Coding, Consent, Period, Provision, ProvisionActor};
 use crate::{principal_reference, DATA_TYPE_SYSTEM};
 
@@ -43,6 +47,8 @@ pub struct Terms {
 /// A consent as the trail shows it: to whom, for what, from when to when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Episode {
+    /// The audit entry that opened it.
+    seq: u128,
     provider: String,
     /// `None`: an emergency override.
     data_type: Option<u128>,
@@ -73,38 +79,53 @@ fn episodes(trail: &[AuditRecord]) -> Vec<Episode> {
         }
         if opens {
             open.insert((provider.clone(), data_type), episodes.len());
-            episodes.push(Episode { provider, data_type, granted_at: entry.block, closed_at: None });
+            episodes.push(Episode { seq: entry.seq, provider, data_type, granted_at: entry.block, closed_at: None });
         }
     }
     episodes
 }
 
+/// The audit entries whose grant purposes [`consents`] needs: those that opened
+/// a consent the trail closes (the open ones' purposes are in the contract).
+pub fn closed_grants(trail: &[AuditRecord]) -> Vec<u128> {
+    episodes(trail).into_iter().filter(|episode| episode.closed_at.is_some() && episode.data_type.is_some()).map(|episode| episode.seq).collect()
+}
+
 /// The patient's consents at block `height`. `current` holds the terms the
-/// contract has for the pairs of [`open_pairs`] it still grants.
-pub fn consents(patient: &str, trail: &[AuditRecord], current: &BTreeMap<(String, Option<u128>), Terms>, height: u128, clock: &Clock) -> Vec<Consent> {
+/// contract has for the pairs of [`open_pairs`] it still grants; `past` the
+/// purposes of [`closed_grants`], by audit entry, where known.
+pub fn consents(
+    patient: &Principal,
+    trail: &[AuditRecord],
+    current: &BTreeMap<(String, Option<u128>), Terms>,
+    past: &BTreeMap<u128, String>,
+    height: u128,
+    clock: &Clock,
+) -> Vec<Consent> {
+    let text = clarimed_engine::principal_to_string(patient);
     episodes(trail)
         .into_iter()
-        .enumerate()
-        .map(|(n, episode)| {
+        .map(|episode| {
             let terms = episode.closed_at.is_none().then(|| current.get(&(episode.provider.clone(), episode.data_type))).flatten();
             let end = episode.closed_at.or(terms.as_ref().and_then(|terms| terms.expires_at));
             let active = episode.closed_at.is_none() && terms.is_some() && end.is_none_or(|end| end > height);
-            let purpose = match (&terms, episode.data_type) {
+            let granted_for = terms.map(|terms| &terms.purpose).or_else(|| past.get(&episode.seq));
+            let purpose = match (granted_for, episode.data_type) {
                 (_, None) => vec![Coding::new("http://terminology.hl7.org/CodeSystem/v3-ActReason", "ETREAT", "Emergency Treatment")],
-                (Some(terms), Some(_)) if !terms.purpose.is_empty() => {
-                    vec![Coding { system: "https://clarimed.dev/fhir/CodeSystem/purpose".to_string(), code: terms.purpose.clone(), display: None }]
+                (Some(purpose), Some(_)) if !purpose.is_empty() => {
+                    vec![Coding { system: PURPOSE_SYSTEM.to_string(), code: purpose.clone(), display: None }]
                 }
                 _ => Vec::new(),
             };
             Consent {
                 resource_type: "Consent",
-                id: format!("consent-{n}"),
+                id: ids::id(Source::Consent(episode.seq), patient),
                 status: if active { "active" } else { "inactive" },
                 scope: Coding::new("http://terminology.hl7.org/CodeSystem/consentscope", "patient-privacy", "Privacy Consent").into(),
                 category: vec![Coding::new("http://loinc.org", "59284-0", "Patient Consent").into()],
-                patient: principal_reference(patient, "Patient"),
+                patient: principal_reference(&text, "Patient"),
                 date_time: clock.instant(episode.granted_at).unwrap_or_default(),
-                performer: vec![principal_reference(patient, "Patient")],
+                performer: vec![principal_reference(&text, "Patient")],
                 policy_rule: Coding::new("http://terminology.hl7.org/CodeSystem/v3-ActCode", "OPTIN", "opt-in").into(),
                 provision: Provision {
                     kind: "permit",
@@ -121,6 +142,10 @@ pub fn consents(patient: &str, trail: &[AuditRecord], current: &BTreeMap<(String
         .collect()
 }
 
+/// The code system of the purposes patients grant consent for: the code is the
+/// purpose as the patient wrote it.
+pub const PURPOSE_SYSTEM: &str = "https://clarimed.dev/fhir/CodeSystem/purpose";
+
 /// A data type as a concept of [`DATA_TYPE_SYSTEM`].
 pub fn data_type_concept(code: u128) -> CodeableConcept {
     let name = DataType::from_code(code).map_or_else(|| format!("DATA-TYPE-{code}"), |data_type| data_type.name().to_string());
@@ -130,6 +155,16 @@ pub fn data_type_concept(code: u128) -> CodeableConcept {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const PATIENT: &str = "ST1SJ3DTE5DN7X54YDH5D64R3BCB6A2AG2ZQ8YPD5";
+
+    fn patient() -> Principal {
+        clarimed_engine::parse_principal(PATIENT).unwrap()
+    }
+
+    fn none_past() -> BTreeMap<u128, String> {
+        BTreeMap::new()
+    }
 
     fn entry(seq: u128, action: AuditAction, provider: &str, data_type: Option<DataType>, block: u128) -> AuditRecord {
         AuditRecord {
@@ -159,20 +194,32 @@ mod tests {
         ];
         assert_eq!(open_pairs(&trail), vec![("STDOC".to_string(), Some(DataType::LabResults.code()))]);
         let current = current(&[("STDOC", Some(DataType::LabResults), terms(None, "labs"))]);
-        let consents = consents("STPATIENT", &trail, &current, 30, &Clock::default());
+        let consents = consents(&patient(), &trail, &current, &none_past(), 30, &Clock::default());
         assert_eq!(consents.len(), 2);
         assert_eq!((consents[0].status, &consents[0].provision.period.end), ("active", &None));
         assert_eq!(consents[0].provision.code, vec![data_type_concept(DataType::LabResults.code())]);
         assert_eq!(consents[1].status, "inactive");
         assert_eq!(consents[1].provision.period.end, Clock::default().instant(20));
+        assert_eq!((consents[0].id.clone(), consents[1].id.clone()), (format!("c1-{PATIENT}"), format!("c2-{PATIENT}")));
+    }
+
+    #[test]
+    fn a_closed_consent_keeps_the_purpose_it_was_granted_for() {
+        let trail =
+            [entry(4, AuditAction::Grant, "STDOC", Some(DataType::BasicInfo), 11), entry(5, AuditAction::Revoke, "STDOC", Some(DataType::BasicInfo), 20)];
+        assert_eq!(closed_grants(&trail), vec![4]);
+        let past = BTreeMap::from([(4, "billing".to_string())]);
+        let consents = consents(&patient(), &trail, &BTreeMap::new(), &past, 30, &Clock::default());
+        assert_eq!(consents[0].status, "inactive");
+        assert_eq!(consents[0].provision.purpose, vec![Coding { system: PURPOSE_SYSTEM.to_string(), code: "billing".to_string(), display: None }]);
     }
 
     #[test]
     fn a_consent_past_its_expiry_is_inactive_and_ends_at_it() {
         let trail = [entry(1, AuditAction::Grant, "STDOC", Some(DataType::LabResults), 10)];
         let current = current(&[("STDOC", Some(DataType::LabResults), terms(Some(25), "labs"))]);
-        let before = consents("STPATIENT", &trail, &current, 24, &Clock::default());
-        let after = consents("STPATIENT", &trail, &current, 25, &Clock::default());
+        let before = consents(&patient(), &trail, &current, &none_past(), 24, &Clock::default());
+        let after = consents(&patient(), &trail, &current, &none_past(), 25, &Clock::default());
         assert_eq!((before[0].status, after[0].status), ("active", "inactive"));
         assert_eq!(after[0].provision.period.end, Clock::default().instant(25));
     }
@@ -181,7 +228,7 @@ mod tests {
     fn an_emergency_override_is_a_consent_for_emergency_treatment_over_its_window() {
         let trail = [entry(1, AuditAction::EmergencyOverride, "STER", None, 40)];
         let current = current(&[("STER", None, terms(Some(472), "trauma"))]);
-        let consents = consents("STPATIENT", &trail, &current, 100, &Clock::default());
+        let consents = consents(&patient(), &trail, &current, &none_past(), 100, &Clock::default());
         assert_eq!(consents[0].status, "active");
         assert_eq!(consents[0].provision.purpose[0].code, "ETREAT");
         assert_eq!(consents[0].provision.period.start, Clock::default().instant(40));
@@ -194,7 +241,7 @@ mod tests {
         let trail =
             [entry(1, AuditAction::Grant, "STDOC", Some(DataType::LabResults), 10), entry(2, AuditAction::Grant, "STDOC", Some(DataType::LabResults), 15)];
         let current = current(&[("STDOC", Some(DataType::LabResults), terms(None, "labs"))]);
-        let consents = consents("STPATIENT", &trail, &current, 20, &Clock::default());
+        let consents = consents(&patient(), &trail, &current, &none_past(), 20, &Clock::default());
         assert_eq!((consents[0].status, consents[1].status), ("inactive", "active"));
         assert_eq!(consents[0].provision.period.end, Clock::default().instant(15));
     }

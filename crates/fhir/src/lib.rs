@@ -1,10 +1,13 @@
 //! A patient's consents and every access to their records, as HL7 FHIR R4 (4.0.1)
-//! resources: a `Bundle` (type `collection`) of `Consent` and `AuditEvent`.
+//! resources: `Consent` and `AuditEvent`, in `collection` Bundles (`clarimed fhir`)
+//! or answered by a FHIR search API ([`search`], [`capability`]).
 //!
 //! [`consent`] and [`audit`] map the contracts' state (principals rendered as
 //! `ST…` text) to serde types for just the resources and data types used
-//! ([`model`]); [`bundle`] reads a patient's state from the engine and assembles
-//! the Bundles. Block heights become times by a [`Clock`]; principals become
+//! ([`model`]); [`reader`] reads a patient's side of the state from the engine,
+//! [`stream`] their audit events in block order a page at a time, [`ids`] gives
+//! each resource an id that reads it back; [`bundle`] assembles the export's
+//! Bundles and [`search`] a search's pages. Block heights become times by a [`Clock`]; principals become
 //! identifiers under [`PRINCIPAL_SYSTEM`], records under
 //! [`audit::RECORD_SYSTEM`].
 
@@ -12,12 +15,19 @@
 
 pub mod audit;
 pub mod bundle;
+pub mod capability;
 pub mod clock;
 pub mod consent;
+pub mod ids;
 pub mod model;
+pub mod reader;
+pub mod search;
+pub mod stream;
 
 pub use bundle::{audit_bundle, consent_bundle, FhirError};
+pub use capability::capability_statement;
 pub use clock::Clock;
+pub use search::{read_audit_event, read_consent, ResourceType, Search};
 
 use model::{Identifier, Reference};
 

@@ -73,31 +73,56 @@ pub struct Period {
     pub end: Option<String>,
 }
 
-/// `Bundle` of type `collection`.
+/// `Bundle`: of type `collection` (what `clarimed fhir` prints) or `searchset`
+/// (what a search answers).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Bundle {
     /// Always `Bundle`.
     pub resource_type: &'static str,
-    /// Always `collection`.
+    /// `collection` or `searchset`.
     #[serde(rename = "type")]
     pub kind: &'static str,
     /// When the bundle was assembled, as the chain's time of its tip.
     pub timestamp: String,
-    /// How many entries.
-    pub total: usize,
+    /// How many resources match the search, on every page (FHIR allows it on a
+    /// `searchset` or `history` Bundle only: bdl-1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    /// A search's `self` link and, when there are more, its `next` page.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub link: Vec<BundleLink>,
     /// The resources.
     pub entry: Vec<BundleEntry>,
+}
+
+/// `Bundle.link`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BundleLink {
+    /// `self` or `next`.
+    pub relation: &'static str,
+    /// The URL.
+    pub url: String,
 }
 
 /// One resource of a bundle.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BundleEntry {
-    /// A URN naming the resource within the bundle.
+    /// The resource's URL (a search) or a URN naming it within the bundle.
     pub full_url: String,
     /// The resource.
     pub resource: Resource,
+    /// In a search: why it is here (`match`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search: Option<EntrySearch>,
+}
+
+/// `Bundle.entry.search`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EntrySearch {
+    /// `match`: it matched the search.
+    pub mode: &'static str,
 }
 
 /// The resources a bundle holds.
@@ -110,13 +135,23 @@ pub enum Resource {
     AuditEvent(Box<AuditEvent>),
 }
 
+impl Resource {
+    /// `{type}/{id}`.
+    pub fn reference(&self) -> String {
+        match self {
+            Resource::Consent(consent) => format!("Consent/{}", consent.id),
+            Resource::AuditEvent(event) => format!("AuditEvent/{}", event.id),
+        }
+    }
+}
+
 /// `Consent`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Consent {
     /// Always `Consent`.
     pub resource_type: &'static str,
-    /// A stable id within the patient's bundle.
+    /// A stable id that reads it back (`ids`).
     pub id: String,
     /// `active`, or `inactive` once revoked or expired.
     pub status: &'static str,
@@ -169,7 +204,7 @@ pub struct ProvisionActor {
 pub struct AuditEvent {
     /// Always `AuditEvent`.
     pub resource_type: &'static str,
-    /// A stable id within the patient's bundle.
+    /// A stable id that reads it back (`ids`).
     pub id: String,
     /// The kind of event.
     #[serde(rename = "type")]

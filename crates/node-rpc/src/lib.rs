@@ -12,8 +12,8 @@
 //! - [`transactions`]: `POST /v2/transactions` and `POST /v2/fees/transaction`;
 //! - [`extended`]: the Hiro API's `GET /extended/v1/tx/{txid}` and
 //!   `GET /extended/v1/address/{principal}/nonces`;
-//! - [`fhir`]: clarimed's own `GET /fhir/Consent?patient=…` and
-//!   `GET /fhir/AuditEvent?patient=…`, FHIR R4 Bundles.
+//! - [`fhir`]: clarimed's own FHIR R4 server: `GET /fhir/metadata`, searches
+//!   of `Consent` and `AuditEvent` answering `searchset` Bundles, and reads by id.
 //!
 //! Every read is answered from the engine's committed state, from any number of
 //! connections at once. Transactions wait in the [`mempool`] until the [`miner`],
@@ -115,8 +115,11 @@ impl<S: Store + Send + Sync + 'static> Node<S> {
             .route("/v2/transactions", post(transactions::post_transaction::<S>))
             .route("/extended/v1/tx/:txid", get(extended::get_transaction::<S>))
             .route("/extended/v1/address/:principal/nonces", get(extended::get_nonces::<S>))
-            .route("/fhir/Consent", get(fhir::get_consents::<S>))
-            .route("/fhir/AuditEvent", get(fhir::get_audit_events::<S>))
+            .route("/fhir/metadata", get(fhir::get_metadata::<S>))
+            .route("/fhir/Consent", get(fhir::search_consents::<S>))
+            .route("/fhir/Consent/:id", get(fhir::read_consent_by_id::<S>))
+            .route("/fhir/AuditEvent", get(fhir::search_audit_events::<S>))
+            .route("/fhir/AuditEvent/:id", get(fhir::read_audit_event_by_id::<S>))
             .fallback(error::not_found)
             .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(axum::middleware::from_fn(error::refuse_oversized))

@@ -237,16 +237,35 @@ async fn the_interface_is_clarity_vms_and_lists_every_function_of_the_table() {
 }
 
 #[tokio::test]
-async fn the_fhir_routes_answer_a_bundle_timed_by_the_nodes_clock_and_refuse_a_bad_patient_with_an_operation_outcome() {
+async fn the_fhir_routes_answer_searchsets_timed_by_the_nodes_clock_and_refuse_bad_requests_with_an_operation_outcome() {
     let served = served_with(clarimed_fhir::Clock { genesis: 0, seconds_per_block: 1 }).await;
     let patient = principal_to_string(&served.patient);
-    let (status, bundle) = json(served.address, "GET", &format!("/fhir/AuditEvent?patient={patient}"), None).await;
+    let (status, bundle) = json(served.address, "GET", &format!("/fhir/AuditEvent?patient={patient}&_count=1"), None).await;
     assert_eq!(status, 200);
-    assert_eq!(bundle["resourceType"], "Bundle");
+    assert_eq!((bundle["resourceType"].as_str(), bundle["type"].as_str()), (Some("Bundle"), Some("searchset")));
     assert_eq!(bundle["timestamp"], "1970-01-01T00:00:01Z", "block 1 is one second past the genesis");
     assert_eq!(bundle["entry"][0]["resource"]["subtype"][0]["code"], "REGISTER");
-    let (status, outcome) = json(served.address, "GET", "/fhir/Consent?patient=nobody", None).await;
-    assert_eq!((status, outcome["resourceType"].as_str()), (400, Some("OperationOutcome")));
-    let (status, outcome) = json(served.address, "GET", &format!("/fhir/Consent?patient={}", served.deployer), None).await;
-    assert_eq!((status, outcome["issue"][0]["code"].as_str()), (400, Some("not-found")));
+    assert_eq!(bundle["entry"][0]["search"]["mode"], "match");
+    let id = bundle["entry"][0]["resource"]["id"].as_str().unwrap().to_string();
+    assert_eq!(bundle["entry"][0]["fullUrl"], format!("http://localhost/fhir/AuditEvent/{id}"), "the base the client reached, as its Host header says");
+    let (status, event) = json(served.address, "GET", &format!("/fhir/AuditEvent/{id}"), None).await;
+    assert_eq!((status, &event), (200, &bundle["entry"][0]["resource"]));
+
+    let (status, metadata) = json(served.address, "GET", "/fhir/metadata", None).await;
+    assert_eq!((status, metadata["resourceType"].as_str(), metadata["fhirVersion"].as_str()), (200, Some("CapabilityStatement"), Some("4.0.1")));
+    let served_types: Vec<&str> = metadata["rest"][0]["resource"].as_array().unwrap().iter().map(|r| r["type"].as_str().unwrap()).collect();
+    assert_eq!(served_types, ["Consent", "AuditEvent"]);
+
+    let (status, nobody) = json(served.address, "GET", &format!("/fhir/Consent?patient={}", served.deployer), None).await;
+    assert_eq!((status, nobody["total"].as_u64(), nobody["entry"].as_array().map(Vec::len)), (200, Some(0), Some(0)), "no patient, no match");
+    for (path, status, code) in [
+        ("/fhir/Consent?patient=nobody".to_string(), 400, "invalid"),
+        (format!("/fhir/Consent?patient={patient}&colour=red"), 400, "not-supported"),
+        (format!("/fhir/Consent/c99-{patient}"), 404, "not-found"),
+        ("/fhir/AuditEvent/not-an-id".to_string(), 404, "not-found"),
+        (format!("/fhir/Consent?patient={patient}&_format=xml"), 400, "not-supported"),
+    ] {
+        let (got, outcome) = json(served.address, "GET", &path, None).await;
+        assert_eq!((got, outcome["resourceType"].as_str(), outcome["issue"][0]["code"].as_str()), (status, Some("OperationOutcome"), Some(code)), "{path}");
+    }
 }
