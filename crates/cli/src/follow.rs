@@ -70,6 +70,8 @@ pub struct Follow {
     /// Append every block applied (its `/new_block` body) to FILE, one a line: a feed `clarimed replay` reads.
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
+    #[command(flatten)]
+    limits: crate::serve::ConnectionLimits,
 }
 
 /// Follows a node on `options.listen` until Ctrl-C or SIGTERM (exit 0), or until a
@@ -155,6 +157,7 @@ fn follow_on<S: Store + Send + Sync + 'static>(engine: Engine<S>, state: &str, o
     });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start the observer's runtime: {e}"))?;
     let served = follower.clone();
+    let limits = options.limits.limits();
     let ended = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(options.listen).await.map_err(|e| format!("cannot listen on {}: {e}", options.listen))?;
         let bound = listener.local_addr().map_err(|e| e.to_string())?;
@@ -162,7 +165,7 @@ fn follow_on<S: Store + Send + Sync + 'static>(engine: Engine<S>, state: &str, o
             "clarimed follow: {}'s contracts, state in {state}, listening on http://{bound} (the node's [[events_observer]] endpoint = \"{bound}\"; Ctrl-C stops)",
             options.following.contracts
         );
-        observer::serve(listener, served, record, on_block, crate::serve::stopped()).await.map_err(|e| format!("the observer stopped: {e}"))
+        Ok::<_, String>(observer::serve(listener, served, record, on_block, limits, crate::serve::stopped()).await)
     })?;
     summarize(&follower.lock().unwrap_or_else(|poisoned| poisoned.into_inner()), json)?;
     Ok(if ended == Ended::Stopped { ExitCode::from(1) } else { ExitCode::SUCCESS })

@@ -142,6 +142,10 @@ enum Command {
         tenure_time: u64,
         #[command(flatten)]
         clock: fhir::ClockArgs,
+        #[command(flatten)]
+        limits: serve::ConnectionLimits,
+        #[command(flatten)]
+        mempool: serve::MempoolArgs,
     },
     /// Follow a Stacks node: an event observer (the node's `[[events_observer]]`)
     /// that re-executes every deployment and call of both contracts at ADDRESS and
@@ -210,13 +214,13 @@ fn main() -> ExitCode {
         Command::Export { format } => commands::export(db, format),
         Command::Follow(options) => follow::follow(given_db, &options, json).map_err(Failure::from),
         Command::Replay { file, following } => follow::replay(given_db, &file, &following, json).map_err(Failure::from),
-        Command::Serve { listen, block_time, block_per_tx, block_txs, tenure_time, clock } => {
+        Command::Serve { listen, block_time, block_per_tx, block_txs, tenure_time, clock, limits, mempool } => {
             let mining = if block_per_tx {
                 clarimed_node_rpc::Mining::PerTransaction
             } else {
                 clarimed_node_rpc::Mining::Every { interval: std::time::Duration::from_millis(block_time), max_transactions: block_txs as usize }
             };
-            serve::run(db, listen, mining, std::time::Duration::from_secs(tenure_time), clock.clock()).map_err(Failure::from)
+            serve::run(db, listen, mining, std::time::Duration::from_secs(tenure_time), clock.clock(), limits.limits(), mempool.limits()).map_err(Failure::from)
         }
         #[cfg(feature = "harness")]
         Command::Conform(options) => return conform::run(&options),

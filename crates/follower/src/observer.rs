@@ -18,6 +18,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use clarimed_engine::{hex, Store};
+use clarimed_listener::Limits;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -46,17 +47,22 @@ pub enum Ended {
     Stopped,
 }
 
-/// Serves `follower` on `listener` until `shutdown` resolves or a mismatch stops
-/// it; each `/new_block` body applied (or stopped at) is appended to `record` as
-/// one line, when given. The caller keeps its own handle on the follower, to read
-/// where it stopped.
+/// Serves `follower` on `listener` within `limits` until `shutdown` resolves or a
+/// mismatch stops it; each `/new_block` body applied (or stopped at) is appended
+/// to `record` as one line, when given. The caller keeps its own handle on the
+/// follower, to read where it stopped.
+///
+/// A node keeps each payload (in its `pending_payloads` table) until the observer
+/// has answered it, and posts it again otherwise: a connection the limits close
+/// costs the node a retry, not a block.
 pub async fn serve<S: Store + Send + Sync + 'static>(
     listener: TcpListener,
     follower: Arc<Mutex<Follower<S>>>,
     record: Option<Box<dyn Write + Send>>,
     on_block: OnBlock,
+    limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<Ended> {
+) -> Ended {
     let (stop, mut stopped) = watch::channel(false);
     let shared = Arc::new(Shared { follower, record: record.map(Mutex::new), on_block: Mutex::new(on_block), stop });
     let router = Router::new()
@@ -72,9 +78,13 @@ pub async fn serve<S: Store + Send + Sync + 'static>(
             _ = stopped.wait_for(|stop| *stop) => {}
         }
     };
-    axum::serve(listener, router).with_graceful_shutdown(either).await?;
+    clarimed_listener::serve(listener, router, limits, either).await;
     let stopped = *stopped_flag.borrow();
-    Ok(if stopped { Ended::Stopped } else { Ended::Shutdown })
+    if stopped {
+        Ended::Stopped
+    } else {
+        Ended::Shutdown
+    }
 }
 
 /// Every route the follower does not read: acknowledged, so the node goes on.

@@ -19,6 +19,10 @@
 //! connections at once. Transactions wait in the [`mempool`] until the [`miner`],
 //! a thread of its own, takes them into blocks; a block is one commit, and readers
 //! see it whole once it is committed.
+//!
+//! What clients can hold is bounded: connections and the time to send a request
+//! ([`clarimed_listener::Limits`], set by [`Node::with_limits`]) and the mempool
+//! ([`mempool::MempoolLimits`], set by [`Node::with_mempool_limits`]).
 #![deny(missing_docs)]
 
 pub mod accounts;
@@ -42,7 +46,9 @@ use clarimed_engine::table::Contract;
 use clarimed_engine::{principal_to_string, Engine, Store, Version};
 use tokio::net::TcpListener;
 
+pub use clarimed_listener::Limits;
 pub use error::RpcError;
+pub use mempool::MempoolLimits;
 pub use miner::{Mining, Pool, DEFAULT_TENURE_TIME};
 
 /// The largest request body the server reads, as a node bounds its own. A request
@@ -58,11 +64,13 @@ pub struct Node<S> {
     pool: Arc<Pool>,
     /// How the FHIR routes turn block heights into times.
     clock: clarimed_fhir::Clock,
+    /// What [`serve`] lets clients hold.
+    limits: Limits,
 }
 
 impl<S> Clone for Node<S> {
     fn clone(&self) -> Node<S> {
-        Node { engine: self.engine.clone(), interfaces: self.interfaces.clone(), pool: self.pool.clone(), clock: self.clock }
+        Node { engine: self.engine.clone(), interfaces: self.interfaces.clone(), pool: self.pool.clone(), clock: self.clock, limits: self.limits }
     }
 }
 
@@ -75,13 +83,29 @@ impl<S: Store + Send + Sync + 'static> Node<S> {
             *version = engine.version(contract).map_err(|e| e.to_string())?;
         }
         let interfaces = Arc::new(contracts::interfaces(engine.deployer(), versions)?);
-        Ok(Node { engine, interfaces, pool: Arc::new(Pool::new(mining)), clock: clarimed_fhir::Clock::default() })
+        Ok(Node { engine, interfaces, pool: Arc::new(Pool::new(mining)), clock: clarimed_fhir::Clock::default(), limits: Limits::default() })
     }
 
     /// The node with a new tenure every `tenure_time` (the first block mined after
     /// that long starts one) instead of every [`miner::DEFAULT_TENURE_TIME`].
     pub fn with_tenure_time(mut self, tenure_time: std::time::Duration) -> Node<S> {
+        let limits = self.pool.lock().limits();
         self.pool = Arc::new(Pool::with_tenure_time(self.pool.mining(), tenure_time));
+        self.pool.lock().set_limits(limits);
+        self
+    }
+
+    /// The node with its connections and requests bounded by `limits` instead of
+    /// [`Limits::default`].
+    pub fn with_limits(mut self, limits: Limits) -> Node<S> {
+        self.limits = limits;
+        self
+    }
+
+    /// The node with its mempool bounded by `limits` instead of
+    /// [`MempoolLimits::default`].
+    pub fn with_mempool_limits(self, limits: MempoolLimits) -> Node<S> {
+        self.pool.lock().set_limits(limits);
         self
     }
 
@@ -127,25 +151,25 @@ impl<S: Store + Send + Sync + 'static> Node<S> {
     }
 }
 
-/// Serves `node` on `listener`, mining on a thread of its own, until `shutdown`
-/// resolves; then finishes the requests under way and the block being built, if
-/// any. Transactions still waiting are not committed, as a node's mempool is not
-/// part of its chain.
+/// Serves `node` on `listener` within the node's [`Limits`], mining on a thread of
+/// its own, until `shutdown` resolves; then finishes the requests under way and the
+/// block being built, if any. Transactions still waiting are not committed, as a
+/// node's mempool is not part of its chain.
 pub async fn serve<S: Store + Send + Sync + 'static>(
     listener: TcpListener,
     node: Node<S>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (engine, pool) = (node.engine.clone(), node.pool.clone());
+    let (engine, pool, limits) = (node.engine.clone(), node.pool.clone(), node.limits);
     let mining = pool.clone();
     let miner = std::thread::Builder::new().name("clarimed-miner".to_string()).spawn(move || miner::run(engine, mining))?;
-    let served = axum::serve(listener, node.router()).with_graceful_shutdown(shutdown).await;
+    clarimed_listener::serve(listener, node.router(), limits, shutdown).await;
     pool.stop();
     let mined = tokio::task::spawn_blocking(move || miner.join()).await;
     if !matches!(mined, Ok(Ok(()))) {
         return Err(std::io::Error::other("the miner stopped with a panic"));
     }
-    served
+    Ok(())
 }
 
 /// The address `serve` listens on unless told otherwise: stacks.js's devnet default.

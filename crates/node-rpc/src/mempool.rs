@@ -8,7 +8,9 @@
 //! transaction may spend the same nonce ([`Rejection::ConflictingNonceInMempool`];
 //! clarimed replaces nothing by fee); then the payload must call a public function
 //! of one of the two contracts with arguments of its types. clarimed holds no STX,
-//! so no balance is checked and no fee is taken.
+//! so no balance is checked and no fee is taken. Last, the mempool must have room
+//! for it ([`MempoolLimits`]): a full mempool refuses a new transaction and keeps
+//! every one already waiting.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -23,6 +25,30 @@ pub const MAXIMUM_TX_CHAINING: u64 = 25;
 /// How many dropped transactions the mempool remembers, to answer for them by txid;
 /// an older one is unknown again, as a node's mempool forgets what it garbage-collects.
 pub const DROPPED_KEPT: usize = 10_000;
+
+/// How much the mempool holds at most: transactions pending (waiting, or in the
+/// block being mined) and the total length of their bytes as signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MempoolLimits {
+    /// The most transactions pending. Default: [`DEFAULT_MAX_TRANSACTIONS`].
+    pub max_transactions: usize,
+    /// The most bytes of transactions pending. Default: [`DEFAULT_MAX_BYTES`].
+    pub max_bytes: usize,
+}
+
+/// A thousand senders, each with the [`MAXIMUM_TX_CHAINING`] transactions a sender
+/// may chain: 250 blocks of the default `--block-txs`.
+pub const DEFAULT_MAX_TRANSACTIONS: usize = 1_000 * MAXIMUM_TX_CHAINING as usize;
+
+/// Sixteen times a node's largest block (2 MiB); a contract call is a few hundred
+/// bytes, so for them the count binds first.
+pub const DEFAULT_MAX_BYTES: usize = 32 * 1024 * 1024;
+
+impl Default for MempoolLimits {
+    fn default() -> MempoolLimits {
+        MempoolLimits { max_transactions: DEFAULT_MAX_TRANSACTIONS, max_bytes: DEFAULT_MAX_BYTES }
+    }
+}
 
 /// A transaction the miner may include.
 #[derive(Debug, Clone)]
@@ -82,6 +108,9 @@ pub struct Mempool {
     dropped_order: VecDeque<[u8; 32]>,
     /// The cost of each function's last mined call: the cost estimator.
     costs: HashMap<(&'static str, String), ExecutionCost>,
+    /// What it holds at most, and the bytes of the pending transactions.
+    limits: MempoolLimits,
+    bytes: usize,
 }
 
 /// A transaction with what can be checked of it without the mempool: its
@@ -139,11 +168,48 @@ impl Mempool {
             return Err(Rejection::ConflictingNonceInMempool);
         }
         let call = call?;
+        self.make_room(tx.bytes().len())?;
         let pending = Arc::new(Pending { tx, sender, call });
+        self.bytes += pending.tx.bytes().len();
         self.pending.insert(pending.tx.txid(), pending.clone());
         self.nonces.insert((pending.sender.clone(), actual));
         self.waiting.push_back(pending);
         Ok(())
+    }
+
+    /// Refuses a transaction of `length` bytes if the mempool has no room for it.
+    ///
+    /// The node has no such bound (its mempool is a database, garbage-collected by
+    /// age), so it has no reason of its own for "full". The answer is the node's
+    /// shape for a refusal that is about the node rather than the transaction:
+    /// `ServerFailureOther` with a message (`MemPoolRejection::Other`, which the node
+    /// also answers when, for one, it cannot estimate a fee rate), HTTP 400 like every
+    /// rejection, so a client handles it as it handles any refusal. Not
+    /// `ServerFailureDatabase`: nothing failed. Not one of the transaction's own
+    /// reasons (`TooMuchChaining`, `FeeTooLow`): the same transaction is admitted once
+    /// the miner has made room.
+    fn make_room(&self, length: usize) -> Result<(), Rejection> {
+        let MempoolLimits { max_transactions, max_bytes } = self.limits;
+        if self.pending.len() >= max_transactions {
+            return Err(Rejection::Other(format!("Mempool is full: {max_transactions} transactions wait to be mined, the most it holds; send it again later")));
+        }
+        if self.bytes.saturating_add(length) > max_bytes {
+            return Err(Rejection::Other(format!(
+                "Mempool is full: {} bytes of transactions wait to be mined, and this one's {length} would pass the most it holds, {max_bytes}; send it again later",
+                self.bytes
+            )));
+        }
+        Ok(())
+    }
+
+    /// Bounds what the mempool holds from now on; transactions already pending stay.
+    pub fn set_limits(&mut self, limits: MempoolLimits) {
+        self.limits = limits;
+    }
+
+    /// What the mempool holds at most.
+    pub fn limits(&self) -> MempoolLimits {
+        self.limits
     }
 
     /// Whether any transaction waits for the miner.
@@ -173,6 +239,7 @@ impl Mempool {
             if !still.contains(&txid) {
                 if let Some(gone) = self.pending.remove(&txid) {
                     self.nonces.remove(&(gone.sender.clone(), gone.tx.nonce()));
+                    self.bytes = self.bytes.saturating_sub(gone.tx.bytes().len());
                 }
             }
         }
@@ -253,6 +320,49 @@ mod tests {
                 Arc::new(Pending { tx, sender: key.principal(), call })
             })
             .collect()
+    }
+
+    /// A signed call by `key` at `nonce`, checked against `deployer`'s contracts.
+    fn checked(key: &SigningKey, deployer: &Principal, nonce: u64) -> Checked {
+        let call = Unsigned {
+            network: TESTNET,
+            nonce,
+            fee: 10_000,
+            deployer,
+            contract: "patient-consent",
+            function: "update-patient-preferences",
+            args: vec![Value::Bool(true), Value::Bool(false), Value::Bool(false)],
+            post_conditions: Vec::new(),
+        };
+        Checked::new(Transaction::decode(&sign(key, call).unwrap()).unwrap(), deployer).unwrap()
+    }
+
+    #[test]
+    fn a_full_mempool_refuses_a_new_transaction_keeps_the_others_and_has_room_once_they_are_mined() {
+        let deployer = SigningKey::random().principal();
+        let engine = Engine::in_memory(&deployer, clarimed_engine::Epoch::Epoch25).unwrap();
+        let keys: Vec<SigningKey> = (0..3).map(|_| SigningKey::random()).collect();
+        let length = checked(&keys[0], &deployer, 0).tx.bytes().len();
+        for limits in [MempoolLimits { max_transactions: 2, max_bytes: usize::MAX }, MempoolLimits { max_transactions: 100, max_bytes: 2 * length }] {
+            let mut mempool = Mempool::default();
+            mempool.set_limits(limits);
+            mempool.admit(&engine, checked(&keys[0], &deployer, 0)).unwrap();
+            mempool.admit(&engine, checked(&keys[1], &deployer, 0)).unwrap();
+            let refused = mempool.admit(&engine, checked(&keys[2], &deployer, 0)).unwrap_err();
+            assert_eq!(refused.reason(), "ServerFailureOther");
+            assert!(matches!(&refused, Rejection::Other(message) if message.starts_with("Mempool is full")), "{refused:?}");
+            // Nothing waiting is lost, and one sent again is still known.
+            assert_eq!(mempool.len(), 2);
+            mempool.admit(&engine, checked(&keys[1], &deployer, 0)).unwrap();
+            // In the block being mined, they still take their room.
+            let batch = mempool.take_waiting();
+            assert_eq!(batch.len(), 2);
+            assert!(mempool.admit(&engine, checked(&keys[2], &deployer, 0)).is_err());
+            // Mined: room again.
+            mempool.put_back(VecDeque::new());
+            mempool.admit(&engine, checked(&keys[2], &deployer, 0)).unwrap();
+            assert_eq!(mempool.len(), 1);
+        }
     }
 
     #[test]
