@@ -111,6 +111,11 @@ pub struct Mempool {
     /// What it holds at most, and the bytes of the pending transactions.
     limits: MempoolLimits,
     bytes: usize,
+    /// The pending transactions that came ahead of their sender's next nonce (no
+    /// transaction pending or mined spent the one before), and their bytes: they
+    /// may hold half the mempool at most ([`Mempool::make_room`]).
+    ahead: HashMap<[u8; 32], usize>,
+    ahead_bytes: usize,
 }
 
 /// A transaction with what can be checked of it without the mempool: its
@@ -168,9 +173,15 @@ impl Mempool {
             return Err(Rejection::ConflictingNonceInMempool);
         }
         let call = call?;
-        self.make_room(tx.bytes().len())?;
+        let ahead = actual > expected && !self.nonces.contains(&(sender.clone(), actual - 1));
+        let length = tx.bytes().len();
+        self.make_room(length, ahead)?;
         let pending = Arc::new(Pending { tx, sender, call });
-        self.bytes += pending.tx.bytes().len();
+        self.bytes += length;
+        if ahead {
+            self.ahead.insert(pending.tx.txid(), length);
+            self.ahead_bytes += length;
+        }
         self.pending.insert(pending.tx.txid(), pending.clone());
         self.nonces.insert((pending.sender.clone(), actual));
         self.waiting.push_back(pending);
@@ -188,8 +199,20 @@ impl Mempool {
     /// `ServerFailureDatabase`: nothing failed. Not one of the transaction's own
     /// reasons (`TooMuchChaining`, `FeeTooLow`): the same transaction is admitted once
     /// the miner has made room.
-    fn make_room(&self, length: usize) -> Result<(), Rejection> {
+    ///
+    /// A transaction `ahead` of its sender's next nonce cannot be mined until the
+    /// one before it comes, which may be never: keys cost nothing, so such
+    /// transactions could fill the mempool for good and refuse every transaction
+    /// that could be mined. They get half of it at most; the other half is always
+    /// left to transactions the miner can take, which blocks drain.
+    fn make_room(&self, length: usize, ahead: bool) -> Result<(), Rejection> {
         let MempoolLimits { max_transactions, max_bytes } = self.limits;
+        if ahead && (self.ahead.len() >= max_transactions / 2 || self.ahead_bytes.saturating_add(length) > max_bytes / 2) {
+            return Err(Rejection::Other(format!(
+                "Mempool is full for transactions that wait for an earlier nonce: {} wait, the most it holds is half its room; send the earlier nonce first",
+                self.ahead.len()
+            )));
+        }
         if self.pending.len() >= max_transactions {
             return Err(Rejection::Other(format!("Mempool is full: {max_transactions} transactions wait to be mined, the most it holds; send it again later")));
         }
@@ -240,6 +263,9 @@ impl Mempool {
                 if let Some(gone) = self.pending.remove(&txid) {
                     self.nonces.remove(&(gone.sender.clone(), gone.tx.nonce()));
                     self.bytes = self.bytes.saturating_sub(gone.tx.bytes().len());
+                }
+                if let Some(length) = self.ahead.remove(&txid) {
+                    self.ahead_bytes = self.ahead_bytes.saturating_sub(length);
                 }
             }
         }
@@ -363,6 +389,29 @@ mod tests {
             mempool.admit(&engine, checked(&keys[2], &deployer, 0)).unwrap();
             assert_eq!(mempool.len(), 1);
         }
+    }
+
+    #[test]
+    fn transactions_ahead_of_their_senders_next_nonce_hold_half_the_mempool_at_most() {
+        let deployer = SigningKey::random().principal();
+        let engine = Engine::in_memory(&deployer, clarimed_engine::Epoch::Epoch25).unwrap();
+        let mut mempool = Mempool::default();
+        mempool.set_limits(MempoolLimits { max_transactions: 4, max_bytes: usize::MAX });
+        // Nonce 1 of two fresh keys: each waits for a nonce 0 that may never come.
+        let (first, second, third) = (SigningKey::random(), SigningKey::random(), SigningKey::random());
+        mempool.admit(&engine, checked(&first, &deployer, 1)).unwrap();
+        mempool.admit(&engine, checked(&second, &deployer, 1)).unwrap();
+        let refused = mempool.admit(&engine, checked(&third, &deployer, 1)).unwrap_err();
+        assert!(matches!(&refused, Rejection::Other(message) if message.contains("wait for an earlier nonce")), "{refused:?}");
+        // The other half is left to transactions the miner can take: the next nonce,
+        // and the one right after a pending one.
+        mempool.admit(&engine, checked(&third, &deployer, 0)).unwrap();
+        mempool.admit(&engine, checked(&third, &deployer, 1)).unwrap();
+        assert_eq!(mempool.len(), 4);
+        // Once those waiting ahead leave (mined or dropped), their room is free again.
+        let batch = mempool.take_waiting();
+        mempool.put_back(batch.into_iter().filter(|pending| pending.sender == third.principal()).collect());
+        mempool.admit(&engine, checked(&SigningKey::random(), &deployer, 1)).unwrap();
     }
 
     #[test]
