@@ -9,11 +9,11 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use clarimed_engine::{parse_principal, principal_to_string, Engine, Epoch, MemoryStore, Network, Principal, SqliteStore, Store};
+use clarimed_engine::{parse_principal, principal_to_string, Engine, EngineError, Epoch, MemoryStore, Network, Principal, SqliteStore, Store};
 use clarimed_follower::observer::{self, Ended};
 use clarimed_follower::{BlockReport, Epochs, FollowError, Follower, Mismatch, OnMismatch};
 
-use crate::state::{explain, hold_in_memory};
+use crate::state::{explain, hold_in_memory, IO_FAULT};
 
 /// What `follow` and `replay` share.
 #[derive(clap::Args)]
@@ -200,6 +200,15 @@ fn replay_on<S: Store + 'static>(engine: Engine<S>, file: &Path, options: &Follo
             eprintln!("clarimed replay: line {line}: {}", FollowError::Stopped(mismatch.clone()));
             summarize(&follower, json)?;
             Ok(ExitCode::from(1))
+        }
+        // The disk, not the feed: exit 3 as `call` and `run` do; the block was not
+        // applied, and a replay from the same feed goes on from the tip.
+        Err(clarimed_follower::replay::ReplayError::Block { line, error: FollowError::Engine(EngineError::Store(store)) }) if store.is_io_fault() => {
+            eprintln!(
+                "clarimed replay: {}: line {line}: the state could not be written or read ({store}); that block was not applied: replay again once the disk is fixed",
+                file.display()
+            );
+            Ok(ExitCode::from(IO_FAULT))
         }
         Err(error) => Err(format!("{}: {error}", file.display())),
     }

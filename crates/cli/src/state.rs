@@ -12,7 +12,7 @@ const BAD_INPUT: u8 = 2;
 /// Exit status of a state the disk failed to write (full, a write error) or read:
 /// not bad input, and worth running again once the fault is fixed, since nothing
 /// of what failed was applied.
-const IO_FAULT: u8 = 3;
+pub const IO_FAULT: u8 = 3;
 
 /// Why a command failed, in a line, and the exit status that says which kind of
 /// failure it was.

@@ -157,3 +157,24 @@ fn a_run_stopped_by_the_disk_keeps_the_steps_it_reported_and_resumes_with_from()
     assert_eq!(clarimed(&uninterrupted, &["run", &whole], None).code, 0);
     assert_eq!(digest(&db), digest(&uninterrupted), "the resumed run ends where an uninterrupted one does");
 }
+
+#[test]
+fn a_replay_stopped_by_the_disk_exits_3_and_goes_on_from_its_tip_once_the_disk_is_fixed() {
+    // The real node's feed: 45 blocks, each a commit that outgrows what the limit
+    // leaves the log long before the last.
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../follower/tests/fixtures/real-node-epoch-2.5/new_block.ndjson");
+    let feed = fixture.to_str().unwrap();
+    let replay = ["replay", feed, "--contracts", "ST1Q7NFPZB1935BAPF7YT2BHJY4G34DG1WMJV8SAX", "--epoch", "2.5"];
+    let dir = tempfile::tempdir().unwrap();
+    let (db, uninterrupted) = (dir.path().join("follower.db"), dir.path().join("uninterrupted.db"));
+
+    let stopped = clarimed(&db, &replay, Some(SHM_INDEX_BYTES * 2));
+    assert_eq!(stopped.code, IO_FAULT, "{}", stopped.stderr);
+    assert!(stopped.stderr.contains("could not be written or read (SQLite: disk I/O error); that block was not applied"), "{}", stopped.stderr);
+
+    let resumed = clarimed(&db, &replay, None);
+    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+    assert!(resumed.stdout.contains(" 0 mismatch"), "{}", resumed.stdout);
+    assert_eq!(clarimed(&uninterrupted, &replay, None).code, 0);
+    assert_eq!(digest(&db), digest(&uninterrupted), "the resumed replay ends where an uninterrupted one does");
+}
