@@ -179,6 +179,10 @@ fn with_cursor(query: &str, cursor: &str) -> String {
     kept.chain(std::iter::once(format!("_cursor={cursor}").as_str())).collect::<Vec<_>>().join("&")
 }
 
+/// No block at all: a date bound before the genesis.
+#[allow(clippy::reversed_empty_ranges)]
+const NO_BLOCKS: RangeInclusive<u128> = 1..=0;
+
 /// The blocks the `date` parameters leave, as the clock times blocks.
 fn block_range(dates: &[String], clock: &Clock) -> Result<RangeInclusive<u128>, FhirError> {
     let (mut low, mut high) = (0u128, u128::MAX);
@@ -198,9 +202,9 @@ fn block_range(dates: &[String], clock: &Clock) -> Result<RangeInclusive<u128>, 
         match prefix {
             "ge" => low = low.max(clamp(at_or_after(first))),
             "gt" => low = low.max(clamp(blocks_before(last) + 1)),
-            "le" if blocks_before(last) < 0 => return Ok(1..=0),
+            "le" if blocks_before(last) < 0 => return Ok(NO_BLOCKS),
             "le" => high = high.min(clamp(blocks_before(last))),
-            "lt" if at_or_after(first) <= 0 => return Ok(1..=0),
+            "lt" if at_or_after(first) <= 0 => return Ok(NO_BLOCKS),
             "lt" => high = high.min(clamp(at_or_after(first) - 1)),
             _ => return Err(invalid(format!("`date={text}` needs a prefix: ge, gt, le or lt"))),
         }

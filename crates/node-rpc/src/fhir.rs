@@ -66,18 +66,18 @@ fn base(headers: &HeaderMap) -> String {
 }
 
 /// The query's name–value pairs, decoded.
-fn pairs(query: Option<&str>) -> Result<Vec<(String, String)>, Response> {
+fn pairs(query: Option<&str>) -> Result<Vec<(String, String)>, Box<Response>> {
     serde_urlencoded::from_str(query.unwrap_or_default())
-        .map_err(|error| outcome(StatusCode::BAD_REQUEST, "invalid", format!("the query is malformed: {error}")))
+        .map_err(|error| Box::new(outcome(StatusCode::BAD_REQUEST, "invalid", format!("the query is malformed: {error}"))))
 }
 
 /// A read or `metadata` takes no parameter but `_format`.
-fn only_format(query: Option<&str>) -> Result<(), Response> {
+fn only_format(query: Option<&str>) -> Result<(), Box<Response>> {
     for (name, value) in pairs(query)? {
         match name.as_str() {
             "_format" if ["json", "application/json", "application/fhir+json"].contains(&value.as_str()) => {}
-            "_format" => return Err(not_acceptable()),
-            _ => return Err(outcome(StatusCode::BAD_REQUEST, "not-supported", format!("`{name}` is not a parameter of this interaction"))),
+            "_format" => return Err(Box::new(not_acceptable())),
+            _ => return Err(Box::new(outcome(StatusCode::BAD_REQUEST, "not-supported", format!("`{name}` is not a parameter of this interaction")))),
         }
     }
     Ok(())
@@ -89,7 +89,7 @@ pub async fn get_metadata<S: Store + 'static>(State(node): State<Node<S>>, heade
         return not_acceptable();
     }
     if let Err(refused) = only_format(query.as_deref()) {
-        return refused;
+        return *refused;
     }
     let date = node.clock.instant(node.engine.committed_block_height().into()).unwrap_or_default();
     fhir_json(StatusCode::OK, &capability_statement(&base(&headers), &date))
@@ -101,7 +101,7 @@ async fn search<S: Store + 'static>(node: Node<S>, resource: ResourceType, heade
     }
     let pairs = match pairs(query.as_deref()) {
         Ok(pairs) => pairs,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let (engine, clock, base) = (node.engine.clone(), node.clock, base(&headers));
     // A page may read past many other patients' log entries: off the request task.
@@ -132,13 +132,13 @@ async fn read<S: Store + 'static>(node: Node<S>, resource: ResourceType, id: Str
         return not_acceptable();
     }
     if let Err(refused) = only_format(query.as_deref()) {
-        return refused;
+        return *refused;
     }
     let (engine, clock) = (node.engine.clone(), node.clock);
     let wanted = id.clone();
     let read = tokio::task::spawn_blocking(move || match resource {
-        ResourceType::Consent => read_consent(&engine, &wanted, &clock).map(|found| found.map(|consent| serde_json::to_value(consent))),
-        ResourceType::AuditEvent => read_audit_event(&engine, &wanted, &clock).map(|found| found.map(|event| serde_json::to_value(event))),
+        ResourceType::Consent => read_consent(&engine, &wanted, &clock).map(|found| found.map(serde_json::to_value)),
+        ResourceType::AuditEvent => read_audit_event(&engine, &wanted, &clock).map(|found| found.map(serde_json::to_value)),
     })
     .await;
     match read {
