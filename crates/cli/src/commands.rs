@@ -8,6 +8,7 @@ use clarimed_engine::clarity::Value;
 use clarimed_engine::consent_codes::{AuditAction, DataType};
 use clarimed_engine::keys::{consensus_digest, SigningKey};
 use clarimed_engine::records_codes::LogAction;
+use clarimed_engine::table::Contract;
 use clarimed_engine::{
     bytes_to_value, hex, parse_literal, parse_principal, principal_to_string, to_literal, unhex, CallOutput, Engine, EngineError, Epoch, ExecutionCost,
     Principal, SqliteStore, StoreType, VmKey,
@@ -186,9 +187,15 @@ pub fn status(db: &Path, json: bool) -> Outcome {
     let counters = stats(&engine, db)?;
     let digest = hex(&engine.state_digest().map_err(|e| failure(db, &e))?);
     let followed = clarimed_follower::followed_tip(&engine).map_err(|e| e.to_string())?;
+    // v2 (contract-caller) unless the state followed a chain that deployed v1.
+    let mut versions = serde_json::Map::new();
+    for contract in Contract::ALL {
+        versions.insert(contract.name().to_string(), json!(engine.version(contract).map_err(|e| failure(db, &e))?.to_string()));
+    }
     let summary = json!({
         "db": db.display().to_string(),
         "deployer": principal_to_string(engine.deployer()),
+        "contracts": versions,
         "epoch": engine.epoch().name(),
         "block-height": engine.block_height(),
         "tenure-height": engine.tip().tenure_height,
@@ -201,6 +208,8 @@ pub fn status(db: &Path, json: bool) -> Outcome {
     } else {
         println!("state        {}", db.display());
         println!("deployer     {}", principal_to_string(engine.deployer()));
+        let running: Vec<String> = versions.iter().map(|(name, version)| format!("{name} {}", version.as_str().unwrap_or_default())).collect();
+        println!("contracts    {}", running.join(", "));
         println!("epoch        {}", engine.epoch());
         println!("block height {}", engine.block_height());
         println!("tenure height {}", engine.tip().tenure_height);

@@ -201,3 +201,23 @@ fn follow_with_on_mismatch_stop_answers_500_and_exits_1() {
     assert_eq!(exit.status.code(), Some(1), "{}", rest.join().unwrap());
     assert!(text(&exit.stdout).contains("\"differs\":[\"result\"]"), "{}", text(&exit.stdout));
 }
+
+#[test]
+fn status_says_which_version_of_the_contracts_a_state_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let contracts = |db: &Path| {
+        let status = clarimed(&["--db", db.to_str().unwrap(), "--json", "status"]);
+        let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+        (status["contracts"]["patient-consent"].clone(), status["contracts"]["record-management"].clone())
+    };
+    let fresh = dir.path().join("fresh.db");
+    assert!(clarimed(&["--db", fresh.to_str().unwrap(), "init"]).status.success());
+    assert_eq!(contracts(&fresh), ("v2".into(), "v2".into()), "init deploys v2");
+    // The real node deployed v1, and a state following it runs v1.
+    let feed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../follower/tests/fixtures/real-node-epoch-2.5/new_block.ndjson");
+    let followed = dir.path().join("followed.db");
+    let replay =
+        ["--db", followed.to_str().unwrap(), "replay", feed.to_str().unwrap(), "--contracts", "ST1Q7NFPZB1935BAPF7YT2BHJY4G34DG1WMJV8SAX", "--epoch", "2.5"];
+    assert!(clarimed(&replay).status.success());
+    assert_eq!(contracts(&followed), ("v1".into(), "v1".into()));
+}
