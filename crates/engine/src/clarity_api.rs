@@ -9,14 +9,15 @@
 //! through the typed API.
 
 use clarimed_costs::ExecutionCost;
-use clarimed_storage::clarity::{ClarityType, Principal};
+use clarimed_records::{Content, Signed};
+use clarimed_storage::clarity::{Buff, ClarityType, Principal};
 use clarity::vm::types::{OptionalData, ResponseData, SequenceData, TypeSignature, MAX_TYPE_DEPTH};
 use clarity::vm::Value;
 
 use crate::convert::{bytes_to_value, to_value};
 use crate::engine::{Core, Mode};
 use crate::error::{CallError, EngineError};
-use crate::table::{decode, find, Access, Contract, Function, EPOCH};
+use crate::table::{decode, find, Access, Contract, Function, Id, EPOCH};
 use crate::typed::{ConsentCalls, RecordsCalls};
 
 /// What a call gave: its result, what it printed, and whether its writes were kept.
@@ -256,13 +257,91 @@ impl Core {
     fn dispatch_in(&self, mode: Mode, sender: &Principal, args: &Args) -> Result<CallOutput, EngineError> {
         self.check_sender(sender)?;
         let calls = Calls { consent: self.consent_in(mode), records: self.records_in(mode) };
-        let mut output = (args.function.handler)(&calls, sender, args)?;
+        let mut output = handler(args.function.id)(&calls, sender, args)?;
         output.contract = self.contract_id(args.function.contract).to_string();
         output.cost = match args.function.contract {
             Contract::PatientConsent => calls.consent.last_cost(),
             Contract::RecordManagement => calls.records.last_cost(),
         };
         Ok(output)
+    }
+}
+
+/// Runs a checked call: the engine, the caller, the arguments.
+type Handler = fn(&Calls<'_>, &Principal, &Args) -> Result<CallOutput, EngineError>;
+
+/// What runs each row of the table: its typed API call, and its answer as
+/// Clarity values.
+fn handler(id: Id) -> Handler {
+    match id {
+        Id::REGISTER_PATIENT => |c, who, a| public(c.consent().register_patient(who, &a.get::<String>(0)?, a.get(1)?, a.get(2)?, a.get(3)?)),
+        Id::UPDATE_PATIENT_PROFILE => |c, who, a| public(c.consent().update_patient_profile(who, a.get(0)?, a.get(1)?)),
+        Id::UPDATE_PATIENT_PREFERENCES => |c, who, a| public(c.consent().update_patient_preferences(who, a.get(0)?, a.get(1)?, a.get(2)?)),
+        Id::GRANT_CONSENT => |c, who, a| public(c.consent().grant_consent(who, &a.get(0)?, a.get::<u128>(1)?, a.get(2)?, &a.get::<String>(3)?)),
+        Id::GRANT_CONSENT_BATCH => {
+            |c, who, a| public(c.consent().grant_consent_batch(who, &a.get(0)?, &a.get::<Vec<u128>>(1)?, a.get(2)?, &a.get::<String>(3)?))
+        }
+        Id::REVOKE_CONSENT => |c, who, a| public(c.consent().revoke_consent(who, &a.get(0)?, a.get::<u128>(1)?)),
+        Id::EMERGENCY_OVERRIDE => |c, who, a| public(c.consent().emergency_override(who, &a.get(0)?, &a.get::<String>(1)?)),
+        Id::REVOKE_EMERGENCY_ACCESS => |c, who, a| public(c.consent().revoke_emergency_access(who, &a.get(0)?, &a.get(1)?)),
+        Id::MARK_DECEASED => |c, who, a| public(c.consent().mark_deceased(who, &a.get(0)?)),
+        Id::CONSENT_SET_PAUSED => |c, who, a| public(c.consent().set_paused(who, a.get(0)?)),
+        Id::SET_EMERGENCY_TIMEOUT => |c, who, a| public(c.consent().set_emergency_timeout(who, a.get(0)?)),
+        Id::SET_EMERGENCY_RESPONDER => |c, who, a| public(c.consent().set_emergency_responder(who, &a.get(0)?, a.get(1)?)),
+        Id::CONSENT_TRANSFER_OWNERSHIP => |c, who, a| public(c.consent().transfer_ownership(who, &a.get(0)?)),
+        Id::GET_PATIENT => |c, _, a| read_only(c.consent().get_patient(&a.get(0)?)),
+        Id::GET_PREFERENCES => |c, _, a| read_only(c.consent().get_preferences(&a.get(0)?)),
+        Id::GET_CONSENT => |c, _, a| read_only(c.consent().get_consent(&a.get(0)?, &a.get(1)?, a.get::<u128>(2)?)),
+        Id::GET_EMERGENCY_ACCESS => |c, _, a| read_only(c.consent().get_emergency_access(&a.get(0)?, &a.get(1)?)),
+        Id::GET_AUDIT_ENTRY => |c, _, a| read_only(c.consent().get_audit_entry(&a.get(0)?, a.get(1)?)),
+        Id::GET_AUDIT_COUNT => |c, _, a| read_only(c.consent().get_audit_count(&a.get(0)?)),
+        Id::GET_EMERGENCY_TIMEOUT => |c, _, _| read_only(c.consent().get_emergency_timeout()),
+        Id::CONSENT_IS_PAUSED => |c, _, _| read_only(c.consent().is_paused()),
+        Id::CONSENT_GET_CONTRACT_OWNER => |c, _, _| read_only(c.consent().get_contract_owner()),
+        Id::IS_EMERGENCY_RESPONDER => |c, _, a| read_only(c.consent().is_emergency_responder(&a.get(0)?)),
+        Id::CONSENT_GET_STATS => |c, _, _| read_only(c.consent().get_stats()),
+        Id::HAS_CONSENT => |c, _, a| read_only(c.consent().has_consent(&a.get(0)?, &a.get(1)?, a.get::<u128>(2)?)),
+        Id::HAS_EMERGENCY_ACCESS => |c, _, a| read_only(c.consent().has_emergency_access(&a.get(0)?, &a.get(1)?)),
+        Id::CAN_ACCESS => |c, _, a| read_only(c.consent().can_access(&a.get(0)?, &a.get(1)?, a.get::<u128>(2)?)),
+        Id::GRANT_PROVIDER_ACCESS => {
+            |c, who, a| public(c.records().grant_provider_access(who, &a.get(0)?, &a.get(1)?, a.get::<u128>(2)?, a.get(3)?, a.get(4)?))
+        }
+        Id::REVOKE_PROVIDER_ACCESS => |c, who, a| public(c.records().revoke_provider_access(who, &a.get(0)?, &a.get(1)?)),
+        Id::CREATE_RECORD => |c, who, a| {
+            let (title, data_hash, checksum): (String, String, Buff) = (a.get(2)?, a.get(3)?, a.get(4)?);
+            let (key_id, signature, public_key): (Option<String>, Buff, Buff) = (a.get(5)?, a.get(7)?, a.get(8)?);
+            let content = Content { title: &title, data_hash: &data_hash, checksum: &checksum.0 };
+            let signed = Signed { signature: &signature.0, public_key: &public_key.0 };
+            public(c.records().create_record(who, &a.get(0)?, a.get::<u128>(1)?, &content, key_id.as_deref(), a.get(6)?, &signed))
+        },
+        Id::GET_RECORD => |c, who, a| public(c.records().get_record(who, a.get(0)?)),
+        Id::UPDATE_RECORD => |c, who, a| {
+            let (title, data_hash, checksum): (String, String, Buff) = (a.get(1)?, a.get(2)?, a.get(3)?);
+            let (signature, public_key): (Buff, Buff) = (a.get(4)?, a.get(5)?);
+            let content = Content { title: &title, data_hash: &data_hash, checksum: &checksum.0 };
+            let signed = Signed { signature: &signature.0, public_key: &public_key.0 };
+            public(c.records().update_record(who, a.get(0)?, &content, &signed))
+        },
+        Id::ROLLBACK_RECORD => |c, who, a| public(c.records().rollback_record(who, a.get(0)?, a.get(1)?)),
+        Id::ARCHIVE_RECORD => |c, who, a| public(c.records().archive_record(who, a.get(0)?)),
+        Id::ARCHIVE_RECORDS => |c, who, a| public(c.records().archive_records(who, &a.get::<Vec<u128>>(0)?)),
+        Id::PURGE_RECORD => |c, who, a| public(c.records().purge_record(who, a.get(0)?)),
+        Id::RECORDS_SET_PAUSED => |c, who, a| public(c.records().set_paused(who, a.get(0)?)),
+        Id::SET_RETENTION_PERIOD => |c, who, a| public(c.records().set_retention_period(who, a.get(0)?)),
+        Id::RECORDS_TRANSFER_OWNERSHIP => |c, who, a| public(c.records().transfer_ownership(who, &a.get(0)?)),
+        Id::CHECK_ACCESS => |c, _, a| response(c.records().check_access(a.get(0)?, &a.get(1)?, a.get::<u128>(2)?)),
+        Id::GET_RECORD_INFO => |c, _, a| read_only(c.records().get_record_info(a.get(0)?)),
+        Id::GET_RECORD_VERSION => |c, _, a| read_only(c.records().get_record_version(a.get(0)?, a.get(1)?)),
+        Id::GET_PROVIDER_ACCESS => |c, _, a| read_only(c.records().get_provider_access(&a.get(0)?, &a.get(1)?)),
+        Id::GET_ACCESS_LOG_ENTRY => |c, _, a| read_only(c.records().get_access_log_entry(a.get(0)?)),
+        Id::GET_RECORD_ACCESS_COUNT => |c, _, a| read_only(c.records().get_record_access_count(a.get(0)?)),
+        Id::GET_RECORD_COUNT => |c, _, a| read_only(c.records().get_record_count(&a.get(0)?)),
+        Id::GET_PATIENT_RECORD_ID => |c, _, a| read_only(c.records().get_patient_record_id(&a.get(0)?, a.get(1)?)),
+        Id::VERIFY_CHECKSUM => |c, _, a| read_only(c.records().verify_checksum(a.get(0)?, &a.get::<Buff>(1)?.0)),
+        Id::GET_RETENTION_PERIOD => |c, _, _| read_only(c.records().get_retention_period()),
+        Id::RECORDS_IS_PAUSED => |c, _, _| read_only(c.records().is_paused()),
+        Id::RECORDS_GET_CONTRACT_OWNER => |c, _, _| read_only(c.records().get_contract_owner()),
+        Id::RECORDS_GET_STATS => |c, _, _| read_only(c.records().get_stats()),
     }
 }
 

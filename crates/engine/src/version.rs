@@ -85,6 +85,29 @@ impl<S> Engine<S> {
     }
 }
 
+impl Contract {
+    /// What loading the contract charges for, as a node records a deployed
+    /// contract's size: its source and its constants.
+    pub fn size(self, version: Version) -> u64 {
+        let constants = match self {
+            Contract::PatientConsent => clarimed_consent::CONSTANTS_SIZE,
+            Contract::RecordManagement => clarimed_records::CONSTANTS_SIZE,
+        };
+        self.source(version).len() as u64 + constants
+    }
+
+    /// The contract's Clarity source in `version`, as `contracts/` (v2) or
+    /// `contracts/v1/` holds it and a node deploys it.
+    pub fn source(self, version: Version) -> &'static str {
+        match (self, version) {
+            (Contract::PatientConsent, Version::V1) => include_str!("../../../contracts/v1/patient-consent.clar"),
+            (Contract::RecordManagement, Version::V1) => include_str!("../../../contracts/v1/record-management.clar"),
+            (Contract::PatientConsent, Version::V2) => include_str!("../../../contracts/patient-consent.clar"),
+            (Contract::RecordManagement, Version::V2) => include_str!("../../../contracts/record-management.clar"),
+        }
+    }
+}
+
 /// The version each contract runs in `store`'s state.
 pub(crate) fn versions<S: StoreRead + ?Sized>(store: &S) -> Result<[Version; 2], StateError> {
     let Some(bytes) = store.get(VERSIONS_KEY)? else {
