@@ -3,10 +3,8 @@
 //! once the disk has room, ending where a follower that never met the fault ends.
 //! The state file holds, throughout, the last block committed.
 
-use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,37 +12,10 @@ use clarimed_conformance::feed::{Feed, Layout};
 use clarimed_conformance::ops::{seeded_sequences, Pool};
 use clarimed_engine::{hex, principal_to_native, state_digest, Engine, SqliteStore};
 use clarimed_follower::{observer, Follower, OnMismatch};
-use clarimed_storage::{Batch, StoreCommit, StoreError, StoreRead};
+use clarimed_storage::testing::FullDisk;
 use serde_json::Value as Json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-/// A SQLite state whose commits fail while the disk is full, as SQLite fails them
-/// (`SQLITE_FULL`): the batch never reaches the file. Reads go on.
-struct FullDisk {
-    store: SqliteStore,
-    full: AtomicBool,
-}
-
-impl StoreRead for FullDisk {
-    fn get(&self, key: &[u8]) -> clarimed_storage::Result<Option<Cow<'_, [u8]>>> {
-        self.store.get(key)
-    }
-
-    fn scan_prefix(&self, prefix: &[u8]) -> clarimed_storage::Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.store.scan_prefix(prefix)
-    }
-}
-
-impl StoreCommit for FullDisk {
-    fn write(&self, batch: Batch) -> clarimed_storage::Result<()> {
-        if self.full.load(Ordering::SeqCst) {
-            let full = rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL);
-            return Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(full, Some("database or disk is full".to_string()))));
-        }
-        self.store.write(batch)
-    }
-}
 
 /// One HTTP/1.1 request, as the node makes it; the status and the body.
 async fn request(address: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, String) {
@@ -88,7 +59,7 @@ async fn a_block_the_disk_refuses_is_answered_500_applies_nothing_and_is_applied
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("follower.db");
     let owner = principal_to_native(&Pool::new().owner().principal().into());
-    let store = FullDisk { store: SqliteStore::open(&path).unwrap(), full: AtomicBool::new(false) };
+    let store = FullDisk::new(SqliteStore::open(&path).unwrap());
     let engine = Arc::new(Engine::with_store(store, Some((&owner, clarimed_engine::Epoch::Epoch25))).unwrap());
     let follower = Arc::new(Mutex::new(Follower::new(engine.clone(), 16, OnMismatch::Stop).unwrap()));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -105,7 +76,7 @@ async fn a_block_the_disk_refuses_is_answered_500_applies_nothing_and_is_applied
     let (tip, height, digest) = standing(address).await;
 
     // The disk fills: the block is refused, and so is the node's next post of it.
-    engine.backend().full.store(true, Ordering::SeqCst);
+    engine.backend().set_full(true);
     for attempt in 1..=2 {
         let (status, reason) = post_block(address, &blocks[at]).await;
         assert_eq!(status, 500, "attempt {attempt}: refused, so that the node posts it again");
@@ -115,7 +86,7 @@ async fn a_block_the_disk_refuses_is_answered_500_applies_nothing_and_is_applied
     assert_eq!(on_file(&path), (digest, height), "the file holds the last block committed");
 
     // Room again: the node's next post is applied, and the feed goes on.
-    engine.backend().full.store(false, Ordering::SeqCst);
+    engine.backend().set_full(false);
     let mut clean = Follower::new(Arc::new(Engine::in_memory(&owner, clarimed_engine::Epoch::Epoch25).unwrap()), 16, OnMismatch::Stop).unwrap();
     for block in &blocks[..=at] {
         clean.apply(&serde_json::to_vec(block).unwrap()).unwrap();

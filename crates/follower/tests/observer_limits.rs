@@ -8,6 +8,7 @@ use std::time::Duration;
 use clarimed_engine::{Engine, MemoryStore, Principal};
 use clarimed_follower::observer::{self, Ended};
 use clarimed_follower::{Follower, OnMismatch};
+use clarimed_listener::testing::closed_by_server;
 use clarimed_listener::Limits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -22,20 +23,6 @@ async fn acknowledged(stream: &mut TcpStream) -> String {
     let mut response = [0; 1024];
     let read = tokio::time::timeout(PATIENCE, stream.read(&mut response)).await.expect("an answer in time").unwrap();
     String::from_utf8_lossy(&response[..read]).lines().next().unwrap_or_default().to_string()
-}
-
-/// Whether the observer closed `stream` within [`PATIENCE`].
-async fn closed_by_server(stream: &mut TcpStream) -> bool {
-    let mut chunk = [0; 1024];
-    let closed = async {
-        loop {
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
-            }
-        }
-    };
-    tokio::time::timeout(PATIENCE, closed).await.is_ok()
 }
 
 #[tokio::test]
@@ -71,7 +58,7 @@ async fn the_observer_drops_slow_headers_refuses_connections_past_its_bound_and_
     // header timeout, and its place taken again.
     let mut slow = open.pop().unwrap();
     slow.write_all(b"POST /new_block HTTP/1.1\r\nhost: localhost\r\n").await.unwrap();
-    assert!(closed_by_server(&mut slow).await);
+    assert!(closed_by_server(&mut slow, PATIENCE).await);
     for attempt in 0.. {
         let mut stream = TcpStream::connect(address).await.unwrap();
         let _ = stream.write_all(b"GET /clarimed/status HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n").await;

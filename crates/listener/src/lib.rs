@@ -19,6 +19,7 @@
 //! The `connection` module holds the per-connection clock.
 
 mod connection;
+pub mod testing;
 
 use std::future::Future;
 use std::io;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::routing::{get, post};
 use axum::Router;
+use clarimed_listener::testing::closed_by_server;
 use clarimed_listener::Limits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -75,21 +76,6 @@ async fn read_response(stream: &mut TcpStream) -> String {
     }
 }
 
-/// Whether the server closed `stream` (end of file or reset) within [`PATIENCE`],
-/// reading and discarding whatever it sends first.
-async fn closed_by_server(stream: &mut TcpStream) -> bool {
-    let mut chunk = [0; 1024];
-    let closed = async {
-        loop {
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
-            }
-        }
-    };
-    tokio::time::timeout(PATIENCE, closed).await.is_ok()
-}
-
 #[tokio::test]
 async fn a_client_that_never_finishes_its_headers_is_dropped_after_the_header_timeout() {
     let s = served(router(), Limits { header_timeout: SHORT, ..limits() }).await;
@@ -119,7 +105,7 @@ async fn a_client_that_never_finishes_its_body_is_dropped_after_the_body_timeout
     let s = served(router(), Limits { body_timeout: SHORT, ..limits() }).await;
     let mut slow = TcpStream::connect(s.address).await.unwrap();
     slow.write_all(b"POST /echo HTTP/1.1\r\nhost: localhost\r\ncontent-length: 10\r\n\r\nhalf!").await.unwrap();
-    assert!(closed_by_server(&mut slow).await);
+    assert!(closed_by_server(&mut slow, PATIENCE).await);
     let mut fresh = TcpStream::connect(s.address).await.unwrap();
     fresh.write_all(b"POST /echo HTTP/1.1\r\nhost: localhost\r\ncontent-length: 5\r\n\r\nwhole").await.unwrap();
     assert_eq!(read_response(&mut fresh).await, "whole");
@@ -131,7 +117,7 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     let mut client = TcpStream::connect(s.address).await.unwrap();
     assert_eq!(get_on(&mut client).await, "hello");
     assert_eq!(get_on(&mut client).await, "hello", "kept alive between requests");
-    assert!(closed_by_server(&mut client).await);
+    assert!(closed_by_server(&mut client, PATIENCE).await);
 }
 
 #[tokio::test]
@@ -149,7 +135,7 @@ async fn connections_past_the_bound_are_refused_and_the_others_served() {
         let mut refused = TcpStream::connect(s.address).await.unwrap();
         // Its request may or may not reach the socket before the close: either way, no answer.
         let _ = refused.write_all(b"GET / HTTP/1.1\r\nhost: localhost\r\n\r\n").await;
-        assert!(closed_by_server(&mut refused).await);
+        assert!(closed_by_server(&mut refused, PATIENCE).await);
     }
     for client in &mut open {
         assert_eq!(get_on(client).await, "hello");
@@ -199,7 +185,7 @@ async fn shutdown_finishes_the_request_under_way_and_closes_idle_connections() {
     handler_entered.await.unwrap();
 
     s.stop.send(()).unwrap();
-    assert!(closed_by_server(&mut idle).await, "an idle connection is closed at once");
+    assert!(closed_by_server(&mut idle, PATIENCE).await, "an idle connection is closed at once");
     release.notify_one();
     assert_eq!(read_response(&mut busy).await, "finished");
     tokio::time::timeout(PATIENCE, s.server).await.expect("the server stops").unwrap();

@@ -4,10 +4,8 @@
 //! the next block, as if the failed attempts had never been. The state file holds,
 //! throughout, the last block committed.
 
-use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,42 +13,12 @@ use clarimed_engine::clarity::Value;
 use clarimed_engine::keys::SigningKey;
 use clarimed_engine::{hex, principal_to_string, Engine, Principal, SqliteStore};
 use clarimed_node_rpc::Mining;
-use clarimed_storage::{Batch, StoreCommit, StoreError, StoreRead};
+use clarimed_storage::testing::FullDisk;
 use clarimed_transactions::sign::{sign, Unsigned};
 use clarimed_transactions::{Transaction, TESTNET};
 use serde_json::{json, Value as Json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-/// A SQLite state whose commits fail while the disk is full, as SQLite fails them
-/// (`SQLITE_FULL`): the batch never reaches the file. Reads go on.
-struct FullDisk {
-    store: SqliteStore,
-    full: AtomicBool,
-    /// How many commits were refused.
-    refused: AtomicUsize,
-}
-
-impl StoreRead for FullDisk {
-    fn get(&self, key: &[u8]) -> clarimed_storage::Result<Option<Cow<'_, [u8]>>> {
-        self.store.get(key)
-    }
-
-    fn scan_prefix(&self, prefix: &[u8]) -> clarimed_storage::Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.store.scan_prefix(prefix)
-    }
-}
-
-impl StoreCommit for FullDisk {
-    fn write(&self, batch: Batch) -> clarimed_storage::Result<()> {
-        if self.full.load(Ordering::SeqCst) {
-            self.refused.fetch_add(1, Ordering::SeqCst);
-            let full = rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL);
-            return Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(full, Some("database or disk is full".to_string()))));
-        }
-        self.store.write(batch)
-    }
-}
 
 /// One HTTP/1.1 request; the status and the body as JSON.
 async fn request(address: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, Json) {
@@ -128,7 +96,7 @@ async fn a_block_the_disk_refuses_waits_in_the_mempool_and_is_mined_once_the_dis
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.db");
     let deployer = SigningKey::random().principal();
-    let store = FullDisk { store: SqliteStore::open(&path).unwrap(), full: AtomicBool::new(false), refused: AtomicUsize::new(0) };
+    let store = FullDisk::new(SqliteStore::open(&path).unwrap());
     let engine = Arc::new(Engine::with_store(store, Some((&deployer, clarimed_engine::Epoch::Epoch25))).unwrap());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -146,7 +114,7 @@ async fn a_block_the_disk_refuses_waits_in_the_mempool_and_is_mined_once_the_dis
     let height = before["block_height"].as_u64().unwrap();
 
     // The disk fills: two patients register, the second chaining a second call.
-    engine.backend().full.store(true, Ordering::SeqCst);
+    engine.backend().set_full(true);
     let (second, third) = (SigningKey::random(), SigningKey::random());
     let waiting = [
         broadcast(address, &register(&deployer, &second, 0, "PAT-2")).await,
@@ -168,8 +136,8 @@ async fn a_block_the_disk_refuses_waits_in_the_mempool_and_is_mined_once_the_dis
         .await,
     ];
     // The miner tries a block of all three, and the disk refuses it, twice over.
-    let refused = engine.backend().refused.load(Ordering::SeqCst);
-    until("two more blocks refused", || engine.backend().refused.load(Ordering::SeqCst) >= refused + 2).await;
+    let refused = engine.backend().refused();
+    until("two more blocks refused", || engine.backend().refused() >= refused + 2).await;
     for txid in &waiting {
         assert_eq!(get(address, &format!("/extended/v1/tx/{txid}")).await["tx_status"], "pending", "{txid} waits, not dropped");
     }
@@ -179,7 +147,7 @@ async fn a_block_the_disk_refuses_waits_in_the_mempool_and_is_mined_once_the_dis
     assert_eq!(on_file(&path), (before["state_digest"].as_str().unwrap().to_string(), height as u32), "the file holds the last block committed");
 
     // Room again: the next block is the one after the last committed, with all three.
-    engine.backend().full.store(false, Ordering::SeqCst);
+    engine.backend().set_full(false);
     let mut heights = Vec::new();
     for txid in &waiting {
         let tx = mined(address, txid).await;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use clarimed_engine::clarity::Value;
 use clarimed_engine::keys::SigningKey;
 use clarimed_engine::{hex, principal_to_clarity, principal_to_string, Engine, MemoryStore, Principal};
+use clarimed_listener::testing::closed_by_server;
 use clarimed_node_rpc::{Limits, MempoolLimits, Mining};
 use clarimed_transactions::sign::{sign, Unsigned};
 use clarimed_transactions::{Transaction, TESTNET};
@@ -95,20 +96,6 @@ async fn call_read(s: &Served) -> (u16, Json) {
     (status, serde_json::from_str(&body).unwrap())
 }
 
-/// Whether the server closed `stream` within [`PATIENCE`].
-async fn closed_by_server(stream: &mut TcpStream) -> bool {
-    let mut chunk = [0; 1024];
-    let closed = async {
-        loop {
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
-            }
-        }
-    };
-    tokio::time::timeout(PATIENCE, closed).await.is_ok()
-}
-
 /// Raises this process's soft limit on open descriptors to its hard one; the soft
 /// limit after.
 #[cfg(unix)]
@@ -184,8 +171,8 @@ async fn a_client_slow_with_its_headers_and_an_idle_one_are_dropped_after_their_
     slow.write_all(b"GET /v2/info HTTP/1.1\r\nhost: localhost\r\n").await.unwrap();
     let mut idle = TcpStream::connect(s.address).await.unwrap();
     assert_eq!(exchange(&mut idle, "GET", "/v2/fees/transfer", "", false).await.0, 200);
-    assert!(closed_by_server(&mut slow).await, "slow headers are dropped");
-    assert!(closed_by_server(&mut idle).await, "an idle connection is closed");
+    assert!(closed_by_server(&mut slow, PATIENCE).await, "slow headers are dropped");
+    assert!(closed_by_server(&mut idle, PATIENCE).await, "an idle connection is closed");
     assert_eq!(call_read(&s).await.0, 200);
 }
 
@@ -201,7 +188,7 @@ async fn connections_past_the_bound_are_refused_and_those_open_are_still_served(
     }
     let mut refused = TcpStream::connect(s.address).await.unwrap();
     let _ = refused.write_all(b"GET /v2/info HTTP/1.1\r\nhost: localhost\r\n\r\n").await;
-    assert!(closed_by_server(&mut refused).await, "the connection past the bound is closed");
+    assert!(closed_by_server(&mut refused, PATIENCE).await, "the connection past the bound is closed");
     let mut refused_body = Vec::new();
     let _ = refused.read_to_end(&mut refused_body).await;
     assert!(refused_body.is_empty(), "and not answered");

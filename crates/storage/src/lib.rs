@@ -32,6 +32,8 @@ mod memo;
 mod memory;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "sqlite")]
+pub mod testing;
 mod transactional;
 
 use std::borrow::Cow;
