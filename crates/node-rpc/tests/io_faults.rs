@@ -4,6 +4,10 @@
 //! the next block, as if the failed attempts had never been. The state file holds,
 //! throughout, the last block committed.
 
+mod common;
+
+use common::register;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -11,7 +15,7 @@ use std::time::Duration;
 
 use clarimed_engine::clarity::Value;
 use clarimed_engine::keys::SigningKey;
-use clarimed_engine::{hex, principal_to_string, Engine, Principal, SqliteStore};
+use clarimed_engine::{hex, principal_to_string, Engine, SqliteStore};
 use clarimed_node_rpc::Mining;
 use clarimed_storage::testing::FullDisk;
 use clarimed_transactions::sign::{sign, Unsigned};
@@ -61,21 +65,6 @@ async fn mined(address: SocketAddr, txid: &str) -> Json {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     panic!("{txid} still pending after 10 s");
-}
-
-fn register(deployer: &Principal, key: &SigningKey, nonce: u64, patient_id: &str) -> Vec<u8> {
-    let args = vec![Value::string_ascii_from_bytes(patient_id.as_bytes().to_vec()).unwrap(), Value::UInt(19_800_412), Value::none(), Value::none()];
-    let call = Unsigned {
-        network: TESTNET,
-        nonce,
-        fee: 1_000,
-        deployer,
-        contract: "patient-consent",
-        function: "register-patient",
-        args,
-        post_conditions: Vec::new(),
-    };
-    sign(key, call).unwrap()
 }
 
 async fn broadcast(address: SocketAddr, tx: &[u8]) -> String {

@@ -4,6 +4,10 @@
 //! mempool that refuses new transactions in the node's shape while it goes on
 //! serving reads and mining.
 
+mod common;
+
+use common::register;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,8 +17,7 @@ use clarimed_engine::keys::SigningKey;
 use clarimed_engine::{hex, principal_to_clarity, principal_to_string, Engine, MemoryStore, Principal};
 use clarimed_listener::testing::closed_by_server;
 use clarimed_node_rpc::{Limits, MempoolLimits, Mining};
-use clarimed_transactions::sign::{sign, Unsigned};
-use clarimed_transactions::{Transaction, TESTNET};
+use clarimed_transactions::Transaction;
 use serde_json::{json, Value as Json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -195,21 +198,6 @@ async fn connections_past_the_bound_are_refused_and_those_open_are_still_served(
     for stream in &mut open {
         assert_eq!(exchange(stream, "GET", "/v2/info", "", false).await.0, 200);
     }
-}
-
-fn register(deployer: &Principal, key: &SigningKey, nonce: u64, patient_id: &str) -> Vec<u8> {
-    let args = vec![Value::string_ascii_from_bytes(patient_id.as_bytes().to_vec()).unwrap(), Value::UInt(19_800_412), Value::none(), Value::none()];
-    let call = Unsigned {
-        network: TESTNET,
-        nonce,
-        fee: 1_000,
-        deployer,
-        contract: "patient-consent",
-        function: "register-patient",
-        args,
-        post_conditions: Vec::new(),
-    };
-    sign(key, call).unwrap()
 }
 
 fn txid(tx: &[u8]) -> String {
