@@ -45,6 +45,9 @@
 //!   typed API, [`CallError`] (the contract's own `err`, or an [`EngineError`]).
 //! - **Values and keys**: [`parse_literal`] for Clarity literals, principals
 //!   ([`parse_principal`], [`principal_to_string`]), [`keys`] to sign records.
+//! - **Bulk loads**: [`Engine::open_for_loading`], and [`VerifiedSignatures`] to
+//!   verify record signatures on other threads than the writer's
+//!   ([`Engine::records_verified`]).
 //!
 //! # Concurrency
 //!
@@ -111,6 +114,7 @@ mod tip;
 mod transactions;
 mod typed;
 mod undo;
+mod verified;
 mod version;
 
 pub use clarity_api::{check_arguments, CallOutput};
@@ -122,6 +126,7 @@ pub use literal::{literal_value, parse_expressions, parse_literal, to_literal};
 pub use tip::{Tip, GENESIS_HEIGHT};
 pub use transactions::{Receipt, SignedCall, TxStatus};
 pub use typed::{ConsentCalls, ConsentResult, RecordsCalls, RecordsResult};
+pub use verified::{VerifiedSignatures, MAX_REMEMBERED};
 pub use version::Version;
 
 pub use clarimed_consent::{codes as consent_codes, state as consent_state, ConsentEvent};

@@ -21,11 +21,11 @@ use std::cell::Cell;
 
 use clarimed_costs::ExecutionCost;
 
-use crate::crypto::TestnetCrypto;
 use crate::engine::{ConsentReader, Core, Engine, Mode};
 use crate::error::{CallError, EngineError};
 use crate::purposes;
 use crate::table::{self, Arg, Contract};
+use crate::verified::{Consulting, VerifiedSignatures};
 
 /// A public call's `ok` value and its print event, or why not.
 pub type ConsentResult<T> = Result<(T, ConsentEvent), CallError<ConsentError>>;
@@ -41,6 +41,13 @@ impl<S> Engine<S> {
     /// `record-management`'s functions.
     pub fn records(&self) -> RecordsCalls<'_> {
         self.core().records()
+    }
+
+    /// `record-management`'s functions, each signature looked up in `verified`
+    /// before it is verified (see [`VerifiedSignatures`]): same answers, same
+    /// costs, and a signature verified on another thread is not verified again.
+    pub fn records_verified<'e>(&'e self, verified: &'e VerifiedSignatures) -> RecordsCalls<'e> {
+        RecordsCalls { verified: Some(verified), ..self.core().records() }
     }
 }
 
@@ -58,7 +65,7 @@ impl Core {
     }
 
     pub(crate) fn records_in(&self, mode: Mode) -> RecordsCalls<'_> {
-        RecordsCalls { core: self, mode, cost: Cell::new(ExecutionCost::ZERO) }
+        RecordsCalls { core: self, mode, cost: Cell::new(ExecutionCost::ZERO), verified: None }
     }
 }
 
@@ -80,6 +87,8 @@ pub struct RecordsCalls<'e> {
     core: &'e Core,
     mode: Mode,
     cost: Cell<ExecutionCost>,
+    /// Signatures verified ahead, for [`Engine::records_verified`].
+    verified: Option<&'e VerifiedSignatures>,
 }
 
 /// The table row's check of the arguments, as the error of any call.
@@ -377,7 +386,7 @@ impl RecordsCalls<'_> {
             self.core.records.create_record(
                 store,
                 &consent,
-                &TestnetCrypto,
+                &Consulting(self.verified),
                 ctx,
                 patient,
                 record_type,
@@ -400,7 +409,7 @@ impl RecordsCalls<'_> {
     pub fn update_record(&self, sender: &Principal, record_id: u128, content: &Content<'_>, signed: &Signed<'_>) -> RecordsResult<u128> {
         admit(&table::UPDATE_RECORD, &[&record_id, &content.title, &content.data_hash, &content.checksum, &signed.signature, &signed.public_key])?;
         self.core.transact(sender, Contract::RecordManagement, self.mode, &self.cost, |store, ctx| {
-            self.core.records.update_record(store, &ConsentReader(&self.core.consent), &TestnetCrypto, ctx, record_id, content, signed)
+            self.core.records.update_record(store, &ConsentReader(&self.core.consent), &Consulting(self.verified), ctx, record_id, content, signed)
         })
     }
 
