@@ -185,8 +185,18 @@ impl Engine<SqliteStore> {
     /// Opens an existing SQLite state; creates nothing and changes nothing when the
     /// file is missing, is not a state, or holds no contracts
     /// ([`EngineError::NotDeployed`]).
+    ///
+    /// Its rows are held in memory if they fit in
+    /// [`clarimed_storage::DEFAULT_INDEX_BUDGET`] bytes, and read there
+    /// ([`SqliteStore::index_status`]).
     pub fn open(path: impl AsRef<Path>) -> Result<Engine<SqliteStore>, EngineError> {
-        Engine::with_store(SqliteStore::open_existing(path)?, None)
+        Engine::open_with_index_budget(path, clarimed_storage::DEFAULT_INDEX_BUDGET)
+    }
+
+    /// [`Engine::open`], holding the state's rows in memory only if they fit in
+    /// `budget` bytes: a state past it is read from SQLite's B-tree, slower.
+    pub fn open_with_index_budget(path: impl AsRef<Path>, budget: usize) -> Result<Engine<SqliteStore>, EngineError> {
+        Engine::with_store(SqliteStore::open_existing_with_index_budget(path, budget)?, None)
     }
 }
 

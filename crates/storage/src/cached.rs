@@ -8,6 +8,10 @@
 //! generation moved under it. While the backend itself is being written (the slow
 //! part), every key of the batch is already cached with its old value, so readers
 //! keep seeing the old state whole until the swap.
+//!
+//! Over a backend that answers from memory ([`StoreRead::answers_from_memory`]: a
+//! SQLite store holding its rows in its index) only the keys of commits are held
+//! here, for the swap; reads go to the backend.
 
 use std::borrow::{Borrow, Cow};
 use std::collections::HashMap;
@@ -101,6 +105,10 @@ impl<S: StoreRead + ?Sized> StoreRead for Cached<S> {
     fn get(&self, key: &[u8]) -> Result<Option<Cow<'_, [u8]>>> {
         if let Some(value) = self.values.get(key) {
             return Ok(value.map(Cow::Owned));
+        }
+        if self.backend.answers_from_memory() {
+            // A copy would cost what the backend's read costs, and hold the value twice.
+            return self.backend.get(key);
         }
         let generation = self.generation.load(Ordering::SeqCst);
         let value = self.backend.get(key)?.map(Cow::into_owned);

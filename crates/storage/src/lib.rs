@@ -43,7 +43,7 @@ pub use cached::Cached;
 pub use memo::{Memo, ReadSet, Recording};
 pub use memory::MemoryStore;
 #[cfg(feature = "sqlite")]
-pub use sqlite::SqliteStore;
+pub use sqlite::{IndexOff, IndexStatus, SqliteStore, DEFAULT_INDEX_BUDGET};
 pub use transactional::Transactional;
 
 /// Why a store could not be read or written.
@@ -94,6 +94,12 @@ pub trait StoreRead {
 
     /// Every entry whose key starts with `prefix`, in key order.
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+
+    /// Whether [`StoreRead::get`] answers from memory, about as fast as a cache of
+    /// values would: a [`Cached`] above it then keeps no copy of what it reads.
+    fn answers_from_memory(&self) -> bool {
+        false
+    }
 }
 
 /// Writing a store: every put and delete of a batch, all or none.
@@ -124,6 +130,10 @@ impl<T: StoreRead + ?Sized> StoreRead for &T {
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         (**self).scan_prefix(prefix)
     }
+
+    fn answers_from_memory(&self) -> bool {
+        (**self).answers_from_memory()
+    }
 }
 
 impl<T: StoreCommit + ?Sized> StoreCommit for &T {
@@ -139,6 +149,10 @@ impl<T: StoreRead + ?Sized> StoreRead for std::sync::Arc<T> {
 
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         (**self).scan_prefix(prefix)
+    }
+
+    fn answers_from_memory(&self) -> bool {
+        (**self).answers_from_memory()
     }
 }
 

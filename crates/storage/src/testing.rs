@@ -39,6 +39,10 @@ impl StoreRead for FullDisk {
     fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         self.store.scan_prefix(prefix)
     }
+
+    fn answers_from_memory(&self) -> bool {
+        self.store.answers_from_memory()
+    }
 }
 
 impl StoreCommit for FullDisk {

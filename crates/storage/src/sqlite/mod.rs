@@ -11,12 +11,19 @@
 //! long as this store commits nothing and for at most a millisecond: a read sees
 //! every commit of this store, and another process's within a millisecond.
 //!
+//! Reads of a file opened for durable commits are answered from memory: every row
+//! is held in an [`index`] built at open and kept in step with every commit, as
+//! long as it fits the store's byte budget and no other connection writes the file
+//! ([`resident`] says when it is dropped). Otherwise they descend SQLite's B-tree.
+//!
 //! Files of the layouts before (one `kv` table of the keys and values as given;
 //! the dense layout before principals were numbered) are migrated when opened,
 //! each in one transaction. [`SqliteStore::open_for_loading`] sets up a large
 //! state without syncing or logging.
 
+mod index;
 mod layout;
+mod resident;
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -27,6 +34,8 @@ use std::time::{Duration, Instant};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use self::layout::{stored_counts, Additions, Layout, RowError, SCHEMA};
+use self::resident::{data_version, Resident};
+pub use self::resident::{IndexOff, IndexStatus, DEFAULT_INDEX_BUDGET};
 use crate::{Batch, Result, StoreCommit, StoreError, StoreRead};
 
 /// How long a write waits for another process's lock before [`StoreError::Busy`].
@@ -54,6 +63,8 @@ pub struct SqliteStore {
     /// A write failed while loading: with no journal, it may be half applied, so
     /// the load is never marked finished.
     failed: AtomicBool,
+    /// Every row in memory, or why not.
+    resident: Resident,
 }
 
 /// `PRAGMA user_version` while a file is being loaded ("load").
@@ -115,12 +126,20 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-/// How a file is opened: for durable commits beside readers, or for loading.
+/// How a file is opened: for durable commits beside readers, its rows held in
+/// memory within a byte budget; or for loading.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
-    Durable,
+    Durable(usize),
     Loading,
 }
+
+/// The writer's page cache while reads descend the B-tree: up to 4 GiB (a million
+/// patients' state, held in memory; pages are only allocated as they are read).
+const READS_CACHE: &str = "PRAGMA cache_size = -4194304";
+/// The writer's page cache while the index answers reads: 256 MiB, for the pages
+/// commits touch.
+const WRITES_CACHE: &str = "PRAGMA cache_size = -262144";
 
 /// A SQLite error as a store error: locks and files that are not databases have
 /// variants of their own.
@@ -134,10 +153,17 @@ fn classify(error: rusqlite::Error, path: &Path) -> StoreError {
 
 impl SqliteStore {
     /// Opens the database at `path`, creating it if it does not exist.
+    /// Its rows are held in memory if they fit in [`DEFAULT_INDEX_BUDGET`].
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        SqliteStore::open_with_index_budget(path, DEFAULT_INDEX_BUDGET)
+    }
+
+    /// Opens the database at `path`, creating it if it does not exist, holding its
+    /// rows in memory if they fit in `budget` bytes ([`SqliteStore::index_status`]).
+    pub fn open_with_index_budget(path: impl AsRef<Path>, budget: usize) -> Result<SqliteStore> {
         let path = path.as_ref();
         let connection = Connection::open(path).map_err(|e| classify(e, path))?;
-        SqliteStore::with_connection(connection, Some(path), Mode::Durable)
+        SqliteStore::with_connection(connection, Some(path), Mode::Durable(budget))
     }
 
     /// Opens the database at `path`, creating it if it does not exist, to set up a
@@ -156,8 +182,15 @@ impl SqliteStore {
 
     /// Opens the store at `path`, which must exist and be one: nothing is created,
     /// and a file that is not a store is left untouched. Waits at most a second for
-    /// another process's lock.
+    /// another process's lock. Its rows are held in memory if they fit in
+    /// [`DEFAULT_INDEX_BUDGET`].
     pub fn open_existing(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        SqliteStore::open_existing_with_index_budget(path, DEFAULT_INDEX_BUDGET)
+    }
+
+    /// [`SqliteStore::open_existing`], holding the rows in memory if they fit in
+    /// `budget` bytes.
+    pub fn open_existing_with_index_budget(path: impl AsRef<Path>, budget: usize) -> Result<SqliteStore> {
         let path = path.as_ref();
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let connection = Connection::open_with_flags(path, flags).map_err(|e| classify(e, path))?;
@@ -168,13 +201,13 @@ impl SqliteStore {
         if !is_store {
             return Err(StoreError::NotAState(path.display().to_string()));
         }
-        SqliteStore::with_connection(connection, Some(path), Mode::Durable)
+        SqliteStore::with_connection(connection, Some(path), Mode::Durable(budget))
     }
 
     /// A private database that lives as long as the store.
     pub fn in_memory() -> Result<SqliteStore> {
         let connection = Connection::open_in_memory().map_err(|e| classify(e, Path::new(":memory:")))?;
-        SqliteStore::with_connection(connection, None, Mode::Durable)
+        SqliteStore::with_connection(connection, None, Mode::Durable(DEFAULT_INDEX_BUDGET))
     }
 
     fn with_connection(connection: Connection, path: Option<&Path>, mode: Mode) -> Result<SqliteStore> {
@@ -192,7 +225,14 @@ impl SqliteStore {
             number_principals(&connection).map_err(|e| classify(e, shown))?;
         }
         let layout = Layout::load(&connection).map_err(|e| classify(e, shown))?;
-        let readers = (path.is_some() && mode == Mode::Durable).then(|| Mutex::new(Vec::new()));
+        let resident = match mode {
+            Mode::Durable(budget) => Resident::build(&connection, budget).map_err(|e| classify(e, shown))?,
+            Mode::Loading => Resident::off(IndexOff::Loading),
+        };
+        if resident.is_complete() {
+            connection.execute_batch(WRITES_CACHE).map_err(|e| classify(e, shown))?;
+        }
+        let readers = (path.is_some() && mode != Mode::Loading).then(|| Mutex::new(Vec::new()));
         let writer = Mutex::new(Session::new(connection));
         Ok(SqliteStore {
             readers,
@@ -202,7 +242,55 @@ impl SqliteStore {
             commits: AtomicU64::new(0),
             mode,
             failed: AtomicBool::new(false),
+            resident,
         })
+    }
+
+    /// Whether reads are answered from memory, and how much it takes.
+    pub fn index_status(&self) -> IndexStatus {
+        self.resident.status()
+    }
+
+    /// Sets the bytes the in-memory index may take: past them it is dropped, and
+    /// reads go to SQLite from then on.
+    pub fn set_index_budget(&self, budget: usize) -> Result<()> {
+        if self.resident.set_budget(budget) {
+            self.writer().connection.execute_batch(READS_CACHE).map_err(|e| self.classify(e))?;
+        }
+        Ok(())
+    }
+
+    /// Drops the index if another connection committed to the file since it was
+    /// last checked, at most [`resident::FRESHNESS`] ago: its reads would miss
+    /// that commit. Skipped while this store commits (the writer's connection is
+    /// busy; the commit checks too), and for a database no other connection sees.
+    fn check_freshness(&self) -> Result<()> {
+        if self.readers.is_none() || !self.resident.check_due() {
+            return Ok(());
+        }
+        let Ok(mut writer) = self.writer.try_lock() else {
+            return Ok(());
+        };
+        // The version moves only outside a read transaction.
+        writer.end().map_err(|e| self.classify(e))?;
+        let version = data_version(&writer.connection).map_err(|e| self.classify(e))?;
+        if self.resident.seen_version(version) {
+            writer.connection.execute_batch(READS_CACHE).map_err(|e| self.classify(e))?;
+        }
+        Ok(())
+    }
+
+    /// The value under `key` from the index: `None` when the index is off.
+    fn get_resident(&self, key: &[u8]) -> Result<Option<Option<Vec<u8>>>> {
+        self.check_freshness()?;
+        let layout = self.layout();
+        let found = self.resident.read(|index| match layout.read_key(key) {
+            // A key whose prefix, names or principals are numbered nowhere was
+            // never written.
+            None => Ok(None),
+            Some(row_key) => index.get(&row_key).map(|row| layout.value_of(row)).transpose(),
+        });
+        found.transpose().map_err(|_| corrupt())
     }
 
     fn layout(&self) -> std::sync::RwLockReadGuard<'_, Layout> {
@@ -340,8 +428,8 @@ fn in_snapshot<T>(session: &mut Session, commits: u64, read: impl FnOnce(&mut Se
 }
 
 /// Durable: WAL lets readers run beside the writer, every commit is synced, and
-/// the writer's page cache may grow to 4 GiB (a million patients' state, held in
-/// memory; pages are only allocated as they are read).
+/// the writer's page cache may grow to 4 GiB ([`READS_CACHE`], until an index
+/// answers the reads).
 /// Loading: no journal and nothing synced (the file is marked as being loaded
 /// meanwhile), the file locked once for the connection's life, and a 1 GiB page
 /// cache for the pages a load keeps returning to. Either way,
@@ -349,9 +437,10 @@ fn in_snapshot<T>(session: &mut Session, commits: u64, read: impl FnOnce(&mut Se
 /// call per page (its own commits leave the map in place).
 fn configure(connection: &Connection, mode: Mode) -> rusqlite::Result<()> {
     match mode {
-        Mode::Durable => {
+        Mode::Durable(_) => {
             connection.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
-            connection.execute_batch("PRAGMA synchronous = FULL; PRAGMA cache_size = -4194304;")?;
+            connection.execute_batch("PRAGMA synchronous = FULL")?;
+            connection.execute_batch(READS_CACHE)?;
         }
         Mode::Loading => {
             connection.execute_batch("PRAGMA locking_mode = EXCLUSIVE; PRAGMA cache_size = -1048576;")?;
@@ -390,6 +479,9 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 
 impl StoreRead for SqliteStore {
     fn get(&self, key: &[u8]) -> Result<Option<Cow<'_, [u8]>>> {
+        if let Some(value) = self.get_resident(key)? {
+            return Ok(value.map(Cow::Owned));
+        }
         for attempt in 0..2 {
             // The layout is not held while SQLite reads: in memory, the read takes
             // the writer's connection, and the writer takes the layout.
@@ -448,6 +540,10 @@ impl StoreRead for SqliteStore {
         found.sort();
         Ok(found)
     }
+
+    fn answers_from_memory(&self) -> bool {
+        self.resident.is_complete()
+    }
 }
 
 fn corrupt() -> StoreError {
@@ -473,33 +569,50 @@ impl StoreCommit for SqliteStore {
         }
         let mut writer = self.writer();
         self.end_idle_snapshots(&mut writer)?;
+        let mut turned_off = false;
         let applied = (|| {
-            // Immediate: no other connection numbers anything between the check
-            // below and this commit.
+            // Immediate: no other connection numbers anything, or commits, between
+            // the checks below and this commit.
             let transaction = writer.connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
             if stored_counts(&transaction)? != self.layout().saved() {
                 let saved = self.layout().saved();
                 self.layout_mut().add(Additions::read(&transaction, saved)?);
             }
+            let indexed = self.resident.is_complete() && {
+                turned_off = self.resident.seen_version(data_version(&transaction)?);
+                !turned_off
+            };
+            let mut rows = Vec::with_capacity(if indexed { batch.len() } else { 0 });
             {
                 let mut put = transaction.prepare_cached("REPLACE INTO entries (key, value) VALUES (?1, ?2)")?;
                 let mut delete = transaction.prepare_cached("DELETE FROM entries WHERE key = ?1")?;
                 for (key, value) in batch.iter() {
-                    match self.row(key, value) {
+                    let row = self.row(key, value);
+                    match &row {
                         (row_key, Some(row_value)) => put.execute(params![row_key, row_value])?,
                         (row_key, None) => delete.execute(params![row_key])?,
                     };
+                    if indexed {
+                        rows.push(row);
+                    }
                 }
             }
             let counts = self.layout().save(&transaction)?;
             transaction.commit()?;
-            Ok(counts)
+            Ok((counts, rows))
         })();
         if applied.is_err() && self.mode == Mode::Loading {
             self.failed.store(true, Ordering::SeqCst);
         }
+        if turned_off {
+            writer.connection.execute_batch(READS_CACHE).map_err(|e| self.classify(e))?;
+        }
         // Marked while this is still the only writer.
-        let counts = applied.map_err(|e: rusqlite::Error| self.classify(e))?;
+        let (counts, rows) = applied.map_err(|e: rusqlite::Error| self.classify(e))?;
+        // Durable now: the index takes the commit in.
+        if self.resident.apply(&rows) {
+            writer.connection.execute_batch(READS_CACHE).map_err(|e| self.classify(e))?;
+        }
         self.layout_mut().mark_saved(counts);
         self.commits.fetch_add(1, Ordering::SeqCst);
         drop(writer);
