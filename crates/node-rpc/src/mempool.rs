@@ -12,7 +12,7 @@
 //! for it ([`MempoolLimits`]): a full mempool refuses a new transaction and keeps
 //! every one already waiting.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
 use clarimed_engine::{principal_to_string, Engine, ExecutionCost, Principal};
@@ -101,8 +101,6 @@ pub struct Mempool {
     pending: HashMap<[u8; 32], Arc<Pending>>,
     /// The nonces they spend, by sender.
     nonces: BTreeSet<(Principal, u64)>,
-    /// The txids the miner took and has not given back.
-    in_block: Vec<[u8; 32]>,
     /// The last [`DROPPED_KEPT`] dropped transactions, and their order.
     dropped: HashMap<[u8; 32], (Arc<Pending>, Dropped)>,
     dropped_order: VecDeque<[u8; 32]>,
@@ -248,25 +246,22 @@ impl Mempool {
     /// Takes every waiting transaction, in the order they came, for the miner; they
     /// stay pending until [`Mempool::put_back`].
     pub(crate) fn take_waiting(&mut self) -> VecDeque<Arc<Pending>> {
-        let batch = std::mem::take(&mut self.waiting);
-        self.in_block = batch.iter().map(|pending| pending.tx.txid()).collect();
-        batch
+        std::mem::take(&mut self.waiting)
     }
 
-    /// After the block is committed: puts back what the miner left for a later
-    /// block, ahead of what came since; the rest, mined or dropped, is no longer
-    /// pending.
-    pub(crate) fn put_back(&mut self, mut left: VecDeque<Arc<Pending>>) {
-        let still: HashSet<[u8; 32]> = left.iter().map(|pending| pending.tx.txid()).collect();
-        for txid in std::mem::take(&mut self.in_block) {
-            if !still.contains(&txid) {
-                if let Some(gone) = self.pending.remove(&txid) {
-                    self.nonces.remove(&(gone.sender.clone(), gone.tx.nonce()));
-                    self.bytes = self.bytes.saturating_sub(gone.tx.bytes().len());
-                }
-                if let Some(length) = self.ahead.remove(&txid) {
-                    self.ahead_bytes = self.ahead_bytes.saturating_sub(length);
-                }
+    /// After the block is committed (or given up): `gone`, mined or dropped, is no
+    /// longer pending; `left`, what the miner left for a later block, waits again
+    /// ahead of what came since. The miner names what is gone, not what is left:
+    /// a block takes at most its size, and thousands may be left, under this lock.
+    pub(crate) fn put_back<'p>(&mut self, mut left: VecDeque<Arc<Pending>>, gone: impl IntoIterator<Item = &'p Arc<Pending>>) {
+        for pending in gone {
+            let txid = pending.tx.txid();
+            if self.pending.remove(&txid).is_some() {
+                self.nonces.remove(&(pending.sender.clone(), pending.tx.nonce()));
+                self.bytes = self.bytes.saturating_sub(pending.tx.bytes().len());
+            }
+            if let Some(length) = self.ahead.remove(&txid) {
+                self.ahead_bytes = self.ahead_bytes.saturating_sub(length);
             }
         }
         left.append(&mut self.waiting);
@@ -385,7 +380,7 @@ mod tests {
             assert_eq!(batch.len(), 2);
             assert!(mempool.admit(&engine, checked(&keys[2], &deployer, 0)).is_err());
             // Mined: room again.
-            mempool.put_back(VecDeque::new());
+            mempool.put_back(VecDeque::new(), &batch);
             mempool.admit(&engine, checked(&keys[2], &deployer, 0)).unwrap();
             assert_eq!(mempool.len(), 1);
         }
@@ -410,7 +405,8 @@ mod tests {
         assert_eq!(mempool.len(), 4);
         // Once those waiting ahead leave (mined or dropped), their room is free again.
         let batch = mempool.take_waiting();
-        mempool.put_back(batch.into_iter().filter(|pending| pending.sender == third.principal()).collect());
+        let (left, gone): (VecDeque<_>, VecDeque<_>) = batch.into_iter().partition(|pending| pending.sender == third.principal());
+        mempool.put_back(left, &gone);
         mempool.admit(&engine, checked(&SigningKey::random(), &deployer, 1)).unwrap();
     }
 
@@ -441,7 +437,7 @@ mod tests {
         // Taken by the miner, all three are still pending.
         assert!(matches!(mempool.find(&mined.tx.txid()), Some(Known::Pending(_))));
         mempool.drop_tx(dropped.clone(), Dropped::Problematic);
-        mempool.put_back(VecDeque::from([left.clone()]));
+        mempool.put_back(VecDeque::from([left.clone()]), [&mined, &dropped]);
         assert!(mempool.find(&mined.tx.txid()).is_none());
         assert!(matches!(mempool.find(&dropped.tx.txid()), Some(Known::Dropped(_, Dropped::Problematic))));
         assert!(matches!(mempool.find(&left.tx.txid()), Some(Known::Pending(_))));

@@ -16,11 +16,11 @@
 //! block, as a node's block builder leaves it; one whose cost alone is over the
 //! block limit is dropped.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use clarimed_engine::{Engine, EngineError, SignedCall, Store};
+use clarimed_engine::{Engine, EngineError, ExecutionCost, Principal, SignedCall, Store};
 
 use crate::mempool::{Dropped, Mempool, Pending};
 
@@ -88,9 +88,16 @@ impl Pool {
         self.mempool.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Tells the miner that a transaction came.
-    pub fn notify(&self) {
-        self.wake.notify_one();
+    /// Tells the miner that a transaction came and `waiting` now wait, when that
+    /// changes what the miner does: the first to wait (the miner may be sleeping
+    /// out an idle block time, and mines it at once if the block time is up), and
+    /// a full block's worth (mined at once). Otherwise the miner wakes by itself
+    /// when the block time is up. Waking it for every transaction cost a thread
+    /// wake-up and a turn at the mempool's lock each, in the admissions' way.
+    pub fn admitted(&self, waiting: usize) {
+        if waiting == 1 || waiting >= self.mining.max_transactions() {
+            self.wake.notify_one();
+        }
     }
 
     /// Asks the miner to stop after the block it is building, if any.
@@ -140,13 +147,21 @@ pub fn run<S: Store + Send + Sync + 'static>(engine: Arc<Engine<S>>, pool: Arc<P
             }
         };
         let new_tenure = tenure_began.is_none_or(|began| began.elapsed() >= pool.tenure_time);
-        let (left, included) = mine_block(&engine, &pool, batch, max, new_tenure);
+        let mined = mine_block(&engine, batch, max, new_tenure);
+        let included = mined.included.len();
         last_block = Instant::now();
         if new_tenure && included > 0 {
             tenure_began = Some(last_block);
         }
+        // One turn at the mempool's lock for the block, not one a transaction.
         let mut mempool = pool.lock();
-        mempool.put_back(left);
+        mempool.put_back(mined.left, mined.included.iter().map(|(pending, _)| pending).chain(mined.dropped.iter().map(|(pending, _)| pending)));
+        for (pending, cost) in &mined.included {
+            mempool.learn_cost(&pending.call, *cost);
+        }
+        for (pending, why) in mined.dropped {
+            mempool.drop_tx(pending, why);
+        }
         if included == 0 {
             // Everything waiting waits for an earlier nonce: only a new transaction
             // can change that.
@@ -155,27 +170,49 @@ pub fn run<S: Store + Send + Sync + 'static>(engine: Arc<Engine<S>>, pool: Arc<P
     }
 }
 
-/// Mines one block of up to `max` transactions from `batch`; gives back the ones
-/// left, and how many it included.
-fn mine_block<S>(engine: &Engine<S>, pool: &Pool, mut batch: VecDeque<Arc<Pending>>, max: usize, new_tenure: bool) -> (VecDeque<Arc<Pending>>, usize) {
+/// What mining a block made of the transactions it took.
+struct Mined {
+    /// Included in the committed block, each with its cost.
+    included: Vec<(Arc<Pending>, ExecutionCost)>,
+    /// Given up on, and why.
+    dropped: Vec<(Arc<Pending>, Dropped)>,
+    /// Left for a later block, in the order they are to be tried.
+    left: VecDeque<Arc<Pending>>,
+}
+
+/// Mines one block of up to `max` transactions from `batch`.
+///
+/// Only the block's transactions are executed, but the whole batch is ordered:
+/// thousands may wait when transactions come faster than blocks take them, so the
+/// ordering costs a few hash lookups and a sort of integer keys per transaction.
+fn mine_block<S>(engine: &Engine<S>, batch: VecDeque<Arc<Pending>>, max: usize, new_tenure: bool) -> Mined {
     // Each sender's transactions in nonce order; senders in the order they came.
-    let mut first_seen = BTreeMap::new();
-    for (index, pending) in batch.iter().enumerate() {
-        first_seen.entry(pending.sender.clone()).or_insert(index);
-    }
-    batch.make_contiguous().sort_by_key(|pending| (first_seen[&pending.sender], pending.tx.nonce()));
+    let mut first_seen: HashMap<Principal, usize> = HashMap::new();
+    let mut ordered: Vec<((usize, u64), Arc<Pending>)> = batch
+        .into_iter()
+        .enumerate()
+        .map(|(index, pending)| {
+            let rank = match first_seen.get(&pending.sender) {
+                Some(rank) => *rank,
+                None => *first_seen.entry(pending.sender.clone()).or_insert(index),
+            };
+            ((rank, pending.tx.nonce()), pending)
+        })
+        .collect();
+    ordered.sort_by_key(|(key, _)| *key);
+    let mut batch: VecDeque<Arc<Pending>> = ordered.into_iter().map(|(_, pending)| pending).collect();
     let mine = || if new_tenure { engine.mine(1) } else { engine.mine_in_tenure(1) };
+    let mut mined = Mined { included: Vec::new(), dropped: Vec::new(), left: VecDeque::new() };
     if engine.begin_block().is_err() || mine().is_err() {
         let _ = engine.abort_block();
-        return (batch, 0);
+        mined.left = batch;
+        return mined;
     }
     let block_time = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_secs());
-    let mut included = Vec::new();
-    let mut left = VecDeque::new();
     let mut full = false;
     while let Some(pending) = batch.pop_front() {
-        if full || included.len() == max {
-            left.push_back(pending);
+        if full || mined.included.len() == max {
+            mined.left.push_back(pending);
             continue;
         }
         let call = SignedCall {
@@ -190,27 +227,24 @@ fn mine_block<S>(engine: &Engine<S>, pool: &Pool, mut batch: VecDeque<Arc<Pendin
             post_conditions_hold: pending.tx.post_conditions_hold(),
         };
         match engine.include(&call) {
-            Ok(receipt) => {
-                pool.lock().learn_cost(&pending.call, receipt.cost);
-                included.push(pending);
-            }
-            Err(EngineError::BadNonce { expected, actual }) if actual > expected => left.push_back(pending),
-            Err(EngineError::BadNonce { .. }) => pool.lock().drop_tx(pending, Dropped::StaleNonce),
+            Ok(receipt) => mined.included.push((pending, receipt.cost)),
+            Err(EngineError::BadNonce { expected, actual }) if actual > expected => mined.left.push_back(pending),
+            Err(EngineError::BadNonce { .. }) => mined.dropped.push((pending, Dropped::StaleNonce)),
             Err(EngineError::BlockFull(_)) => {
                 full = true;
-                left.push_back(pending);
+                mined.left.push_back(pending);
             }
-            Err(EngineError::CostBalanceExceeded(_)) => pool.lock().drop_tx(pending, Dropped::TooExpensive),
-            Err(_) => pool.lock().drop_tx(pending, Dropped::Problematic),
+            Err(EngineError::CostBalanceExceeded(_)) => mined.dropped.push((pending, Dropped::TooExpensive)),
+            Err(_) => mined.dropped.push((pending, Dropped::Problematic)),
         }
     }
-    let closed = if included.is_empty() { engine.abort_block() } else { engine.commit_block() };
+    let closed = if mined.included.is_empty() { engine.abort_block() } else { engine.commit_block() };
     if closed.is_err() {
-        // The block is not committed: its transactions wait again.
+        // The block is not committed: its transactions wait again, first.
         let _ = engine.abort_block();
-        included.extend(left);
-        return (included.into(), 0);
+        let mut left: VecDeque<Arc<Pending>> = mined.included.drain(..).map(|(pending, _)| pending).collect();
+        left.append(&mut mined.left);
+        mined.left = left;
     }
-    let count = included.len();
-    (left, count)
+    mined
 }

@@ -56,17 +56,22 @@ pub async fn post_transaction<S: Store + Send + Sync + 'static>(
     let txid = tx.txid_hex();
     // Admission takes tens of microseconds (verifying a signature is most of it), so
     // it runs on the request's own task; the mempool's lock is not held while verifying.
+    // Gives how many transactions wait once it is admitted (none new if known).
     let admit = || {
         if node.pool.lock().knows(&*node.engine, &tx.txid())? {
-            return Ok(());
+            return Ok(None);
         }
         let checked = Checked::new(tx, node.engine.deployer())?;
-        node.pool.lock().admit(&*node.engine, checked)
+        let mut mempool = node.pool.lock();
+        mempool.admit(&*node.engine, checked)?;
+        Ok(Some(mempool.len()))
     };
     let admitted = admit();
     match admitted {
-        Ok(()) => {
-            node.pool.notify();
+        Ok(waiting) => {
+            if let Some(waiting) = waiting {
+                node.pool.admitted(waiting);
+            }
             Ok(Json(txid).into_response())
         }
         Err(rejection) => Ok((StatusCode::BAD_REQUEST, Json(rejection_json(&txid, &rejection))).into_response()),
