@@ -3,7 +3,11 @@
 //! latency; beside the same `check-access` through the command line (a process per
 //! call) and through clarity-vm.
 //!
-//! `cargo bench -p clarimed-benches --bench rpc_load`
+//! `cargo bench -p clarimed-benches --bench rpc_load -- [--loads call-read,transactions] [--clients 1,8,64] [--runs N]`
+//!
+//! `--loads` and `--clients` pick which loads and client counts run (default:
+//! all); `--runs N` runs each N times and reports each figure's median, with the
+//! range of the rates (default 1).
 //!
 //! The server runs in this process (its own runtime, two worker threads) over a
 //! SQLite state of 1,000 patients with 5 records each; every client is a task
@@ -37,7 +41,34 @@ use hyper::body::Bytes;
 use hyper::Request;
 use tokio::net::TcpStream;
 
-const CLIENTS: [usize; 3] = [1, 8, 64];
+/// Which loads run, at how many clients, how many times.
+struct Options {
+    call_reads: bool,
+    transactions: bool,
+    clients: Vec<usize>,
+    runs: usize,
+}
+
+fn options() -> Options {
+    let mut options = Options { call_reads: true, transactions: true, clients: vec![1, 8, 64], runs: 1 };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--loads" => {
+                let loads = args.next().expect("--loads call-read,transactions");
+                options.call_reads = loads.split(',').any(|load| load == "call-read");
+                options.transactions = loads.split(',').any(|load| load == "transactions");
+            }
+            "--clients" => options.clients = args.next().expect("--clients N,N").split(',').map(|n| n.parse().expect("a number of clients")).collect(),
+            "--runs" => options.runs = args.next().expect("--runs N").parse().expect("a number of runs"),
+            _ => {} // cargo bench passes --bench
+        }
+    }
+    assert!(options.clients.iter().all(|clients| (1..=KEYS).contains(clients)), "1 to {KEYS} clients");
+    options.runs = options.runs.max(1);
+    options
+}
+
 const CALL_READS: usize = 40_000;
 const TRANSACTIONS: usize = 12_800;
 const TIME_LIMIT: Duration = Duration::from_secs(30);
@@ -46,6 +77,7 @@ const TIME_LIMIT: Duration = Duration::from_secs(30);
 const KEYS: usize = 512;
 
 fn main() {
+    let options = options();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("load.db");
     let deployer = SigningKey::random().principal();
@@ -70,33 +102,43 @@ fn main() {
     println!("| load | clients | requests | per second | p50 | p99 |");
     println!("|---|---:|---:|---:|---:|---:|");
     let call_reads = call_reads(&deployer, &state);
-    for clients in CLIENTS {
+    for clients in options.clients.iter().copied().filter(|_| options.call_reads) {
         // The questions dealt out among the clients in turn.
-        let requests =
-            (0..clients).map(|client| call_reads.iter().skip(client).step_by(clients).cycle().take(CALL_READS / clients).cloned().collect()).collect();
-        let run = runtime.block_on(drive(address, Arc::new(requests)));
-        println!("| call-read `check-access` | {clients} | {} | {:.0} | {} | {} |", run.count, run.rate(), micros(run.p50()), micros(run.p99()));
-    }
-    for clients in CLIENTS {
-        let per_client = TRANSACTIONS / clients;
-        let (requests, keys) = signed_transactions(&deployer, &state, clients, per_client);
-        let start = Instant::now();
-        let run = runtime.block_on(drive(address, Arc::new(requests)));
-        let submitted = start.elapsed();
-        let mined = wait_until_mined(&engine, &keys, start);
-        let count = run.count;
-        println!(
-            "| transactions submitted | {clients} | {count} | {:.0} | {} | {} |",
-            count as f64 / submitted.as_secs_f64(),
-            micros(run.p50()),
-            micros(run.p99())
+        let requests: Arc<Vec<Vec<Post>>> = Arc::new(
+            (0..clients).map(|client| call_reads.iter().skip(client).step_by(clients).cycle().take(CALL_READS / clients).cloned().collect()).collect(),
         );
-        println!("| transactions mined (blocks of ≤ 100) | {clients} | {count} | {:.0} | | |", count as f64 / mined.as_secs_f64());
+        let runs: Vec<Run> = (0..options.runs).map(|_| runtime.block_on(drive(address, requests.clone()))).collect();
+        let rates = Figure::of(runs.iter().map(Run::rate));
+        let (p50, p99) = (Figure::of(runs.iter().map(|run| run.p50().as_secs_f64())), Figure::of(runs.iter().map(|run| run.p99().as_secs_f64())));
+        println!("| call-read `check-access` | {clients} | {} | {} | {} | {} |", runs[0].count, rates.rate(), p50.micros(), p99.micros());
+    }
+    for clients in options.clients.iter().copied().filter(|_| options.transactions) {
+        let per_client = TRANSACTIONS / clients;
+        let (mut submitted, mut mined, mut p50, mut p99) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut count = 0;
+        for _ in 0..options.runs {
+            let (requests, keys) = signed_transactions(&deployer, &state, clients, per_client);
+            let start = Instant::now();
+            let run = runtime.block_on(drive(address, Arc::new(requests)));
+            let submitting = start.elapsed();
+            let mining = wait_until_mined(&engine, &keys, start);
+            count = run.count;
+            submitted.push(count as f64 / submitting.as_secs_f64());
+            mined.push(count as f64 / mining.as_secs_f64());
+            p50.push(run.p50().as_secs_f64());
+            p99.push(run.p99().as_secs_f64());
+        }
+        let (p50, p99) = (Figure::of(p50), Figure::of(p99));
+        println!("| transactions submitted | {clients} | {count} | {} | {} | {} |", Figure::of(submitted).rate(), p50.micros(), p99.micros());
+        println!("| transactions mined (blocks of ≤ 100) | {clients} | {count} | {} | | |", Figure::of(mined).rate());
     }
     let _ = stop.send(());
     runtime.block_on(server).unwrap().unwrap();
     drop(runtime);
 
+    if !options.call_reads {
+        return;
+    }
     println!();
     let accessor = state.providers[0].clone();
     let cli = cli_check_access(&path, &accessor);
@@ -136,6 +178,34 @@ impl Run {
 
 fn micros(duration: Duration) -> String {
     format!("{:.0} µs", duration.as_secs_f64() * 1e6)
+}
+
+/// A figure over the runs: the median, and the range where there are several.
+struct Figure(Vec<f64>);
+
+impl Figure {
+    fn of(values: impl IntoIterator<Item = f64>) -> Figure {
+        let mut values: Vec<f64> = values.into_iter().collect();
+        values.sort_by(f64::total_cmp);
+        Figure(values)
+    }
+
+    fn median(&self) -> f64 {
+        self.0[self.0.len() / 2]
+    }
+
+    /// A rate: its median, and its range over several runs.
+    fn rate(&self) -> String {
+        match self.0.as_slice() {
+            [] | [_] => format!("{:.0}", self.median()),
+            [low, .., high] => format!("{:.0} ({low:.0}–{high:.0})", self.median()),
+        }
+    }
+
+    /// Seconds, as the median's microseconds.
+    fn micros(&self) -> String {
+        micros(Duration::from_secs_f64(self.median()))
+    }
 }
 
 /// 4,096 `check-access` questions on random records, as call-read requests.
