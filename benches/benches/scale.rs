@@ -1,7 +1,10 @@
 //! How cost grows with the state. Patients, each with 10 consents, a provider
 //! grant and 5 signed records, are bulk-loaded into a SQLite state
-//! ([`Engine::open_for_loading`], blocks of 50,000 calls); at each size the state
-//! is opened as a node would open it (fresh caches) and measured:
+//! ([`Engine::open_for_loading`], blocks of 50,000 calls): worker threads, one a
+//! core, sign each patient's records and verify the signatures ahead
+//! ([`VerifiedSignatures`]), and the engine's writer runs the calls in patient
+//! order. At each size the state is opened as a node would open it (fresh caches)
+//! and measured:
 //! - the file's bytes per patient, consent and record;
 //! - the first `check-access` on each of 1,600 distinct random records, on the
 //!   state as opened;
@@ -17,21 +20,23 @@
 //! The same number of distinct records is sampled at every size (at 1,000
 //! patients, 4,800 of the 5,000), so no size is measured on repeats.
 //!
-//! `cargo bench -p clarimed-benches --bench scale -- [--sizes 1000,100000,1000000] [--dir PATH] [--loaded N]`
+//! `cargo bench -p clarimed-benches --bench scale -- [--sizes 1000,100000,1000000] [--dir PATH] [--loaded N] [--verify-on-writer]`
 //!
 //! `--loaded N` measures a state an earlier run left in `--dir` with `N` patients
-//! loaded, adding only the patients past `N`.
+//! loaded, adding only the patients past `N`. `--verify-on-writer` loads as before
+//! [`VerifiedSignatures`]: one thread signs, and the writer verifies every
+//! signature.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::time::{Duration, Instant};
 
 use clarimed_benches::without_block_limit;
 use clarimed_engine::consent_codes::DataType;
 use clarimed_engine::keys::{create_record_digest, SigningKey};
 use clarimed_engine::records_codes::{AccessLevel, Action, RecordType};
-use clarimed_engine::{Content, Engine, Principal, Signed, SqliteStore};
+use clarimed_engine::{Content, Engine, Principal, Signed, SqliteStore, VerifiedSignatures};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Calls committed together while loading.
@@ -55,23 +60,26 @@ struct Options {
     sizes: Vec<usize>,
     dir: Option<PathBuf>,
     loaded: usize,
+    verify_on_writer: bool,
 }
 
 fn options() -> Options {
     let mut sizes = vec![1_000, 100_000, 1_000_000];
     let mut dir = None;
     let mut loaded = 0;
+    let mut verify_on_writer = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--sizes" => sizes = args.next().expect("--sizes N,N,…").split(',').map(|n| n.parse().expect("a size")).collect(),
             "--dir" => dir = Some(PathBuf::from(args.next().expect("--dir PATH"))),
             "--loaded" => loaded = args.next().expect("--loaded N").parse().expect("a number of patients"),
+            "--verify-on-writer" => verify_on_writer = true,
             _ => {} // cargo bench passes --bench
         }
     }
     assert!(loaded == 0 || dir.is_some(), "--loaded N measures the state in --dir");
-    Options { sizes, dir, loaded }
+    Options { sizes, dir, loaded, verify_on_writer }
 }
 
 /// A small xorshift: the same samples and traffic on every run.
@@ -94,44 +102,73 @@ fn provider(i: usize) -> Principal {
     SigningKey::from_hex(&format!("{:064x}", 0x9e0_u64 + i as u64)).expect("a private key").principal()
 }
 
-/// What the calls of one patient need, computed ahead of the engine: signing is
-/// the test data's cost, not the engine's.
+/// What the calls of one patient need, computed ahead of the engine's writer:
+/// signing is the test data's cost, and verifying the signatures
+/// ([`VerifiedSignatures::verify`]) is done by the workers too.
 struct PatientCalls {
     index: usize,
     principal: Principal,
+    patient_id: String,
     public_key: [u8; 33],
     records: Vec<(RecordType, String, Vec<u8>, [u8; 65])>,
 }
 
-/// Patients `from..to`'s calls, made on another thread.
-fn patients(from: usize, to: usize) -> Receiver<PatientCalls> {
-    let (send, receive) = sync_channel(4_096);
-    std::thread::spawn(move || {
-        for index in from..to {
-            let key = patient_key(index);
-            let principal = key.principal();
-            let records = RECORD_TYPES
-                .iter()
-                .enumerate()
-                .map(|(k, record_type)| {
-                    let checksum = [(index as u64).to_be_bytes(), (k as u64).to_be_bytes()].concat();
-                    let data_hash = clarimed_engine::hex(&create_record_digest(&principal, *record_type, &format!("{index}-{k}"), &checksum));
-                    let signature = key.sign(&create_record_digest(&principal, *record_type, &data_hash, &checksum)).expect("a signature");
-                    (*record_type, data_hash, checksum, signature)
-                })
-                .collect();
-            if send.send(PatientCalls { index, principal, public_key: key.public_key(), records }).is_err() {
-                return;
+/// Patient `index`'s calls, signed; each record's signature verified into
+/// `verified`, if given.
+fn patient_calls(index: usize, verified: Option<&VerifiedSignatures>) -> PatientCalls {
+    let key = patient_key(index);
+    let principal = key.principal();
+    let public_key = key.public_key();
+    let records = RECORD_TYPES
+        .iter()
+        .enumerate()
+        .map(|(k, record_type)| {
+            let checksum = [(index as u64).to_be_bytes(), (k as u64).to_be_bytes()].concat();
+            let data_hash = clarimed_engine::hex(&create_record_digest(&principal, *record_type, &format!("{index}-{k}"), &checksum));
+            let digest = create_record_digest(&principal, *record_type, &data_hash, &checksum);
+            let signature = key.sign(&digest).expect("a signature");
+            if let Some(verified) = verified {
+                assert!(verified.verify(&digest, &signature, &public_key), "a signature the loader made verifies");
             }
-        }
-    });
-    receive
+            (*record_type, data_hash, checksum, signature)
+        })
+        .collect();
+    PatientCalls { index, principal, patient_id: format!("PAT-{index}"), public_key, records }
 }
 
-fn load_patient(engine: &Engine<SqliteStore>, providers: &[Principal], calls: &PatientCalls) {
+/// Patients `from..to`'s calls, in order, made by `workers` threads of `scope`:
+/// worker `w` makes every `workers`-th patient from `from + w` into a channel of
+/// its own, and the patients are read back from the channels in turn.
+fn patients<'s>(
+    scope: &'s std::thread::Scope<'s, '_>,
+    from: usize,
+    to: usize,
+    workers: usize,
+    verified: Option<&'s VerifiedSignatures>,
+) -> impl Iterator<Item = PatientCalls> + 's {
+    let channels: Vec<Receiver<PatientCalls>> = (0..workers)
+        .map(|worker| {
+            let (send, receive) = sync_channel(4_096 / workers);
+            scope.spawn(move || make_patients(&send, (from + worker..to).step_by(workers), verified));
+            receive
+        })
+        .collect();
+    (0..to - from).map_while(move |k| channels[k % workers].recv().ok())
+}
+
+/// Sends each patient's calls until the reader hangs up.
+fn make_patients(send: &SyncSender<PatientCalls>, indexes: impl Iterator<Item = usize>, verified: Option<&VerifiedSignatures>) {
+    for index in indexes {
+        if send.send(patient_calls(index, verified)).is_err() {
+            return;
+        }
+    }
+}
+
+fn load_patient(engine: &Engine<SqliteStore>, verified: Option<&VerifiedSignatures>, providers: &[Principal], calls: &PatientCalls) {
     let patient = &calls.principal;
     let i = calls.index;
-    engine.consent().register_patient(patient, &format!("PAT-{i}"), 19_800_101, None, Some(providers[0].clone())).expect("registers");
+    engine.consent().register_patient(patient, &calls.patient_id, 19_800_101, None, Some(providers[0].clone())).expect("registers");
     for data_type in DataType::ALL.iter().filter(|t| !t.is_sensitive()) {
         engine.consent().grant_consent(patient, &providers[0], *data_type, None, "care").expect("consents");
     }
@@ -139,44 +176,79 @@ fn load_patient(engine: &Engine<SqliteStore>, providers: &[Principal], calls: &P
         engine.consent().grant_consent(patient, &providers[1 + i % (PROVIDERS - 1)], data_type, None, "referral").expect("consents");
     }
     engine.records().grant_provider_access(patient, patient, &providers[0], AccessLevel::Write, None, true).expect("grants");
+    let records = match verified {
+        Some(verified) => engine.records_verified(verified),
+        None => engine.records(),
+    };
     for (k, (record_type, data_hash, checksum, signature)) in calls.records.iter().enumerate() {
         let content = Content { title: "Record", data_hash, checksum };
         let signed = Signed { signature, public_key: &calls.public_key };
-        engine.records().create_record(patient, patient, *record_type, &content, None, (k % 2) as u128, &signed).expect("creates");
+        records.create_record(patient, patient, *record_type, &content, None, (k % 2) as u128, &signed).expect("creates");
     }
 }
 
 /// Bulk-loads patients `from..to` into the state at `path`; returns the seconds
-/// it took.
-fn load(path: &Path, owner: &Principal, providers: &[Principal], from: usize, to: usize) -> f64 {
+/// it took. The writer verifies the records' signatures only if `verify_on_writer`;
+/// otherwise workers, one a core, verify them ahead.
+fn load(path: &Path, owner: &Principal, providers: &[Principal], from: usize, to: usize, verify_on_writer: bool) -> f64 {
     let started = Instant::now();
+    let (writer_before, process_before) = (thread_cpu_seconds().unwrap_or(0.0), process_cpu_seconds().unwrap_or(0.0));
     let engine = Engine::open_for_loading(path, owner, clarimed_engine::Epoch::Epoch25).expect("a state to load");
     without_block_limit(&engine);
     let bar = ProgressBar::new(((to - from) * CALLS_PER_PATIENT) as u64);
     bar.set_style(ProgressStyle::with_template("{msg} [{elapsed_precise}] {bar:40} {pos}/{len} calls, {per_sec}, eta {eta}").expect("a template"));
     bar.set_message(format!("loading patients {from}..{to}"));
-    let incoming = patients(from, to);
+    let verified = VerifiedSignatures::new();
+    let (verified, workers) = match verify_on_writer {
+        true => (None, 1),
+        false => (Some(&verified), std::thread::available_parallelism().map_or(2, usize::from)),
+    };
     let mut in_block = 0;
     let mut reported = Instant::now();
     engine.begin_block().expect("a block");
-    for calls in incoming {
-        load_patient(&engine, providers, &calls);
-        in_block += CALLS_PER_PATIENT;
-        bar.inc(CALLS_PER_PATIENT as u64);
-        if bar.is_hidden() && reported.elapsed() > Duration::from_secs(30) {
-            eprintln!("loading: {} patients of {from}..{to} in {:.0} s", calls.index + 1 - from, started.elapsed().as_secs_f64());
-            reported = Instant::now();
+    std::thread::scope(|scope| {
+        for calls in patients(scope, from, to, workers, verified) {
+            load_patient(&engine, verified, providers, &calls);
+            in_block += CALLS_PER_PATIENT;
+            bar.inc(CALLS_PER_PATIENT as u64);
+            if bar.is_hidden() && reported.elapsed() > Duration::from_secs(30) {
+                eprintln!("loading: {} patients of {from}..{to} in {:.0} s", calls.index + 1 - from, started.elapsed().as_secs_f64());
+                reported = Instant::now();
+            }
+            if in_block + CALLS_PER_PATIENT > BLOCK {
+                engine.commit_block().expect("a commit");
+                engine.begin_block().expect("a block");
+                in_block = 0;
+            }
         }
-        if in_block + CALLS_PER_PATIENT > BLOCK {
-            engine.commit_block().expect("a commit");
-            engine.begin_block().expect("a block");
-            in_block = 0;
-        }
-    }
+    });
     engine.commit_block().expect("a commit");
     drop(engine);
     bar.finish_and_clear();
-    started.elapsed().as_secs_f64()
+    let seconds = started.elapsed().as_secs_f64();
+    // CPU time says what bounds the load on a machine shared with other work,
+    // where the wall time says little: the writer's thread, against every thread's.
+    if let (Some(writer), Some(process)) = (thread_cpu_seconds().map(|now| now - writer_before), process_cpu_seconds().map(|now| now - process_before)) {
+        eprintln!("loaded patients {from}..{to} in {seconds:.0} s: the writer's thread {writer:.0} s of CPU, every thread {process:.0} s");
+    }
+    seconds
+}
+
+/// CPU seconds of the process, every thread's, dead ones included (`None` where
+/// there is no `/proc`): utime and stime of `/proc/self/stat`, in the kernel's
+/// 100 ticks a second.
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// CPU seconds of the calling thread (`None` where there is no `/proc`).
+fn thread_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    Some(stat.split_whitespace().next()?.parse::<f64>().ok()? / 1e9)
 }
 
 fn percentile(sorted: &[u64], p: f64) -> u64 {
@@ -285,7 +357,7 @@ fn main() {
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &size in &options.sizes {
         if size > loaded {
-            load_seconds += load(&path, &owner, &providers, loaded, size);
+            load_seconds += load(&path, &owner, &providers, loaded, size, options.verify_on_writer);
             loaded = size;
         }
         let file = std::fs::metadata(&path).expect("the state file").len();
