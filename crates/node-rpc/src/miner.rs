@@ -192,9 +192,13 @@ fn mine_block<S>(engine: &Engine<S>, batch: VecDeque<Arc<Pending>>, max: usize, 
         .into_iter()
         .enumerate()
         .map(|(index, pending)| {
+            // Looked up before it is inserted, so a sender is cloned once, not once a transaction.
             let rank = match first_seen.get(&pending.sender) {
                 Some(rank) => *rank,
-                None => *first_seen.entry(pending.sender.clone()).or_insert(index),
+                None => {
+                    first_seen.insert(pending.sender.clone(), index);
+                    index
+                }
             };
             ((rank, pending.tx.nonce()), pending)
         })
