@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hash};
 use std::sync::Mutex;
 
@@ -30,9 +30,27 @@ const MAX_ANSWERS: usize = 1 << 20;
 /// dropping answers, which only misses and commits do, take one lock.
 pub struct Memo<K, V> {
     answers: papaya::HashMap<K, V, FxBuildHasher>,
-    /// Store key (its hash) -> the answers computed from it. Its lock also orders
+    /// Which answers each store key's write drops. Its lock also orders
     /// remembering an answer against dropping it.
-    dependents: Mutex<HashMap<u64, Vec<K>, FxBuildHasher>>,
+    dependents: Mutex<Dependents<K>>,
+}
+
+/// The answers computed from each store key.
+struct Dependents<K> {
+    /// Store key (its hash) -> the answers computed from it.
+    by_key: HashMap<u64, Vec<K>, FxBuildHasher>,
+    /// The answers listed under some store key since the last clear. An answer not
+    /// among them is listed under each key it read without looking for it first:
+    /// the keys every answer reads (the contract's version, say) have lists as long
+    /// as the memo, and looking through them made remembering an answer cost time
+    /// in proportion to how many were remembered.
+    listed: HashSet<K, FxBuildHasher>,
+}
+
+impl<K> Default for Dependents<K> {
+    fn default() -> Dependents<K> {
+        Dependents { by_key: HashMap::default(), listed: HashSet::default() }
+    }
 }
 
 /// The store keys an answer was computed from, by hash.
@@ -74,11 +92,15 @@ impl<K: Hash + Eq + Clone + Send + Sync, V: Clone + Send + Sync> Memo<K, V> {
         if !still_valid() {
             return;
         }
-        for store_key in read.0 {
+        let listed = !dependents.listed.insert(key.clone());
+        let mut read = read.0;
+        read.sort_unstable();
+        read.dedup();
+        for store_key in read {
+            let list = dependents.by_key.entry(store_key).or_default();
             // An answer computed again after an invalidation is listed once under
             // the keys that were not written, not once per computation.
-            let list = dependents.entry(store_key).or_default();
-            if !list.contains(&key) {
+            if !listed || !list.contains(&key) {
                 list.push(key.clone());
             }
         }
@@ -90,7 +112,7 @@ impl<K: Hash + Eq + Clone + Send + Sync, V: Clone + Send + Sync> Memo<K, V> {
         let mut dependents = self.dependents.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let answers = self.answers.pin();
         for store_key in written {
-            for key in dependents.remove(&key_hash(store_key)).unwrap_or_default() {
+            for key in dependents.by_key.remove(&key_hash(store_key)).unwrap_or_default() {
                 answers.remove(&key);
             }
         }
@@ -99,7 +121,8 @@ impl<K: Hash + Eq + Clone + Send + Sync, V: Clone + Send + Sync> Memo<K, V> {
     /// Forgets every answer.
     pub fn clear(&self) {
         let mut dependents = self.dependents.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        dependents.clear();
+        dependents.by_key.clear();
+        dependents.listed.clear();
         self.answers.pin().clear();
     }
 }
@@ -148,6 +171,19 @@ mod tests {
             memo.invalidate([&b"b"[..]]);
         }
         let dependents = memo.dependents.lock().unwrap();
-        assert_eq!(dependents.get(&key_hash(b"a")).map(Vec::len), Some(1));
+        assert_eq!(dependents.by_key.get(&key_hash(b"a")).map(Vec::len), Some(1));
+    }
+
+    #[test]
+    fn a_key_read_twice_lists_its_answer_once_and_a_clear_forgets_what_was_listed() {
+        let memo: Memo<u32, u32> = Memo::default();
+        memo.remember(1, 1, ReadSet::of([&b"a"[..], b"a"]), || true);
+        memo.remember(2, 2, ReadSet::of([&b"a"[..]]), || true);
+        assert_eq!(memo.dependents.lock().unwrap().by_key.get(&key_hash(b"a")).map(Vec::len), Some(2));
+        memo.clear();
+        memo.remember(1, 1, ReadSet::of([&b"a"[..]]), || true);
+        assert_eq!(memo.dependents.lock().unwrap().by_key.get(&key_hash(b"a")).map(Vec::len), Some(1));
+        memo.invalidate([&b"a"[..]]);
+        assert_eq!(memo.get(&1), None);
     }
 }

@@ -269,6 +269,26 @@ impl Index {
         }
     }
 
+    /// Adds a batch of entries whose keys are in the index nowhere (rows read from
+    /// SQLite, whose keys are unique), placing them all after appending them all:
+    /// the slots are read at random, and placed together their cache misses
+    /// overlap instead of waiting one by one behind the reading of each row.
+    fn place_new(&mut self, new: &mut Vec<(u64, u64)>) {
+        // Room first: a full table would leave a probe nowhere to stop.
+        while (self.entries + new.len()) * 8 > self.slots.len() * 7 {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        for (hash, offset) in new.drain(..) {
+            let mut at = (hash as usize) & mask;
+            while self.slots[at] != 0 {
+                at = (at + 1) & mask;
+            }
+            self.slots[at] = tag(hash) | (offset + 1);
+            self.entries += 1;
+        }
+    }
+
     /// Doubles the table.
     fn grow(&mut self) {
         let doubled = vec![0; self.slots.len() * 2];
@@ -319,6 +339,38 @@ impl Index {
             }
             at += first + second + key_len + value_len;
         }
+    }
+}
+
+/// Rows read in order into a new index.
+pub(crate) struct Builder {
+    index: Index,
+    /// Entries appended and not placed yet: their key's hash and their offset.
+    unplaced: Vec<(u64, u64)>,
+}
+
+/// Entries appended before they are placed.
+const PLACED_TOGETHER: usize = 1 << 12;
+
+impl Builder {
+    /// A builder of an index of about `entries` rows.
+    pub(crate) fn new(entries: usize) -> Builder {
+        Builder { index: Index::with_capacity(entries), unplaced: Vec::with_capacity(PLACED_TOGETHER) }
+    }
+
+    /// Adds a row whose key no row added before has.
+    pub(crate) fn add(&mut self, key: &[u8], value: &[u8]) {
+        let offset = self.index.append(key, value);
+        self.unplaced.push((hash(key), offset));
+        if self.unplaced.len() == PLACED_TOGETHER {
+            self.index.place_new(&mut self.unplaced);
+        }
+    }
+
+    /// The index of every row added.
+    pub(crate) fn finish(mut self) -> Index {
+        self.index.place_new(&mut self.unplaced);
+        self.index
     }
 }
 
@@ -381,6 +433,20 @@ mod tests {
             };
             assert_eq!(index.get(key), expected, "key {i}");
         }
+    }
+
+    #[test]
+    fn a_built_index_holds_every_row_added_past_the_capacity_it_was_built_for() {
+        let mut builder = Builder::new(10);
+        for i in 0..10_000u32 {
+            builder.add(&i.to_be_bytes(), &i.to_le_bytes());
+        }
+        let index = builder.finish();
+        assert_eq!(index.len(), 10_000);
+        for i in 0..10_000u32 {
+            assert_eq!(index.get(&i.to_be_bytes()), Some(&i.to_le_bytes()[..]));
+        }
+        assert_eq!(index.get(&10_000u32.to_be_bytes()), None);
     }
 
     #[derive(Debug, Clone)]

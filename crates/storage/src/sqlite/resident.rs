@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
-use super::index::{Index, MAX_BYTES};
+use super::index::{Builder, Index, MAX_BYTES};
 
 /// The bytes a store's index may take unless told otherwise: 8 GiB, a state of
 /// about 2.5 million patients of the scale bench (10 consents and 5 records each).
@@ -90,7 +90,7 @@ pub(crate) struct Resident {
     /// The writer connection's `data_version` when the index last matched the file.
     data_version: AtomicI64,
     /// When the file was last checked for other connections' commits, in
-    /// nanoseconds since `opened`.
+    /// nanoseconds since `opened`; 0 before the first check.
     checked: AtomicU64,
     opened: Instant,
 }
@@ -120,13 +120,13 @@ impl Resident {
             say_off(&why);
             return Ok(Resident::with_state(State::Off(why), budget, version));
         }
-        let mut index = Index::with_capacity(rows);
+        let mut builder = Builder::new(rows);
         let mut statement = connection.prepare("SELECT key, value FROM entries")?;
         let mut found = statement.query([])?;
         while let Some(row) = found.next()? {
-            index.put(row.get_ref(0)?.as_blob()?, row.get_ref(1)?.as_blob()?);
+            builder.add(row.get_ref(0)?.as_blob()?, row.get_ref(1)?.as_blob()?);
         }
-        Ok(Resident::with_state(State::Complete(index), budget, version))
+        Ok(Resident::with_state(State::Complete(builder.finish()), budget, version))
     }
 
     fn with_state(state: State, budget: usize, version: i64) -> Resident {
@@ -174,10 +174,13 @@ impl Resident {
     /// Whether the file is due to be checked for other connections' commits: a
     /// check is at most [`FRESHNESS`] old. The caller checks it with
     /// [`Resident::seen_version`].
+    /// The first read after opening always checks.
     pub(crate) fn check_due(&self) -> bool {
-        let now = self.opened.elapsed().as_nanos() as u64;
+        // 0 is never: a check is recorded at 1 ns at the earliest.
+        let now = (self.opened.elapsed().as_nanos() as u64).max(1);
         let checked = self.checked.load(Ordering::Relaxed);
-        now.saturating_sub(checked) >= FRESHNESS.as_nanos() as u64 && self.checked.compare_exchange(checked, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+        let due = checked == 0 || now.saturating_sub(checked) >= FRESHNESS.as_nanos() as u64;
+        due && self.checked.compare_exchange(checked, now, Ordering::Relaxed, Ordering::Relaxed).is_ok()
     }
 
     /// Turns the index off if `version`, the writer connection's `data_version`
