@@ -89,13 +89,20 @@ impl Pool {
     }
 
     /// Tells the miner that a transaction came and `waiting` now wait, when that
-    /// changes what the miner does: the first to wait (the miner may be sleeping
-    /// out an idle block time, and mines it at once if the block time is up), and
-    /// a full block's worth (mined at once). Otherwise the miner wakes by itself
-    /// when the block time is up. Waking it for every transaction cost a thread
-    /// wake-up and a turn at the mempool's lock each, in the admissions' way.
+    /// changes what the miner does. Mining each transaction at once, always.
+    /// Mining every block time: the first to wait (the miner may be sleeping out
+    /// an idle block time, and mines it at once if the block time is up), and the
+    /// one that makes a full block (mined at once; past it the miner is busy, and
+    /// finds the rest waiting when it looks). Otherwise the miner wakes by itself
+    /// when the block time is up. Waking it for every transaction cost a system
+    /// call, a thread wake-up and a turn at the mempool's lock each, in the
+    /// admissions' way.
     pub fn admitted(&self, waiting: usize) {
-        if waiting == 1 || waiting >= self.mining.max_transactions() {
+        let changes = match self.mining {
+            Mining::PerTransaction => true,
+            Mining::Every { .. } => waiting == 1 || waiting == self.mining.max_transactions(),
+        };
+        if changes {
             self.wake.notify_one();
         }
     }
