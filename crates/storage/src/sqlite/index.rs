@@ -12,9 +12,11 @@
 //!   chunks of [`CHUNK`] bytes, so that it grows without copying what it holds and a
 //!   chunk can be freed on its own.
 //! - **An open-addressing hash table** of 8-byte slots, probed linearly: each slot is
-//!   the entry's offset in the arena (40 bits) and the top 24 bits of its key's hash,
+//!   the entry's offset in the arena (40 bits) and 24 other bits of its key's hash,
 //!   so a probe compares keys only when those bits match. The table is at most 7/8
-//!   full; a delete shifts the entries after it back, leaving no tombstone.
+//!   full, and of any size (a key's first slot is its hash scaled to the table),
+//!   not only a power of two; a delete shifts the entries after it back, leaving no
+//!   tombstone.
 //! - **A value rewritten in place** when its length does not change (a counter, an
 //!   access count); otherwise appended, and the old entry becomes garbage. A chunk
 //!   more than half garbage has its live entries moved to the end of the arena and
@@ -64,7 +66,28 @@ fn hash(key: &[u8]) -> u64 {
 
 /// The part of `hash` a slot keeps beside the offset.
 fn tag(hash: u64) -> u64 {
-    hash >> OFFSET_BITS << OFFSET_BITS
+    // The low bits: the slot's place comes from the high ones.
+    hash << OFFSET_BITS
+}
+
+/// The tag bits of a slot.
+fn tag_of(slot: u64) -> u64 {
+    slot & !OFFSET_MASK
+}
+
+/// The slot a key of `hash` is probed from, among `slots`: the high bits of the
+/// hash scaled to the table (a table of any size, not only a power of two).
+fn home(hash: u64, slots: usize) -> usize {
+    ((u128::from(hash) * slots as u128) >> 64) as usize
+}
+
+/// The slot after `at`, wrapping around.
+fn after(at: usize, slots: usize) -> usize {
+    if at + 1 == slots {
+        0
+    } else {
+        at + 1
+    }
 }
 
 fn varint_len(mut value: usize) -> usize {
@@ -101,9 +124,11 @@ fn entry_size(key_len: usize, value_len: usize) -> usize {
     varint_len(key_len) + varint_len(value_len) + key_len + value_len
 }
 
-/// Slots for `entries` at most 7/8 full.
+/// Slots for `entries` at most 7/8 full. Any number, not a power of two: at a
+/// million patients a power of two would leave the table half empty, 0.5 KB a
+/// patient.
 fn slots_for(entries: usize) -> usize {
-    (entries.saturating_mul(8) / 7 + 1).next_power_of_two().max(MIN_SLOTS)
+    (entries.saturating_mul(8) / 7 + 1).max(MIN_SLOTS)
 }
 
 /// An entry's place in the arena, read from its header.
@@ -125,9 +150,9 @@ impl Index {
     /// The bytes an index of `entries` rows holding `data` bytes of keys and values
     /// takes: what is checked against the budget before one is built.
     pub(crate) fn bytes_needed(entries: usize, data: usize) -> usize {
-        // Headers of up to two bytes a length (keys and values under 16 KB), and the
-        // tail chunk not yet full.
-        slots_for(entries).saturating_mul(SLOT).saturating_add(data).saturating_add(entries.saturating_mul(4)).saturating_add(CHUNK)
+        // The room a build leaves, headers of up to two bytes a length (keys and
+        // values under 16 KB), and the tail chunk not yet full.
+        slots_for(entries.saturating_add(entries / 8)).saturating_mul(SLOT).saturating_add(data).saturating_add(entries.saturating_mul(4)).saturating_add(CHUNK)
     }
 
     /// How many rows it holds.
@@ -155,17 +180,17 @@ impl Index {
 
     /// The slot holding `key` (`Ok`), or the empty slot where it would go (`Err`).
     fn probe(&self, key: &[u8], hash: u64) -> Result<usize, usize> {
-        let mask = self.slots.len() - 1;
-        let mut at = (hash as usize) & mask;
+        let len = self.slots.len();
+        let mut at = home(hash, len);
         loop {
             let slot = self.slots[at];
             if slot == 0 {
                 return Err(at);
             }
-            if tag(slot) == tag(hash) && self.key_at((slot & OFFSET_MASK) - 1) == key {
+            if tag_of(slot) == tag(hash) && self.key_at((slot & OFFSET_MASK) - 1) == key {
                 return Ok(at);
             }
-            at = (at + 1) & mask;
+            at = after(at, len);
         }
     }
 
@@ -215,21 +240,22 @@ impl Index {
         let offset = (self.slots[hole] & OFFSET_MASK) - 1;
         self.garbage[(offset >> CHUNK_BITS) as usize] += self.header(offset).size;
         self.entries -= 1;
-        let mask = self.slots.len() - 1;
-        let mut next = (hole + 1) & mask;
+        let len = self.slots.len();
+        let distance = |from: usize, to: usize| (to + len - from) % len;
+        let mut next = after(hole, len);
         loop {
             let slot = self.slots[next];
             if slot == 0 {
                 break;
             }
-            let home = (hash(self.key_at((slot & OFFSET_MASK) - 1)) as usize) & mask;
+            let start = home(hash(self.key_at((slot & OFFSET_MASK) - 1)), len);
             // The entry at `next` may move into the hole unless its home lies
             // cyclically after the hole, up to `next`.
-            if next.wrapping_sub(home) & mask >= next.wrapping_sub(hole) & mask {
+            if distance(start, next) >= distance(hole, next) {
                 self.slots[hole] = slot;
                 hole = next;
             }
-            next = (next + 1) & mask;
+            next = after(next, len);
         }
         self.slots[hole] = 0;
     }
@@ -278,26 +304,28 @@ impl Index {
         while (self.entries + new.len()) * 8 > self.slots.len() * 7 {
             self.grow();
         }
-        let mask = self.slots.len() - 1;
+        let len = self.slots.len();
         for (hash, offset) in new.drain(..) {
-            let mut at = (hash as usize) & mask;
+            let mut at = home(hash, len);
             while self.slots[at] != 0 {
-                at = (at + 1) & mask;
+                at = after(at, len);
             }
             self.slots[at] = tag(hash) | (offset + 1);
             self.entries += 1;
         }
     }
 
-    /// Doubles the table.
+    /// Makes the table half as big again, placing every entry anew: each is read
+    /// from the arena to hash its key (about a second per 100,000 patients), so
+    /// an index is built with room for an eighth more rows than it holds.
     fn grow(&mut self) {
-        let doubled = vec![0; self.slots.len() * 2];
-        let old = std::mem::replace(&mut self.slots, doubled);
-        let mask = self.slots.len() - 1;
+        let bigger = vec![0; self.slots.len() + self.slots.len() / 2];
+        let old = std::mem::replace(&mut self.slots, bigger);
+        let len = self.slots.len();
         for slot in old.into_iter().filter(|&slot| slot != 0) {
-            let mut at = (hash(self.key_at((slot & OFFSET_MASK) - 1)) as usize) & mask;
+            let mut at = home(hash(self.key_at((slot & OFFSET_MASK) - 1)), len);
             while self.slots[at] != 0 {
-                at = (at + 1) & mask;
+                at = after(at, len);
             }
             self.slots[at] = slot;
         }
@@ -318,7 +346,7 @@ impl Index {
         let old = std::mem::take(&mut self.chunks[chunk]);
         self.garbage[chunk] = 0;
         self.free.push(chunk);
-        let mask = self.slots.len() - 1;
+        let len = self.slots.len();
         let mut at = 0;
         while at < old.len() {
             let (key_len, first) = take_varint(&old[at..]);
@@ -328,14 +356,14 @@ impl Index {
             // Live if a slot still points here: found by offset, without reading
             // the chunk taken out.
             let offset = ((chunk as u64) << CHUNK_BITS) | at as u64;
-            let mut probe = (hash(key) as usize) & mask;
+            let mut probe = home(hash(key), len);
             while self.slots[probe] != 0 {
                 if self.slots[probe] & OFFSET_MASK == offset + 1 {
                     let moved = self.append(key, value);
-                    self.slots[probe] = tag(self.slots[probe]) | (moved + 1);
+                    self.slots[probe] = tag_of(self.slots[probe]) | (moved + 1);
                     break;
                 }
-                probe = (probe + 1) & mask;
+                probe = after(probe, len);
             }
             at += first + second + key_len + value_len;
         }
@@ -353,9 +381,10 @@ pub(crate) struct Builder {
 const PLACED_TOGETHER: usize = 1 << 12;
 
 impl Builder {
-    /// A builder of an index of about `entries` rows.
+    /// A builder of an index of about `entries` rows, with room for an eighth
+    /// more before its table grows.
     pub(crate) fn new(entries: usize) -> Builder {
-        Builder { index: Index::with_capacity(entries), unplaced: Vec::with_capacity(PLACED_TOGETHER) }
+        Builder { index: Index::with_capacity(entries.saturating_add(entries / 8)), unplaced: Vec::with_capacity(PLACED_TOGETHER) }
     }
 
     /// Adds a row whose key no row added before has.
