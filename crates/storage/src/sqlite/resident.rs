@@ -24,7 +24,8 @@ use rusqlite::Connection;
 use super::index::{Builder, Index, MAX_BYTES};
 
 /// The bytes a store's index may take unless told otherwise: 8 GiB, a state of
-/// about 2.5 million patients of the scale bench (10 consents and 5 records each).
+/// about 2 million patients of the scale bench (10 consents and 5 records each,
+/// 3.9 KB of index a patient).
 pub const DEFAULT_INDEX_BUDGET: usize = 8 << 30;
 
 /// Another connection's commit is noticed within this time.
@@ -110,6 +111,13 @@ impl Resident {
     pub(crate) fn build(connection: &Connection, budget: usize) -> rusqlite::Result<Resident> {
         let budget = budget.min(MAX_BYTES);
         let version = data_version(connection)?;
+        let least = Index::bytes_needed(0, 0);
+        if budget < least {
+            // Not even an empty index fits: the rows are not counted.
+            let why = IndexOff::OverBudget { needed: least, budget };
+            say_off(&why);
+            return Ok(Resident::with_state(State::Off(why), budget, version));
+        }
         // `length` of a blob reads the row's header, not its content.
         let (rows, data): (i64, i64) =
             connection.query_row("SELECT count(*), coalesce(sum(length(key) + length(value)), 0) FROM entries", [], |row| Ok((row.get(0)?, row.get(1)?)))?;
