@@ -20,12 +20,15 @@
 //! The same number of distinct records is sampled at every size (at 1,000
 //! patients, 4,800 of the 5,000), so no size is measured on repeats.
 //!
-//! `cargo bench -p clarimed-benches --bench scale -- [--sizes 1000,100000,1000000] [--dir PATH] [--loaded N] [--verify-on-writer]`
+//! `cargo bench -p clarimed-benches --bench scale -- [--sizes 1000,100000,1000000] [--dir PATH] [--loaded N] [--index-budget BYTES] [--verify-on-writer]`
 //!
 //! `--loaded N` measures a state an earlier run left in `--dir` with `N` patients
-//! loaded, adding only the patients past `N`. `--verify-on-writer` loads as before
-//! [`VerifiedSignatures`]: one thread signs, and the writer verifies every
-//! signature.
+//! loaded, adding only the patients past `N`. `--index-budget BYTES` opens the
+//! state with that budget for its rows in memory (0: read from SQLite's B-tree).
+//! Each row also gives the time [`Engine::open`] takes (the rows read into memory)
+//! and the bytes the in-memory index holds a patient. `--verify-on-writer` loads
+//! as before [`VerifiedSignatures`]: one thread signs, and the writer verifies
+//! every signature.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -60,6 +63,8 @@ struct Options {
     sizes: Vec<usize>,
     dir: Option<PathBuf>,
     loaded: usize,
+    /// `None`: [`Engine::open`]'s default.
+    index_budget: Option<usize>,
     verify_on_writer: bool,
 }
 
@@ -67,6 +72,7 @@ fn options() -> Options {
     let mut sizes = vec![1_000, 100_000, 1_000_000];
     let mut dir = None;
     let mut loaded = 0;
+    let mut index_budget = None;
     let mut verify_on_writer = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -75,11 +81,12 @@ fn options() -> Options {
             "--dir" => dir = Some(PathBuf::from(args.next().expect("--dir PATH"))),
             "--loaded" => loaded = args.next().expect("--loaded N").parse().expect("a number of patients"),
             "--verify-on-writer" => verify_on_writer = true,
+            "--index-budget" => index_budget = Some(args.next().expect("--index-budget BYTES").parse().expect("a number of bytes")),
             _ => {} // cargo bench passes --bench
         }
     }
     assert!(loaded == 0 || dir.is_some(), "--loaded N measures the state in --dir");
-    Options { sizes, dir, loaded, verify_on_writer }
+    Options { sizes, dir, loaded, index_budget, verify_on_writer }
 }
 
 /// A small xorshift: the same samples and traffic on every run.
@@ -352,16 +359,21 @@ fn main() {
     let mut loaded = options.loaded;
     let mut load_seconds = 0.0;
     println!(
-        "| patients | file | bytes/patient | load (total) | first check, as opened | held in memory in | first check median | p99 | repeated | get-record/s | mixed check median | p99 | mixed calls/s |"
+        "| patients | file | bytes/patient | load (total) | open | index bytes/patient | first check, as opened | held in memory in | first check median | p99 | repeated | get-record/s | mixed check median | p99 | mixed calls/s |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &size in &options.sizes {
         if size > loaded {
             load_seconds += load(&path, &owner, &providers, loaded, size, options.verify_on_writer);
             loaded = size;
         }
         let file = std::fs::metadata(&path).expect("the state file").len();
-        let engine = Engine::open(&path).expect("the loaded state");
+        let (engine, open) = timed(|| match options.index_budget {
+            Some(budget) => Engine::open_with_index_budget(&path, budget),
+            None => Engine::open(&path),
+        });
+        let engine = engine.expect("the loaded state");
+        let index_bytes = engine.backend().index_status().bytes();
         without_block_limit(&engine);
         let records = size * RECORD_TYPES.len();
         let mut taken = HashSet::new();
@@ -377,10 +389,12 @@ fn main() {
         let get_rate = get_record_rate(&engine, &providers[0], &get_ids);
         let (mixed, mixed_rate) = mixed_traffic(&engine, &providers, size, &mut rng);
         println!(
-            "| {size} | {:.1} MB | {} | {:.0} s | {} | {:.1} s | {} | {} | {} | {:.0} | {} | {} | {:.0} |",
+            "| {size} | {:.1} MB | {} | {:.0} s | {:.1} s | {} | {} | {:.1} s | {} | {} | {} | {:.0} | {} | {} | {:.0} |",
             file as f64 / 1e6,
             file / size as u64,
             load_seconds,
+            open as f64 / 1e9,
+            index_bytes / size,
             micros(percentile(&as_opened, 0.5)),
             warm_up as f64 / 1e9,
             micros(percentile(&cold, 0.5)),

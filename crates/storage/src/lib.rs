@@ -5,7 +5,8 @@
 //!   scan) and its one write, an atomic [`Batch`]. A backend ([`Store`]) is both, and
 //!   shareable between threads. Nothing else: no cache protocol, no transactions.
 //! - [`MemoryStore`] (a hash map) and [`SqliteStore`] (one SQLite table in WAL mode,
-//!   durable once a write returns, with its own connections for readers).
+//!   durable once a write returns, its rows held in memory within a byte budget
+//!   and read there, [`IndexStatus`]).
 //! - [`Transactional`]: nested transactions over any store. Writes stay in memory
 //!   layers ([`StoreWrite`]) until the outermost commit, which reaches the store below
 //!   as one batch.
