@@ -9,7 +9,7 @@ use std::time::Duration;
 use clarimed_listener::Limits;
 use clarimed_node_rpc::MempoolLimits;
 
-use crate::state::{hold_in_memory, open};
+use crate::state::{hold_in_memory, open_to_serve};
 
 /// What a client may hold of a server, for `serve` and `follow` alike (see
 /// `clarimed_listener`).
@@ -76,7 +76,7 @@ pub fn run(
     limits: Limits,
     mempool: MempoolLimits,
 ) -> Result<ExitCode, String> {
-    let engine = open(db)?;
+    let engine = open_to_serve(db)?;
     hold_in_memory(&engine, db)?;
     let node = clarimed_node_rpc::Node::new(Arc::new(engine), mining)?
         .with_tenure_time(tenure_time)

@@ -49,12 +49,28 @@ impl From<Failure> for String {
     }
 }
 
-/// The engine over the existing state at `path`.
+/// The engine over the existing state at `path`, for a command that reads a few
+/// rows and exits: its rows are not read into memory (at a million patients that
+/// takes longer than the command), and reads go to SQLite.
 pub fn open(path: &Path) -> Result<Engine<SqliteStore>, Failure> {
-    if !path.exists() {
-        return Err(format!("no state at {} (create one with `clarimed init`)", path.display()).into());
-    }
+    existing(path)?;
+    Engine::open_with_index_budget(path, 0).map_err(|error| failure(path, &error))
+}
+
+/// The engine over the existing state at `path`, for a long-running command: its
+/// rows are held in memory within the default budget ([`Engine::open`]), and read
+/// there.
+pub fn open_to_serve(path: &Path) -> Result<Engine<SqliteStore>, Failure> {
+    existing(path)?;
     Engine::open(path).map_err(|error| failure(path, &error))
+}
+
+fn existing(path: &Path) -> Result<(), Failure> {
+    if path.exists() {
+        Ok(())
+    } else {
+        Err(format!("no state at {} (create one with `clarimed init`)", path.display()).into())
+    }
 }
 
 /// Holds the state at `path` in memory before a long-running command serves

@@ -13,7 +13,8 @@
 //!   and at this store's next commit at the latest.
 //!
 //! Each is said once on standard error, and [`IndexStatus`] tells which.
-//! A file opened for loading is not indexed: a load is written, not read.
+//! A file opened for loading is not indexed (a load is written, not read), nor one
+//! opened with a budget of 0 (a command that reads a few rows and exits).
 
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -66,6 +67,10 @@ pub enum IndexOff {
     /// The file is open for loading ([`super::SqliteStore::open_for_loading`]).
     #[error("the state is being loaded")]
     Loading,
+    /// The store was opened with a budget of 0: no index asked for (a command
+    /// that reads a few rows and exits).
+    #[error("no index was asked for")]
+    NotAsked,
     /// The index needs more than the budget.
     #[error("the state needs {needed} bytes in memory, past the budget of {budget}")]
     OverBudget {
@@ -111,6 +116,9 @@ impl Resident {
     pub(crate) fn build(connection: &Connection, budget: usize) -> rusqlite::Result<Resident> {
         let budget = budget.min(MAX_BYTES);
         let version = data_version(connection)?;
+        if budget == 0 {
+            return Ok(Resident::with_state(State::Off(IndexOff::NotAsked), budget, version));
+        }
         let least = Index::bytes_needed(0, 0);
         if budget < least {
             // Not even an empty index fits: the rows are not counted.
