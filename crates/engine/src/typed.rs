@@ -158,9 +158,8 @@ impl ConsentCalls<'_> {
         let data_type = data_type.into();
         admit(&table::GRANT_CONSENT, &[provider, &data_type, &expires_at, &purpose])?;
         self.core.transact(sender, Contract::PatientConsent, self.mode, &self.cost, |store, ctx| {
-            let granted = self.core.consent.grant_consent(store, ctx, provider, data_type, expires_at, purpose)?;
-            purposes::remember(store, &self.core.consent, &ctx.caller, 1, purpose)?;
-            Ok(granted)
+            purposes::keep_before_closing(store, &self.core.consent, &ctx.caller, provider, data_type)?;
+            self.core.consent.grant_consent(store, ctx, provider, data_type, expires_at, purpose)
         })
     }
 
@@ -176,9 +175,10 @@ impl ConsentCalls<'_> {
         let codes: Vec<u128> = data_types.iter().map(|&t| t.into()).collect();
         admit(&table::GRANT_CONSENT_BATCH, &[provider, &codes.as_slice(), &expires_at, &purpose])?;
         self.core.transact(sender, Contract::PatientConsent, self.mode, &self.cost, |store, ctx| {
-            let granted = self.core.consent.grant_consent_batch(store, ctx, provider, &codes, expires_at, purpose)?;
-            purposes::remember(store, &self.core.consent, &ctx.caller, codes.len() as u128, purpose)?;
-            Ok(granted)
+            for data_type in &codes {
+                purposes::keep_before_closing(store, &self.core.consent, &ctx.caller, provider, *data_type)?;
+            }
+            self.core.consent.grant_consent_batch(store, ctx, provider, &codes, expires_at, purpose)
         })
     }
 
@@ -186,8 +186,10 @@ impl ConsentCalls<'_> {
     pub fn revoke_consent(&self, sender: &Principal, provider: &Principal, data_type: impl Into<u128>) -> ConsentResult<bool> {
         let data_type = data_type.into();
         admit(&table::REVOKE_CONSENT, &[provider, &data_type])?;
-        self.core
-            .transact(sender, Contract::PatientConsent, self.mode, &self.cost, |store, ctx| self.core.consent.revoke_consent(store, ctx, provider, data_type))
+        self.core.transact(sender, Contract::PatientConsent, self.mode, &self.cost, |store, ctx| {
+            purposes::keep_before_closing(store, &self.core.consent, &ctx.caller, provider, data_type)?;
+            self.core.consent.revoke_consent(store, ctx, provider, data_type)
+        })
     }
 
     /// `emergency-override`: the block its access ends at.

@@ -4,7 +4,7 @@
 //! its revocation closes. Consents still open take their expiry (and purpose)
 //! from the contract's current state, given by (provider, data type), the data
 //! type `None` for an emergency override; closed ones take their purpose from what
-//! the engine kept of their grant (`Engine::granted_purpose`).
+//! the engine kept as they closed (`Engine::closed_consent_purpose`).
 
 use std::collections::BTreeMap;
 
@@ -85,20 +85,28 @@ fn episodes(trail: &[AuditRecord]) -> Vec<Episode> {
     episodes
 }
 
-/// The audit entries whose grant purposes [`consents`] needs: those that opened
-/// a consent the trail closes (the open ones' purposes are in the contract).
-pub fn closed_grants(trail: &[AuditRecord]) -> Vec<u128> {
-    episodes(trail).into_iter().filter(|episode| episode.closed_at.is_some() && episode.data_type.is_some()).map(|episode| episode.seq).collect()
+/// A consent the trail closes, by what the engine keeps its purpose under: the
+/// provider, the data type and the block it was granted at.
+pub type ClosedGrant = (String, u128, u128);
+
+/// The consents whose purposes [`consents`] needs: those the trail closes (the
+/// open ones' purposes are in the contract).
+pub fn closed_grants(trail: &[AuditRecord]) -> Vec<ClosedGrant> {
+    episodes(trail)
+        .into_iter()
+        .filter(|episode| episode.closed_at.is_some())
+        .filter_map(|episode| episode.data_type.map(|data_type| (episode.provider, data_type, episode.granted_at)))
+        .collect()
 }
 
 /// The patient's consents at block `height`. `current` holds the terms the
 /// contract has for the pairs of [`open_pairs`] it still grants; `past` the
-/// purposes of [`closed_grants`], by audit entry, where known.
+/// purposes of [`closed_grants`], where known.
 pub fn consents(
     patient: &Principal,
     trail: &[AuditRecord],
     current: &BTreeMap<(String, Option<u128>), Terms>,
-    past: &BTreeMap<u128, String>,
+    past: &BTreeMap<ClosedGrant, String>,
     height: u128,
     clock: &Clock,
 ) -> Vec<Consent> {
@@ -109,7 +117,8 @@ pub fn consents(
             let terms = episode.closed_at.is_none().then(|| current.get(&(episode.provider.clone(), episode.data_type))).flatten();
             let end = episode.closed_at.or(terms.as_ref().and_then(|terms| terms.expires_at));
             let active = episode.closed_at.is_none() && terms.is_some() && end.is_none_or(|end| end > height);
-            let granted_for = terms.map(|terms| &terms.purpose).or_else(|| past.get(&episode.seq));
+            let closed = episode.data_type.map(|data_type| (episode.provider.clone(), data_type, episode.granted_at));
+            let granted_for = terms.map(|terms| &terms.purpose).or_else(|| closed.and_then(|closed| past.get(&closed)));
             let purpose = match (granted_for, episode.data_type) {
                 (_, None) => vec![Coding::new("http://terminology.hl7.org/CodeSystem/v3-ActReason", "ETREAT", "Emergency Treatment")],
                 (Some(purpose), Some(_)) if !purpose.is_empty() => {
@@ -162,7 +171,7 @@ mod tests {
         clarimed_engine::parse_principal(PATIENT).unwrap()
     }
 
-    fn none_past() -> BTreeMap<u128, String> {
+    fn none_past() -> BTreeMap<ClosedGrant, String> {
         BTreeMap::new()
     }
 
@@ -207,8 +216,9 @@ mod tests {
     fn a_closed_consent_keeps_the_purpose_it_was_granted_for() {
         let trail =
             [entry(4, AuditAction::Grant, "STDOC", Some(DataType::BasicInfo), 11), entry(5, AuditAction::Revoke, "STDOC", Some(DataType::BasicInfo), 20)];
-        assert_eq!(closed_grants(&trail), vec![4]);
-        let past = BTreeMap::from([(4, "billing".to_string())]);
+        let closed = ("STDOC".to_string(), DataType::BasicInfo.code(), 11);
+        assert_eq!(closed_grants(&trail), vec![closed.clone()]);
+        let past = BTreeMap::from([(closed, "billing".to_string())]);
         let consents = consents(&patient(), &trail, &BTreeMap::new(), &past, 30, &Clock::default());
         assert_eq!(consents[0].status, "inactive");
         assert_eq!(consents[0].provision.purpose, vec![Coding { system: PURPOSE_SYSTEM.to_string(), code: "billing".to_string(), display: None }]);

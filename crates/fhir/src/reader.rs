@@ -125,8 +125,9 @@ impl<'e, S> PatientReader<'e, S> {
             current.extend(terms.map(|terms| ((provider, data_type), terms)));
         }
         let mut past = BTreeMap::new();
-        for seq in closed_grants(&trail) {
-            past.extend(self.engine.granted_purpose(&self.patient, seq)?.map(|purpose| (seq, purpose)));
+        for (provider, data_type, granted_at) in closed_grants(&trail) {
+            let purpose = self.engine.closed_consent_purpose(&self.patient, &parse_principal(&provider)?, data_type, granted_at)?;
+            past.extend(purpose.map(|purpose| ((provider, data_type, granted_at), purpose)));
         }
         Ok(consents(&self.patient, &trail, &current, &past, self.engine.committed_block_height().into(), clock))
     }
