@@ -52,4 +52,3 @@ fn an_aborted_block_takes_back_what_its_calls_kept() {
     assert_eq!(kept_rows(&engine), 0);
     assert!(engine.consent().get_consent(&patient, &provider, MEDICAL_HISTORY).unwrap().is_some(), "the revocation went with its block");
 }
-
