@@ -86,6 +86,10 @@ fn options() -> Options {
         }
     }
     assert!(loaded == 0 || dir.is_some(), "--loaded N measures the state in --dir");
+    // A fresh run makes the directory it is told to write in.
+    if let (Some(dir), 0) = (&dir, loaded) {
+        std::fs::create_dir_all(dir).unwrap_or_else(|error| panic!("cannot make {}: {error}", dir.display()));
+    }
     Options { sizes, dir, loaded, index_budget, verify_on_writer }
 }
 
