@@ -154,6 +154,13 @@ impl Writer {
     pub(crate) fn reset_block_cost(&mut self) {
         self.block_cost = ExecutionCost::ZERO;
     }
+
+    /// The open block dropped (aborted, or its commit failed): back at the
+    /// committed `tip`, with what the block's calls spent given back.
+    fn drop_open_block(&mut self, tip: Tip) {
+        self.tip = tip;
+        self.block_cost = self.block_cost_at_begin;
+    }
 }
 
 impl Engine<MemoryStore> {
@@ -364,8 +371,7 @@ impl<S> Engine<S> {
         self.core.add_undo_record(block)?;
         let mut store = Transactional::with_layers(Committer(&self.core), std::mem::take(&mut writer.layers));
         if let Err(error) = store.commit() {
-            writer.tip = self.core.tip.load();
-            writer.block_cost = writer.block_cost_at_begin;
+            writer.drop_open_block(self.core.tip.load());
             return Err(error.into());
         }
         Ok(())
@@ -378,8 +384,7 @@ impl<S> Engine<S> {
         if writer.layers.pop().is_none() {
             return Err(EngineError::NoBlockOpen);
         }
-        writer.tip = self.core.tip.load();
-        writer.block_cost = writer.block_cost_at_begin;
+        writer.drop_open_block(self.core.tip.load());
         Ok(())
     }
 
