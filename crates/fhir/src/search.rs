@@ -93,7 +93,7 @@ impl Search {
                 "_count" => once(&mut count, name, value)?,
                 "_sort" => once(&mut order, name, value)?,
                 "_cursor" => once(&mut cursor, name, value)?,
-                "_format" if ["json", "application/json", "application/fhir+json"].contains(&value.as_str()) => {}
+                "_format" if is_json_format(value) => {}
                 "_format" => return Err(FhirError::Search { code: "not-supported", reason: format!("`_format={value}`: only JSON is served") }),
                 _ => {
                     let served = resource.parameters().join(", ");
@@ -132,11 +132,7 @@ impl Search {
     pub fn run<S>(&self, engine: &Engine<S>, base: &str, query: &str, clock: &Clock) -> Result<Bundle, FhirError> {
         // No match, not a failure: a search for a principal who is no patient finds
         // nothing, as FHIR answers a search with no match.
-        let reader = match PatientReader::new(engine, &self.patient) {
-            Ok(reader) => Some(reader),
-            Err(FhirError::UnknownPatient(_)) => None,
-            Err(error) => return Err(error),
-        };
+        let reader = registered(engine, &self.patient)?;
         let bad_cursor = || invalid(format!("`_cursor={}` is not a cursor this server made", self.cursor.as_deref().unwrap_or_default()));
         let (resources, total, next) = match (self.resource, reader) {
             (_, None) => (Vec::new(), 0, None),
@@ -222,15 +218,28 @@ fn instant_range(value: &str) -> Option<(i64, i64)> {
     Some((at, at))
 }
 
+/// The reader of `patient`, or none when they are no registered patient: what a
+/// search or a read finds nothing for, rather than fails on.
+fn registered<'e, S>(engine: &'e Engine<S>, patient: &Principal) -> Result<Option<PatientReader<'e, S>>, FhirError> {
+    match PatientReader::new(engine, patient) {
+        Ok(reader) => Ok(Some(reader)),
+        Err(FhirError::UnknownPatient(_)) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// Whether `_format=value` asks for JSON, the one format served.
+pub fn is_json_format(value: &str) -> bool {
+    ["json", "application/json", "application/fhir+json"].contains(&value)
+}
+
 /// The `Consent` with id `id`, if it exists.
 pub fn read_consent<S>(engine: &Engine<S>, id: &str, clock: &Clock) -> Result<Option<Consent>, FhirError> {
     let Some((Source::Consent(_), patient)) = ids::parse(id) else {
         return Ok(None);
     };
-    let reader = match PatientReader::new(engine, &patient) {
-        Ok(reader) => reader,
-        Err(FhirError::UnknownPatient(_)) => return Ok(None),
-        Err(error) => return Err(error),
+    let Some(reader) = registered(engine, &patient)? else {
+        return Ok(None);
     };
     Ok(reader.consents(clock)?.into_iter().find(|consent| consent.id == id))
 }
@@ -240,10 +249,8 @@ pub fn read_audit_event<S>(engine: &Engine<S>, id: &str, clock: &Clock) -> Resul
     let Some((source, patient)) = ids::parse(id) else {
         return Ok(None);
     };
-    let reader = match PatientReader::new(engine, &patient) {
-        Ok(reader) => reader,
-        Err(FhirError::UnknownPatient(_)) => return Ok(None),
-        Err(error) => return Err(error),
+    let Some(reader) = registered(engine, &patient)? else {
+        return Ok(None);
     };
     let event = match source {
         Source::Consent(_) => None,

@@ -16,6 +16,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use clarimed_engine::Store;
 use clarimed_fhir::model::OperationOutcome;
+use clarimed_fhir::search::is_json_format;
 use clarimed_fhir::{capability_statement, read_audit_event, read_consent, FhirError, ResourceType, Search};
 
 use crate::Node;
@@ -75,7 +76,7 @@ fn pairs(query: Option<&str>) -> Result<Vec<(String, String)>, Box<Response>> {
 fn only_format(query: Option<&str>) -> Result<(), Box<Response>> {
     for (name, value) in pairs(query)? {
         match name.as_str() {
-            "_format" if ["json", "application/json", "application/fhir+json"].contains(&value.as_str()) => {}
+            "_format" if is_json_format(&value) => {}
             "_format" => return Err(Box::new(not_acceptable())),
             _ => return Err(Box::new(outcome(StatusCode::BAD_REQUEST, "not-supported", format!("`{name}` is not a parameter of this interaction")))),
         }
