@@ -19,6 +19,7 @@ use clarimed_storage::{Batch, Cached, Memo, MemoryStore, Recording, SqliteStore,
 use crate::convert::principal_to_string;
 use crate::error::{CallError, EngineError, OverLimit};
 use crate::limits::Limits;
+use crate::pipeline::Pipeline;
 use crate::table::Contract;
 use crate::tip::{SharedTip, Tip, BLOCK_HEIGHT_KEY, CHAIN_KEY};
 use crate::version::{self, Version, VERSIONS_KEY};
@@ -42,8 +43,15 @@ pub const DEFAULT_DB_PATH: &str = "clarimed.db";
 /// Clarity-valued) never take it. A read-only call sees the committed state only,
 /// whole: never a call or block still open, never half of a commit.
 pub struct Engine<S> {
-    core: Core,
+    core: Arc<Core>,
     backend: Arc<S>,
+}
+
+impl<S> Drop for Engine<S> {
+    /// Waits for the blocks in flight to be written ([`Engine::submit_block`]).
+    fn drop(&mut self) {
+        self.core.pipeline.stop();
+    }
 }
 
 /// What the engine is, independent of the backend's type: the committed state
@@ -56,7 +64,9 @@ pub(crate) struct Core {
     /// Taken before the writer lock, never after it.
     blocks: Mutex<()>,
     /// The committed tip, swapped with the state it goes with.
-    tip: SharedTip,
+    pub(crate) tip: SharedTip,
+    /// Blocks submitted and not yet durable, and the thread that writes them.
+    pub(crate) pipeline: Pipeline,
     /// How many committed blocks to keep undo records for ([`Engine::keep_undo`]).
     pub(crate) undo_depth: AtomicU32,
     /// `check-access` answers and their costs by (record, accessor, action, height).
@@ -157,9 +167,28 @@ impl Writer {
 
     /// The open block dropped (aborted, or its commit failed): back at the
     /// committed `tip`, with what the block's calls spent given back.
-    fn drop_open_block(&mut self, tip: Tip) {
+    pub(crate) fn drop_open_block(&mut self, tip: Tip) {
         self.tip = tip;
         self.block_cost = self.block_cost_at_begin;
+    }
+
+    /// The open block's writes, taken to be committed: the writer is past it.
+    pub(crate) fn close_open_block(&mut self) -> Batch {
+        // Between calls a block is one layer: each call's transaction above it is
+        // closed by the call.
+        debug_assert_eq!(self.layers.len(), 1, "a block is one layer between calls");
+        self.layers.pop().unwrap_or_default()
+    }
+
+    /// What the tenure's calls had cost when the open block began.
+    pub(crate) fn block_cost_at_begin(&self) -> ExecutionCost {
+        self.block_cost_at_begin
+    }
+
+    /// Sets what the tenure's calls have cost (a dropped block's calls given back).
+    pub(crate) fn set_block_cost(&mut self, cost: ExecutionCost) {
+        self.block_cost = cost;
+        self.block_cost_at_begin = cost;
     }
 }
 
@@ -243,6 +272,7 @@ impl<S: Store + 'static> Engine<S> {
             }),
             blocks: Mutex::new(()),
             tip: SharedTip::new(tip),
+            pipeline: Pipeline::default(),
             undo_depth: AtomicU32::new(0),
             checks: Memo::default(),
             limits: Limits::new(),
@@ -251,12 +281,16 @@ impl<S: Store + 'static> Engine<S> {
             deployer,
             ids,
         };
-        Ok(Engine { core, backend })
+        Ok(Engine { core: Arc::new(core), backend })
     }
 }
 
 impl<S> Engine<S> {
     pub(crate) fn core(&self) -> &Core {
+        &self.core
+    }
+
+    pub(crate) fn core_arc(&self) -> &Arc<Core> {
         &self.core
     }
 
@@ -325,6 +359,7 @@ impl<S> Engine<S> {
     fn advance(&self, next: impl FnOnce(Tip) -> Result<Tip, EngineError>) -> Result<(), EngineError> {
         let _turn = self.core.block_turn();
         let mut writer = self.core.writer();
+        self.core.ready(&mut writer)?;
         let tip = writer.tip;
         let next = next(tip)?;
         if next == tip {
@@ -350,6 +385,8 @@ impl<S> Engine<S> {
     pub fn begin_block(&self) -> Result<(), EngineError> {
         let _turn = self.core.block_turn();
         let mut writer = self.core.writer();
+        // Not drained: the next block runs while the blocks submitted are written.
+        self.core.settle(&mut writer)?;
         if !writer.layers.is_empty() {
             return Err(EngineError::BlockAlreadyOpen);
         }
@@ -359,28 +396,20 @@ impl<S> Engine<S> {
         Ok(())
     }
 
-    /// Commits every call of the open block at once. A commit the store fails (a
-    /// full disk) drops the block as [`Engine::abort_block`] does, so the next
-    /// block starts from the committed tip rather than the one it never reached.
+    /// Commits every call of the open block at once, durably: [`Engine::submit_block`]
+    /// and [`Engine::wait_durable`]. A commit the store fails (a full disk) drops
+    /// the block as [`Engine::abort_block`] does, so the next block starts from the
+    /// committed tip rather than the one it never reached.
     pub fn commit_block(&self) -> Result<(), EngineError> {
-        let _turn = self.core.block_turn();
-        let mut writer = self.core.writer();
-        let Some(block) = writer.layers.last_mut() else {
-            return Err(EngineError::NoBlockOpen);
-        };
-        self.core.add_undo_record(block)?;
-        let mut store = Transactional::with_layers(Committer(&self.core), std::mem::take(&mut writer.layers));
-        if let Err(error) = store.commit() {
-            writer.drop_open_block(self.core.tip.load());
-            return Err(error.into());
-        }
-        Ok(())
+        let submitted = self.submit_block()?;
+        self.wait_durable(submitted)
     }
 
     /// Drops every call of the open block.
     pub fn abort_block(&self) -> Result<(), EngineError> {
         let _turn = self.core.block_turn();
         let mut writer = self.core.writer();
+        self.core.settle(&mut writer)?;
         if writer.layers.pop().is_none() {
             return Err(EngineError::NoBlockOpen);
         }
@@ -464,6 +493,7 @@ impl<S> Engine<S> {
         }
         let _turn = self.core.block_turn();
         let mut writer = self.core.writer();
+        self.core.ready(&mut writer)?;
         if !writer.layers.is_empty() {
             return Err(EngineError::BlockAlreadyOpen);
         }
@@ -499,6 +529,17 @@ impl Core {
         let result = write(&mut block);
         writer.layers = block.into_layers();
         result
+    }
+
+    /// Makes the writer ready for a step that changes the state
+    /// ([`Core::settle`]); outside a block, where the step commits at once, after
+    /// every submitted block is durable ([`Core::drain`]).
+    pub(crate) fn ready(&self, writer: &mut Writer) -> Result<(), EngineError> {
+        if writer.layers.is_empty() {
+            self.drain(writer)
+        } else {
+            self.settle(writer)
+        }
     }
 
     /// The turn of whatever opens, closes or fills a block as a whole.
@@ -552,6 +593,9 @@ impl Core {
     ) -> Result<T, CallError<E>> {
         self.check_sender(sender)?;
         let mut writer = self.writer();
+        if mode != Mode::DryRun {
+            self.ready(&mut writer)?;
+        }
         let (tip, layers) = match mode {
             Mode::Commit | Mode::Abort => (writer.tip, std::mem::take(&mut writer.layers)),
             Mode::DryRun => (self.tip.load(), Vec::new()),
@@ -667,7 +711,7 @@ impl Core {
 
     /// Commits `batch` below every transaction: the backend, then the cache, the
     /// memo and the published height, as one step readers see whole.
-    fn publish(&self, batch: Batch) -> clarimed_storage::Result<()> {
+    pub(crate) fn publish(&self, batch: &Batch) -> clarimed_storage::Result<()> {
         let moves_tip = batch.get(BLOCK_HEIGHT_KEY).is_some() || batch.get(CHAIN_KEY).is_some();
         self.committed.commit_with(batch, |batch| {
             self.checks.invalidate(batch.keys());
@@ -683,23 +727,31 @@ impl Core {
     }
 }
 
-/// The committed state as the writer's transactions see it: reads through the
-/// cache, and an outermost commit published to readers.
+/// The state as the writer's transactions see it: the blocks submitted and not
+/// yet durable over the committed state (read through the cache), and an
+/// outermost commit published to readers.
 pub(crate) struct Committer<'a>(pub(crate) &'a Core);
 
 impl StoreRead for Committer<'_> {
     fn get(&self, key: &[u8]) -> clarimed_storage::Result<Option<Cow<'_, [u8]>>> {
+        if let Some(in_flight) = self.0.pipeline.get(key) {
+            return Ok(in_flight.map(Cow::Owned));
+        }
         self.0.committed.get(key)
     }
 
     fn scan_prefix(&self, prefix: &[u8]) -> clarimed_storage::Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.0.committed.scan_prefix(prefix)
+        let mut rows = self.0.committed.scan_prefix(prefix)?;
+        self.0.pipeline.overlay(prefix, &mut rows);
+        Ok(rows)
     }
 }
 
 impl StoreCommit for Committer<'_> {
+    /// A commit at once: the step that makes it drained the blocks in flight first
+    /// ([`Core::ready`]), so it reaches the store after them.
     fn write(&self, batch: Batch) -> clarimed_storage::Result<()> {
-        self.0.publish(batch)
+        self.0.publish(&batch)
     }
 }
 

@@ -95,6 +95,11 @@ pub enum EngineError {
     /// [`crate::Engine::begin_block`] with a block already open.
     #[error("a transaction block is already open")]
     BlockAlreadyOpen,
+    /// A block handed over by [`crate::Engine::submit_block`] was built on an
+    /// earlier submitted block that the store failed to commit: it was dropped with
+    /// it, and the writer is back at the committed tip.
+    #[error("submitted block {0} was dropped: a block submitted before it, which it was built on, could not be committed")]
+    BlockDropped(u64),
     /// [`crate::Engine::undo_blocks`] asked for more blocks than are kept.
     #[error("cannot undo {asked} block(s): only the last {kept} can be undone")]
     UndoTooDeep {

@@ -24,7 +24,8 @@
 //! - **Read**: read-only functions run on the committed state through `&Engine`,
 //!   from any number of threads at once.
 //! - **Blocks**: [`Engine::begin_block`], [`Engine::commit_block`],
-//!   [`Engine::abort_block`], [`Engine::mine`] (new tenures),
+//!   [`Engine::abort_block`], [`Engine::submit_block`] and
+//!   [`Engine::wait_durable`] (the next block runs while this one is written), [`Engine::mine`] (new tenures),
 //!   [`Engine::mine_in_tenure`], [`Engine::advance_to`] (a follower's tip),
 //!   [`Engine::tip`].
 //! - **Signed transactions**: [`Engine::include`] runs an authenticated call in the
@@ -108,6 +109,7 @@ pub mod keys;
 mod limits;
 mod literal;
 mod notes;
+mod pipeline;
 mod purposes;
 pub mod table;
 mod tip;
@@ -122,6 +124,7 @@ pub use convert::{bytes_to_value, parse_principal, principal_to_clarity, princip
 pub use digest::state_digest;
 pub use engine::{Engine, DEFAULT_DB_PATH};
 pub use error::{CallError, EngineError, OverLimit};
+pub use pipeline::Submitted;
 pub use literal::{literal_value, parse_expressions, parse_literal, to_literal};
 pub use tip::{Tip, GENESIS_HEIGHT};
 pub use transactions::{Receipt, SignedCall, TxStatus};

@@ -19,6 +19,7 @@ impl<S> Engine<S> {
     pub fn write_note(&self, name: &str, value: Option<&[u8]>) -> Result<(), EngineError> {
         let core = self.core();
         let mut writer = core.writer();
+        core.ready(&mut writer)?;
         if writer.layers.is_empty() {
             return Err(EngineError::NoBlockOpen);
         }

@@ -135,6 +135,7 @@ impl<S> Engine<S> {
         let core = self.core();
         let _turn = core.block_turn();
         let mut writer = core.writer();
+        core.ready(&mut writer)?;
         if writer.layers.is_empty() {
             return Err(EngineError::NoBlockOpen);
         }

@@ -30,7 +30,7 @@ impl<S> Engine<S> {
 
     /// How many of the last committed blocks can be undone.
     pub fn undoable_blocks(&self) -> Result<u32, EngineError> {
-        Ok(self.core().undo_header()?.1)
+        Ok(undo_header(self.core().committed())?.1)
     }
 
     /// Undoes the last `blocks` committed blocks, newest first, in one commit: the
@@ -41,10 +41,11 @@ impl<S> Engine<S> {
         let core = self.core();
         let _turn = core.block_turn();
         let mut writer = core.writer();
+        core.ready(&mut writer)?;
         if !writer.layers.is_empty() {
             return Err(EngineError::BlockAlreadyOpen);
         }
-        let (newest, kept) = core.undo_header()?;
+        let (newest, kept) = undo_header(core.committed())?;
         if blocks > kept {
             return Err(EngineError::UndoTooDeep { asked: blocks, kept });
         }
@@ -66,27 +67,29 @@ impl<S> Engine<S> {
     }
 }
 
-impl Core {
-    /// The newest record's number and how many records are kept.
-    pub(crate) fn undo_header(&self) -> Result<(u64, u32), EngineError> {
-        match self.committed().get(HEADER_KEY)? {
-            None => Ok((0, 0)),
-            Some(bytes) => {
-                let mut input = &bytes[..];
-                let header = (take_u64(&mut input), take_u32(&mut input));
-                match header {
-                    (Some(newest), Some(kept)) if input.is_empty() => Ok((newest, kept)),
-                    _ => Err(EngineError::Corrupt { key: "clarimed::undo".into(), error: clarimed_storage::clarity::DecodeError::UnexpectedEnd }),
-                }
+/// The newest record's number and how many records are kept, in `store`.
+fn undo_header(store: &impl StoreRead) -> Result<(u64, u32), EngineError> {
+    match store.get(HEADER_KEY)? {
+        None => Ok((0, 0)),
+        Some(bytes) => {
+            let mut input = &bytes[..];
+            let header = (take_u64(&mut input), take_u32(&mut input));
+            match header {
+                (Some(newest), Some(kept)) if input.is_empty() => Ok((newest, kept)),
+                _ => Err(EngineError::Corrupt { key: "clarimed::undo".into(), error: clarimed_storage::clarity::DecodeError::UnexpectedEnd }),
             }
         }
     }
+}
 
+impl Core {
     /// Adds to `block`, about to be committed, its undo record, and drops the
     /// records past the depth kept. Adds nothing when no record is kept or asked for.
     pub(crate) fn add_undo_record(&self, block: &mut Batch) -> Result<(), EngineError> {
         let depth = self.undo_depth.load(Ordering::SeqCst);
-        let (newest, kept) = self.undo_header()?;
+        // As the writer sees the state: over the blocks still in flight.
+        let writer_view = Committer(self);
+        let (newest, kept) = undo_header(&writer_view)?;
         if depth == 0 && kept == 0 {
             return Ok(());
         }
@@ -96,7 +99,7 @@ impl Core {
         record.extend_from_slice(&(block.len() as u32).to_be_bytes());
         for key in block.keys() {
             put_bytes(&mut record, key);
-            match self.committed().get(key)? {
+            match writer_view.get(key)? {
                 Some(before) => {
                     record.push(1);
                     put_bytes(&mut record, &before);

@@ -73,6 +73,7 @@ impl<S> Engine<S> {
     pub fn record_deployment(&self, contract: Contract, version: Version) -> Result<(), EngineError> {
         let core = self.core();
         let mut writer = core.writer();
+        core.ready(&mut writer)?;
         if writer.layers.is_empty() {
             return Err(EngineError::NoBlockOpen);
         }

@@ -78,7 +78,7 @@ impl<S: StoreRead + StoreCommit + ?Sized> Cached<S> {
     /// cached values of its keys and runs `published` (to drop what depended on
     /// them, and publish anything that goes with the new state). One writer at a
     /// time: the caller serializes commits.
-    pub fn commit_with(&self, batch: Batch, published: impl FnOnce(&Batch)) -> Result<()> {
+    pub fn commit_with(&self, batch: &Batch, published: impl FnOnce(&Batch)) -> Result<()> {
         if self.values.len() > MAX_CACHED_VALUES {
             self.values.clear();
         }
@@ -95,7 +95,7 @@ impl<S: StoreRead + StoreCommit + ?Sized> Cached<S> {
         for (key, value) in batch.iter() {
             self.values.insert(key.to_vec(), value.map(<[u8]>::to_vec));
         }
-        published(&batch);
+        published(batch);
         self.generation.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
@@ -128,7 +128,7 @@ impl<S: StoreRead + ?Sized> StoreRead for Cached<S> {
 
 impl<S: StoreRead + StoreCommit + ?Sized> StoreCommit for Cached<S> {
     fn write(&self, batch: Batch) -> Result<()> {
-        self.commit_with(batch, |_| ())
+        self.commit_with(&batch, |_| ())
     }
 }
 
