@@ -22,7 +22,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const binary = process.env.CLARIMED_BIN ?? join(here, "..", "target", "debug", "clarimed");
 let workdir, db, cast;
 
-/** The genesis and block length of the default clock, as the README states them. */
+/** The genesis and block length of the default clock, as docs/fhir.md states them. */
 const genesis = Date.parse("2021-01-14T00:00:00Z");
 const instant = (block) => new Date(genesis + block * 600_000).toISOString().replace(".000Z", "Z");
 

@@ -48,7 +48,7 @@ async function everyPage(path) {
 }
 
 const resources = (bundle) => bundle.entry.map((entry) => entry.resource);
-/** The default clock's instant of `block`, as the README states it. */
+/** The default clock's instant of `block`, as docs/fhir.md states it. */
 const instant = (block) => new Date(Date.parse("2021-01-14T00:00:00Z") + block * 600_000).toISOString().replace(".000Z", "Z");
 
 before(async () => {
