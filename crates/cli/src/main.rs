@@ -90,6 +90,13 @@ enum Command {
         /// Mine one block before each call, as Clarinet's simnet does.
         #[arg(long)]
         block_per_call: bool,
+        /// Commit N steps at a time, the next N running while they are written; a
+        /// step's line is printed once its commit is durable. A read-only call
+        /// first commits the steps before it (it reads the committed state). After
+        /// a crash, the run goes on from the step after the last line printed, or
+        /// from where the state shows later steps committed (`--from`).
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+        commit_every: u64,
     },
     /// Mine blocks: BLOCKS new tenures of one Stacks block each (Clarinet's
     /// `::advance_burn_chain_tip`), or with --in-tenure BLOCKS Stacks blocks in the
@@ -202,7 +209,9 @@ fn main() -> ExitCode {
         Command::Init { deployer, force, epoch } => commands::init(db, &deployer, epoch, force, json),
         Command::Call { contract, function, args, sender } => commands::call(db, &contract, &function, &args, &sender, json),
         Command::Read { contract, function, args, sender } => commands::read(db, &contract, &function, &args, sender.as_deref(), json),
-        Command::Run { script, from, block_per_call } => script::run(db, &script, from, block_per_call, json),
+        Command::Run { script, from, block_per_call, commit_every } => {
+            script::run(db, &script, from, block_per_call, usize::try_from(commit_every).unwrap_or(usize::MAX), json)
+        }
         Command::Mine { blocks, in_tenure } => commands::mine(db, blocks, in_tenure, json),
         Command::Status => commands::status(db, json),
         Command::Audit { patient } => commands::audit(db, &patient, json),

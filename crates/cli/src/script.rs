@@ -1,5 +1,6 @@
 //! `clarimed run`: a Clarity script of calls and mined blocks, run against the state
-//! one durable transaction per step.
+//! one durable transaction per step, or N steps per durable commit
+//! (`--commit-every N`), the next N running while they are written.
 //!
 //! The script is what the conformance runner prints for a divergence (and what a
 //! Clarinet console takes), so a divergence replays on a state file:
@@ -26,7 +27,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clarimed_engine::clarity::{PrincipalData, QualifiedContractIdentifier, Value};
-use clarimed_engine::{check_arguments, literal_value, parse_expressions, parse_principal, to_literal, CallOutput, EngineError, Principal, Tip};
+use clarimed_engine::table::Access;
+use clarimed_engine::{
+    check_arguments, literal_value, parse_expressions, parse_principal, to_literal, CallOutput, Engine, EngineError, Principal, SqliteStore, Submitted, Tip,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
@@ -143,7 +147,10 @@ fn read_script(path: &str) -> Result<String, String> {
 /// with `block_per_call`, one Stacks block is mined in the current tenure before each
 /// call (as Clarinet's simnet's `callPublicFn` does). A contract's `err` is a result
 /// like any other: the run goes on, and exits 0.
-pub fn run(db: &Path, script: &str, from: u64, block_per_call: bool, json: bool) -> Result<ExitCode, Failure> {
+///
+/// With `commit_every` N above 1, every N steps are committed together, and the
+/// next N run while they are written ([`Commits`]).
+pub fn run(db: &Path, script: &str, from: u64, block_per_call: bool, commit_every: usize, json: bool) -> Result<ExitCode, Failure> {
     let steps = parse(&read_script(script)?)?;
     let skipped = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
     if skipped > steps.len() {
@@ -151,22 +158,31 @@ pub fn run(db: &Path, script: &str, from: u64, block_per_call: bool, json: bool)
     }
     let engine = open(db)?;
     let bar = progress(steps.len(), skipped);
-    let mut stdout = std::io::stdout().lock();
+    let mut commits = Commits::new(&engine, commit_every, &bar);
     for (index, step) in steps.iter().enumerate().skip(skipped) {
         let number = index + 1;
         let failed = |e: EngineError| failure(db, &e).at(format_args!("step {number} (line {})", step.line));
         let report = match &step.action {
             Action::Call { sender, contract, function, args } => {
-                if block_per_call {
-                    engine.mine_in_tenure(1).map_err(failed)?;
+                if clarimed_engine::table::find(contract, function).is_ok_and(|row| row.access == Access::ReadOnly) {
+                    // A read-only call reads the committed state: the steps before it first.
+                    commits.flush().map_err(failed)?;
                 }
-                let sender = sender.clone().unwrap_or_else(|| engine.deployer().clone());
-                let output = engine.call(&sender, contract, function, args).map_err(failed)?;
+                let called = (|| {
+                    commits.ready()?;
+                    if block_per_call {
+                        engine.mine_in_tenure(1)?;
+                    }
+                    let sender = sender.clone().unwrap_or_else(|| engine.deployer().clone());
+                    engine.call(&sender, contract, function, args)
+                })();
+                let output = called.map_err(|e| commits.stop(failed(e), db))?;
                 call_report(number, step.line, engine.tip(), &output, json)
             }
             Action::NewTenures(blocks) | Action::StacksBlocks(blocks) => {
                 let tenures = matches!(step.action, Action::NewTenures(_));
-                if tenures { engine.mine(*blocks) } else { engine.mine_in_tenure(*blocks) }.map_err(failed)?;
+                let mined = commits.ready().and_then(|()| if tenures { engine.mine(*blocks) } else { engine.mine_in_tenure(*blocks) });
+                mined.map_err(|e| commits.stop(failed(e), db))?;
                 let tip = engine.tip();
                 let what = if tenures { "tenures" } else { "stacks-blocks" };
                 if json {
@@ -179,12 +195,102 @@ pub fn run(db: &Path, script: &str, from: u64, block_per_call: bool, json: bool)
                 }
             }
         };
-        // Flushed at once: whoever reads this knows the step is committed.
-        bar.suspend(|| writeln!(stdout, "{report}").and_then(|()| stdout.flush())).map_err(|e| format!("cannot write to stdout: {e}"))?;
-        bar.inc(1);
+        commits.done(report).map_err(|e| failure(db, &e).at(format_args!("step {number} (line {})", step.line)))?;
     }
+    commits.flush().map_err(|e| failure(db, &e))?;
     bar.finish_and_clear();
     Ok(ExitCode::SUCCESS)
+}
+
+/// How `run` commits its steps, and when it reports them: a step's line is printed
+/// (and flushed) only once its transaction is durable, so whoever reads it knows
+/// the step is committed.
+///
+/// One step at a time, each is committed as it runs. N at a time, the steps run in
+/// an open block of N, which is handed to the committer when full
+/// ([`Engine::submit_block`]); the next N run while it is written, and its lines
+/// are printed once it is durable.
+struct Commits<'a> {
+    engine: &'a Engine<SqliteStore>,
+    every: usize,
+    bar: &'a ProgressBar,
+    /// The open block's steps' lines, when steps are committed N at a time.
+    open: Option<Vec<String>>,
+    /// The block being written, and its steps' lines.
+    in_flight: Option<(Submitted, Vec<String>)>,
+}
+
+impl<'a> Commits<'a> {
+    fn new(engine: &'a Engine<SqliteStore>, every: usize, bar: &'a ProgressBar) -> Commits<'a> {
+        Commits { engine, every: every.max(1), bar, open: None, in_flight: None }
+    }
+
+    /// A block open for the next step, when steps are committed N at a time.
+    fn ready(&mut self) -> Result<(), EngineError> {
+        if self.every > 1 && self.open.is_none() {
+            self.engine.begin_block()?;
+            self.open = Some(Vec::new());
+        }
+        Ok(())
+    }
+
+    /// A step done: its line printed now if it is committed, or kept until its block is.
+    fn done(&mut self, report: String) -> Result<(), EngineError> {
+        let Some(open) = &mut self.open else {
+            return self.print(&[report]);
+        };
+        open.push(report);
+        if open.len() < self.every {
+            return Ok(());
+        }
+        let lines = std::mem::take(open);
+        self.open = None;
+        let submitted = self.engine.submit_block()?;
+        if let Some((block, lines)) = self.in_flight.take() {
+            self.engine.wait_durable(block)?;
+            self.print(&lines)?;
+        }
+        self.in_flight = Some((submitted, lines));
+        Ok(())
+    }
+
+    /// Every step run so far committed and printed.
+    fn flush(&mut self) -> Result<(), EngineError> {
+        if let Some((block, lines)) = self.in_flight.take() {
+            self.engine.wait_durable(block)?;
+            self.print(&lines)?;
+        }
+        if let Some(lines) = self.open.take() {
+            if lines.is_empty() {
+                self.engine.abort_block()?;
+            } else {
+                self.engine.commit_block()?;
+                self.print(&lines)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The run stops at a step that failed (which changed nothing): the steps
+    /// before it are committed and printed first, so `--from` that step goes on.
+    fn stop(&mut self, failed: Failure, db: &Path) -> Failure {
+        match self.flush() {
+            Ok(()) => failed,
+            Err(error) => failure(db, &error),
+        }
+    }
+
+    fn print(&self, lines: &[String]) -> Result<(), EngineError> {
+        let mut stdout = std::io::stdout().lock();
+        for line in lines {
+            // Flushed at once: whoever reads this knows the step is committed.
+            self.bar
+                .suspend(|| writeln!(stdout, "{line}").and_then(|()| stdout.flush()))
+                .map_err(|e| EngineError::Internal(format!("cannot write to stdout: {e}")))?;
+            self.bar.inc(1);
+        }
+        Ok(())
+    }
 }
 
 /// A call's line: its result and cost, at the block it ran in (its events are in
