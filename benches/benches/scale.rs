@@ -1,6 +1,7 @@
 //! How cost grows with the state. Patients, each with 10 consents, a provider
 //! grant and 5 signed records, are bulk-loaded into a SQLite state
-//! ([`Engine::open_for_loading`], blocks of 50,000 calls): worker threads, one a
+//! ([`Engine::open_for_loading`], blocks of 50,000 calls, each written while the
+//! next runs): worker threads, one a
 //! core, sign each patient's records and verify the signatures ahead
 //! ([`VerifiedSignatures`]), and the engine's writer runs the calls in patient
 //! order. At each size the state is opened as a node would open it (fresh caches)
@@ -12,10 +13,10 @@
 //!   the first `check-access` on each of 1,600 other records, and a repeated one
 //!   on each (the memo);
 //! - `get-record` transactions per second on 1,600 other records, committed in
-//!   blocks of 100;
+//!   blocks of 100, each written while the next runs ([`Engine::submit_block`]);
 //! - mixed traffic: 9 `check-access` to 1 `get-record` on random records of the
 //!   whole state, asked by the record's provider (80%), its patient (10%) or
-//!   another provider (10%, refused), committed in blocks of 100.
+//!   another provider (10%, refused), committed in blocks of 100 likewise.
 //!
 //! The same number of distinct records is sampled at every size (at 1,000
 //! patients, 4,800 of the 5,000), so no size is measured on repeats.
@@ -39,7 +40,7 @@ use clarimed_benches::without_block_limit;
 use clarimed_engine::consent_codes::DataType;
 use clarimed_engine::keys::{create_record_digest, SigningKey};
 use clarimed_engine::records_codes::{AccessLevel, Action, RecordType};
-use clarimed_engine::{Content, Engine, Principal, Signed, SqliteStore, VerifiedSignatures};
+use clarimed_engine::{Content, Engine, Principal, Signed, SqliteStore, Submitted, VerifiedSignatures};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Calls committed together while loading.
@@ -216,7 +217,7 @@ fn load(path: &Path, owner: &Principal, providers: &[Principal], from: usize, to
     };
     let mut in_block = 0;
     let mut reported = Instant::now();
-    engine.begin_block().expect("a block");
+    let mut blocks = Pipelined::begin(&engine);
     std::thread::scope(|scope| {
         for calls in patients(scope, from, to, workers, verified) {
             load_patient(&engine, verified, providers, &calls);
@@ -227,13 +228,12 @@ fn load(path: &Path, owner: &Principal, providers: &[Principal], from: usize, to
                 reported = Instant::now();
             }
             if in_block + CALLS_PER_PATIENT > BLOCK {
-                engine.commit_block().expect("a commit");
-                engine.begin_block().expect("a block");
+                blocks.next();
                 in_block = 0;
             }
         }
     });
-    engine.commit_block().expect("a commit");
+    blocks.finish();
     drop(engine);
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
@@ -306,14 +306,49 @@ fn check_latency(engine: &Engine<SqliteStore>, provider: &Principal, ids: &[u128
 /// get-record transactions per second on `ids`, committed in blocks of 100.
 fn get_record_rate(engine: &Engine<SqliteStore>, provider: &Principal, ids: &[u128]) -> f64 {
     let started = Instant::now();
-    for block in ids.chunks(CALLS_PER_BLOCK) {
-        engine.begin_block().expect("a block");
+    let mut blocks = Pipelined::begin(engine);
+    for (n, block) in ids.chunks(CALLS_PER_BLOCK).enumerate() {
+        if n > 0 {
+            blocks.next();
+        }
         for id in block {
             engine.records().get_record(provider, *id).expect("a readable record");
         }
-        engine.commit_block().expect("a commit");
     }
+    blocks.finish();
     ids.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Blocks committed as a node's miner would: each handed to the committer when
+/// full, the next running while it is written, and waited for (durable) before
+/// the one after is handed over.
+struct Pipelined<'e> {
+    engine: &'e Engine<SqliteStore>,
+    in_flight: Option<Submitted>,
+}
+
+impl<'e> Pipelined<'e> {
+    fn begin(engine: &'e Engine<SqliteStore>) -> Pipelined<'e> {
+        engine.begin_block().expect("a block");
+        Pipelined { engine, in_flight: None }
+    }
+
+    /// Hands the open block over and opens the next.
+    fn next(&mut self) {
+        let submitted = self.engine.submit_block().expect("a block handed over");
+        if let Some(previous) = self.in_flight.replace(submitted) {
+            self.engine.wait_durable(previous).expect("a durable commit");
+        }
+        self.engine.begin_block().expect("a block");
+    }
+
+    /// Commits the open block and waits for every block to be durable.
+    fn finish(mut self) {
+        self.engine.commit_block().expect("a commit");
+        if let Some(previous) = self.in_flight.take() {
+            self.engine.wait_durable(previous).expect("a durable commit");
+        }
+    }
 }
 
 /// Nanoseconds of each check of the 9:1 mixed traffic, and the traffic's calls per
@@ -322,8 +357,11 @@ fn mixed_traffic(engine: &Engine<SqliteStore>, providers: &[Principal], patients
     let records = patients * RECORD_TYPES.len();
     let mut checks = Vec::with_capacity(MIXED_CALLS);
     let started = Instant::now();
-    for _ in 0..MIXED_CALLS / CALLS_PER_BLOCK {
-        engine.begin_block().expect("a block");
+    let mut blocks = Pipelined::begin(engine);
+    for block in 0..MIXED_CALLS / CALLS_PER_BLOCK {
+        if block > 0 {
+            blocks.next();
+        }
         for call in 0..CALLS_PER_BLOCK {
             let id = 1 + rng.below(records);
             // Records are created five to a patient, in patient order.
@@ -341,8 +379,8 @@ fn mixed_traffic(engine: &Engine<SqliteStore>, providers: &[Principal], patients
             std::hint::black_box(answer.is_ok());
             checks.push(nanos);
         }
-        engine.commit_block().expect("a commit");
     }
+    blocks.finish();
     let rate = MIXED_CALLS as f64 / started.elapsed().as_secs_f64();
     checks.sort_unstable();
     (checks, rate)
