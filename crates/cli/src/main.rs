@@ -4,6 +4,7 @@
 //! usage or a state that cannot be used, 3 when the disk failed to write (or read)
 //! the state; neither changes anything.
 
+mod backup;
 mod commands;
 #[cfg(feature = "harness")]
 mod conform;
@@ -167,6 +168,17 @@ enum Command {
         #[command(flatten)]
         following: follow::Following,
     },
+    /// Copy the state (--db) while `serve` or `follow` runs on it: SQLite's online
+    /// backup, at one committed block, whose height and digest are printed (the
+    /// digest `clarimed status` prints).
+    Backup {
+        /// The copy to write; refused if it exists, unless --force.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// The state: in the Clarity VM's key layout (kv) or as readable JSON.
     Export {
         #[arg(long, value_enum, default_value_t = commands::ExportFormat::Kv)]
@@ -221,6 +233,7 @@ fn main() -> ExitCode {
         #[cfg(feature = "harness")]
         Command::Demo => demo::run(given_db, &mut std::io::stdout()).map_err(Failure::from),
         Command::Export { format } => commands::export(db, format),
+        Command::Backup { to, force } => backup::run(db, &to, force, json),
         Command::Follow(options) => follow::follow(given_db, &options, json).map_err(Failure::from),
         Command::Replay { file, following } => follow::replay(given_db, &file, &following, json).map_err(Failure::from),
         Command::Serve { listen, block_time, block_per_tx, block_txs, tenure_time, clock, limits, mempool } => {

@@ -29,6 +29,11 @@ impl Failure {
         ExitCode::from(self.status)
     }
 
+    /// A failure of the disk, not of the input (exit 3).
+    pub fn io_fault(message: String) -> Failure {
+        Failure { message, status: IO_FAULT }
+    }
+
     /// The same failure, its line prefixed with where it happened.
     pub fn at(self, place: impl std::fmt::Display) -> Failure {
         Failure { message: format!("{place}: {}", self.message), ..self }

@@ -6,7 +6,7 @@
 //!   shareable between threads. Nothing else: no cache protocol, no transactions.
 //! - [`MemoryStore`] (a hash map) and [`SqliteStore`] (one SQLite table in WAL mode,
 //!   durable once a write returns, its rows held in memory within a byte budget
-//!   and read there, [`IndexStatus`]).
+//!   and read there, [`IndexStatus`]); [`backup()`] copies a live SQLite state.
 //! - [`Transactional`]: nested transactions over any store. Writes stay in memory
 //!   layers ([`StoreWrite`]) until the outermost commit, which reaches the store below
 //!   as one batch.
@@ -44,7 +44,7 @@ pub use cached::Cached;
 pub use memo::{Memo, ReadSet, Recording};
 pub use memory::MemoryStore;
 #[cfg(feature = "sqlite")]
-pub use sqlite::{IndexOff, IndexStatus, SqliteStore, DEFAULT_INDEX_BUDGET};
+pub use sqlite::{backup, IndexOff, IndexStatus, SqliteStore, DEFAULT_INDEX_BUDGET};
 pub use transactional::Transactional;
 
 /// Why a store could not be read or written.

@@ -19,8 +19,10 @@
 //! Files of the layouts before (one `kv` table of the keys and values as given;
 //! the dense layout before principals were numbered) are migrated when opened,
 //! each in one transaction. [`SqliteStore::open_for_loading`] sets up a large
-//! state without syncing or logging.
+//! state without syncing or logging. [`backup()`] copies a live state at one
+//! committed block.
 
+mod backup;
 mod index;
 mod layout;
 mod resident;
@@ -33,6 +35,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 
+pub use self::backup::backup;
 use self::layout::{stored_counts, Additions, Layout, RowError, SCHEMA};
 use self::resident::{data_version, Resident};
 pub use self::resident::{IndexOff, IndexStatus, DEFAULT_INDEX_BUDGET};
