@@ -11,8 +11,13 @@
 //! running it (mined to the block's height, aborted where a post-condition fails)
 //! and comparing result, status and cost.
 //!
+//! The follower on SQLite replays it twice: a durable commit per block (`clarimed
+//! replay`), and as a bulk load (`clarimed replay --bulk`: no journal, one sync at
+//! the end, timed), each onto a state with both contracts deployed.
+//!
 //! `cargo bench -p clarimed-benches --bench follow_replay` (CLARIMED_FEED_CALLS sets
-//! another size).
+//! another size; CLARIMED_FEED=FILE keeps the feed in FILE, and replays FILE without
+//! making it again when it exists, as `clarimed replay` can).
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::sync::Arc;
@@ -29,9 +34,9 @@ use clarimed_transactions::{Transaction, TESTNET};
 fn main() {
     let calls: usize = std::env::var("CLARIMED_FEED_CALLS").ok().and_then(|n| n.parse().ok()).unwrap_or(100_000);
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("feed.ndjson");
-    let (made, blocks) = make_feed(&path, calls);
-    println!("feed: {made} contract calls in {blocks} blocks (≤ 100 calls each)\n");
+    let path = std::env::var_os("CLARIMED_FEED").map_or_else(|| dir.path().join("feed.ndjson"), std::path::PathBuf::from);
+    let blocks = if path.exists() { BufReader::new(std::fs::File::open(&path).unwrap()).lines().count() } else { make_feed(&path, calls) };
+    println!("feed: {} in {blocks} blocks (≤ 100 calls each)\n", path.display());
     println!("| replayer | calls | seconds | calls per second |");
     println!("|---|---:|---:|---:|");
 
@@ -39,15 +44,21 @@ fn main() {
     let memory =
         Follower::new(Arc::new(Engine::in_memory(&owner, clarimed_engine::Epoch::Epoch25).unwrap()), clarimed_follower::DEFAULT_FORK_DEPTH, OnMismatch::Stop)
             .unwrap();
-    report("follower, in memory", follow(memory, &path));
+    report("follower, in memory", follow(memory, &path, |_| ()));
     let sqlite = Engine::with_store(SqliteStore::open(dir.path().join("follower.db")).unwrap(), Some((&owner, clarimed_engine::Epoch::Epoch25))).unwrap();
     let sqlite = Follower::new(Arc::new(sqlite), clarimed_follower::DEFAULT_FORK_DEPTH, OnMismatch::Stop).unwrap();
-    report("follower, SQLite file (a commit per block)", follow(sqlite, &path));
+    report("follower, SQLite file (a commit per block)", follow(sqlite, &path, |_| ()));
+    // As `clarimed init` then `clarimed replay --bulk`.
+    let bulk_path = dir.path().join("bulk.db");
+    drop(Engine::open_or_create(&bulk_path, &owner, clarimed_engine::Epoch::Epoch25).unwrap());
+    let bulk = Engine::open_for_loading(&bulk_path, &owner, clarimed_engine::Epoch::Epoch25).unwrap();
+    let bulk = Follower::new(Arc::new(bulk), clarimed_follower::DEFAULT_FORK_DEPTH, OnMismatch::Stop).unwrap();
+    report("follower, SQLite file, bulk (one sync at the end)", follow(bulk, &path, |engine| engine.backend().sync_load().unwrap()));
     report("Clarity VM (clarity-vm 2.3.0)", vm_replay(&path));
 }
 
-/// Writes a feed of at least `calls` calls to `path`; the calls and blocks written.
-fn make_feed(path: &std::path::Path, calls: usize) -> (usize, usize) {
+/// Writes a feed of at least `calls` calls to `path`; the blocks written.
+fn make_feed(path: &std::path::Path, calls: usize) -> usize {
     let mut out = BufWriter::new(std::fs::File::create(path).unwrap());
     let mut feed = Feed::new(Layout { calls_per_block: 100, failing_post_condition_every: 50 });
     let (mut blocks, mut seed, started) = (0, 0, Instant::now());
@@ -62,18 +73,20 @@ fn make_feed(path: &std::path::Path, calls: usize) -> (usize, usize) {
         eprintln!("making the feed: {} calls, {:.0} s", feed.calls(), started.elapsed().as_secs_f64());
     }
     out.flush().unwrap();
-    (feed.calls(), blocks)
+    blocks
 }
 
 fn report(replayer: &str, (calls, seconds): (u64, f64)) {
     println!("| {replayer} | {calls} | {seconds:.1} | {:.0} |", calls as f64 / seconds);
 }
 
-/// The follower over the feed: its calls (deployments included) and seconds.
-fn follow<S: clarimed_engine::Store + 'static>(mut follower: Follower<S>, path: &std::path::Path) -> (u64, f64) {
+/// The follower over the feed, then `finish` (what makes it durable, if anything
+/// is left to): its calls (deployments included) and seconds.
+fn follow<S: clarimed_engine::Store + 'static>(mut follower: Follower<S>, path: &std::path::Path, finish: impl FnOnce(&Engine<S>)) -> (u64, f64) {
     let feed = BufReader::new(std::fs::File::open(path).unwrap());
     let started = Instant::now();
     clarimed_follower::replay::replay(&mut follower, feed, |_, _| {}).expect("the follower agrees on every transaction");
+    finish(follower.engine());
     let seconds = started.elapsed().as_secs_f64();
     let counts = follower.counts();
     assert_eq!(counts.mismatched, 0);

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use clarimed_engine::{parse_principal, principal_to_string, Engine, EngineError, Epoch, MemoryStore, Network, Principal, SqliteStore, Store};
 use clarimed_follower::observer::{self, Ended};
 use clarimed_follower::{BlockReport, Epochs, FollowError, Follower, Mismatch, OnMismatch};
+use clarimed_listener::health::Health;
 
 use crate::state::{explain, hold_in_memory, IO_FAULT};
 
@@ -72,6 +73,27 @@ pub struct Follow {
     record: Option<PathBuf>,
     #[command(flatten)]
     limits: crate::serve::ConnectionLimits,
+    /// Answer GET /clarimed/health 503 once no block has been applied for SECONDS
+    /// (0: never on that account).
+    #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(0..=31_536_000))]
+    health_max_block_age: u64,
+}
+
+/// `replay`'s own options.
+#[derive(clap::Args)]
+pub struct Replay {
+    /// The recorded feed: one `/new_block` body a line.
+    file: PathBuf,
+    #[command(flatten)]
+    following: Following,
+    /// Fast catch-up: apply the feed to the --db file as a bulk load does, with no
+    /// journal and nothing synced until the replay ends, when one sync makes it all
+    /// durable. Until then the file is marked unfinished and held by this process
+    /// alone; if the replay is interrupted (killed, Ctrl-C, a crash, a failed write)
+    /// the mark stays and every open refuses the file, even a state that was fine
+    /// before: copy the file first. Forks, mismatches and output are replay's.
+    #[arg(long)]
+    bulk: bool,
 }
 
 /// Follows a node on `options.listen` until Ctrl-C or SIGTERM (exit 0), or until a
@@ -84,13 +106,18 @@ pub fn follow(db: Option<&Path>, options: &Follow, json: bool) -> Result<ExitCod
     }
 }
 
-/// Replays the recorded feed `file`: exit 0 when every transaction agrees, 1 on a
-/// mismatch, 2 when a block is refused.
-pub fn replay(db: Option<&Path>, file: &Path, options: &Following, json: bool) -> Result<ExitCode, String> {
-    let address = address(&options.contracts)?;
-    match db {
-        Some(path) => replay_on(sqlite(path, &address, options.genesis_epoch())?, file, options, json),
-        None => replay_on(memory(&address, options.genesis_epoch())?, file, options, json),
+/// Replays the recorded feed `options.file`: exit 0 when every transaction agrees,
+/// 1 on a mismatch, 2 when a block is refused, 3 when a bulk replay could not be
+/// made durable (its file is then refused).
+pub fn replay(db: Option<&Path>, options: &Replay, json: bool) -> Result<ExitCode, String> {
+    let (file, following) = (options.file.as_path(), &options.following);
+    let address = address(&following.contracts)?;
+    let epoch = following.genesis_epoch();
+    match (db, options.bulk) {
+        (Some(path), false) => replay_on(sqlite(path, &address, epoch)?, file, following, json, |_| Ok(())),
+        (Some(path), true) => replay_on(loading(path, &address, epoch)?, file, following, json, |engine| finish_load(engine, path)),
+        (None, false) => replay_on(memory(&address, epoch)?, file, following, json, |_| Ok(())),
+        (None, true) => Err("--bulk writes a state file: give it with --db (without --db the state is in memory, with nothing to sync)".to_string()),
     }
 }
 
@@ -104,16 +131,38 @@ fn address(text: &str) -> Result<Principal, String> {
 
 fn sqlite(path: &Path, address: &Principal, epoch: Epoch) -> Result<Engine<SqliteStore>, String> {
     let engine = Engine::open_or_create(path, address, epoch).map_err(|e| explain(path, &e))?;
-    if engine.deployer() != address {
-        return Err(format!(
-            "the state {} holds the contracts of {}, not {}",
-            path.display(),
-            principal_to_string(engine.deployer()),
-            principal_to_string(address)
-        ));
-    }
+    same_deployer(&engine, path, address)?;
     hold_in_memory(&engine, path)?;
     Ok(engine)
+}
+
+/// The state at `path` (created if missing) opened for a bulk load: marked
+/// unfinished until the engine is dropped after [`finish_load`]. Refused, the
+/// engine is dropped at once, which clears the mark: nothing was written.
+fn loading(path: &Path, address: &Principal, epoch: Epoch) -> Result<Engine<SqliteStore>, String> {
+    let engine = Engine::open_for_loading(path, address, epoch).map_err(|e| explain(path, &e))?;
+    same_deployer(&engine, path, address)?;
+    Ok(engine)
+}
+
+/// Makes everything a bulk replay wrote durable (its one sync); a failure, or a
+/// write that failed before, leaves the file marked unfinished.
+fn finish_load(engine: &Engine<SqliteStore>, path: &Path) -> Result<(), String> {
+    engine.backend().sync_load().map_err(|error| {
+        // An earlier failed write was reported with its block.
+        let cause = if error.is_unfinished_load() { String::new() } else { format!(" ({error})") };
+        format!(
+            "the bulk replay of {} did not finish{cause}: the file may hold half a write, and every open refuses it; replay the feed again onto a copy taken before, or into a new file",
+            path.display()
+        )
+    })
+}
+
+fn same_deployer(engine: &Engine<SqliteStore>, path: &Path, address: &Principal) -> Result<(), String> {
+    if engine.deployer() == address {
+        return Ok(());
+    }
+    Err(format!("the state {} holds the contracts of {}, not {}", path.display(), principal_to_string(engine.deployer()), principal_to_string(address)))
 }
 
 fn memory(address: &Principal, epoch: Epoch) -> Result<Engine<MemoryStore>, String> {
@@ -158,6 +207,9 @@ fn follow_on<S: Store + Send + Sync + 'static>(engine: Engine<S>, state: &str, o
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start the observer's runtime: {e}"))?;
     let served = follower.clone();
     let limits = options.limits.limits();
+    let max_block_age = (options.health_max_block_age > 0).then(|| Duration::from_secs(options.health_max_block_age));
+    let height = follower.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).engine().committed_block_height();
+    let health = Arc::new(Health::with_clock(height.into(), max_block_age, Arc::new(Instant::now)));
     let ended = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(options.listen).await.map_err(|e| format!("cannot listen on {}: {e}", options.listen))?;
         let bound = listener.local_addr().map_err(|e| e.to_string())?;
@@ -165,13 +217,21 @@ fn follow_on<S: Store + Send + Sync + 'static>(engine: Engine<S>, state: &str, o
             "clarimed follow: {}'s contracts, state in {state}, listening on http://{bound} (the node's [[events_observer]] endpoint = \"{bound}\"; Ctrl-C stops)",
             options.following.contracts
         );
-        Ok::<_, String>(observer::serve(listener, served, record, on_block, limits, crate::serve::stopped()).await)
+        Ok::<_, String>(observer::serve(listener, served, record, on_block, limits, health, crate::serve::stopped()).await)
     })?;
     summarize(&follower.lock().unwrap_or_else(|poisoned| poisoned.into_inner()), json)?;
     Ok(if ended == Ended::Stopped { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-fn replay_on<S: Store + 'static>(engine: Engine<S>, file: &Path, options: &Following, json: bool) -> Result<ExitCode, String> {
+/// Replays `file` onto `engine`; `finish` makes what was applied durable before
+/// the replay is timed and reported (a bulk replay's one sync).
+fn replay_on<S: Store + 'static>(
+    engine: Engine<S>,
+    file: &Path,
+    options: &Following,
+    json: bool,
+    finish: impl FnOnce(&Engine<S>) -> Result<(), String>,
+) -> Result<ExitCode, String> {
     let feed = File::open(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let mut follower = Follower::new(Arc::new(engine), options.fork_depth, policy(options)).map_err(|e| e.to_string())?.with_epochs(options.epochs());
     // The state's counts go on from an earlier run; this replay's are the difference.
@@ -186,10 +246,18 @@ fn replay_on<S: Store + 'static>(engine: Engine<S>, file: &Path, options: &Follo
             last_progress = Instant::now();
         }
     });
+    let finished = finish(follower.engine());
     let elapsed = started.elapsed();
     let after = follower.counts();
     let (blocks, calls) = (after.blocks - before.blocks, after.calls - before.calls);
     eprintln!("replayed {blocks} blocks, {calls} calls in {:.2} s: {:.0} calls/s", elapsed.as_secs_f64(), calls as f64 / elapsed.as_secs_f64().max(1e-9));
+    if let Err(unfinished) = finished {
+        if let Err(error) = &replayed {
+            eprintln!("clarimed replay: {}: {error}", file.display());
+        }
+        eprintln!("clarimed replay: {unfinished}");
+        return Ok(ExitCode::from(IO_FAULT));
+    }
     match replayed {
         Ok(()) => {
             summarize(&follower, json)?;

@@ -163,11 +163,7 @@ enum Command {
     /// Check a recorded feed without a node: FILE holds one `/new_block` body a line
     /// (what `follow --record` writes), applied in order as `follow` applies them.
     /// Exit 0 when every transaction agrees, 1 on a mismatch, 2 on a refused block.
-    Replay {
-        file: PathBuf,
-        #[command(flatten)]
-        following: follow::Following,
-    },
+    Replay(follow::Replay),
     /// Copy the state (--db) while `serve` or `follow` runs on it: SQLite's online
     /// backup, at one committed block, whose height and digest are printed (the
     /// digest `clarimed status` prints).
@@ -235,7 +231,7 @@ fn main() -> ExitCode {
         Command::Export { format } => commands::export(db, format),
         Command::Backup { to, force } => backup::run(db, &to, force, json),
         Command::Follow(options) => follow::follow(given_db, &options, json).map_err(Failure::from),
-        Command::Replay { file, following } => follow::replay(given_db, &file, &following, json).map_err(Failure::from),
+        Command::Replay(options) => follow::replay(given_db, &options, json).map_err(Failure::from),
         Command::Serve { listen, block_time, block_per_tx, block_txs, tenure_time, clock, limits, mempool } => {
             let mining = if block_per_tx {
                 clarimed_node_rpc::Mining::PerTransaction

@@ -97,6 +97,11 @@ pub fn explain(path: &Path, error: &EngineError) -> String {
         EngineError::NotAState(_) => format!("{} is not a clarimed state (corrupt, or another kind of file)", path.display()),
         EngineError::NotDeployed => format!("{} holds no deployed contracts (run `clarimed init --force`)", path.display()),
         EngineError::BlockFull(_) => format!("{error}; mine a block first (`clarimed mine`, `::advance_chain_tip 1` in a script, or `run --block-per-call`)"),
+        EngineError::Store(store) if store.is_unfinished_load() => format!(
+            "the state {} is marked as being written by a bulk load or `clarimed replay --bulk` that did not finish (or still runs): it may hold half a \
+             write, so it is not read; load or replay it again into a new file, or onto a copy taken before",
+            path.display()
+        ),
         EngineError::Store(store) if store.is_io_fault() => {
             format!("the state {} could not be written or read ({store}); nothing of this was applied: run it again once the disk is fixed", path.display())
         }

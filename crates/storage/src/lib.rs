@@ -83,6 +83,12 @@ impl StoreError {
             _ => false,
         }
     }
+
+    /// Whether the file is refused because a bulk load of it did not finish
+    /// ([`StoreError::UnfinishedLoad`]).
+    pub fn is_unfinished_load(&self) -> bool {
+        matches!(self, StoreError::UnfinishedLoad(_))
+    }
 }
 
 /// A store operation's result.

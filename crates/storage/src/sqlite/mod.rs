@@ -28,6 +28,7 @@ mod layout;
 mod resident;
 
 use std::borrow::Cow;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock};
@@ -63,8 +64,8 @@ pub struct SqliteStore {
     /// last one is not read again.
     commits: AtomicU64,
     mode: Mode,
-    /// A write failed while loading: with no journal, it may be half applied, so
-    /// the load is never marked finished.
+    /// A write failed, was cut short, or is under way while loading: with no
+    /// journal, it may be half applied, so the load is never marked finished.
     failed: AtomicBool,
     /// Every row in memory, or why not.
     resident: Resident,
@@ -183,6 +184,27 @@ impl SqliteStore {
         SqliteStore::with_connection(connection, Some(path), Mode::Loading)
     }
 
+    /// While loading, makes everything written so far durable, the file still
+    /// marked as being loaded: dropping the store then only clears the mark. A
+    /// caller that must know the load is on disk (and time it) calls this last; a
+    /// failure leaves the mark, as a failed write does. Does nothing otherwise.
+    pub fn sync_load(&self) -> Result<()> {
+        if self.mode != Mode::Loading {
+            return Ok(());
+        }
+        if self.failed.load(Ordering::SeqCst) {
+            return Err(self.unfinished());
+        }
+        write_mark(&self.writer().connection).map_err(|e| {
+            self.failed.store(true, Ordering::SeqCst);
+            self.classify(e)
+        })
+    }
+
+    fn unfinished(&self) -> StoreError {
+        StoreError::UnfinishedLoad(self.path.as_deref().unwrap_or(Path::new(":memory:")).display().to_string())
+    }
+
     /// Opens the store at `path`, which must exist and be one: nothing is created,
     /// and a file that is not a store is left untouched. Waits at most a second for
     /// another process's lock. Its rows are held in memory if they fit in
@@ -198,6 +220,7 @@ impl SqliteStore {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let connection = Connection::open_with_flags(path, flags).map_err(|e| classify(e, path))?;
         connection.busy_timeout(BUSY_TIMEOUT).map_err(|e| classify(e, path))?;
+        refuse_unfinished(path)?;
         let is_store: bool = connection
             .query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name IN ('entries', 'kv'))", [], |row| row.get(0))
             .map_err(|e| classify(e, path))?;
@@ -215,9 +238,8 @@ impl SqliteStore {
 
     fn with_connection(connection: Connection, path: Option<&Path>, mode: Mode) -> Result<SqliteStore> {
         let shown = path.unwrap_or(Path::new(":memory:"));
-        let loading: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(|e| classify(e, shown))?;
-        if loading == LOADING_MARK {
-            return Err(StoreError::UnfinishedLoad(shown.display().to_string()));
+        if let Some(path) = path {
+            refuse_unfinished(path)?;
         }
         configure(&connection, mode).map_err(|e| classify(e, shown))?;
         let unnumbered = has_table(&connection, "entries").and_then(|entries| Ok(entries && !has_table(&connection, "principals")?));
@@ -447,14 +469,39 @@ fn configure(connection: &Connection, mode: Mode) -> rusqlite::Result<()> {
         }
         Mode::Loading => {
             connection.execute_batch("PRAGMA locking_mode = EXCLUSIVE; PRAGMA cache_size = -1048576;")?;
-            connection.query_row("PRAGMA journal_mode = OFF", [], |_| Ok(()))?;
+            // SQLite may answer with the mode it kept, not an error, when it
+            // cannot change it: the writes below need the journal off.
+            let journal: String = connection.query_row("PRAGMA journal_mode = OFF", [], |row| row.get(0))?;
+            if !journal.eq_ignore_ascii_case("off") {
+                let busy = rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY);
+                return Err(rusqlite::Error::SqliteFailure(busy, Some(format!("the journal stayed {journal}"))));
+            }
             // The mark is synced before anything it guards is written.
-            connection.execute_batch(&format!("PRAGMA synchronous = FULL; PRAGMA user_version = {LOADING_MARK}; PRAGMA synchronous = OFF;"))?;
+            write_mark(connection)?;
         }
     }
     // An in-memory database answers the mmap pragma with no row.
     connection.query_row("PRAGMA mmap_size = 68719476736", [], |_| Ok(())).optional()?;
     Ok(())
+}
+
+/// Refuses a file marked as being loaded from its header alone (`user_version`,
+/// bytes 60..64): past it the file may hold half a write, which SQLite may not
+/// even open. A missing or short file is no load; opening it says what it is.
+fn refuse_unfinished(path: &Path) -> Result<()> {
+    let mut header = [0u8; 64];
+    let read = std::fs::File::open(path).and_then(|mut file| file.read_exact(&mut header));
+    let user_version = i64::from(u32::from_be_bytes([header[60], header[61], header[62], header[63]]));
+    if read.is_ok() && header.starts_with(b"SQLite format 3\0") && user_version == LOADING_MARK {
+        return Err(StoreError::UnfinishedLoad(path.display().to_string()));
+    }
+    Ok(())
+}
+
+/// Marks the file as being loaded, with a full sync: every page written before it
+/// is durable too. Later writes are not synced.
+fn write_mark(connection: &Connection) -> rusqlite::Result<()> {
+    connection.execute_batch(&format!("PRAGMA synchronous = FULL; PRAGMA user_version = {LOADING_MARK}; PRAGMA synchronous = OFF;"))
 }
 
 fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
@@ -553,13 +600,14 @@ fn corrupt() -> StoreError {
     StoreError::Corrupt("a row that does not read back in the state's layout".to_string())
 }
 
-/// Finishes a load: syncs everything written and clears the mark, unless a write
-/// failed (the mark then stays, and the file is refused).
+/// Finishes a load: syncs everything written, then clears the mark, unless a write
+/// failed or was cut short (the mark then stays, and the file is refused).
 impl Drop for SqliteStore {
     fn drop(&mut self) {
-        if self.mode == Mode::Loading && !self.failed.load(Ordering::SeqCst) {
-            // Nothing can be returned from here; a failure leaves the mark, and
-            // the next open says the load did not finish.
+        // Nothing can be returned from here; a failure leaves the mark, and the
+        // next open says the load did not finish. The mark is cleared only once
+        // every page it guards is on disk.
+        if self.mode == Mode::Loading && self.sync_load().is_ok() {
             let _ = self.writer().connection.execute_batch("PRAGMA synchronous = FULL; PRAGMA user_version = 0;");
         }
     }
@@ -568,10 +616,17 @@ impl Drop for SqliteStore {
 impl StoreCommit for SqliteStore {
     fn write(&self, batch: Batch) -> Result<()> {
         if self.failed.load(Ordering::SeqCst) {
-            return Err(StoreError::UnfinishedLoad(self.path.as_deref().unwrap_or(Path::new(":memory:")).display().to_string()));
+            return Err(self.unfinished());
         }
         let mut writer = self.writer();
         self.end_idle_snapshots(&mut writer)?;
+        // With no journal, a write cut short (an error, or a panic its caller
+        // caught) may be half applied: the load counts as failed until the write
+        // is done, marked while this is still the only writer.
+        let loading = self.mode == Mode::Loading;
+        if loading {
+            self.failed.store(true, Ordering::SeqCst);
+        }
         let mut turned_off = false;
         let applied = (|| {
             // Immediate: no other connection numbers anything, or commits, between
@@ -604,13 +659,12 @@ impl StoreCommit for SqliteStore {
             transaction.commit()?;
             Ok((counts, rows))
         })();
-        if applied.is_err() && self.mode == Mode::Loading {
-            self.failed.store(true, Ordering::SeqCst);
+        if loading && applied.is_ok() {
+            self.failed.store(false, Ordering::SeqCst);
         }
         if turned_off {
             writer.connection.execute_batch(READS_CACHE).map_err(|e| self.classify(e))?;
         }
-        // Marked while this is still the only writer.
         let (counts, rows) = applied.map_err(|e: rusqlite::Error| self.classify(e))?;
         // Durable now: the index takes the commit in.
         if self.resident.apply(&rows) {
