@@ -2,7 +2,9 @@
 //! every other route the node posts to (`/new_burn_block`, `/new_mempool_tx`,
 //! `/drop_mempool_tx`, `/new_microblocks`, `/attachments/new`,
 //! `/stackerdb_chunks`, `/proposal_response`, …) answered 200 at once so the node
-//! never stalls, and `GET /clarimed/status` for the follower's tip and digest.
+//! never stalls, `GET /clarimed/status` for the follower's tip and digest, and
+//! `GET /clarimed/health`: whether the last block committed, and how long ago
+//! ([`clarimed_listener::health`]).
 //!
 //! Blocks are applied one at a time, in the order they arrive (the node posts them
 //! in order and waits for each answer). A refused block is answered 400 with the
@@ -17,7 +19,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use clarimed_engine::{hex, Store};
+use clarimed_engine::{hex, EngineError, Store};
+use clarimed_listener::health::{self, Health};
 use clarimed_listener::Limits;
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -36,6 +39,7 @@ struct Shared<S> {
     record: Option<Mutex<Box<dyn Write + Send>>>,
     on_block: Mutex<OnBlock>,
     stop: watch::Sender<bool>,
+    health: Arc<Health>,
 }
 
 /// How the observer ended.
@@ -49,8 +53,9 @@ pub enum Ended {
 
 /// Serves `follower` on `listener` within `limits` until `shutdown` resolves or a
 /// mismatch stops it; each `/new_block` body applied (or stopped at) is appended
-/// to `record` as one line, when given. The caller keeps its own handle on the
-/// follower, to read where it stopped.
+/// to `record` as one line, when given; `health` is told of each block committed
+/// and each the disk failed. The caller keeps its own handle on the follower, to
+/// read where it stopped.
 ///
 /// A node keeps each payload (in its `pending_payloads` table) until the observer
 /// has answered it, and posts it again otherwise: a connection the limits close
@@ -61,13 +66,16 @@ pub async fn serve<S: Store + Send + Sync + 'static>(
     record: Option<Box<dyn Write + Send>>,
     on_block: OnBlock,
     limits: Limits,
+    health: Arc<Health>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Ended {
     let (stop, mut stopped) = watch::channel(false);
-    let shared = Arc::new(Shared { follower, record: record.map(Mutex::new), on_block: Mutex::new(on_block), stop });
+    let route = health.route();
+    let shared = Arc::new(Shared { follower, record: record.map(Mutex::new), on_block: Mutex::new(on_block), stop, health });
     let router = Router::new()
         .route("/new_block", post(new_block::<S>))
         .route("/clarimed/status", get(status::<S>))
+        .route(health::PATH, route)
         .fallback(acknowledge)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(shared);
@@ -97,6 +105,11 @@ async fn new_block<S: Store + Send + Sync + 'static>(State(shared): State<Arc<Sh
     let applied = tokio::task::spawn_blocking(move || {
         let mut follower = worker.follower.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let result = follower.apply(&body);
+        match &result {
+            Ok(report) if !report.already_applied => worker.health.committed(follower.engine().committed_block_height().into()),
+            Err(FollowError::Engine(EngineError::Store(store))) if store.is_io_fault() => worker.health.commit_failed(store),
+            _ => {}
+        }
         // What the node posted and the follower took (or stopped at) is the feed; a
         // body refused or a block sent again is not.
         let recorded = matches!(&result, Ok(report) if !report.already_applied) || matches!(result, Err(FollowError::Stopped(_)));

@@ -12,6 +12,7 @@ use clarimed_conformance::feed::{Feed, Layout};
 use clarimed_conformance::ops::{seeded_sequences, Pool};
 use clarimed_engine::{hex, principal_to_native, state_digest, Engine, SqliteStore};
 use clarimed_follower::{observer, Follower, OnMismatch};
+use clarimed_listener::health::Health;
 use clarimed_storage::testing::FullDisk;
 use serde_json::Value as Json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -68,7 +69,15 @@ async fn a_block_the_disk_refuses_is_answered_500_applies_nothing_and_is_applied
     let shutdown = async move {
         let _ = stopped.await;
     };
-    let observer = tokio::spawn(observer::serve(listener, follower.clone(), None, Box::new(|_| ()), clarimed_listener::Limits::default(), shutdown));
+    let observer = tokio::spawn(observer::serve(
+        listener,
+        follower.clone(),
+        None,
+        Box::new(|_| ()),
+        clarimed_listener::Limits::default(),
+        Arc::new(Health::new(0)),
+        shutdown,
+    ));
 
     for block in &blocks[..at] {
         assert_eq!(post_block(address, block).await, (200, String::new()));

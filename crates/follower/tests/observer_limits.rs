@@ -8,6 +8,7 @@ use std::time::Duration;
 use clarimed_engine::{Engine, MemoryStore, Principal};
 use clarimed_follower::observer::{self, Ended};
 use clarimed_follower::{Follower, OnMismatch};
+use clarimed_listener::health::Health;
 use clarimed_listener::testing::closed_by_server;
 use clarimed_listener::Limits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -35,7 +36,7 @@ async fn the_observer_drops_slow_headers_refuses_connections_past_its_bound_and_
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let limits = Limits { max_connections: BOUND, header_timeout: Duration::from_secs(1), ..Limits::default() };
-    let served = tokio::spawn(observer::serve(listener, follower, None, Box::new(|_| {}), limits, async move {
+    let served = tokio::spawn(observer::serve(listener, follower, None, Box::new(|_| {}), limits, Arc::new(Health::new(0)), async move {
         let _ = stopped.await;
     }));
 

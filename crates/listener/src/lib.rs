@@ -16,9 +16,11 @@
 //! A connection whose time is up is closed without an answer (a client that is
 //! that slow is not reading one); the time a route takes to answer is not limited
 //! here, each route bounds its own work. HTTP/1.1 only, as both servers were.
-//! The `connection` module holds the per-connection clock.
+//! The `connection` module holds the per-connection clock. [`health`] is the
+//! `GET /clarimed/health` both servers answer.
 
 mod connection;
+pub mod health;
 pub mod testing;
 
 use std::future::Future;

@@ -5,6 +5,8 @@
 //!
 //! Routes, one module each:
 //! - [`info`]: `GET /v2/info`, and `GET /clarimed/status` (the state's digest);
+//!   `GET /clarimed/health` answers from the miner's last commit
+//!   ([`clarimed_listener::health`]);
 //! - [`call_read`]: `POST /v2/contracts/call-read/{address}/{contract}/{function}`;
 //! - [`data`]: `GET /v2/data_var/…` and `POST /v2/map_entry/…`;
 //! - [`contracts`]: `GET /v2/contracts/source/…` and `GET /v2/contracts/interface/…`;
@@ -44,6 +46,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use clarimed_engine::table::Contract;
 use clarimed_engine::{principal_to_string, Engine, Store, Version};
+use clarimed_listener::health::{self, Health};
 use tokio::net::TcpListener;
 
 pub use clarimed_listener::Limits;
@@ -66,11 +69,20 @@ pub struct Node<S> {
     clock: clarimed_fhir::Clock,
     /// What [`serve`] lets clients hold.
     limits: Limits,
+    /// Whether the miner's last commit succeeded, and when.
+    health: Arc<Health>,
 }
 
 impl<S> Clone for Node<S> {
     fn clone(&self) -> Node<S> {
-        Node { engine: self.engine.clone(), interfaces: self.interfaces.clone(), pool: self.pool.clone(), clock: self.clock, limits: self.limits }
+        Node {
+            engine: self.engine.clone(),
+            interfaces: self.interfaces.clone(),
+            pool: self.pool.clone(),
+            clock: self.clock,
+            limits: self.limits,
+            health: self.health.clone(),
+        }
     }
 }
 
@@ -83,7 +95,8 @@ impl<S: Store + Send + Sync + 'static> Node<S> {
             *version = engine.version(contract).map_err(|e| e.to_string())?;
         }
         let interfaces = Arc::new(contracts::interfaces(engine.deployer(), versions)?);
-        Ok(Node { engine, interfaces, pool: Arc::new(Pool::new(mining)), clock: clarimed_fhir::Clock::default(), limits: Limits::default() })
+        let health = Arc::new(Health::new(engine.committed_block_height().into()));
+        Ok(Node { engine, interfaces, pool: Arc::new(Pool::new(mining)), clock: clarimed_fhir::Clock::default(), limits: Limits::default(), health })
     }
 
     /// The node with a new tenure every `tenure_time` (the first block mined after
@@ -128,6 +141,7 @@ impl<S: Store + Send + Sync + 'static> Node<S> {
         Router::new()
             .route("/v2/info", get(info::get_info::<S>))
             .route("/clarimed/status", get(info::get_status::<S>))
+            .route(health::PATH, self.health.route())
             .route("/v2/contracts/call-read/:address/:contract/:function", post(call_read::call_read::<S>))
             .route("/v2/data_var/:address/:contract/:var", get(data::get_data_var::<S>))
             .route("/v2/map_entry/:address/:contract/:map", post(data::get_map_entry::<S>))
@@ -160,9 +174,9 @@ pub async fn serve<S: Store + Send + Sync + 'static>(
     node: Node<S>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (engine, pool, limits) = (node.engine.clone(), node.pool.clone(), node.limits);
+    let (engine, pool, limits, health) = (node.engine.clone(), node.pool.clone(), node.limits, node.health.clone());
     let mining = pool.clone();
-    let miner = std::thread::Builder::new().name("clarimed-miner".to_string()).spawn(move || miner::run(engine, mining))?;
+    let miner = std::thread::Builder::new().name("clarimed-miner".to_string()).spawn(move || miner::run(engine, mining, health))?;
     clarimed_listener::serve(listener, node.router(), limits, shutdown).await;
     pool.stop();
     let mined = tokio::task::spawn_blocking(move || miner.join()).await;

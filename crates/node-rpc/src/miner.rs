@@ -21,6 +21,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use clarimed_engine::{Engine, EngineError, ExecutionCost, Principal, SignedCall, Store};
+use clarimed_listener::health::Health;
 
 use crate::mempool::{Dropped, Mempool, Pending};
 
@@ -126,8 +127,9 @@ impl Pool {
 
 /// Mines blocks from `pool` into `engine` until [`Pool::stop`]: the miner's thread.
 /// A block under way when asked to stop is finished and committed; what still waits
-/// is left uncommitted, as a node's mempool is not part of its chain.
-pub fn run<S: Store + Send + Sync + 'static>(engine: Arc<Engine<S>>, pool: Arc<Pool>) {
+/// is left uncommitted, as a node's mempool is not part of its chain. `health` is
+/// told of each block committed and each the disk failed.
+pub fn run<S: Store + Send + Sync + 'static>(engine: Arc<Engine<S>>, pool: Arc<Pool>, health: Arc<Health>) {
     let max = pool.mining.max_transactions();
     let mut last_block = Instant::now();
     // The first block starts a tenure of its own.
@@ -156,6 +158,11 @@ pub fn run<S: Store + Send + Sync + 'static>(engine: Arc<Engine<S>>, pool: Arc<P
         let new_tenure = tenure_began.is_none_or(|began| began.elapsed() >= pool.tenure_time);
         let mined = mine_block(&engine, batch, max, new_tenure);
         let included = mined.included.len();
+        match &mined.disk_failed {
+            Some(error) => health.commit_failed(error),
+            None if included > 0 => health.committed(engine.committed_block_height().into()),
+            None => {}
+        }
         last_block = Instant::now();
         if new_tenure && included > 0 {
             tenure_began = Some(last_block);
@@ -185,6 +192,9 @@ struct Mined {
     dropped: Vec<(Arc<Pending>, Dropped)>,
     /// Left for a later block, in the order they are to be tried.
     left: VecDeque<Arc<Pending>>,
+    /// The disk's failure (full, a write error) that kept the block from being
+    /// committed, if that is why it was not.
+    disk_failed: Option<String>,
 }
 
 /// Mines one block of up to `max` transactions from `batch`.
@@ -213,10 +223,11 @@ fn mine_block<S>(engine: &Engine<S>, batch: VecDeque<Arc<Pending>>, max: usize, 
     ordered.sort_by_key(|(key, _)| *key);
     let mut batch: VecDeque<Arc<Pending>> = ordered.into_iter().map(|(_, pending)| pending).collect();
     let mine = || if new_tenure { engine.mine(1) } else { engine.mine_in_tenure(1) };
-    let mut mined = Mined { included: Vec::new(), dropped: Vec::new(), left: VecDeque::new() };
-    if engine.begin_block().is_err() || mine().is_err() {
+    let mut mined = Mined { included: Vec::new(), dropped: Vec::new(), left: VecDeque::new(), disk_failed: None };
+    if let Err(error) = engine.begin_block().and_then(|()| mine()) {
         let _ = engine.abort_block();
         mined.left = batch;
+        mined.disk_failed = disk_fault(&error);
         return mined;
     }
     let block_time = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_secs());
@@ -250,12 +261,21 @@ fn mine_block<S>(engine: &Engine<S>, batch: VecDeque<Arc<Pending>>, max: usize, 
         }
     }
     let closed = if mined.included.is_empty() { engine.abort_block() } else { engine.commit_block() };
-    if closed.is_err() {
+    if let Err(error) = closed {
         // The block is not committed: its transactions wait again, first.
+        mined.disk_failed = disk_fault(&error);
         let _ = engine.abort_block();
         let mut left: VecDeque<Arc<Pending>> = mined.included.drain(..).map(|(pending, _)| pending).collect();
         left.append(&mut mined.left);
         mined.left = left;
     }
     mined
+}
+
+/// What the disk said, if it caused `error`.
+fn disk_fault(error: &EngineError) -> Option<String> {
+    match error {
+        EngineError::Store(store) if store.is_io_fault() => Some(store.to_string()),
+        _ => None,
+    }
 }

@@ -152,3 +152,63 @@ async fn a_block_the_disk_refuses_waits_in_the_mempool_and_is_mined_once_the_dis
     drop(engine);
     assert_eq!(on_file(&path), (after["state_digest"].as_str().unwrap().to_string(), after["block_height"].as_u64().unwrap() as u32));
 }
+
+/// `GET /clarimed/health`: its status and its JSON.
+async fn health(address: SocketAddr) -> (u16, Json) {
+    request(address, "GET", "/clarimed/health", b"").await
+}
+
+/// Asks for health until it answers `status` (at most 10 s): the miner tells it of
+/// a commit just after the block's transactions read as mined.
+async fn health_becomes(address: SocketAddr, status: u16) -> Json {
+    for _ in 0..1000 {
+        let (answered, body) = health(address).await;
+        if answered == status {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("health not {status} after 10 s: {:?}", health(address).await);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_is_503_while_the_disk_refuses_the_miners_blocks_and_200_once_a_block_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let deployer = SigningKey::random().principal();
+    let store = FullDisk::new(SqliteStore::open(dir.path().join("state.db")).unwrap());
+    let engine = Arc::new(Engine::with_store(store, Some((&deployer, clarimed_engine::Epoch::Epoch25))).unwrap());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let node = clarimed_node_rpc::Node::new(engine.clone(), Mining::Every { interval: Duration::from_millis(20), max_transactions: 10 }).unwrap();
+    let server = tokio::spawn(clarimed_node_rpc::serve(listener, node, async move {
+        let _ = stopped.await;
+    }));
+
+    let (status, body) = health(address).await;
+    assert_eq!((status, &body["status"], &body["reason"]), (200, &json!("ok"), &Json::Null), "{body}");
+    let txid = broadcast(address, &register(&deployer, &SigningKey::random(), 0, "PAT-0")).await;
+    assert_eq!(mined(address, &txid).await["tx_status"], "success");
+    let body = health_becomes(address, 200).await;
+    assert_eq!(body["block_height"], get(address, "/clarimed/status").await["block_height"], "{body}");
+
+    // The disk fills: the miner's next block is refused. Once it has tried twice,
+    // health has heard of the first refusal.
+    engine.backend().set_full(true);
+    let refused = engine.backend().refused();
+    let waiting = broadcast(address, &register(&deployer, &SigningKey::random(), 0, "PAT-1")).await;
+    until("two blocks refused", || engine.backend().refused() >= refused + 2).await;
+    let (status, body) = health(address).await;
+    assert_eq!((status, &body["status"]), (503, &json!("unavailable")), "{body}");
+    let reason = body["reason"].as_str().unwrap();
+    assert_eq!(reason, "the last commit failed: SQLite: database or disk is full");
+
+    // Room again: the block commits, and health is 200 from then on.
+    engine.backend().set_full(false);
+    assert_eq!(mined(address, &waiting).await["tx_status"], "success");
+    let body = health_becomes(address, 200).await;
+    assert_eq!((&body["reason"], &body["block_height"]), (&Json::Null, &get(address, "/clarimed/status").await["block_height"]), "{body}");
+
+    drop(stop);
+    server.await.unwrap().unwrap();
+}
