@@ -36,8 +36,9 @@ pub fn backup(live: &Path, to: &Path) -> Result<()> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let source = Connection::open_with_flags(live, flags).map_err(|e| classify(e, live))?;
     source.busy_timeout(BUSY_TIMEOUT).map_err(|e| classify(e, live))?;
-    let loading: i64 = source.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(|e| classify(e, live))?;
-    if loading == LOADING_MARK {
+    let loading: bool =
+        source.query_row("SELECT user_version = ?1 FROM pragma_user_version", [LOADING_MARK], |row| row.get(0)).map_err(|e| classify(e, live))?;
+    if loading {
         return Err(StoreError::UnfinishedLoad(live.display().to_string()));
     }
     // The layouts before the dense one kept their rows in `kv`; the copy migrates
