@@ -16,7 +16,7 @@ use std::time::Duration;
 use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags};
 
-use super::{classify, has_table, BUSY_TIMEOUT, LOADING_MARK};
+use super::{classify, has_table, refuse_unfinished, BUSY_TIMEOUT};
 use crate::{Result, StoreError};
 
 /// How many times the copy is tried when a lock keeps it from starting, and how
@@ -33,14 +33,11 @@ const PAUSE: Duration = Duration::from_millis(50);
 /// `to` may hold a partial copy when the copy fails midway: write it beside the
 /// file it is meant for and rename it there once this returns.
 pub fn backup(live: &Path, to: &Path) -> Result<()> {
+    // From the header, before SQLite reads a file that may hold half a write.
+    refuse_unfinished(live)?;
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let source = Connection::open_with_flags(live, flags).map_err(|e| classify(e, live))?;
     source.busy_timeout(BUSY_TIMEOUT).map_err(|e| classify(e, live))?;
-    let loading: bool =
-        source.query_row("SELECT user_version = ?1 FROM pragma_user_version", [LOADING_MARK], |row| row.get(0)).map_err(|e| classify(e, live))?;
-    if loading {
-        return Err(StoreError::UnfinishedLoad(live.display().to_string()));
-    }
     // The layouts before the dense one kept their rows in `kv`; the copy migrates
     // when opened, as the file would.
     let is_state = has_table(&source, "entries").and_then(|entries| Ok(entries || has_table(&source, "kv")?));
