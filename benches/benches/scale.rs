@@ -21,7 +21,7 @@
 //! The same number of distinct records is sampled at every size (at 1,000
 //! patients, 4,800 of the 5,000), so no size is measured on repeats.
 //!
-//! `cargo bench -p clarimed-benches --bench scale -- [--sizes 1000,100000,1000000] [--dir PATH] [--loaded N] [--index-budget BYTES] [--verify-on-writer]`
+//! `cargo bench -p clarimed-benches --bench scale -- [--sizes 1000,100000,1000000] [--dir PATH] [--loaded N] [--index-budget BYTES] [--verify-on-writer] [--commit-each]`
 //!
 //! `--loaded N` measures a state an earlier run left in `--dir` with `N` patients
 //! loaded, adding only the patients past `N`. `--index-budget BYTES` opens the
@@ -29,7 +29,8 @@
 //! Each row also gives the time [`Engine::open`] takes (the rows read into memory)
 //! and the bytes the in-memory index holds a patient. `--verify-on-writer` loads
 //! as before [`VerifiedSignatures`]: one thread signs, and the writer verifies
-//! every signature.
+//! every signature. `--commit-each` makes each block durable before the next
+//! runs ([`Engine::commit_block`]), as before [`Engine::submit_block`].
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -67,6 +68,9 @@ struct Options {
     /// `None`: [`Engine::open`]'s default.
     index_budget: Option<usize>,
     verify_on_writer: bool,
+    /// Each block durable before the next runs ([`Engine::commit_block`]), as
+    /// before [`Engine::submit_block`].
+    commit_each: bool,
 }
 
 fn options() -> Options {
@@ -75,6 +79,7 @@ fn options() -> Options {
     let mut loaded = 0;
     let mut index_budget = None;
     let mut verify_on_writer = false;
+    let mut commit_each = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -82,6 +87,7 @@ fn options() -> Options {
             "--dir" => dir = Some(PathBuf::from(args.next().expect("--dir PATH"))),
             "--loaded" => loaded = args.next().expect("--loaded N").parse().expect("a number of patients"),
             "--verify-on-writer" => verify_on_writer = true,
+            "--commit-each" => commit_each = true,
             "--index-budget" => index_budget = Some(args.next().expect("--index-budget BYTES").parse().expect("a number of bytes")),
             _ => {} // cargo bench passes --bench
         }
@@ -91,7 +97,7 @@ fn options() -> Options {
     if let (Some(dir), 0) = (&dir, loaded) {
         std::fs::create_dir_all(dir).unwrap_or_else(|error| panic!("cannot make {}: {error}", dir.display()));
     }
-    Options { sizes, dir, loaded, index_budget, verify_on_writer }
+    Options { sizes, dir, loaded, index_budget, verify_on_writer, commit_each }
 }
 
 /// A small xorshift: the same samples and traffic on every run.
@@ -202,7 +208,8 @@ fn load_patient(engine: &Engine<SqliteStore>, verified: Option<&VerifiedSignatur
 /// Bulk-loads patients `from..to` into the state at `path`; returns the seconds
 /// it took. The writer verifies the records' signatures only if `verify_on_writer`;
 /// otherwise workers, one a core, verify them ahead.
-fn load(path: &Path, owner: &Principal, providers: &[Principal], from: usize, to: usize, verify_on_writer: bool) -> f64 {
+fn load(path: &Path, owner: &Principal, providers: &[Principal], from: usize, to: usize, options: &Options) -> f64 {
+    let verify_on_writer = options.verify_on_writer;
     let started = Instant::now();
     let (writer_before, process_before) = (thread_cpu_seconds().unwrap_or(0.0), process_cpu_seconds().unwrap_or(0.0));
     let engine = Engine::open_for_loading(path, owner, clarimed_engine::Epoch::Epoch25).expect("a state to load");
@@ -217,7 +224,7 @@ fn load(path: &Path, owner: &Principal, providers: &[Principal], from: usize, to
     };
     let mut in_block = 0;
     let mut reported = Instant::now();
-    let mut blocks = Pipelined::begin(&engine);
+    let mut blocks = Pipelined::begin(&engine, options.commit_each);
     std::thread::scope(|scope| {
         for calls in patients(scope, from, to, workers, verified) {
             load_patient(&engine, verified, providers, &calls);
@@ -304,9 +311,9 @@ fn check_latency(engine: &Engine<SqliteStore>, provider: &Principal, ids: &[u128
 }
 
 /// get-record transactions per second on `ids`, committed in blocks of 100.
-fn get_record_rate(engine: &Engine<SqliteStore>, provider: &Principal, ids: &[u128]) -> f64 {
+fn get_record_rate(engine: &Engine<SqliteStore>, provider: &Principal, ids: &[u128], commit_each: bool) -> f64 {
     let started = Instant::now();
-    let mut blocks = Pipelined::begin(engine);
+    let mut blocks = Pipelined::begin(engine, commit_each);
     for (n, block) in ids.chunks(CALLS_PER_BLOCK).enumerate() {
         if n > 0 {
             blocks.next();
@@ -322,19 +329,27 @@ fn get_record_rate(engine: &Engine<SqliteStore>, provider: &Principal, ids: &[u1
 /// Blocks committed as a node's miner would: each handed to the committer when
 /// full, the next running while it is written, and waited for (durable) before
 /// the one after is handed over.
+/// With `commit_each` (`--commit-each`), each block is durable before the next
+/// runs instead.
 struct Pipelined<'e> {
     engine: &'e Engine<SqliteStore>,
     in_flight: Option<Submitted>,
+    commit_each: bool,
 }
 
 impl<'e> Pipelined<'e> {
-    fn begin(engine: &'e Engine<SqliteStore>) -> Pipelined<'e> {
+    fn begin(engine: &'e Engine<SqliteStore>, commit_each: bool) -> Pipelined<'e> {
         engine.begin_block().expect("a block");
-        Pipelined { engine, in_flight: None }
+        Pipelined { engine, in_flight: None, commit_each }
     }
 
     /// Hands the open block over and opens the next.
     fn next(&mut self) {
+        if self.commit_each {
+            self.engine.commit_block().expect("a commit");
+            self.engine.begin_block().expect("a block");
+            return;
+        }
         let submitted = self.engine.submit_block().expect("a block handed over");
         if let Some(previous) = self.in_flight.replace(submitted) {
             self.engine.wait_durable(previous).expect("a durable commit");
@@ -353,11 +368,11 @@ impl<'e> Pipelined<'e> {
 
 /// Nanoseconds of each check of the 9:1 mixed traffic, and the traffic's calls per
 /// second (commits included).
-fn mixed_traffic(engine: &Engine<SqliteStore>, providers: &[Principal], patients: usize, rng: &mut Rng) -> (Vec<u64>, f64) {
+fn mixed_traffic(engine: &Engine<SqliteStore>, providers: &[Principal], patients: usize, rng: &mut Rng, commit_each: bool) -> (Vec<u64>, f64) {
     let records = patients * RECORD_TYPES.len();
     let mut checks = Vec::with_capacity(MIXED_CALLS);
     let started = Instant::now();
-    let mut blocks = Pipelined::begin(engine);
+    let mut blocks = Pipelined::begin(engine, commit_each);
     for block in 0..MIXED_CALLS / CALLS_PER_BLOCK {
         if block > 0 {
             blocks.next();
@@ -406,7 +421,7 @@ fn main() {
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &size in &options.sizes {
         if size > loaded {
-            load_seconds += load(&path, &owner, &providers, loaded, size, options.verify_on_writer);
+            load_seconds += load(&path, &owner, &providers, loaded, size, &options);
             loaded = size;
         }
         let file = std::fs::metadata(&path).expect("the state file").len();
@@ -428,8 +443,8 @@ fn main() {
         let (as_opened, _) = check_latency(&engine, &providers[0], &as_opened);
         let (_, warm_up) = timed(|| engine.backend().warm_up().expect("the state read once"));
         let (cold, warm) = check_latency(&engine, &providers[0], &cold_ids);
-        let get_rate = get_record_rate(&engine, &providers[0], &get_ids);
-        let (mixed, mixed_rate) = mixed_traffic(&engine, &providers, size, &mut rng);
+        let get_rate = get_record_rate(&engine, &providers[0], &get_ids, options.commit_each);
+        let (mixed, mixed_rate) = mixed_traffic(&engine, &providers, size, &mut rng, options.commit_each);
         println!(
             "| {size} | {:.1} MB | {} | {:.0} s | {:.1} s | {} | {} | {:.1} s | {} | {} | {} | {:.0} | {} | {} | {:.0} |",
             file as f64 / 1e6,

@@ -14,7 +14,8 @@
 //!   an import) first waits for the blocks in flight, so commits reach the store in
 //!   the order they were made.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
+use std::hash::BuildHasher;
 use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Sender};
@@ -23,6 +24,7 @@ use std::thread::JoinHandle;
 
 use clarimed_costs::ExecutionCost;
 use clarimed_storage::{Batch, StoreError};
+use rustc_hash::FxBuildHasher;
 
 use crate::engine::{Core, Engine, Writer};
 use crate::error::EngineError;
@@ -71,6 +73,10 @@ struct State {
 struct InFlight {
     sequence: u64,
     batch: Arc<Batch>,
+    /// The hashes of the keys it writes: most of the writer's reads are of keys
+    /// no block in flight writes, and a hash probe tells so faster than the
+    /// batch's ordered map.
+    keys: HashSet<u64, FxBuildHasher>,
     /// What the tenure's calls had cost when this block began: the writer's block
     /// cost again if this block is dropped.
     cost_at_begin: ExecutionCost,
@@ -82,8 +88,9 @@ impl Pipeline {
         if self.in_flight.load(Ordering::Acquire) == 0 {
             return None;
         }
+        let hash = FxBuildHasher.hash_one(key);
         let state = self.state();
-        state.in_flight.iter().rev().find_map(|block| block.batch.get(key)).map(|value| value.map(<[u8]>::to_vec))
+        state.in_flight.iter().rev().filter(|block| block.keys.contains(&hash)).find_map(|block| block.batch.get(key)).map(|value| value.map(<[u8]>::to_vec))
     }
 
     /// `rows`, a scan of the committed state under `prefix` in key order, with
@@ -130,6 +137,7 @@ impl Core {
     /// Hands `batch` (the open block, its undo record added) to the committer.
     fn submit(self: &Arc<Self>, batch: Batch, cost_at_begin: ExecutionCost) -> Result<Submitted, EngineError> {
         let pipeline = &self.pipeline;
+        let keys = batch.keys().map(|key| FxBuildHasher.hash_one(key)).collect();
         let batch = Arc::new(batch);
         let mut committer = pipeline.committer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if committer.is_none() {
@@ -147,7 +155,7 @@ impl Core {
         }
         let mut state = pipeline.state();
         let sequence = state.submitted + 1;
-        state.in_flight.push_back(InFlight { sequence, batch: Arc::clone(&batch), cost_at_begin });
+        state.in_flight.push_back(InFlight { sequence, batch: Arc::clone(&batch), keys, cost_at_begin });
         state.submitted = sequence;
         pipeline.in_flight.fetch_add(1, Ordering::AcqRel);
         drop(state);
