@@ -12,13 +12,11 @@
 //! - the time [`SqliteStore::warm_up`] takes to hold the state in memory; then
 //!   the first `check-access` on each of 1,600 other records, and a repeated one
 //!   on each (the memo);
+//! - `get-record` transactions per second on 1,600 other records, committed in
+//!   blocks of 100, each written while the next runs ([`Engine::submit_block`]);
 //! - mixed traffic: 9 `check-access` to 1 `get-record` on random records of the
 //!   whole state, asked by the record's provider (80%), its patient (10%) or
-//!   another provider (10%, refused), committed in blocks of 100, each written
-//!   while the next runs ([`Engine::submit_block`]);
-//! - then `get-record` transactions per second on 1,600 other records, committed
-//!   in blocks of 100 likewise (after the mixed traffic, so SQLite's writer has
-//!   read the pages its commits rewrite, as a running server has).
+//!   another provider (10%, refused), committed in blocks of 100 likewise.
 //!
 //! The same number of distinct records is sampled at every size (at 1,000
 //! patients, 4,800 of the 5,000), so no size is measured on repeats.
@@ -445,12 +443,8 @@ fn main() {
         let (as_opened, _) = check_latency(&engine, &providers[0], &as_opened);
         let (_, warm_up) = timed(|| engine.backend().warm_up().expect("the state read once"));
         let (cold, warm) = check_latency(&engine, &providers[0], &cold_ids);
-        // get-record after the mixed traffic: the first blocks committed after an
-        // open take milliseconds more each while SQLite reads the B-tree pages a
-        // commit rewrites into its cache (5-30 ms a block at 1,000,000 patients),
-        // and a server meets that once, not on every block.
-        let (mixed, mixed_rate) = mixed_traffic(&engine, &providers, size, &mut rng, options.commit_each);
         let get_rate = get_record_rate(&engine, &providers[0], &get_ids, options.commit_each);
+        let (mixed, mixed_rate) = mixed_traffic(&engine, &providers, size, &mut rng, options.commit_each);
         println!(
             "| {size} | {:.1} MB | {} | {:.0} s | {:.1} s | {} | {} | {:.1} s | {} | {} | {} | {:.0} | {} | {} | {:.0} |",
             file as f64 / 1e6,
