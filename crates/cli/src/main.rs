@@ -6,6 +6,7 @@
 
 mod backup;
 mod commands;
+mod config;
 #[cfg(feature = "harness")]
 mod conform;
 #[cfg(feature = "harness")]
@@ -21,7 +22,7 @@ mod state;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use state::Failure;
 
 #[derive(Parser)]
@@ -209,7 +210,15 @@ enum KeyCommand {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let command = config::command(Cli::command());
+    let merged = match config::merge(&command, std::env::args_os().collect()) {
+        Ok(merged) => merged,
+        Err(failure) => return failure.report(),
+    };
+    let cli = match command.try_get_matches_from(&merged.args).and_then(|matches| Cli::from_arg_matches(&matches)) {
+        Ok(cli) => cli,
+        Err(error) => return merged.refusal(&error).unwrap_or_else(|| error.exit()).report(),
+    };
     let given_db = cli.db.as_deref();
     let db = given_db.unwrap_or(Path::new(clarimed_engine::DEFAULT_DB_PATH));
     let json = cli.json;
