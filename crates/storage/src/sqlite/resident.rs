@@ -25,8 +25,8 @@ use rusqlite::Connection;
 use super::index::{Builder, Index, MAX_BYTES};
 
 /// The bytes a store's index may take unless told otherwise: 8 GiB, a state of
-/// about 2 million patients of the scale bench (10 consents and 5 records each,
-/// 3.9 KB of index a patient).
+/// about 2.9 million patients of the scale bench (10 consents and 5 records each,
+/// 2.9 KB of index a patient).
 pub const DEFAULT_INDEX_BUDGET: usize = 8 << 30;
 
 /// Another connection's commit is noticed within this time.
