@@ -290,11 +290,11 @@ fn a_memo_forgets_exactly_the_answers_that_read_a_written_key() {
     remember("reads a", &[b"a"]);
     remember("reads a and b", &[b"a", b"b"]);
     remember("reads c", &[b"c"]);
-    cached.commit_with(one_put(b"b"), |batch| memo.invalidate(batch.keys())).unwrap();
+    cached.commit_with(&one_put(b"b"), |batch| memo.invalidate(batch.keys())).unwrap();
     assert_eq!(memo.get(&"reads a"), Some(1));
     assert_eq!(memo.get(&"reads a and b"), None);
     assert_eq!(memo.get(&"reads c"), Some(1));
-    cached.commit_with(one_put(b"a"), |batch| memo.invalidate(batch.keys())).unwrap();
+    cached.commit_with(&one_put(b"a"), |batch| memo.invalidate(batch.keys())).unwrap();
     assert_eq!(memo.get(&"reads a"), None);
     assert_eq!(memo.get(&"reads c"), Some(1));
 }
