@@ -77,6 +77,8 @@ pub struct Follow {
     /// (0: never on that account).
     #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(0..=31_536_000))]
     health_max_block_age: u64,
+    #[command(flatten)]
+    logs: crate::logs::LogArgs,
 }
 
 /// `replay`'s own options.
@@ -94,11 +96,14 @@ pub struct Replay {
     /// before: copy the file first. Forks, mismatches and output are replay's.
     #[arg(long)]
     bulk: bool,
+    #[command(flatten)]
+    logs: crate::logs::LogArgs,
 }
 
 /// Follows a node on `options.listen` until Ctrl-C or SIGTERM (exit 0), or until a
 /// mismatch stops it (exit 1). The state is the SQLite file `db`, or memory.
 pub fn follow(db: Option<&Path>, options: &Follow, json: bool) -> Result<ExitCode, String> {
+    options.logs.install()?;
     let address = address(&options.following.contracts)?;
     match db {
         Some(path) => follow_on(sqlite(path, &address, options.following.genesis_epoch())?, &describe(db), options, json),
@@ -110,6 +115,7 @@ pub fn follow(db: Option<&Path>, options: &Follow, json: bool) -> Result<ExitCod
 /// 1 on a mismatch, 2 when a block is refused, 3 when a bulk replay could not be
 /// made durable (its file is then refused).
 pub fn replay(db: Option<&Path>, options: &Replay, json: bool) -> Result<ExitCode, String> {
+    options.logs.install()?;
     let (file, following) = (options.file.as_path(), &options.following);
     let address = address(&following.contracts)?;
     let epoch = following.genesis_epoch();
@@ -189,20 +195,11 @@ fn follow_on<S: Store + Send + Sync + 'static>(engine: Engine<S>, state: &str, o
         Some(path) => Some(Box::new(OpenOptions::new().create(true).append(true).open(path).map_err(|e| format!("cannot record to {}: {e}", path.display()))?)),
         None => None,
     };
+    // The observer logs each block, refusal and mismatch; stdout takes the mismatches as JSON.
     let on_block: observer::OnBlock = Box::new(|result| match result {
-        Ok(report) => {
-            print_mismatches(report);
-            if report.already_applied {
-                eprintln!("block {}: applied already, ignored", report.height);
-            } else if report.calls > 0 || report.rewound > 0 {
-                eprintln!("{}", block_line(report));
-            }
-        }
-        Err(FollowError::Stopped(mismatch)) => {
-            print_mismatch(mismatch);
-            eprintln!("clarimed follow: {}", FollowError::Stopped(mismatch.clone()));
-        }
-        Err(error) => eprintln!("block refused: {error}"),
+        Ok(report) => print_mismatches(report),
+        Err(FollowError::Stopped(mismatch)) => print_mismatch(mismatch),
+        Err(_) => {}
     });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| format!("cannot start the observer's runtime: {e}"))?;
     let served = follower.clone();
@@ -213,7 +210,7 @@ fn follow_on<S: Store + Send + Sync + 'static>(engine: Engine<S>, state: &str, o
     let ended = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(options.listen).await.map_err(|e| format!("cannot listen on {}: {e}", options.listen))?;
         let bound = listener.local_addr().map_err(|e| e.to_string())?;
-        eprintln!(
+        tracing::info!(
             "clarimed follow: {}'s contracts, state in {state}, listening on http://{bound} (the node's [[events_observer]] endpoint = \"{bound}\"; Ctrl-C stops)",
             options.following.contracts
         );
@@ -242,7 +239,14 @@ fn replay_on<S: Store + 'static>(
         print_mismatches(report);
         calls += report.calls;
         if last_progress.elapsed() >= Duration::from_secs(10) {
-            eprintln!("line {line}: block {}, {calls} calls so far, {:.0} calls/s", report.height, calls as f64 / started.elapsed().as_secs_f64());
+            tracing::info!(
+                line,
+                height = report.height,
+                calls,
+                "line {line}: block {}, {calls} calls so far, {:.0} calls/s",
+                report.height,
+                calls as f64 / started.elapsed().as_secs_f64()
+            );
             last_progress = Instant::now();
         }
     });
@@ -250,12 +254,19 @@ fn replay_on<S: Store + 'static>(
     let elapsed = started.elapsed();
     let after = follower.counts();
     let (blocks, calls) = (after.blocks - before.blocks, after.calls - before.calls);
-    eprintln!("replayed {blocks} blocks, {calls} calls in {:.2} s: {:.0} calls/s", elapsed.as_secs_f64(), calls as f64 / elapsed.as_secs_f64().max(1e-9));
+    tracing::info!(
+        blocks,
+        calls,
+        elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+        "replayed {blocks} blocks, {calls} calls in {:.2} s: {:.0} calls/s",
+        elapsed.as_secs_f64(),
+        calls as f64 / elapsed.as_secs_f64().max(1e-9)
+    );
     if let Err(unfinished) = finished {
         if let Err(error) = &replayed {
-            eprintln!("clarimed replay: {}: {error}", file.display());
+            tracing::error!("clarimed replay: {}: {error}", file.display());
         }
-        eprintln!("clarimed replay: {unfinished}");
+        tracing::error!("clarimed replay: {unfinished}");
         return Ok(ExitCode::from(IO_FAULT));
     }
     match replayed {
@@ -265,14 +276,15 @@ fn replay_on<S: Store + 'static>(
         }
         Err(clarimed_follower::replay::ReplayError::Block { line, error: FollowError::Stopped(mismatch) }) => {
             print_mismatch(&mismatch);
-            eprintln!("clarimed replay: line {line}: {}", FollowError::Stopped(mismatch.clone()));
+            tracing::warn!(line, "clarimed replay: line {line}: {}", FollowError::Stopped(mismatch.clone()));
             summarize(&follower, json)?;
             Ok(ExitCode::from(1))
         }
         // The disk, not the feed: exit 3 as `call` and `run` do; the block was not
         // applied, and a replay from the same feed goes on from the tip.
         Err(clarimed_follower::replay::ReplayError::Block { line, error: FollowError::Engine(EngineError::Store(store)) }) if store.is_io_fault() => {
-            eprintln!(
+            tracing::error!(
+                line,
                 "clarimed replay: {}: line {line}: the state could not be written or read ({store}); that block was not applied: replay again once the disk is fixed",
                 file.display()
             );
@@ -290,11 +302,6 @@ fn print_mismatches(report: &BlockReport) {
 /// A mismatch as one JSON line on stdout: the transaction and both outcomes.
 fn print_mismatch(mismatch: &Mismatch) {
     println!("{}", serde_json::json!({ "mismatch": mismatch }));
-}
-
-fn block_line(report: &BlockReport) -> String {
-    let rewound = if report.rewound > 0 { format!(" after rewinding {} block(s)", report.rewound) } else { String::new() };
-    format!("block {}{rewound}: {} call(s), {} agree, {} mismatch(es)", report.height, report.calls, report.agreed, report.mismatches.len())
 }
 
 /// The follower's counts, tip and digest.

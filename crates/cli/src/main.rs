@@ -15,6 +15,7 @@ mod costs;
 mod demo;
 mod fhir;
 mod follow;
+mod logs;
 mod script;
 mod serve;
 mod state;
@@ -155,6 +156,8 @@ enum Command {
         limits: serve::ConnectionLimits,
         #[command(flatten)]
         mempool: serve::MempoolArgs,
+        #[command(flatten)]
+        logs: logs::LogArgs,
     },
     /// Follow a Stacks node: an event observer (the node's `[[events_observer]]`)
     /// that re-executes every deployment and call of both contracts at ADDRESS and
@@ -241,7 +244,10 @@ fn main() -> ExitCode {
         Command::Backup { to, force } => backup::run(db, &to, force, json),
         Command::Follow(options) => follow::follow(given_db, &options, json).map_err(Failure::from),
         Command::Replay(options) => follow::replay(given_db, &options, json).map_err(Failure::from),
-        Command::Serve { listen, block_time, block_per_tx, block_txs, tenure_time, clock, limits, mempool } => {
+        Command::Serve { listen, block_time, block_per_tx, block_txs, tenure_time, clock, limits, mempool, logs } => {
+            if let Err(refused) = logs.install() {
+                return Failure::from(refused).report();
+            }
             let mining = if block_per_tx {
                 clarimed_node_rpc::Mining::PerTransaction
             } else {

@@ -87,7 +87,7 @@ pub fn run(
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
         let address = listener.local_addr().map_err(|e| e.to_string())?;
-        eprintln!("clarimed serve: {} on http://{address} (Ctrl-C stops)", db.display());
+        tracing::info!("clarimed serve: {} on http://{address} (Ctrl-C stops)", db.display());
         clarimed_node_rpc::serve(listener, node, stopped()).await.map_err(|e| format!("the server stopped: {e}"))
     })?;
     Ok(ExitCode::SUCCESS)

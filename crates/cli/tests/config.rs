@@ -62,7 +62,8 @@ fn serve_starts_from_its_config_file_and_answers_health() {
     let config = write(&dir.path().join("serve.toml"), &format!("db = {:?}\nlisten = \"127.0.0.1:0\"\nblock-per-tx = true\n", db.to_str().unwrap()));
 
     let (server, line) = start(&["serve", "--config", &config]);
-    assert!(line.starts_with(&format!("clarimed serve: {} on http://127.0.0.1:", db.display())), "the file's db and listen: {line}");
+    // A log line: the time and level, then the message.
+    assert!(line.contains(&format!(" INFO clarimed::serve: clarimed serve: {} on http://127.0.0.1:", db.display())), "the file's db and listen: {line}");
     let address = address(&line);
     let (status, health) = get(&address, "/clarimed/health");
     assert_eq!((status, &health["status"], &health["reason"]), (200, &"ok".into(), &serde_json::Value::Null), "{health}");
@@ -82,7 +83,10 @@ fn follow_starts_from_its_config_file_a_flag_given_winning() {
     );
 
     let (follower, line) = start(&["follow", "--config", &config, "--contracts", &given]);
-    assert!(line.starts_with(&format!("clarimed follow: {given}'s contracts, state in {}, listening on http://127.0.0.1:", db.display())), "{line}");
+    assert!(
+        line.contains(&format!(" INFO clarimed::follow: clarimed follow: {given}'s contracts, state in {}, listening on http://127.0.0.1:", db.display())),
+        "{line}"
+    );
     let (status, health) = get(&address(&line), "/clarimed/health");
     assert_eq!((status, &health["status"]), (200, &"ok".into()), "no block yet, but not for longer than the max age: {health}");
     terminate(follower);

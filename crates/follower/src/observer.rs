@@ -27,6 +27,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::follower::{BlockReport, FollowError, Follower};
+use crate::outcome::Mismatch;
 
 /// The largest body read: a node's block payloads stay far below it.
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -104,7 +105,9 @@ async fn new_block<S: Store + Send + Sync + 'static>(State(shared): State<Arc<Sh
     let worker = shared.clone();
     let applied = tokio::task::spawn_blocking(move || {
         let mut follower = worker.follower.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let started = std::time::Instant::now();
         let result = follower.apply(&body);
+        log_block(&result, started.elapsed());
         match &result {
             Ok(report) if !report.already_applied => worker.health.committed(follower.engine().committed_block_height().into()),
             Err(FollowError::Engine(EngineError::Store(store))) if store.is_io_fault() => worker.health.commit_failed(store),
@@ -181,4 +184,54 @@ pub fn status_json<S: Store + 'static>(follower: &Follower<S>) -> Result<serde_j
             "refused": counts.refused,
         },
     }))
+}
+
+/// One event for the block: applied (`info`), each mismatch (`warn`), refused
+/// (`warn`), or not written for a fault of the disk (`error`).
+fn log_block(result: &Result<BlockReport, FollowError>, elapsed: std::time::Duration) {
+    let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+    match result {
+        Ok(report) if report.already_applied => tracing::info!(height = report.height, "block {}: applied already, ignored", report.height),
+        Ok(report) => {
+            for mismatch in &report.mismatches {
+                log_mismatch(mismatch);
+            }
+            let rewound = if report.rewound > 0 { format!(" after rewinding {} block(s)", report.rewound) } else { String::new() };
+            tracing::info!(
+                height = report.height,
+                calls = report.calls,
+                agreed = report.agreed,
+                mismatches = report.mismatches.len(),
+                rewound = report.rewound,
+                elapsed_ms,
+                "block {}{rewound}: {} call(s), {} agree, {} mismatch(es)",
+                report.height,
+                report.calls,
+                report.agreed,
+                report.mismatches.len()
+            );
+        }
+        Err(error @ FollowError::Stopped(mismatch)) => {
+            log_mismatch(mismatch);
+            tracing::warn!(height = mismatch.block_height, "clarimed follow: {error}");
+        }
+        Err(FollowError::Engine(EngineError::Store(store))) if store.is_io_fault() => {
+            tracing::error!(error = %store, "block not applied: the state could not be written or read; the node posts it again")
+        }
+        Err(error) => tracing::warn!(error = %error, "block refused: {error}"),
+    }
+}
+
+fn log_mismatch(mismatch: &Mismatch) {
+    tracing::warn!(
+        kind = mismatch.differs.join(","),
+        txid = %mismatch.txid,
+        height = mismatch.block_height,
+        what = %mismatch.what,
+        "mismatch at block {}: {} {} differs in {}",
+        mismatch.block_height,
+        mismatch.txid,
+        mismatch.what,
+        mismatch.differs.join(", ")
+    );
 }

@@ -156,11 +156,25 @@ pub fn run<S: Store + Send + Sync + 'static>(engine: Arc<Engine<S>>, pool: Arc<P
             }
         };
         let new_tenure = tenure_began.is_none_or(|began| began.elapsed() >= pool.tenure_time);
+        let started = Instant::now();
         let mined = mine_block(&engine, batch, max, new_tenure);
         let included = mined.included.len();
         match &mined.disk_failed {
-            Some(error) => health.commit_failed(error),
-            None if included > 0 => health.committed(engine.committed_block_height().into()),
+            Some(error) => {
+                tracing::error!(error = %error, waiting = mined.left.len(), "the block could not be committed: its transactions wait for the next");
+                health.commit_failed(error);
+            }
+            None if included > 0 => {
+                let tip = engine.committed_tip();
+                tracing::info!(
+                    height = tip.stacks_height,
+                    tenure_height = tip.tenure_height,
+                    transactions = included,
+                    elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+                    "block mined"
+                );
+                health.committed(tip.stacks_height.into());
+            }
             None => {}
         }
         last_block = Instant::now();
@@ -174,6 +188,7 @@ pub fn run<S: Store + Send + Sync + 'static>(engine: Arc<Engine<S>>, pool: Arc<P
             mempool.learn_cost(&pending.call, *cost);
         }
         for (pending, why) in mined.dropped {
+            tracing::warn!(txid = %pending.tx.txid_hex(), reason = why.status(), "transaction dropped by the miner");
             mempool.drop_tx(pending, why);
         }
         if included == 0 {

@@ -66,7 +66,7 @@ pub async fn post_transaction<S: Store + Send + Sync + 'static>(
         mempool.admit(&*node.engine, checked)?;
         Ok(Some(mempool.len()))
     };
-    let admitted = admit();
+    let admitted: Result<Option<usize>, Rejection> = admit();
     match admitted {
         Ok(waiting) => {
             if let Some(waiting) = waiting {
@@ -74,7 +74,10 @@ pub async fn post_transaction<S: Store + Send + Sync + 'static>(
             }
             Ok(Json(txid).into_response())
         }
-        Err(rejection) => Ok((StatusCode::BAD_REQUEST, Json(rejection_json(&txid, &rejection))).into_response()),
+        Err(rejection) => {
+            tracing::info!(txid = %txid, reason = rejection.reason(), detail = %rejection, "transaction rejected by the mempool");
+            Ok((StatusCode::BAD_REQUEST, Json(rejection_json(&txid, &rejection))).into_response())
+        }
     }
 }
 

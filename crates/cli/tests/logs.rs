@@ -1,0 +1,191 @@
+//! The servers' logs: `clarimed serve --log-format json` writes every stderr line as
+//! one JSON object, one `block mined` event a block with its fields and one event a
+//! mempool rejection; `RUST_LOG` filters them; a bad filter or format is refused.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
+
+use clarimed_engine::clarity::Value;
+use clarimed_engine::keys::SigningKey;
+use clarimed_engine::Principal;
+use clarimed_transactions::sign::{sign, Unsigned};
+use clarimed_transactions::TESTNET;
+
+/// How long a line that is due may take to come: far longer than it ever does.
+const DUE: Duration = Duration::from_secs(60);
+
+fn request(address: &str, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+    let mut stream = TcpStream::connect(address).expect("the server accepts");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/octet-stream\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(body).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
+    (head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("a status"), body.to_string())
+}
+
+/// A new state whose contracts a random key deployed; that deployer.
+fn init(db: &std::path::Path) -> Principal {
+    let deployer = SigningKey::random().principal();
+    let init = Command::new(env!("CARGO_BIN_EXE_clarimed"))
+        .arg("--db")
+        .arg(db)
+        .args(["init", "--deployer", &clarimed_engine::principal_to_string(&deployer)])
+        .output()
+        .unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    deployer
+}
+
+/// A signed `register-patient` call of `key` at `nonce`, for the patient `id`.
+fn register(key: &SigningKey, deployer: &Principal, nonce: u64, id: &str) -> Vec<u8> {
+    let args = vec![Value::string_ascii_from_bytes(id.as_bytes().to_vec()).unwrap(), Value::UInt(19_800_101), Value::none(), Value::none()];
+    let call = Unsigned {
+        network: TESTNET,
+        nonce,
+        fee: 10_000,
+        deployer,
+        contract: "patient-consent",
+        function: "register-patient",
+        args,
+        post_conditions: Vec::new(),
+    };
+    sign(key, call).unwrap()
+}
+
+/// `clarimed serve` over `db` mining each transaction at once, with `RUST_LOG` as
+/// given (unset for `None`): the child and its stderr lines as they come.
+fn serve(db: &std::path::Path, rust_log: Option<&str>, options: &[&str]) -> (Child, Receiver<String>) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_clarimed"));
+    command.arg("--db").arg(db).args(["serve", "--listen", "127.0.0.1:0", "--block-per-tx"]).args(options).stderr(Stdio::piped());
+    match rust_log {
+        Some(filter) => command.env("RUST_LOG", filter),
+        None => command.env_remove("RUST_LOG"),
+    };
+    let mut server = command.spawn().expect("clarimed serve starts");
+    let stderr = BufReader::new(server.stderr.take().unwrap());
+    let (send, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if send.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (server, lines)
+}
+
+/// The next line, within [`DUE`] (none once stderr closes).
+fn next_line(lines: &Receiver<String>) -> Option<String> {
+    lines.recv_timeout(DUE).ok()
+}
+
+/// Lines until one that `wanted` takes, every one parsed as a JSON object.
+fn json_until(lines: &Receiver<String>, wanted: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    loop {
+        let line = next_line(lines).expect("the line due came");
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(event["timestamp"].is_string() && event["level"].is_string() && event["fields"]["message"].is_string(), "{line}");
+        if wanted(&event) {
+            return event;
+        }
+    }
+}
+
+fn address_in(message: &str) -> String {
+    message.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap_or_else(|| panic!("no address in {message:?}")).to_string()
+}
+
+fn terminate(mut server: Child) {
+    assert!(Command::new("kill").arg("-TERM").arg(server.id().to_string()).status().unwrap().success());
+    let status = server.wait().unwrap();
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn json_logs_give_one_event_per_block_mined_and_per_rejection_with_their_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("served.db");
+    let deployer = init(&db);
+    let (server, lines) = serve(&db, None, &["--log-format", "json"]);
+    let started = json_until(&lines, |event| event["fields"]["message"].as_str().is_some_and(|m| m.contains("http://")));
+    assert_eq!(started["level"], "INFO");
+    let address = address_in(started["fields"]["message"].as_str().unwrap());
+
+    let key = SigningKey::random();
+    let tx = register(&key, &deployer, 0, "PAT-1");
+    assert_eq!(request(&address, "POST", "/v2/transactions", &tx).0, 200);
+    let mined = json_until(&lines, |event| event["fields"]["message"] == "block mined");
+    assert_eq!(mined["level"], "INFO");
+    let fields = &mined["fields"];
+    // `init` leaves the state at height 1; the block is the next one, in a tenure of its own.
+    assert_eq!((fields["height"].as_u64(), fields["tenure_height"].as_u64(), fields["transactions"].as_u64()), (Some(2), Some(2), Some(1)), "{mined}");
+    assert!(fields["elapsed_ms"].as_f64().is_some_and(|ms| ms >= 0.0), "{mined}");
+
+    // Another transaction at the nonce now spent: the mempool refuses it, and says why.
+    let (status, answer) = request(&address, "POST", "/v2/transactions", &register(&key, &deployer, 0, "PAT-2"));
+    assert_eq!(status, 400, "{answer}");
+    let reason = serde_json::from_str::<serde_json::Value>(&answer).unwrap()["reason"].clone();
+    let rejected = json_until(&lines, |event| event["fields"]["message"] == "transaction rejected by the mempool");
+    assert_eq!(rejected["fields"]["reason"], reason, "{rejected}");
+    terminate(server);
+    // Every line to the end is JSON too.
+    while let Some(line) = next_line(&lines) {
+        serde_json::from_str::<serde_json::Value>(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    }
+}
+
+#[test]
+fn rust_log_at_warn_keeps_the_block_mined_out_of_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("served.db");
+    let deployer = init(&db);
+    // The start line at info, to read the address; the miner's events at warn.
+    let (server, lines) = serve(&db, Some("warn,clarimed::serve=info"), &[]);
+    let started = next_line(&lines).expect("the server's first line");
+    let address = address_in(&started);
+
+    assert_eq!(request(&address, "POST", "/v2/transactions", &register(&SigningKey::random(), &deployer, 0, "PAT-1")).0, 200);
+    let height = || serde_json::from_str::<serde_json::Value>(&request(&address, "GET", "/v2/info", &[]).1).unwrap()["stacks_tip_height"].as_u64();
+    let mined = (0..3000).any(|_| {
+        let mined = height() == Some(2);
+        if !mined {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        mined
+    });
+    assert!(mined, "the block is mined within a minute");
+    // The miner logs a block before it can stop, and stops before the process exits:
+    // every line it wrote is read by the end of stderr.
+    terminate(server);
+    let rest: Vec<String> = std::iter::from_fn(|| next_line(&lines)).collect();
+    assert!(!rest.iter().any(|line| line.contains("block mined")), "{rest:?}");
+}
+
+#[test]
+fn a_bad_rust_log_or_log_format_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("served.db");
+    init(&db);
+    for (rust_log, format, says) in [("info,[", "text", "RUST_LOG=`info,[` is not a filter"), ("info", "xml", "invalid value 'xml' for '--log-format")] {
+        let refused = Command::new(env!("CARGO_BIN_EXE_clarimed"))
+            .arg("--db")
+            .arg(&db)
+            .args(["serve", "--listen", "127.0.0.1:0", "--log-format", format])
+            .env("RUST_LOG", rust_log)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+    }
+}
