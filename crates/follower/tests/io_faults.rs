@@ -15,20 +15,11 @@ use clarimed_follower::{observer, Follower, OnMismatch};
 use clarimed_listener::health::Health;
 use clarimed_storage::testing::FullDisk;
 use serde_json::Value as Json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 /// One HTTP/1.1 request, as the node makes it; the status and the body.
 async fn request(address: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, String) {
-    let mut stream = TcpStream::connect(address).await.unwrap();
-    let head =
-        format!("{method} {path} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(body).await.unwrap();
-    let mut response = String::new();
-    tokio::time::timeout(Duration::from_secs(30), stream.read_to_string(&mut response)).await.expect("an answer in time").unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
-    (head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("a status"), body.to_string())
+    clarimed_listener::testing::request(address, method, path, body, Duration::from_secs(30)).await
 }
 
 async fn post_block(address: SocketAddr, block: &Json) -> (u16, String) {

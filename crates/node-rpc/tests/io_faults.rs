@@ -21,21 +21,12 @@ use clarimed_storage::testing::FullDisk;
 use clarimed_transactions::sign::{sign, Unsigned};
 use clarimed_transactions::{Transaction, TESTNET};
 use serde_json::{json, Value as Json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 /// One HTTP/1.1 request; the status and the body as JSON.
 async fn request(address: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, Json) {
-    let mut stream = TcpStream::connect(address).await.unwrap();
-    let head =
-        format!("{method} {path} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(body).await.unwrap();
-    let mut response = String::new();
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_string(&mut response)).await.expect("an answer in time").unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("a status");
-    (status, serde_json::from_str(body).unwrap_or_else(|_| panic!("JSON from {path}: {body}")))
+    let (status, body) = clarimed_listener::testing::request(address, method, path, body, Duration::from_secs(10)).await;
+    (status, serde_json::from_str(&body).unwrap_or_else(|_| panic!("JSON from {path}: {body}")))
 }
 
 async fn get(address: SocketAddr, path: &str) -> Json {
