@@ -124,8 +124,8 @@ pub use convert::{bytes_to_value, parse_principal, principal_to_clarity, princip
 pub use digest::state_digest;
 pub use engine::{Engine, DEFAULT_DB_PATH};
 pub use error::{CallError, EngineError, OverLimit};
-pub use pipeline::Submitted;
 pub use literal::{literal_value, parse_expressions, parse_literal, to_literal};
+pub use pipeline::Submitted;
 pub use tip::{Tip, GENESIS_HEIGHT};
 pub use transactions::{Receipt, SignedCall, TxStatus};
 pub use typed::{ConsentCalls, ConsentResult, RecordsCalls, RecordsResult};
