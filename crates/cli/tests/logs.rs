@@ -2,8 +2,7 @@
 //! one JSON object, one `block mined` event a block with its fields and one event a
 //! mempool rejection; `RUST_LOG` filters them; a bad filter or format is refused.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
@@ -13,25 +12,12 @@ use clarimed_engine::keys::SigningKey;
 use clarimed_engine::Principal;
 use clarimed_transactions::sign::{sign, Unsigned};
 use clarimed_transactions::TESTNET;
+use common::request;
+
+mod common;
 
 /// How long a line that is due may take to come: far longer than it ever does.
 const DUE: Duration = Duration::from_secs(60);
-
-fn request(address: &str, method: &str, path: &str, body: &[u8]) -> (u16, String) {
-    let mut stream = TcpStream::connect(address).expect("the server accepts");
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/octet-stream\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-        body.len()
-    )
-    .unwrap();
-    stream.write_all(body).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
-    (head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("a status"), body.to_string())
-}
 
 /// A new state whose contracts a random key deployed; that deployer.
 fn init(db: &std::path::Path) -> Principal {
