@@ -3,13 +3,14 @@
 //! replaying the same feed.
 //!
 //! The feed is what a node posts to `/new_block`: signed transactions of random
-//! operations on both contracts (the conformance suite's), in blocks of at most 100
-//! calls, each run on the Clarity VM with its costs when the feed is made. Making it
-//! is not measured. Each replayer then takes every block in order: the follower as
-//! `clarimed replay` does (decode, re-execute, compare status, result, events and
-//! cost, commit the block with its undo record), the VM by decoding each call and
-//! running it (mined to the block's height, aborted where a post-condition fails)
-//! and comparing result, status and cost.
+//! operations on both contracts (the conformance suite's, each mine capped at a year
+//! and a block so that the chain stays within the heights the follower holds), in
+//! blocks of at most 100 calls, each run on the Clarity VM with its costs when the
+//! feed is made. Making it is not measured. Each replayer then takes every block in
+//! order: the follower as `clarimed replay` does (decode, re-execute, compare
+//! status, result, events and cost, commit the block with its undo record), the VM
+//! by decoding each call and running it (mined to the block's height, aborted where
+//! a post-condition fails) and comparing result, status and cost.
 //!
 //! The follower on SQLite replays it twice: a durable commit per block (`clarimed
 //! replay`), and as a bulk load (`clarimed replay --bulk`: no journal, one sync at

@@ -9,7 +9,9 @@
 //! actor's key with the actor's next nonce, run on the VM at the block's height,
 //! its result, status, print events and cost written as the node writes them. Some
 //! calls carry a post-condition that fails (the sender sends STX, which no call of
-//! these contracts does), so the node's `abort_by_post_condition` is met too.
+//! these contracts does), so the node's `abort_by_post_condition` is met too. An op
+//! that mines advances the chain at most a year and a block, so that a long feed
+//! stays within the heights a follower holds.
 //! Forks: two feeds run from the same ops agree block for block, so a history and
 //! another branch from any of its blocks are two feeds with a common prefix
 //! ([`Feed::branch`] marks where they part).
@@ -31,6 +33,15 @@ use crate::ops::{Call, Op, Pool, OWNER};
 const GENESIS_TIME: u64 = 1_764_000_000;
 /// What every generated transaction pays, in micro-STX.
 const FEE: u64 = 100_000;
+/// The most blocks one [`Op::Mine`] advances a feed's chain: a year and a block
+/// (`BLOCKS-PER-YEAR` + 1), past every expiry an op sets and the longest emergency
+/// timeout. The ops also mine the default retention period (1,576,800 blocks) at
+/// once, and a feed runs sequence after sequence on one chain: uncapped, a
+/// 100,000-call feed passed at its 3,834th block the highest tenure height the
+/// engine's tip holds (2^29 - 1), a block the follower refuses. Capped, the chain
+/// grows about 1.1 million blocks per 2,000 ops; retention is reached over several
+/// mines. Other users of the ops (the conformance tests) mine as before.
+const MAX_MINED_PER_OP: u32 = 52_561;
 
 /// How a feed lays calls out in blocks.
 #[derive(Debug, Clone, Copy)]
@@ -89,14 +100,14 @@ impl Feed {
 
     /// Runs `ops` as signed transactions in new blocks: a block closes when it holds
     /// [`Layout::calls_per_block`] calls or an op mines blocks, and the next one is
-    /// at the mined height.
+    /// at the mined height (at most `MAX_MINED_PER_OP` blocks on).
     pub fn run(&mut self, ops: &[Op]) {
         let mut block = self.open(1);
         for op in ops {
             match op.resolve(&self.pool, &self.vm) {
                 Call::Mine(blocks) => {
                     self.close(block);
-                    block = self.open(blocks.max(1));
+                    block = self.open(blocks.clamp(1, MAX_MINED_PER_OP));
                 }
                 Call::Contract { sender, contract, function, args } => {
                     if block.transactions.len() == self.layout.calls_per_block {
