@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clarimed_engine::{parse_principal, principal_to_string, Engine, EngineError, Epoch, MemoryStore, Network, Principal, SqliteStore, Store};
+use clarimed_follower::metrics::FollowMetrics;
 use clarimed_follower::observer::{self, Ended};
 use clarimed_follower::{BlockReport, Epochs, FollowError, Follower, Mismatch, OnMismatch};
 use clarimed_listener::health::Health;
@@ -207,6 +208,7 @@ fn follow_on<S: Store + Send + Sync + 'static>(engine: Engine<S>, state: &str, o
     let max_block_age = (options.health_max_block_age > 0).then(|| Duration::from_secs(options.health_max_block_age));
     let height = follower.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).engine().committed_block_height();
     let health = Arc::new(Health::with_clock(height.into(), max_block_age, Arc::new(Instant::now)));
+    let metrics = Arc::new(FollowMetrics::new(health));
     let ended = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(options.listen).await.map_err(|e| format!("cannot listen on {}: {e}", options.listen))?;
         let bound = listener.local_addr().map_err(|e| e.to_string())?;
@@ -214,7 +216,7 @@ fn follow_on<S: Store + Send + Sync + 'static>(engine: Engine<S>, state: &str, o
             "clarimed follow: {}'s contracts, state in {state}, listening on http://{bound} (the node's [[events_observer]] endpoint = \"{bound}\"; Ctrl-C stops)",
             options.following.contracts
         );
-        Ok::<_, String>(observer::serve(listener, served, record, on_block, limits, health, crate::serve::stopped()).await)
+        Ok::<_, String>(observer::serve(listener, served, record, on_block, limits, metrics, crate::serve::stopped()).await)
     })?;
     summarize(&follower.lock().unwrap_or_else(|poisoned| poisoned.into_inner()), json)?;
     Ok(if ended == Ended::Stopped { ExitCode::from(1) } else { ExitCode::SUCCESS })

@@ -3,16 +3,21 @@
 //! transaction by transaction; the digest `status` prints is the VM's, and the
 //! SHA-256 of `export --format kv`.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::Duration;
+use std::process::{Command, Output};
 
 use clarimed_conformance::feed::{Feed, Layout};
 use clarimed_conformance::ops::{seeded_sequences, Pool};
 use clarimed_engine::{hex, state_digest};
+use common::follow;
 use sha2::{Digest, Sha256};
+
+mod common;
+
+/// A POST (or GET) of `body` to the observer at `address`.
+fn post(address: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    common::request(address, method, path, body.as_bytes())
+}
 
 fn clarimed(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_clarimed")).args(args).output().expect("clarimed runs")
@@ -108,45 +113,6 @@ fn replay_reports_a_mismatch_and_refuses_a_truncated_block() {
     assert!(text(&refused.stderr).contains(&format!("line {}: not a /new_block payload", at + 1)), "{}", text(&refused.stderr));
 }
 
-fn post(address: &str, method: &str, path: &str, body: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(address).expect("the observer accepts");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-        body.len()
-    )
-    .unwrap();
-    stream.write_all(body.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").expect("a head and a body");
-    (head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("a status"), body.to_string())
-}
-
-/// `clarimed follow` on a free loopback port with `options`: the child, the address
-/// it prints, and its stderr after that line, read as it comes so that the follower
-/// never blocks on it.
-fn follow(address: &str, options: &[&str]) -> (std::process::Child, String, std::thread::JoinHandle<String>) {
-    let mut follower = Command::new(env!("CARGO_BIN_EXE_clarimed"))
-        .args(["follow", "--contracts", address, "--epoch", "2.5", "--listen", "127.0.0.1:0"])
-        .args(options)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("clarimed follow starts");
-    let mut stderr = BufReader::new(follower.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
-    let rest = std::thread::spawn(move || {
-        let mut rest = String::new();
-        stderr.read_to_string(&mut rest).unwrap();
-        rest
-    });
-    let observer = first.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap_or_else(|| panic!("no address in {first:?}"));
-    (follower, observer.to_string(), rest)
-}
-
 #[test]
 fn follow_answers_the_nodes_posts_records_the_feed_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
@@ -174,7 +140,7 @@ fn follow_answers_the_nodes_posts_records_the_feed_and_stops_on_sigterm() {
     assert_eq!(status["deployed"], serde_json::json!(["patient-consent", "record-management"]));
 
     assert!(Command::new("kill").arg("-TERM").arg(follower.id().to_string()).status().unwrap().success());
-    let exit = follower.wait_with_output().unwrap();
+    let exit = follower.wait_with_output();
     assert!(exit.status.success(), "{}", rest.join().unwrap());
     assert!(text(&exit.stdout).contains(&format!("state digest {vm_digest}")));
     assert!(rest.join().unwrap().contains("block refused: not a /new_block payload"));
@@ -197,7 +163,7 @@ fn follow_with_on_mismatch_stop_answers_500_and_exits_1() {
     let (status, body) = post(&observer, "POST", "/new_block", &lines[at]);
     assert_eq!(status, 500);
     assert!(body.contains("differs in"), "{body}");
-    let exit = follower.wait_with_output().unwrap();
+    let exit = follower.wait_with_output();
     assert_eq!(exit.status.code(), Some(1), "{}", rest.join().unwrap());
     assert!(text(&exit.stdout).contains("\"differs\":[\"result\"]"), "{}", text(&exit.stdout));
 }

@@ -3,54 +3,21 @@
 //! mempool rejection; `RUST_LOG` filters them; a bad filter or format is refused.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
-use clarimed_engine::clarity::Value;
 use clarimed_engine::keys::SigningKey;
-use clarimed_engine::Principal;
-use clarimed_transactions::sign::{sign, Unsigned};
-use clarimed_transactions::TESTNET;
-use common::request;
+use common::{address_in, init, register, request, terminate, Server};
 
 mod common;
 
 /// How long a line that is due may take to come: far longer than it ever does.
 const DUE: Duration = Duration::from_secs(60);
 
-/// A new state whose contracts a random key deployed; that deployer.
-fn init(db: &std::path::Path) -> Principal {
-    let deployer = SigningKey::random().principal();
-    let init = Command::new(env!("CARGO_BIN_EXE_clarimed"))
-        .arg("--db")
-        .arg(db)
-        .args(["init", "--deployer", &clarimed_engine::principal_to_string(&deployer)])
-        .output()
-        .unwrap();
-    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
-    deployer
-}
-
-/// A signed `register-patient` call of `key` at `nonce`, for the patient `id`.
-fn register(key: &SigningKey, deployer: &Principal, nonce: u64, id: &str) -> Vec<u8> {
-    let args = vec![Value::string_ascii_from_bytes(id.as_bytes().to_vec()).unwrap(), Value::UInt(19_800_101), Value::none(), Value::none()];
-    let call = Unsigned {
-        network: TESTNET,
-        nonce,
-        fee: 10_000,
-        deployer,
-        contract: "patient-consent",
-        function: "register-patient",
-        args,
-        post_conditions: Vec::new(),
-    };
-    sign(key, call).unwrap()
-}
-
 /// `clarimed serve` over `db` mining each transaction at once, with `RUST_LOG` as
-/// given (unset for `None`): the child and its stderr lines as they come.
-fn serve(db: &std::path::Path, rust_log: Option<&str>, options: &[&str]) -> (Child, Receiver<String>) {
+/// given (unset for `None`): the server and its stderr lines as they come.
+fn serve(db: &std::path::Path, rust_log: Option<&str>, options: &[&str]) -> (Server, Receiver<String>) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_clarimed"));
     command.arg("--db").arg(db).args(["serve", "--listen", "127.0.0.1:0", "--block-per-tx"]).args(options).stderr(Stdio::piped());
     match rust_log {
@@ -67,7 +34,7 @@ fn serve(db: &std::path::Path, rust_log: Option<&str>, options: &[&str]) -> (Chi
             }
         }
     });
-    (server, lines)
+    (Server::new(server), lines)
 }
 
 /// The next line, within [`DUE`] (none once stderr closes).
@@ -85,16 +52,6 @@ fn json_until(lines: &Receiver<String>, wanted: impl Fn(&serde_json::Value) -> b
             return event;
         }
     }
-}
-
-fn address_in(message: &str) -> String {
-    message.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap_or_else(|| panic!("no address in {message:?}")).to_string()
-}
-
-fn terminate(mut server: Child) {
-    assert!(Command::new("kill").arg("-TERM").arg(server.id().to_string()).status().unwrap().success());
-    let status = server.wait().unwrap();
-    assert!(status.success(), "{status}");
 }
 
 #[test]

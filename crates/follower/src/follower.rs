@@ -6,6 +6,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use clarimed_engine::table::Contract;
 use clarimed_engine::{
@@ -132,6 +133,10 @@ pub struct BlockReport {
     pub agreed: u64,
     /// Each disagreement.
     pub mismatches: Vec<Mismatch>,
+    /// How long each call took to execute, in order (deployments are not timed).
+    pub call_times: Vec<Duration>,
+    /// How long the block's commit took, until durable.
+    pub commit_time: Duration,
 }
 
 /// What a follower has done on its state, since its first block: kept with its tip,
@@ -328,7 +333,9 @@ impl<S: Store + 'static> Follower<S> {
         });
         match ran {
             Ok(counts) => {
+                let committing = Instant::now();
                 self.engine.commit_block()?;
+                report.commit_time = committing.elapsed();
                 self.counts = counts;
             }
             Err(error) => {
@@ -487,7 +494,10 @@ impl<S: Store + 'static> Follower<S> {
                     if !deployed.contains(contract) {
                         return Err(FollowError::NotDeployed { height: block.height, txid: txid.clone(), contract: contract.name().to_string() });
                     }
-                    self.call(block.height, txid, called)?
+                    let started = Instant::now();
+                    let mismatch = self.call(block.height, txid, called)?;
+                    report.call_times.push(started.elapsed());
+                    mismatch
                 }
                 Step::Indirect { txid, contracts } => Some(Mismatch {
                     block_height: block.height,

@@ -9,11 +9,13 @@
 //!   contracts at the deployer's address run natively at the block's height and
 //!   compared with the node's result, status, print events and cost ([`Outcome`],
 //!   [`Mismatch`]);
-//! - [`observer`]: the HTTP endpoint a node posts to (`[[events_observer]]`);
+//! - [`observer`]: the HTTP endpoint a node posts to (`[[events_observer]]`),
+//!   with [`metrics`] for `GET /metrics`;
 //! - [`replay`]: a recorded feed, one `/new_block` body a line.
 #![deny(missing_docs)]
 
 mod follower;
+pub mod metrics;
 pub mod observer;
 mod outcome;
 pub mod payload;

@@ -4,7 +4,7 @@
 //! `/stackerdb_chunks`, `/proposal_response`, …) answered 200 at once so the node
 //! never stalls, `GET /clarimed/status` for the follower's tip and digest, and
 //! `GET /clarimed/health`: whether the last block committed, and how long ago
-//! ([`clarimed_listener::health`]).
+//! ([`clarimed_listener::health`]), and `GET /metrics` ([`crate::metrics`]).
 //!
 //! Blocks are applied one at a time, in the order they arrive (the node posts them
 //! in order and waits for each answer). A refused block is answered 400 with the
@@ -20,13 +20,13 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use clarimed_engine::{hex, EngineError, Store};
-use clarimed_listener::health::{self, Health};
-use clarimed_listener::Limits;
+use clarimed_listener::{health, metrics, Limits};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::follower::{BlockReport, FollowError, Follower};
+use crate::metrics::FollowMetrics;
 use crate::outcome::Mismatch;
 
 /// The largest body read: a node's block payloads stay far below it.
@@ -40,7 +40,7 @@ struct Shared<S> {
     record: Option<Mutex<Box<dyn Write + Send>>>,
     on_block: Mutex<OnBlock>,
     stop: watch::Sender<bool>,
-    health: Arc<Health>,
+    metrics: Arc<FollowMetrics>,
 }
 
 /// How the observer ended.
@@ -54,8 +54,8 @@ pub enum Ended {
 
 /// Serves `follower` on `listener` within `limits` until `shutdown` resolves or a
 /// mismatch stops it; each `/new_block` body applied (or stopped at) is appended
-/// to `record` as one line, when given; `health` is told of each block committed
-/// and each the disk failed. The caller keeps its own handle on the follower, to
+/// to `record` as one line, when given; `metrics` count each block, and their
+/// health is told of each block committed and each the disk failed. The caller keeps its own handle on the follower, to
 /// read where it stopped.
 ///
 /// A node keeps each payload (in its `pending_payloads` table) until the observer
@@ -67,16 +67,18 @@ pub async fn serve<S: Store + Send + Sync + 'static>(
     record: Option<Box<dyn Write + Send>>,
     on_block: OnBlock,
     limits: Limits,
-    health: Arc<Health>,
+    metrics: Arc<FollowMetrics>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Ended {
     let (stop, mut stopped) = watch::channel(false);
-    let route = health.route();
-    let shared = Arc::new(Shared { follower, record: record.map(Mutex::new), on_block: Mutex::new(on_block), stop, health });
+    let common = metrics.common().clone();
+    let (health_route, metrics_route) = (common.health().route(), common.route());
+    let shared = Arc::new(Shared { follower, record: record.map(Mutex::new), on_block: Mutex::new(on_block), stop, metrics });
     let router = Router::new()
         .route("/new_block", post(new_block::<S>))
         .route("/clarimed/status", get(status::<S>))
-        .route(health::PATH, route)
+        .route(health::PATH, health_route)
+        .route(metrics::PATH, metrics_route)
         .fallback(acknowledge)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(shared);
@@ -87,7 +89,7 @@ pub async fn serve<S: Store + Send + Sync + 'static>(
             _ = stopped.wait_for(|stop| *stop) => {}
         }
     };
-    clarimed_listener::serve(listener, router, limits, either).await;
+    clarimed_listener::serve(listener, router, limits, common, either).await;
     let stopped = *stopped_flag.borrow();
     if stopped {
         Ended::Stopped
@@ -108,9 +110,11 @@ async fn new_block<S: Store + Send + Sync + 'static>(State(shared): State<Arc<Sh
         let started = std::time::Instant::now();
         let result = follower.apply(&body);
         log_block(&result, started.elapsed());
+        worker.metrics.block(&result);
+        let health = worker.metrics.common().health();
         match &result {
-            Ok(report) if !report.already_applied => worker.health.committed(follower.engine().committed_block_height().into()),
-            Err(FollowError::Engine(EngineError::Store(store))) if store.is_io_fault() => worker.health.commit_failed(store),
+            Ok(report) if !report.already_applied => health.committed(follower.engine().committed_block_height().into()),
+            Err(FollowError::Engine(EngineError::Store(store))) if store.is_io_fault() => health.commit_failed(store),
             _ => {}
         }
         // What the node posted and the follower took (or stopped at) is the feed; a

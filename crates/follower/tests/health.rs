@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use clarimed_conformance::feed::{Feed, Layout};
 use clarimed_conformance::ops::{seeded_sequences, Pool};
 use clarimed_engine::{principal_to_native, Engine, Epoch, SqliteStore, Store};
+use clarimed_follower::metrics::FollowMetrics;
 use clarimed_follower::observer::{self, Ended};
 use clarimed_follower::{Follower, OnMismatch};
 use clarimed_listener::health::Health;
@@ -61,10 +62,17 @@ async fn observe<S: Store + Send + Sync + 'static>(
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
-    let served =
-        tokio::spawn(observer::serve(listener, follower, None, Box::new(|_| ()), clarimed_listener::Limits::default(), Arc::new(health), async move {
+    let served = tokio::spawn(observer::serve(
+        listener,
+        follower,
+        None,
+        Box::new(|_| ()),
+        clarimed_listener::Limits::default(),
+        Arc::new(FollowMetrics::new(Arc::new(health))),
+        async move {
             let _ = stopped.await;
-        }));
+        },
+    ));
     (address, stop, served)
 }
 

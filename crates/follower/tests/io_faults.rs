@@ -11,6 +11,7 @@ use std::time::Duration;
 use clarimed_conformance::feed::{Feed, Layout};
 use clarimed_conformance::ops::{seeded_sequences, Pool};
 use clarimed_engine::{hex, principal_to_native, state_digest, Engine, SqliteStore};
+use clarimed_follower::metrics::FollowMetrics;
 use clarimed_follower::{observer, Follower, OnMismatch};
 use clarimed_listener::health::Health;
 use clarimed_storage::testing::FullDisk;
@@ -66,7 +67,7 @@ async fn a_block_the_disk_refuses_is_answered_500_applies_nothing_and_is_applied
         None,
         Box::new(|_| ()),
         clarimed_listener::Limits::default(),
-        Arc::new(Health::new(0)),
+        Arc::new(FollowMetrics::new(Arc::new(Health::new(0)))),
         shutdown,
     ));
 

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clarimed_engine::{Engine, MemoryStore, Principal};
+use clarimed_follower::metrics::FollowMetrics;
 use clarimed_follower::observer::{self, Ended};
 use clarimed_follower::{Follower, OnMismatch};
 use clarimed_listener::health::Health;
@@ -36,9 +37,10 @@ async fn the_observer_drops_slow_headers_refuses_connections_past_its_bound_and_
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let limits = Limits { max_connections: BOUND, header_timeout: Duration::from_secs(1), ..Limits::default() };
-    let served = tokio::spawn(observer::serve(listener, follower, None, Box::new(|_| {}), limits, Arc::new(Health::new(0)), async move {
-        let _ = stopped.await;
-    }));
+    let served =
+        tokio::spawn(observer::serve(listener, follower, None, Box::new(|_| {}), limits, Arc::new(FollowMetrics::new(Arc::new(Health::new(0)))), async move {
+            let _ = stopped.await;
+        }));
 
     let mut open = Vec::new();
     for _ in 0..BOUND {

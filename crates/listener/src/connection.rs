@@ -32,6 +32,7 @@ use tokio::sync::{watch, OwnedSemaphorePermit};
 use tokio::time::Instant;
 use tower::ServiceExt;
 
+use crate::metrics::OpenConnection;
 use crate::Limits;
 
 /// Where a connection is, and since when.
@@ -64,9 +65,16 @@ impl Phase {
 type SharedPhase = Arc<watch::Sender<Phase>>;
 
 /// Serves one connection until it ends, its time is up, or `closing` turns true
-/// (then it finishes the request under way and closes). `_permit` is its place
-/// under the connection bound, given back when it ends.
-pub(crate) async fn serve(stream: TcpStream, router: Router, limits: Limits, mut closing: watch::Receiver<bool>, _permit: OwnedSemaphorePermit) {
+/// (then it finishes the request under way and closes). `_held` is its place in
+/// the count of open connections and under the connection bound, given back in
+/// that order when it ends (so the count is right once the bound frees).
+pub(crate) async fn serve(
+    stream: TcpStream,
+    router: Router,
+    limits: Limits,
+    mut closing: watch::Receiver<bool>,
+    _held: (OpenConnection, OwnedSemaphorePermit),
+) {
     let (phase, watched) = watch::channel(Phase::Headers(Instant::now()));
     let phase = Arc::new(phase);
     let io = TokioIo::new(Watched { stream, phase: phase.clone() });

@@ -63,6 +63,13 @@ impl Health {
         self.last().failed = Some(format!("the last commit failed: {reason}"));
     }
 
+    /// The last block committed's height, and how long ago it was committed (or
+    /// the process started, before its first).
+    pub fn last_block(&self) -> (u64, Duration) {
+        let last = self.last();
+        (last.block_height, (self.clock)().saturating_duration_since(last.at))
+    }
+
     /// The answer to `GET /clarimed/health`.
     pub fn answer(&self) -> (StatusCode, Json<serde_json::Value>) {
         let last = self.last();

@@ -17,10 +17,11 @@
 //! that slow is not reading one); the time a route takes to answer is not limited
 //! here, each route bounds its own work. HTTP/1.1 only, as both servers were.
 //! The `connection` module holds the per-connection clock. [`health`] is the
-//! `GET /clarimed/health` both servers answer.
+//! `GET /clarimed/health` both servers answer, and [`metrics`] their `GET /metrics`.
 
 mod connection;
 pub mod health;
+pub mod metrics;
 pub mod testing;
 
 use std::future::Future;
@@ -29,6 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use metrics::Metrics;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 
@@ -126,7 +128,9 @@ fn descriptor_limit() -> Option<u64> {
 ///
 /// Errors from `accept` are not fatal: one about the client's connection is
 /// skipped; any other (out of descriptors) waits a second and accepts again.
-pub async fn serve(listener: TcpListener, router: Router, limits: Limits, shutdown: impl Future<Output = ()> + Send + 'static) {
+///
+/// `metrics` counts the connections open and those refused.
+pub async fn serve(listener: TcpListener, router: Router, limits: Limits, metrics: Arc<Metrics>, shutdown: impl Future<Output = ()> + Send + 'static) {
     // One permit a connection, held by its task: at shutdown, taking them all back
     // is waiting for every connection to close.
     let permits = limits.max_connections.clamp(1, Semaphore::MAX_PERMITS).min(u32::MAX as usize);
@@ -150,11 +154,13 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, shutdo
         };
         let Ok(permit) = connections.clone().try_acquire_owned() else {
             // Past the bound: refused, the stream closed as it is dropped.
+            metrics.connection_refused();
             continue;
         };
         // Responses are written whole; Nagle's delay would only hold back their tail.
         let _ = stream.set_nodelay(true);
-        tokio::spawn(connection::serve(stream, router.clone(), limits, closing_seen.clone(), permit));
+        let open = metrics.connection_opened();
+        tokio::spawn(connection::serve(stream, router.clone(), limits, closing_seen.clone(), (open, permit)));
     }
     drop(listener);
     closing.send_replace(true);

@@ -10,6 +10,8 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::routing::{get, post};
 use axum::Router;
+use clarimed_listener::health::Health;
+use clarimed_listener::metrics::Metrics;
 use clarimed_listener::testing::closed_by_server;
 use clarimed_listener::Limits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -32,16 +34,27 @@ struct Served {
     address: SocketAddr,
     stop: oneshot::Sender<()>,
     server: JoinHandle<()>,
+    metrics: Arc<Metrics>,
+}
+
+impl Served {
+    /// The value of the metric `name` scraped now.
+    fn metric(&self, name: &str) -> String {
+        let text = self.metrics.render();
+        let line = text.lines().find(|line| line.split(' ').next() == Some(name));
+        line.and_then(|line| line.split(' ').nth(1)).unwrap_or_else(|| panic!("no {name} in\n{text}")).to_string()
+    }
 }
 
 async fn served(router: Router, limits: Limits) -> Served {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(clarimed_listener::serve(listener, router, limits, async move {
+    let metrics = Arc::new(Metrics::new(Arc::new(Health::new(0))));
+    let server = tokio::spawn(clarimed_listener::serve(listener, router, limits, metrics.clone(), async move {
         let _ = stopped.await;
     }));
-    Served { address, stop, server }
+    Served { address, stop, server, metrics }
 }
 
 fn router() -> Router {
@@ -137,6 +150,8 @@ async fn connections_past_the_bound_are_refused_and_the_others_served() {
         let _ = refused.write_all(b"GET / HTTP/1.1\r\nhost: localhost\r\n\r\n").await;
         assert!(closed_by_server(&mut refused, PATIENCE).await);
     }
+    assert_eq!(s.metric("clarimed_http_connections_open"), BOUND.to_string());
+    assert_eq!(s.metric("clarimed_http_connections_refused_total"), "3");
     for client in &mut open {
         assert_eq!(get_on(client).await, "hello");
     }
@@ -190,4 +205,5 @@ async fn shutdown_finishes_the_request_under_way_and_closes_idle_connections() {
     assert_eq!(read_response(&mut busy).await, "finished");
     tokio::time::timeout(PATIENCE, s.server).await.expect("the server stops").unwrap();
     assert!(TcpStream::connect(s.address).await.is_err(), "no longer listening");
+    assert!(s.metrics.render().lines().any(|line| line == "clarimed_http_connections_open 0"));
 }

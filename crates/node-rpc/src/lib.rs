@@ -6,7 +6,8 @@
 //! Routes, one module each:
 //! - [`info`]: `GET /v2/info`, and `GET /clarimed/status` (the state's digest);
 //!   `GET /clarimed/health` answers from the miner's last commit
-//!   ([`clarimed_listener::health`]);
+//!   ([`clarimed_listener::health`]), and `GET /metrics` from what the routes and
+//!   the miner count ([`metrics`]);
 //! - [`call_read`]: `POST /v2/contracts/call-read/{address}/{contract}/{function}`;
 //! - [`data`]: `GET /v2/data_var/…` and `POST /v2/map_entry/…`;
 //! - [`contracts`]: `GET /v2/contracts/source/…` and `GET /v2/contracts/interface/…`;
@@ -36,6 +37,7 @@ pub mod extended;
 pub mod fhir;
 pub mod info;
 pub mod mempool;
+pub mod metrics;
 pub mod miner;
 pub mod transactions;
 
@@ -47,6 +49,7 @@ use axum::Router;
 use clarimed_engine::table::Contract;
 use clarimed_engine::{principal_to_string, Engine, Store, Version};
 use clarimed_listener::health::{self, Health};
+use metrics::NodeMetrics;
 use tokio::net::TcpListener;
 
 pub use clarimed_listener::Limits;
@@ -69,8 +72,9 @@ pub struct Node<S> {
     clock: clarimed_fhir::Clock,
     /// What [`serve`] lets clients hold.
     limits: Limits,
-    /// Whether the miner's last commit succeeded, and when.
-    health: Arc<Health>,
+    /// What `/metrics` answers, and the health it reads: whether the miner's last
+    /// commit succeeded, and when.
+    metrics: Arc<NodeMetrics>,
 }
 
 impl<S> Clone for Node<S> {
@@ -81,7 +85,7 @@ impl<S> Clone for Node<S> {
             pool: self.pool.clone(),
             clock: self.clock,
             limits: self.limits,
-            health: self.health.clone(),
+            metrics: self.metrics.clone(),
         }
     }
 }
@@ -95,8 +99,8 @@ impl<S: Store + Send + Sync + 'static> Node<S> {
             *version = engine.version(contract).map_err(|e| e.to_string())?;
         }
         let interfaces = Arc::new(contracts::interfaces(engine.deployer(), versions)?);
-        let health = Arc::new(Health::new(engine.committed_block_height().into()));
-        Ok(Node { engine, interfaces, pool: Arc::new(Pool::new(mining)), clock: clarimed_fhir::Clock::default(), limits: Limits::default(), health })
+        let metrics = Arc::new(NodeMetrics::new(Arc::new(Health::new(engine.committed_block_height().into()))));
+        Ok(Node { engine, interfaces, pool: Arc::new(Pool::new(mining)), clock: clarimed_fhir::Clock::default(), limits: Limits::default(), metrics })
     }
 
     /// The node with a new tenure every `tenure_time` (the first block mined after
@@ -141,7 +145,8 @@ impl<S: Store + Send + Sync + 'static> Node<S> {
         Router::new()
             .route("/v2/info", get(info::get_info::<S>))
             .route("/clarimed/status", get(info::get_status::<S>))
-            .route(health::PATH, self.health.route())
+            .route(health::PATH, self.metrics.common().health().route())
+            .route(clarimed_listener::metrics::PATH, self.metrics.common().route())
             .route("/v2/contracts/call-read/:address/:contract/:function", post(call_read::call_read::<S>))
             .route("/v2/data_var/:address/:contract/:var", get(data::get_data_var::<S>))
             .route("/v2/map_entry/:address/:contract/:map", post(data::get_map_entry::<S>))
@@ -174,10 +179,10 @@ pub async fn serve<S: Store + Send + Sync + 'static>(
     node: Node<S>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (engine, pool, limits, health) = (node.engine.clone(), node.pool.clone(), node.limits, node.health.clone());
-    let mining = pool.clone();
-    let miner = std::thread::Builder::new().name("clarimed-miner".to_string()).spawn(move || miner::run(engine, mining, health))?;
-    clarimed_listener::serve(listener, node.router(), limits, shutdown).await;
+    let (engine, pool, limits, metrics) = (node.engine.clone(), node.pool.clone(), node.limits, node.metrics.clone());
+    let (mining, counted) = (pool.clone(), metrics.clone());
+    let miner = std::thread::Builder::new().name("clarimed-miner".to_string()).spawn(move || miner::run(engine, mining, counted))?;
+    clarimed_listener::serve(listener, node.router(), limits, metrics.common().clone(), shutdown).await;
     pool.stop();
     let mined = tokio::task::spawn_blocking(move || miner.join()).await;
     if !matches!(mined, Ok(Ok(()))) {

@@ -73,6 +73,9 @@ pub enum Dropped {
 }
 
 impl Dropped {
+    /// Every reason.
+    pub const ALL: [Dropped; 3] = [Dropped::TooExpensive, Dropped::StaleNonce, Dropped::Problematic];
+
     /// The Hiro API's `tx_status` for it.
     pub fn status(self) -> &'static str {
         match self {

@@ -20,10 +20,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use clarimed_engine::{Engine, EngineError, ExecutionCost, Principal, SignedCall, Store};
-use clarimed_listener::health::Health;
-
 use crate::mempool::{Dropped, Mempool, Pending};
+use crate::metrics::NodeMetrics;
+use clarimed_engine::{Engine, EngineError, ExecutionCost, Principal, SignedCall, Store};
 
 /// When blocks are mined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,9 +126,11 @@ impl Pool {
 
 /// Mines blocks from `pool` into `engine` until [`Pool::stop`]: the miner's thread.
 /// A block under way when asked to stop is finished and committed; what still waits
-/// is left uncommitted, as a node's mempool is not part of its chain. `health` is
-/// told of each block committed and each the disk failed.
-pub fn run<S: Store + Send + Sync + 'static>(engine: Arc<Engine<S>>, pool: Arc<Pool>, health: Arc<Health>) {
+/// is left uncommitted, as a node's mempool is not part of its chain. `metrics`
+/// count each block, call and dropped transaction, and their health is told of
+/// each block committed and each the disk failed.
+pub fn run<S: Store + Send + Sync + 'static>(engine: Arc<Engine<S>>, pool: Arc<Pool>, metrics: Arc<NodeMetrics>) {
+    let health = metrics.common().health();
     let max = pool.mining.max_transactions();
     let mut last_block = Instant::now();
     // The first block starts a tenure of its own.
@@ -159,6 +160,7 @@ pub fn run<S: Store + Send + Sync + 'static>(engine: Arc<Engine<S>>, pool: Arc<P
         let started = Instant::now();
         let mined = mine_block(&engine, batch, max, new_tenure);
         let included = mined.included.len();
+        count(&metrics, &mined);
         match &mined.disk_failed {
             Some(error) => {
                 tracing::error!(error = %error, waiting = mined.left.len(), "the block could not be committed: its transactions wait for the next");
@@ -191,6 +193,7 @@ pub fn run<S: Store + Send + Sync + 'static>(engine: Arc<Engine<S>>, pool: Arc<P
             tracing::warn!(txid = %pending.tx.txid_hex(), reason = why.status(), "transaction dropped by the miner");
             mempool.drop_tx(pending, why);
         }
+        metrics.waiting(mempool.len());
         if included == 0 {
             // Everything waiting waits for an earlier nonce: only a new transaction
             // can change that.
@@ -210,6 +213,27 @@ struct Mined {
     /// The disk's failure (full, a write error) that kept the block from being
     /// committed, if that is why it was not.
     disk_failed: Option<String>,
+    /// How long each included transaction's call took to execute, in order.
+    call_times: Vec<Duration>,
+    /// How long the block's commit took, once committed.
+    commit_time: Option<Duration>,
+}
+
+/// Counts a block mined: its calls and their times, and its commit's, once
+/// committed; the transactions dropped either way.
+fn count(metrics: &NodeMetrics, mined: &Mined) {
+    if let Some(commit_time) = mined.commit_time {
+        let common = metrics.common();
+        common.blocks.inc();
+        common.calls.inc_by(mined.included.len() as u64);
+        common.commit_seconds.observe(commit_time.as_secs_f64());
+        for time in &mined.call_times {
+            common.call_seconds.observe(time.as_secs_f64());
+        }
+    }
+    for (_, why) in &mined.dropped {
+        metrics.dropped(*why);
+    }
 }
 
 /// Mines one block of up to `max` transactions from `batch`.
@@ -238,7 +262,7 @@ fn mine_block<S>(engine: &Engine<S>, batch: VecDeque<Arc<Pending>>, max: usize, 
     ordered.sort_by_key(|(key, _)| *key);
     let mut batch: VecDeque<Arc<Pending>> = ordered.into_iter().map(|(_, pending)| pending).collect();
     let mine = || if new_tenure { engine.mine(1) } else { engine.mine_in_tenure(1) };
-    let mut mined = Mined { included: Vec::new(), dropped: Vec::new(), left: VecDeque::new(), disk_failed: None };
+    let mut mined = Mined { included: Vec::new(), dropped: Vec::new(), left: VecDeque::new(), disk_failed: None, call_times: Vec::new(), commit_time: None };
     if let Err(error) = engine.begin_block().and_then(|()| mine()) {
         let _ = engine.abort_block();
         mined.left = batch;
@@ -263,8 +287,12 @@ fn mine_block<S>(engine: &Engine<S>, batch: VecDeque<Arc<Pending>>, max: usize, 
             block_time,
             post_conditions_hold: pending.tx.post_conditions_hold(),
         };
+        let started = Instant::now();
         match engine.include(&call) {
-            Ok(receipt) => mined.included.push((pending, receipt.cost)),
+            Ok(receipt) => {
+                mined.call_times.push(started.elapsed());
+                mined.included.push((pending, receipt.cost));
+            }
             Err(EngineError::BadNonce { expected, actual }) if actual > expected => mined.left.push_back(pending),
             Err(EngineError::BadNonce { .. }) => mined.dropped.push((pending, Dropped::StaleNonce)),
             Err(EngineError::BlockFull(_)) => {
@@ -275,7 +303,11 @@ fn mine_block<S>(engine: &Engine<S>, batch: VecDeque<Arc<Pending>>, max: usize, 
             Err(_) => mined.dropped.push((pending, Dropped::Problematic)),
         }
     }
+    let committing = Instant::now();
     let closed = if mined.included.is_empty() { engine.abort_block() } else { engine.commit_block() };
+    if closed.is_ok() && !mined.included.is_empty() {
+        mined.commit_time = Some(committing.elapsed());
+    }
     if let Err(error) = closed {
         // The block is not committed: its transactions wait again, first.
         mined.disk_failed = disk_fault(&error);

@@ -64,6 +64,7 @@ pub async fn post_transaction<S: Store + Send + Sync + 'static>(
         let checked = Checked::new(tx, node.engine.deployer())?;
         let mut mempool = node.pool.lock();
         mempool.admit(&*node.engine, checked)?;
+        node.metrics.waiting(mempool.len());
         Ok(Some(mempool.len()))
     };
     let admitted: Result<Option<usize>, Rejection> = admit();
@@ -75,6 +76,7 @@ pub async fn post_transaction<S: Store + Send + Sync + 'static>(
             Ok(Json(txid).into_response())
         }
         Err(rejection) => {
+            node.metrics.rejected(&rejection);
             tracing::info!(txid = %txid, reason = rejection.reason(), detail = %rejection, "transaction rejected by the mempool");
             Ok((StatusCode::BAD_REQUEST, Json(rejection_json(&txid, &rejection))).into_response())
         }
