@@ -1,6 +1,8 @@
 //! The servers' logs: `clarimed serve --log-format json` writes every stderr line as
 //! one JSON object, one `block mined` event a block with its fields and one event a
-//! mempool rejection; `RUST_LOG` filters them; a bad filter or format is refused.
+//! mempool rejection; `clarimed follow --log-format json` one event a block applied
+//! and one a mismatch, with their fields; `RUST_LOG` filters them; a bad filter or
+//! format is refused.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -131,4 +133,44 @@ fn a_bad_rust_log_or_log_format_is_refused_at_start() {
         assert_eq!(refused.status.code(), Some(2), "{stderr}");
         assert!(stderr.contains(says), "{stderr}");
     }
+}
+
+#[test]
+fn follow_logs_one_json_event_per_block_applied_and_per_mismatch_with_their_fields() {
+    use clarimed_conformance::feed::{Feed, Layout};
+    use clarimed_conformance::ops::{seeded_sequences, Pool};
+
+    let mut feed = Feed::new(Layout::default());
+    feed.run(&seeded_sequences(47, 1, 60).next().unwrap());
+    let mut lines: Vec<String> = feed.blocks().iter().map(|block| block.to_string()).collect();
+    // One successful call's result changed: a `result` mismatch, logged and applied.
+    let at = lines.iter().position(|line| line.contains("\"status\":\"success\"") && !line.contains("\"block_height\":1,")).unwrap();
+    lines[at] = lines[at].replacen("\"raw_result\":\"0x07", "\"raw_result\":\"0x08", 1);
+    let (follower, observer, rest) = common::follow(&Pool::new().owner().principal().to_string(), &["--log-format", "json"]);
+    for line in &lines {
+        assert_eq!(request(&observer, "POST", "/new_block", line.as_bytes()).0, 200);
+    }
+    terminate(follower);
+    let events: Vec<serde_json::Value> =
+        rest.join().unwrap().lines().map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))).collect();
+    let applied: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|event| event["level"] == "INFO" && event["target"] == "clarimed_follower::observer" && event["fields"]["calls"].is_u64())
+        .collect();
+    assert_eq!(applied.len(), lines.len(), "one event a block: {events:#?}");
+    for (event, line) in applied.iter().zip(&lines) {
+        let block: serde_json::Value = serde_json::from_str(line).unwrap();
+        let fields = &event["fields"];
+        assert_eq!(fields["height"], block["block_height"], "{event}");
+        for field in ["agreed", "mismatches", "rewound"] {
+            assert!(fields[field].is_u64(), "{field} in {event}");
+        }
+        assert!(fields["elapsed_ms"].as_f64().is_some_and(|ms| ms >= 0.0), "{event}");
+    }
+    assert_eq!(applied[at]["fields"]["mismatches"], 1);
+    let mismatches: Vec<&serde_json::Value> = events.iter().filter(|event| event["level"] == "WARN" && event["fields"]["kind"].is_string()).collect();
+    assert_eq!(mismatches.len(), 1, "{events:#?}");
+    let fields = &mismatches[0]["fields"];
+    assert_eq!((fields["kind"].as_str(), fields["height"].as_u64()), (Some("result"), applied[at]["fields"]["height"].as_u64()));
+    assert!(fields["txid"].as_str().is_some_and(|txid| txid.starts_with("0x")) && fields["what"].is_string(), "{}", mismatches[0]);
 }

@@ -253,6 +253,9 @@ impl Resident {
     }
 }
 
+/// Once, as a warning event: a server logs it with its other events; only a store
+/// that indexes (a server's, an embedder's) can say it, as the one-shot commands
+/// open theirs unindexed.
 fn say_off(why: &IndexOff) {
-    eprintln!("clarimed: the state is read from SQLite, not from memory: {why}");
+    tracing::warn!(reason = %why, "the state is read from SQLite, not from memory: {why}");
 }
