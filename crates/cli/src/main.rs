@@ -131,7 +131,8 @@ enum Command {
     /// Serve the state over a Stacks node's HTTP RPC: signed transactions
     /// (POST /v2/transactions), mined into blocks, and the node's read routes; and
     /// GET /fhir/Consent and /fhir/AuditEvent, whose times --genesis and
-    /// --block-seconds set.
+    /// --block-seconds set. GET /metrics (Prometheus) and /clarimed/health are for
+    /// operators.
     Serve {
         /// The address to listen on (3999 is stacks.js's devnet default).
         #[arg(long, default_value_t = clarimed_node_rpc::default_listen())]
@@ -162,7 +163,8 @@ enum Command {
     /// Follow a Stacks node: an event observer (the node's `[[events_observer]]`)
     /// that re-executes every deployment and call of both contracts at ADDRESS and
     /// compares its result, status, print events and cost with the node's. The
-    /// state is the --db file, or memory without one.
+    /// state is the --db file, or memory without one. GET /metrics (Prometheus) and
+    /// /clarimed/health are for operators.
     Follow(follow::Follow),
     /// Check a recorded feed without a node: FILE holds one `/new_block` body a line
     /// (what `follow --record` writes), applied in order as `follow` applies them.
