@@ -12,7 +12,7 @@ use clarimed_conformance::ops::{seeded_sequences, Pool};
 use clarimed_engine::clarity::Value;
 use clarimed_engine::keys::SigningKey;
 use clarimed_follower::metrics::MISMATCH_KINDS;
-use clarimed_node_rpc::metrics::REJECTION_REASONS;
+use clarimed_transactions::Rejection;
 use common::{follow, init, register, request, response, serve, signed, terminate};
 
 mod common;
@@ -187,7 +187,7 @@ fn serve_counts_every_block_call_and_refusal_of_a_load() {
     let counted = counters_moved(&before, &after);
     assert_eq!(counted, expected, "what moved, against the load");
     assert_eq!(moved(&loaded, &after).keys().filter(|series| series.starts_with("clarimed_mempool_rejections_total")).count(), 2);
-    for reason in REJECTION_REASONS {
+    for reason in Rejection::REASONS {
         assert!(after.contains_key(&format!("clarimed_mempool_rejections_total{{reason=\"{reason}\"}}")), "{reason} is counted from 0");
     }
     assert_eq!(value(&after, "clarimed_mempool_transactions"), 0.0);

@@ -62,12 +62,7 @@ impl FollowMetrics {
         match result {
             Ok(report) if report.already_applied => {}
             Ok(report) => {
-                self.common.blocks.inc();
-                self.common.calls.inc_by(report.calls);
-                self.common.commit_seconds.observe(report.commit_time.as_secs_f64());
-                for time in &report.call_times {
-                    self.common.call_seconds.observe(time.as_secs_f64());
-                }
+                self.common.block_committed(report.calls, &report.call_times, report.commit_time);
                 self.agreed.inc_by(report.agreed);
                 self.rewound.inc_by(report.rewound.into());
                 report.mismatches.iter().for_each(|mismatch| self.mismatch(mismatch));

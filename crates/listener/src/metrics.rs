@@ -12,6 +12,7 @@
 //! that two servers in one process (as in tests) count apart.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::{header, StatusCode};
 use axum::routing::{get, MethodRouter};
@@ -34,16 +35,10 @@ pub const COMMIT_BUCKETS: [f64; 14] = [1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1
 /// What both servers count, and the registry each server adds its own to.
 pub struct Metrics {
     registry: Registry,
-    /// `clarimed_blocks_applied_total`: blocks committed, mined by `serve` or
-    /// applied by `follow`.
-    pub blocks: IntCounter,
-    /// `clarimed_calls_applied_total`: contract calls (and, for `follow`,
-    /// deployments) in those blocks.
-    pub calls: IntCounter,
-    /// `clarimed_commit_seconds`: each block's commit, until it is durable.
-    pub commit_seconds: Histogram,
-    /// `clarimed_call_seconds`: each contract call's execution in a block.
-    pub call_seconds: Histogram,
+    blocks: IntCounter,
+    calls: IntCounter,
+    commit_seconds: Histogram,
+    call_seconds: Histogram,
     connections: IntGauge,
     refused_connections: IntCounter,
     block_height: IntGauge,
@@ -97,6 +92,18 @@ impl Metrics {
         metrics.register(metrics.block_height.clone());
         metrics.register(metrics.seconds_since_last_block.clone());
         metrics
+    }
+
+    /// A block was committed (mined by `serve`, applied by `follow`) with `calls`
+    /// contract calls (for `follow`, deployments too), the execution of those timed
+    /// taking `call_times`, and its commit, until durable, `commit_time`.
+    pub fn block_committed(&self, calls: u64, call_times: &[Duration], commit_time: Duration) {
+        self.blocks.inc();
+        self.calls.inc_by(calls);
+        self.commit_seconds.observe(commit_time.as_secs_f64());
+        for time in call_times {
+            self.call_seconds.observe(time.as_secs_f64());
+        }
     }
 
     /// The health the last block's height and age are read from.
@@ -160,17 +167,18 @@ mod tests {
     fn a_scrape_names_every_shared_metric_with_its_value() {
         let health = Arc::new(Health::new(7));
         let metrics = Metrics::new(health.clone());
-        metrics.blocks.inc_by(3);
-        metrics.commit_seconds.observe(0.002);
+        for _ in 0..3 {
+            metrics.block_committed(0, &[], Duration::from_millis(2));
+        }
         health.committed(9);
         let open = metrics.connection_opened();
         let text = metrics.render();
         for line in [
             "clarimed_blocks_applied_total 3",
             "clarimed_calls_applied_total 0",
-            "clarimed_commit_seconds_bucket{le=\"0.0025\"} 1",
+            "clarimed_commit_seconds_bucket{le=\"0.0025\"} 3",
             "clarimed_commit_seconds_bucket{le=\"0.001\"} 0",
-            "clarimed_commit_seconds_count 1",
+            "clarimed_commit_seconds_count 3",
             "clarimed_call_seconds_count 0",
             "clarimed_http_connections_open 1",
             "clarimed_http_connections_refused_total 0",

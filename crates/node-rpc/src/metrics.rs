@@ -12,23 +12,6 @@ use prometheus::{IntCounterVec, IntGauge, Opts};
 
 use crate::mempool::Dropped;
 
-/// The reasons the node's `MemPoolRejection` names ([`Rejection::reason`]), each
-/// counted from 0 so that a rate is defined before the first.
-pub const REJECTION_REASONS: [&str; 12] = [
-    "Deserialization",
-    "BadTransactionVersion",
-    "SignatureValidation",
-    "FeeTooLow",
-    "BadNonce",
-    "TooMuchChaining",
-    "ConflictingNonceInMempool",
-    "BadAddressVersionByte",
-    "NoSuchContract",
-    "NoSuchPublicFunction",
-    "BadFunctionArgument",
-    "ServerFailureOther",
-];
-
 /// What `/metrics` answers for `serve`.
 pub struct NodeMetrics {
     common: Arc<Metrics>,
@@ -51,7 +34,8 @@ impl NodeMetrics {
             )
             .expect("a valid name"),
         );
-        for reason in REJECTION_REASONS {
+        // Each reason counted from 0, so that a rate is defined before the first.
+        for reason in Rejection::REASONS {
             rejections.with_label_values(&[reason]);
         }
         let dropped = common.register(

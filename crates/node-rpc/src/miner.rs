@@ -21,8 +21,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::mempool::{Dropped, Mempool, Pending};
-use crate::metrics::NodeMetrics;
 use clarimed_engine::{Engine, EngineError, ExecutionCost, Principal, SignedCall, Store};
+
+use crate::metrics::NodeMetrics;
 
 /// When blocks are mined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,13 +224,7 @@ struct Mined {
 /// committed; the transactions dropped either way.
 fn count(metrics: &NodeMetrics, mined: &Mined) {
     if let Some(commit_time) = mined.commit_time {
-        let common = metrics.common();
-        common.blocks.inc();
-        common.calls.inc_by(mined.included.len() as u64);
-        common.commit_seconds.observe(commit_time.as_secs_f64());
-        for time in &mined.call_times {
-            common.call_seconds.observe(time.as_secs_f64());
-        }
+        metrics.common().block_committed(mined.included.len() as u64, &mined.call_times, commit_time);
     }
     for (_, why) in &mined.dropped {
         metrics.dropped(*why);

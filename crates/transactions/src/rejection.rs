@@ -72,6 +72,22 @@ pub struct NonceMismatch {
 }
 
 impl Rejection {
+    /// Every `reason` [`Rejection::reason`] gives, in the node's order.
+    pub const REASONS: [&'static str; 12] = [
+        "Deserialization",
+        "BadTransactionVersion",
+        "SignatureValidation",
+        "FeeTooLow",
+        "BadNonce",
+        "TooMuchChaining",
+        "ConflictingNonceInMempool",
+        "BadAddressVersionByte",
+        "NoSuchContract",
+        "NoSuchPublicFunction",
+        "BadFunctionArgument",
+        "ServerFailureOther",
+    ];
+
     /// The node's `reason` for it.
     pub fn reason(&self) -> &'static str {
         match self {
@@ -88,5 +104,31 @@ impl Rejection {
             Rejection::BadFunctionArgument(_) => "BadFunctionArgument",
             Rejection::Other(_) => "ServerFailureOther",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_lists_every_reason_once() {
+        let nonce = NonceMismatch { expected: 1, actual: 0, principal: String::new(), is_origin: true };
+        let every = [
+            Rejection::Deserialization(String::new()),
+            Rejection::BadTransactionVersion,
+            Rejection::SignatureValidation(String::new()),
+            Rejection::FeeTooLow { actual: 0, expected: 1 },
+            Rejection::BadNonce(nonce),
+            Rejection::TooMuchChaining { max_nonce: 0, actual_nonce: 1, principal: String::new(), is_origin: true },
+            Rejection::ConflictingNonceInMempool,
+            Rejection::BadAddressVersionByte,
+            Rejection::NoSuchContract,
+            Rejection::NoSuchPublicFunction,
+            Rejection::BadFunctionArgument(String::new()),
+            Rejection::Other(String::new()),
+        ];
+        let reasons: Vec<&str> = every.iter().map(Rejection::reason).collect();
+        assert_eq!(reasons, Rejection::REASONS);
     }
 }
